@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Private to core/: the context and ioasid objects. Not for hosts (they use
+ * ioasid_core.h) and not for users.
+ */
+#ifndef IOASID_CORE_PRIV_H
+#define IOASID_CORE_PRIV_H
+
+#include "ioasid_core.h"
+
+enum ioasid_obj_type {
+	IOASID_OBJ_NONE = 0,
+	IOASID_OBJ_AS,
+	IOASID_OBJ_DEV,
+};
+
+/* An IOMMU group, as far as this context knows it. */
+struct ioasid_group {
+	u64 key;		/* host's identity of the group */
+	u32 size;		/* devices in the group */
+	u32 nbound;		/* of them, bound to this context */
+	struct ioasid_group *next;
+};
+
+/*
+ * One ioasid: one I/O page table. Every field is protected by ctx->lock.
+ * The tree holds non-overlapping mappings keyed by iova.
+ */
+struct ioasid_as {
+	struct ioasid_obj obj;		/* first */
+	struct ioasid_ctx *ctx;
+	struct ioasid_mapping *root;	/* IOVA treap */
+	struct ioasid_dev *devs;	/* attached devices, via as_next */
+	struct ioasid_listener *listeners;
+	struct ioasid_attrs attrs;	/* valid when has_attrs */
+	bool has_attrs;
+	bool viable;			/* every attached group complete */
+	u32 ndevs;
+	u32 nmaps;
+	u64 mapped_bytes;
+};
+
+/*
+ * One ioasid fd. Lock order: ctx->lock, then whatever the host takes in
+ * its ops (mmap lock, page locks). Listeners are called with ctx->lock
+ * held and must not call back into the engine's locked entry points.
+ */
+struct ioasid_ctx {
+	ioh_lock_t lock;
+	const struct ioasid_host_ops *ops;
+	void *host;
+	struct ioasid_ctx_config cfg;
+	struct ioasid_obj **objs;	/* id table; objs[0] is never used */
+	u32 objs_cap;
+	u32 nobjs;
+	u32 id_hint;			/* where the next free-id search starts */
+	struct ioasid_group *groups;
+	struct ioasid_mapping *va_root;	/* vaddr treap of every mapping */
+	u64 pinned_bytes;		/* union of pinned ranges, charged */
+	struct ioh_cache map_cache;
+};
+
+/* tree.c */
+struct ioasid_mapping *it_find_le(struct ioasid_mapping *t, u64 key);
+struct ioasid_mapping *it_first_ge(struct ioasid_mapping *t, u64 key);
+struct ioasid_mapping *it_max(struct ioasid_mapping *t);
+void it_insert(struct ioasid_mapping **root, struct ioasid_mapping *m);
+void it_remove(struct ioasid_mapping **root, struct ioasid_mapping *m);
+void it_split(struct ioasid_mapping *t, u64 key, struct ioasid_mapping **lo,
+	      struct ioasid_mapping **hi);
+struct ioasid_mapping *it_merge(struct ioasid_mapping *a,
+				struct ioasid_mapping *b);
+struct ioasid_mapping *it_to_chain(struct ioasid_mapping *t);
+void vt_insert(struct ioasid_mapping **root, struct ioasid_mapping *m);
+void vt_remove(struct ioasid_mapping **root, struct ioasid_mapping *m);
+u64 vt_covered(struct ioasid_mapping *t, u64 start, u64 last);
+
+static inline u64 mapping_vlast(const struct ioasid_mapping *m)
+{
+	return m->vaddr + (m->last - m->iova);
+}
+
+/* ctx.c */
+struct ioasid_as *ctx_get_as(struct ioasid_ctx *ctx, u32 id,
+			     struct ioasid_diag *diag);
+struct ioasid_dev *ctx_get_dev(struct ioasid_ctx *ctx, u32 id,
+			       struct ioasid_diag *diag);
+int ctx_alloc_as(struct ioasid_ctx *ctx, u32 *out_id,
+		 struct ioasid_diag *diag);
+int ctx_free_as(struct ioasid_ctx *ctx, u32 id, struct ioasid_diag *diag);
+int ctx_attach(struct ioasid_dev *dev, u32 ioasid, struct ioasid_diag *diag);
+void ctx_detach(struct ioasid_dev *dev);
+void ctx_unbind(struct ioasid_dev *dev);
+
+/* map.c */
+struct ioasid_map_req {
+	u32 flags;
+	u32 max_pgshift;
+	u64 iova;
+	u64 vaddr;
+	u64 length;
+};
+
+/*
+ * Entries of a batch come from the caller through this iterator, so that
+ * the same code serves one call (an entry on the stack) and a batch (a
+ * user array copied in chunks).
+ */
+struct ioasid_entry_src {
+	int (*get)(struct ioasid_entry_src *src, u32 i,
+		   struct ioasid_dma_entry *e);
+	u32 count;
+};
+
+struct ioasid_batch_result {
+	u32 done;
+	u32 fail_index;
+	u32 fail_errno;
+	u64 bytes;
+};
+
+int as_map_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
+		 struct ioasid_batch_result *res, struct ioasid_diag *diag);
+int as_unmap_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
+		   u32 flags, struct ioasid_batch_result *res,
+		   struct ioasid_diag *diag);
+void as_unmap_everything(struct ioasid_as *as);
+int as_check_ready(struct ioasid_as *as, struct ioasid_diag *diag);
+u64 as_pgsizes_of(struct ioasid_as *as, struct ioasid_mapping *m,
+		  u64 clip_start, u64 clip_last);
+void as_query(struct ioasid_as *as, u64 iova, u64 last, u64 *pgsizes,
+	      u64 *mapped);
+u32 as_list(struct ioasid_as *as, u64 start, struct ioasid_mapping **out,
+	    u32 max, bool *more);
+
+/* rules.c */
+static inline int diag_set(struct ioasid_diag *d, int err, unsigned int rule,
+			   u64 value, u64 limit)
+{
+	if (d) {
+		d->err = err;
+		d->rule = (u16)rule;
+		d->value = value;
+		d->limit = limit;
+	}
+	return err;
+}
+
+static inline u64 attrs_min_pgsize(const struct ioasid_attrs *a)
+{
+	return a->pgsize_bitmap & (~a->pgsize_bitmap + 1);
+}
+
+/* swdev.c */
+long swdev_create(struct ioasid_ctx *ctx, struct ioasid_swdev_create *c,
+		  struct ioasid_diag *diag);
+long swdev_destroy(struct ioasid_ctx *ctx, u32 dev_id,
+		   struct ioasid_diag *diag);
+long swdev_access(struct ioasid_ctx *ctx, struct ioasid_swdev_access *a,
+		  struct ioasid_diag *diag);
+long swdev_stats(struct ioasid_ctx *ctx, struct ioasid_swdev_stats *s,
+		 struct ioasid_diag *diag);
+
+#endif /* IOASID_CORE_PRIV_H */

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The semantic engine's interface to its hosts.
+ *
+ * Two hosts build core/ unchanged: the Linux module (kernel/ioasid/) and the
+ * userspace library's embedded backend (lib/). A host supplies two things:
+ *
+ *  1. At compile time, a header named "ioasid_host.h" on the include path,
+ *     giving fixed-width types (u8..u64, bool, size_t), memset/memcpy/
+ *     memcmp, errno names, and:
+ *        void *ioh_zalloc(size_t size);          may fail (NULL)
+ *        void ioh_free(void *p);                 NULL is fine
+ *        void *ioh_cache_zalloc(struct ioh_cache *c);   fixed-size objects
+ *        void ioh_cache_free(struct ioh_cache *c, void *p);
+ *        int ioh_cache_init(struct ioh_cache *c, size_t size); (and _destroy)
+ *        ioh_lock_t, ioh_lock_init/destroy/lock/unlock, ioh_lock_assert_held
+ *        IOH_WARN_ON(cond)
+ *     None of these may sleep while holding anything the engine does not
+ *     know about; all of them may sleep in the kernel (the engine's lock is
+ *     a mutex).
+ *
+ *  2. At run time, struct ioasid_host_ops, given to ioasid_ctx_create():
+ *     pinning, memory accounting and copies to and from the caller.
+ *
+ * Everything else (rules, trees, objects, batches, notifications) lives in
+ * core/ and has no global state: every function takes the context.
+ */
+#ifndef IOASID_CORE_H
+#define IOASID_CORE_H
+
+#include "ioasid_host.h"
+#include <linux/ioasid.h>
+
+struct ioasid_ctx;
+struct ioasid_as;
+struct ioasid_dev;
+struct ioasid_listener;
+
+/* Memory protection bits of a mapping: the uAPI's IOASID_DMA_READ/WRITE. */
+#define IOASID_PROT_MASK	(IOASID_DMA_READ | IOASID_DMA_WRITE)
+
+/*
+ * One mapping. Hosts and listeners read it; only the engine writes it.
+ * The layout is kept small on purpose (see docs/architecture.md): two
+ * treap links per tree, no parent pointers, the batch chain in @next.
+ */
+struct ioasid_mapping {
+	struct ioasid_mapping *il, *ir;	/* IOVA treap of the ioasid */
+	struct ioasid_mapping *vl, *vr;	/* vaddr treap of the context */
+	u64 iova;
+	u64 last;			/* last IOVA, inclusive */
+	u64 vaddr;
+	u64 vmax;			/* largest vaddr_last in the vaddr subtree */
+	u32 prot;			/* IOASID_DMA_READ | IOASID_DMA_WRITE */
+	u8 max_pgshift;			/* 0: no limit */
+	u8 __pad[3];
+	void *cookie;			/* what the host's pin() returned */
+	struct ioasid_mapping *next;	/* chain of one map or unmap batch */
+};
+
+static inline u64 ioasid_mapping_length(const struct ioasid_mapping *m)
+{
+	return m->last - m->iova + 1;
+}
+
+/* Attributes of a device's IOMMU, and of an ioasid once fixed. */
+#define IOASID_ATTR_COHERENT	(1U << 0)
+
+struct ioasid_range {
+	u64 start;
+	u64 last;			/* inclusive */
+};
+
+struct ioasid_attrs {
+	u64 pgsize_bitmap;
+	u64 aperture_start;
+	u64 aperture_last;		/* inclusive */
+	u32 flags;			/* IOASID_ATTR_* */
+	u32 num_resv;
+	struct ioasid_range resv[IOASID_SWDEV_MAX_RESV];	/* ascending */
+};
+
+/*
+ * What a host does for the engine. Each op gets the host pointer given to
+ * ioasid_ctx_create(). Ops are called with the context lock held.
+ */
+struct ioasid_host_ops {
+	/*
+	 * Pin [vaddr, vaddr + len) for DMA with @prot; store what unpin and
+	 * the copies need in *cookie. -EFAULT if part of the range is not
+	 * mapped, -ENOMEM if out of memory. Nothing pinned on failure.
+	 */
+	int (*pin)(void *host, u64 vaddr, u64 len, u32 prot, void **cookie);
+	void (*unpin)(void *host, u64 vaddr, u64 len, void *cookie);
+	/*
+	 * Charge @bytes of newly pinned memory (the engine charges each page
+	 * once per context). -ENOMEM past the limit, with nothing charged.
+	 */
+	int (*charge)(void *host, u64 bytes);
+	void (*uncharge)(void *host, u64 bytes);
+	/* Copy from or to the caller; -EFAULT on a bad pointer. */
+	int (*copy_from_user)(void *host, void *dst, u64 uptr, size_t len);
+	int (*copy_to_user)(void *host, u64 uptr, const void *src, size_t len);
+	/*
+	 * A software device's DMA: copy @len bytes between the caller's
+	 * buffer @uptr and pinned memory at @vaddr, which lies inside the
+	 * mapping pinned as (@map_vaddr, @cookie). @to_mem: buffer to memory.
+	 */
+	int (*dma_rw)(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+		      u64 uptr, u64 len, bool to_mem);
+	/*
+	 * Bytes physically contiguous from @vaddr, at most @len, inside the
+	 * mapping pinned as (@map_vaddr, @cookie), and in *out_addr the
+	 * address the IOMMU outputs for @vaddr. Used to report which page
+	 * sizes an IOMMU uses. NULL: the whole range is contiguous (the
+	 * embedded host, whose software IOMMU outputs process addresses).
+	 */
+	u64 (*contig)(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+		      u64 len, u64 *out_addr);
+};
+
+/*
+ * A listener receives an ioasid's map and unmap events: an IOMMU domain, a
+ * vDPA device with its own translation, a userspace shadow. Events come as
+ * a chain of mappings linked by ->next, once per call or batch.
+ */
+struct ioasid_listener_ops {
+	/*
+	 * Install every mapping of the chain, or none: on failure the
+	 * listener has undone its own work. Called after pinning.
+	 */
+	int (*map)(struct ioasid_listener *l, struct ioasid_mapping *chain);
+	/*
+	 * Remove every mapping of the chain. Cannot fail. When it returns,
+	 * the listener can no longer translate through any of them (IOTLB
+	 * flushed, readers past a grace period); the engine unpins after.
+	 */
+	void (*unmap)(struct ioasid_listener *l, struct ioasid_mapping *chain);
+};
+
+struct ioasid_listener {
+	const struct ioasid_listener_ops *ops;
+	struct ioasid_listener *next;	/* engine-owned */
+};
+
+/*
+ * A device bound to a context. The host (or core/swdev.c) embeds it and
+ * fills attrs, group and ops before ioasid_dev_bind().
+ */
+struct ioasid_dev_ops {
+	/*
+	 * Called under the context lock after the rules allowed the attach
+	 * and before it is published; may add listeners. A failure aborts
+	 * the attach with nothing changed.
+	 */
+	int (*attach)(struct ioasid_dev *dev, struct ioasid_as *as);
+	void (*detach)(struct ioasid_dev *dev, struct ioasid_as *as);
+	/* Called once when the device is unbound (context close, destroy). */
+	void (*release)(struct ioasid_dev *dev);
+};
+
+struct ioasid_group;
+
+/* Common header of every object in a context's id table. */
+struct ioasid_obj {
+	u32 id;
+	u32 type;
+};
+
+struct ioasid_dev {
+	struct ioasid_obj obj;		/* engine-owned; first */
+	bool is_swdev;			/* set by core/swdev.c */
+	struct ioasid_ctx *ctx;		/* engine-owned */
+	struct ioasid_group *group;	/* engine-owned */
+	struct ioasid_as *as;		/* attached to; engine-owned */
+	struct ioasid_dev *as_next;	/* engine-owned */
+	const struct ioasid_dev_ops *ops;
+	struct ioasid_attrs attrs;
+};
+
+/* Per-context limits; zero fields take the defaults below. */
+struct ioasid_ctx_config {
+	u32 max_mappings;		/* per ioasid; default 65535 (VFIO's) */
+	u32 max_objects;		/* ioasids + devices; default 65535 */
+};
+
+#define IOASID_DEFAULT_MAX_MAPPINGS	65535U
+#define IOASID_DEFAULT_MAX_OBJECTS	65535U
+
+/*
+ * Why a call failed, beyond the errno: the rule that was broken, the field
+ * it concerns, and the values involved. Filled by the engine when the
+ * caller passes one; rendered as a sentence by the library.
+ */
+struct ioasid_diag {
+	int err;			/* negative errno, 0 if none */
+	u16 rule;			/* enum ioasid_rule */
+	u16 cmd;			/* IOASID_CMD_* */
+	u32 index;			/* batch entry, or (u32)-1 */
+	u64 value;			/* the offending value */
+	u64 limit;			/* what it was checked against */
+};
+
+enum ioasid_rule {
+	IOASID_RULE_NONE = 0,
+	IOASID_RULE_UNKNOWN_CMD,
+	IOASID_RULE_SIZE_SMALL,
+	IOASID_RULE_SIZE_TAIL,
+	IOASID_RULE_FLAGS,
+	IOASID_RULE_RESERVED,
+	IOASID_RULE_NO_IOASID,
+	IOASID_RULE_NO_DEVICE_ID,
+	IOASID_RULE_NOT_ATTACHED,
+	IOASID_RULE_GROUP_INCOMPLETE,
+	IOASID_RULE_FREE_BUSY,
+	IOASID_RULE_ALREADY_ATTACHED,
+	IOASID_RULE_DEV_NOT_ATTACHED,
+	IOASID_RULE_COMPAT_PGSIZE,
+	IOASID_RULE_COMPAT_APERTURE,
+	IOASID_RULE_COMPAT_RESV,
+	IOASID_RULE_COMPAT_COHERENT,
+	IOASID_RULE_NO_PROT,
+	IOASID_RULE_LENGTH_ZERO,
+	IOASID_RULE_ALIGN_IOVA,
+	IOASID_RULE_ALIGN_VADDR,
+	IOASID_RULE_ALIGN_LENGTH,
+	IOASID_RULE_WRAP_IOVA,
+	IOASID_RULE_WRAP_VADDR,
+	IOASID_RULE_APERTURE,
+	IOASID_RULE_RESV_OVERLAP,
+	IOASID_RULE_MAX_PGSHIFT,
+	IOASID_RULE_OVERLAP,
+	IOASID_RULE_MAP_LIMIT,
+	IOASID_RULE_MEMLOCK,
+	IOASID_RULE_VADDR_FAULT,
+	IOASID_RULE_NOMEM,
+	IOASID_RULE_UNMAP_CUT_START,
+	IOASID_RULE_UNMAP_CUT_END,
+	IOASID_RULE_UNMAP_ALL_ARGS,
+	IOASID_RULE_BATCH_COUNT,
+	IOASID_RULE_BATCH_ENTRY_SIZE,
+	IOASID_RULE_RANGES_SHORT,
+	IOASID_RULE_ID_SPACE,
+	IOASID_RULE_BAD_POINTER,
+	IOASID_RULE_LISTENER,
+	IOASID_RULE_SWDEV_PGSIZE,
+	IOASID_RULE_SWDEV_APERTURE,
+	IOASID_RULE_SWDEV_RESV,
+	IOASID_RULE_SWDEV_GROUP,
+	IOASID_RULE_NOT_SWDEV,
+	IOASID_RULE_ACCESS_FLAGS,
+	IOASID_RULE_ACCESS_LENGTH,
+	IOASID_RULE_IO_PAGE_FAULT,
+	IOASID_RULE_COUNT,
+};
+
+/* The rule's field name and a sentence template (%v value, %l limit). */
+const char *ioasid_rule_field(unsigned int rule);
+const char *ioasid_rule_text(unsigned int rule);
+/* Name of an IOASID_CMD_* number, e.g. "map". */
+const char *ioasid_cmd_name(unsigned int cmd_nr);
+
+/* Context: one fd. */
+int ioasid_ctx_create(const struct ioasid_host_ops *ops, void *host,
+		      const struct ioasid_ctx_config *cfg,
+		      struct ioasid_ctx **out);
+/* Detaches, unmaps and unpins everything, then frees. Cannot fail. */
+void ioasid_ctx_destroy(struct ioasid_ctx *ctx);
+
+/*
+ * The ioctl entry point, shared by the kernel module and the embedded
+ * backend: decodes the uAPI struct at @arg (a user pointer, or a value for
+ * the commands that take one), applies the rules, copies results out.
+ * Returns >= 0 or a negative errno; @diag may be NULL.
+ */
+long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
+		      struct ioasid_diag *diag);
+
+/* Device binding, for hosts (VFIO, vDPA) and core/swdev.c. */
+int ioasid_dev_bind(struct ioasid_ctx *ctx, struct ioasid_dev *dev,
+		    u64 group_key, u32 group_size, struct ioasid_diag *diag);
+void ioasid_dev_unbind(struct ioasid_dev *dev);
+int ioasid_dev_attach(struct ioasid_dev *dev, u32 ioasid,
+		      struct ioasid_diag *diag);
+void ioasid_dev_detach(struct ioasid_dev *dev);
+
+/*
+ * Listeners, for dev_ops->attach and hosts, under the context lock.
+ * add replays every existing mapping as one map call; a failure leaves the
+ * listener out. del does not unmap: pass unmap_all to have the listener's
+ * mappings removed (a domain being torn down does not need it).
+ */
+int ioasid_as_add_listener(struct ioasid_as *as, struct ioasid_listener *l);
+void ioasid_as_del_listener(struct ioasid_as *as, struct ioasid_listener *l,
+			    bool unmap_all);
+
+/* Lookup for hosts under the context lock: the mapping holding @iova. */
+struct ioasid_mapping *ioasid_as_find(struct ioasid_as *as, u64 iova);
+u32 ioasid_as_id(const struct ioasid_as *as);
+struct ioasid_ctx *ioasid_as_ctx(const struct ioasid_as *as);
+
+void ioasid_ctx_lock(struct ioasid_ctx *ctx);
+void ioasid_ctx_unlock(struct ioasid_ctx *ctx);
+
+/*
+ * Pure rule checks, shared by the engine and by the library (which runs
+ * them on an ioasid's reported attributes to explain a kernel errno).
+ * Return 0 or a negative errno with @diag filled.
+ */
+int ioasid_check_map(const struct ioasid_attrs *a, u32 flags, u32 max_pgshift,
+		     u64 iova, u64 vaddr, u64 length, struct ioasid_diag *diag);
+int ioasid_check_unmap(const struct ioasid_attrs *a, u32 flags, u64 iova,
+		       u64 length, struct ioasid_diag *diag);
+int ioasid_check_compat(const struct ioasid_attrs *as_attrs,
+			const struct ioasid_attrs *dev_attrs,
+			struct ioasid_diag *diag);
+/* Validate a device's declared attributes (software devices). */
+int ioasid_check_dev_attrs(const struct ioasid_attrs *a,
+			   struct ioasid_diag *diag);
+/* Usable ranges: aperture minus reserved regions. Returns the count. */
+u32 ioasid_attrs_ranges(const struct ioasid_attrs *a,
+			struct ioasid_range *out, u32 max);
+/*
+ * Page sizes an IOMMU with @pgsize_bitmap uses for [iova, iova + len)
+ * mapped to addresses starting at @out_addr, physically contiguous for
+ * the whole length, no page above 1 << @max_pgshift (0: any). Only pages
+ * that intersect [clip_start, clip_last] count.
+ */
+u64 ioasid_pgsizes_used(u64 pgsize_bitmap, u32 max_pgshift, u64 iova,
+			u64 out_addr, u64 len, u64 clip_start, u64 clip_last);
+
+#endif /* IOASID_CORE_H */

@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The ioctl decoder, shared by the kernel module and the embedded backend,
+ * so that both accept and refuse exactly the same bytes.
+ *
+ * Dispatch is a table indexed by command number: each row gives the
+ * struct's current size, the size of its first version, whether the out_
+ * fields are copied back on failure (batches and info report why), and the
+ * handler. The decoder reads the caller's size, refuses a size below the
+ * first version (EINVAL) or an unknown tail that is not zero (E2BIG),
+ * copies the struct in, runs the handler under the context lock, and
+ * copies the struct back.
+ *
+ * Handlers check flags and reserved fields first and then call ctx.c,
+ * map.c and swdev.c. Nothing here keeps state.
+ */
+#include "core_priv.h"
+
+/* Largest struct size accepted from a newer caller (its tail is checked). */
+#define UCMD_MAX_SIZE		4096U
+/* Batch entries and list outputs are copied in chunks of this many. */
+#define UCMD_CHUNK		16U
+#define LIST_MAX		4096U
+
+union ucmd_buffer {
+	struct ioasid_alloc alloc;
+	struct ioasid_free free;
+	struct ioasid_info info;
+	struct ioasid_map_dma map;
+	struct ioasid_unmap_dma unmap;
+	struct ioasid_batch batch;
+	struct ioasid_query_pgsize query;
+	struct ioasid_list_mappings list;
+	struct ioasid_swdev_create swdev_create;
+	struct ioasid_swdev_destroy swdev_destroy;
+	struct ioasid_device_attach attach;
+	struct ioasid_device_detach detach;
+	struct ioasid_swdev_access access;
+	struct ioasid_swdev_stats stats;
+};
+
+struct ucmd {
+	struct ioasid_ctx *ctx;
+	u64 uptr;
+	void *cmd;
+	struct ioasid_diag *diag;
+};
+
+struct ioctl_op {
+	u32 size;
+	u32 min_size;
+	bool copy_out_on_error;
+	long (*execute)(struct ucmd *u);
+};
+
+static int copy_in(struct ioasid_ctx *ctx, void *dst, u64 uptr, size_t len,
+		   struct ioasid_diag *diag)
+{
+	if (ctx->ops->copy_from_user(ctx->host, dst, uptr, len))
+		return diag_set(diag, -EFAULT, IOASID_RULE_BAD_POINTER, uptr,
+				0);
+	return 0;
+}
+
+static int copy_out(struct ioasid_ctx *ctx, u64 uptr, const void *src,
+		    size_t len, struct ioasid_diag *diag)
+{
+	if (ctx->ops->copy_to_user(ctx->host, uptr, src, len))
+		return diag_set(diag, -EFAULT, IOASID_RULE_BAD_POINTER, uptr,
+				0);
+	return 0;
+}
+
+static int check_zero(u32 flags, u32 reserved, struct ioasid_diag *diag)
+{
+	if (flags)
+		return diag_set(diag, -EINVAL, IOASID_RULE_FLAGS, flags, 0);
+	if (reserved)
+		return diag_set(diag, -EINVAL, IOASID_RULE_RESERVED, reserved,
+				0);
+	return 0;
+}
+
+static long do_alloc(struct ucmd *u)
+{
+	struct ioasid_alloc *c = u->cmd;
+	int rc = check_zero(c->flags, c->__reserved, u->diag);
+
+	return rc ? rc : ctx_alloc_as(u->ctx, &c->out_ioasid, u->diag);
+}
+
+static long do_free(struct ucmd *u)
+{
+	struct ioasid_free *c = u->cmd;
+	int rc = check_zero(c->flags, c->__reserved, u->diag);
+
+	return rc ? rc : ctx_free_as(u->ctx, c->ioasid, u->diag);
+}
+
+static long do_info(struct ucmd *u)
+{
+	struct ioasid_range ranges[IOASID_SWDEV_MAX_RESV + 1];
+	struct ioasid_info *c = u->cmd;
+	struct ioasid_as *as;
+	u32 n = 0, i;
+	int rc;
+
+	rc = check_zero(c->flags, 0, u->diag);
+	if (rc)
+		return rc;
+	as = ctx_get_as(u->ctx, c->ioasid, u->diag);
+	if (!as)
+		return -ENOENT;
+	c->out_flags = 0;
+	if (as->ndevs)
+		c->out_flags |= IOASID_INFO_ATTACHED;
+	if (as->viable && as->ndevs)
+		c->out_flags |= IOASID_INFO_VIABLE;
+	if (as->has_attrs) {
+		c->out_flags |= IOASID_INFO_HAS_ATTRS;
+		if (as->attrs.flags & IOASID_ATTR_COHERENT)
+			c->out_flags |= IOASID_INFO_COHERENT;
+		n = ioasid_attrs_ranges(&as->attrs, ranges,
+					IOASID_SWDEV_MAX_RESV + 1);
+	}
+	c->out_num_devices = as->ndevs;
+	c->out_pgsize_bitmap = as->has_attrs ? as->attrs.pgsize_bitmap : 0;
+	c->out_max_mappings = u->ctx->cfg.max_mappings;
+	c->out_num_mappings = as->nmaps;
+	c->out_mapped_bytes = as->mapped_bytes;
+	c->out_fd_pinned_pages = u->ctx->pinned_bytes / 4096;
+	for (i = 0; i < n && i < c->num_ranges; i++) {
+		struct ioasid_iova_range r = {
+			.start = ranges[i].start,
+			.last = ranges[i].last,
+		};
+
+		rc = copy_out(u->ctx, c->ranges_uptr + i * sizeof(r), &r,
+			      sizeof(r), u->diag);
+		if (rc)
+			return rc;
+	}
+	if (c->num_ranges && c->num_ranges < n) {
+		diag_set(u->diag, -EMSGSIZE, IOASID_RULE_RANGES_SHORT,
+			 c->num_ranges, n);
+		c->num_ranges = n;
+		return -EMSGSIZE;
+	}
+	c->num_ranges = n;
+	return 0;
+}
+
+struct one_src {
+	struct ioasid_entry_src base;
+	struct ioasid_dma_entry e;
+};
+
+static int one_get(struct ioasid_entry_src *s, u32 i, struct ioasid_dma_entry *e)
+{
+	*e = container_of(s, struct one_src, base)->e;
+	return 0;
+}
+
+struct user_src {
+	struct ioasid_entry_src base;
+	struct ioasid_ctx *ctx;
+	struct ioasid_diag *diag;
+	u64 uptr;
+	u32 first;
+	u32 n;
+	struct ioasid_dma_entry buf[UCMD_CHUNK];
+};
+
+static int user_get(struct ioasid_entry_src *s, u32 i, struct ioasid_dma_entry *e)
+{
+	struct user_src *u = container_of(s, struct user_src, base);
+
+	if (i < u->first || i >= u->first + u->n) {
+		u32 n = u->base.count - i;
+		int rc;
+
+		if (n > UCMD_CHUNK)
+			n = UCMD_CHUNK;
+		rc = copy_in(u->ctx, u->buf, u->uptr + (u64)i * sizeof(*e),
+			     n * sizeof(*e), u->diag);
+		if (rc)
+			return rc;
+		u->first = i;
+		u->n = n;
+	}
+	*e = u->buf[i - u->first];
+	return 0;
+}
+
+static struct ioasid_as *get_as(struct ucmd *u, u32 id)
+{
+	return ctx_get_as(u->ctx, id, u->diag);
+}
+
+static long do_map(struct ucmd *u)
+{
+	struct ioasid_map_dma *c = u->cmd;
+	struct ioasid_batch_result res;
+	struct one_src src = {
+		.base = { .get = one_get, .count = 1 },
+		.e = {
+			.flags = c->flags,
+			.max_pgshift = c->max_pgshift,
+			.iova = c->iova,
+			.vaddr = c->vaddr,
+			.length = c->length,
+		},
+	};
+	struct ioasid_as *as = get_as(u, c->ioasid);
+
+	if (!as)
+		return -ENOENT;
+	return as_map_batch(as, &src.base, &res, u->diag);
+}
+
+static long do_unmap(struct ucmd *u)
+{
+	struct ioasid_unmap_dma *c = u->cmd;
+	struct ioasid_batch_result res;
+	struct one_src src = {
+		.base = { .get = one_get, .count = 1 },
+		.e = { .iova = c->iova, .length = c->length },
+	};
+	struct ioasid_as *as;
+	int rc;
+
+	if (c->__reserved)
+		return diag_set(u->diag, -EINVAL, IOASID_RULE_RESERVED,
+				c->__reserved, 0);
+	as = get_as(u, c->ioasid);
+	if (!as)
+		return -ENOENT;
+	rc = as_unmap_batch(as, &src.base, c->flags, &res, u->diag);
+	if (rc)
+		return rc;
+	c->out_unmapped = res.bytes;
+	return 0;
+}
+
+static long do_batch(struct ucmd *u, bool map)
+{
+	struct ioasid_batch *c = u->cmd;
+	struct ioasid_batch_result res = { .fail_index = IOH_U32_MAX };
+	struct user_src src = {
+		.base = { .get = user_get, .count = c->count },
+		.ctx = u->ctx,
+		.diag = u->diag,
+		.uptr = c->entries_uptr,
+	};
+	struct ioasid_as *as;
+	int rc;
+
+	rc = check_zero(c->flags, c->__reserved | c->__reserved2, u->diag);
+	if (!rc && (!c->count || c->count > IOASID_BATCH_MAX))
+		rc = diag_set(u->diag, -EINVAL, IOASID_RULE_BATCH_COUNT,
+			      c->count, IOASID_BATCH_MAX);
+	if (!rc && c->entry_size != sizeof(struct ioasid_dma_entry))
+		rc = diag_set(u->diag, -EINVAL, IOASID_RULE_BATCH_ENTRY_SIZE,
+			      c->entry_size, sizeof(struct ioasid_dma_entry));
+	if (!rc) {
+		as = get_as(u, c->ioasid);
+		if (!as)
+			rc = -ENOENT;
+		else if (map)
+			rc = as_map_batch(as, &src.base, &res, u->diag);
+		else
+			rc = as_unmap_batch(as, &src.base, 0, &res, u->diag);
+	}
+	if (rc && res.fail_index == IOH_U32_MAX)
+		res.fail_errno = (u32)-rc;
+	c->out_done = rc ? 0 : res.done;
+	c->out_fail_index = rc ? res.fail_index : 0;
+	c->out_fail_errno = rc ? res.fail_errno : 0;
+	c->out_bytes = rc ? 0 : res.bytes;
+	return rc;
+}
+
+static long do_map_batch(struct ucmd *u)
+{
+	return do_batch(u, true);
+}
+
+static long do_unmap_batch(struct ucmd *u)
+{
+	return do_batch(u, false);
+}
+
+static long do_query(struct ucmd *u)
+{
+	struct ioasid_query_pgsize *c = u->cmd;
+	struct ioasid_as *as;
+	int rc;
+
+	rc = check_zero(c->flags, c->__reserved, u->diag);
+	if (rc)
+		return rc;
+	as = get_as(u, c->ioasid);
+	if (!as)
+		return -ENOENT;
+	if (!as->ndevs)
+		return diag_set(u->diag, -ENODEV, IOASID_RULE_NOT_ATTACHED,
+				c->ioasid, 0);
+	rc = ioasid_check_unmap(&as->attrs, 0, c->iova, c->length, u->diag);
+	if (rc)
+		return rc;
+	as_query(as, c->iova, c->iova + c->length - 1, &c->out_pgsize_bitmap,
+		 &c->out_mapped_bytes);
+	return 0;
+}
+
+static long do_list(struct ucmd *u)
+{
+	struct ioasid_list_mappings *c = u->cmd;
+	struct ioasid_mapping *found[UCMD_CHUNK];
+	u64 start = c->start_iova;
+	struct ioasid_as *as;
+	u32 written = 0;
+	bool more = false;
+	int rc;
+
+	rc = check_zero(c->flags, c->__reserved, u->diag);
+	if (rc)
+		return rc;
+	if (c->count > LIST_MAX)
+		return diag_set(u->diag, -EINVAL, IOASID_RULE_BATCH_COUNT,
+				c->count, LIST_MAX);
+	as = get_as(u, c->ioasid);
+	if (!as)
+		return -ENOENT;
+	while (written < c->count) {
+		u32 want = c->count - written, n, i;
+
+		if (want > UCMD_CHUNK)
+			want = UCMD_CHUNK;
+		n = as_list(as, start, found, want, &more);
+		for (i = 0; i < n; i++) {
+			struct ioasid_mapping *m = found[i];
+			struct ioasid_mapping_info o = {
+				.flags = m->prot,
+				.max_pgshift = m->max_pgshift,
+				.iova = m->iova,
+				.vaddr = m->vaddr,
+				.length = ioasid_mapping_length(m),
+				.pgsize_bitmap = as_pgsizes_of(as, m, m->iova,
+							       m->last),
+			};
+
+			rc = copy_out(u->ctx, c->mappings_uptr +
+				      (u64)(written + i) * sizeof(o),
+				      &o, sizeof(o), u->diag);
+			if (rc)
+				return rc;
+		}
+		written += n;
+		if (!n || !more)
+			break;
+		start = found[n - 1]->last + 1;
+	}
+	if (written == c->count && !c->count)
+		more = as->nmaps && it_first_ge(as->root, start);
+	c->count = written;
+	c->out_more = more;
+	return 0;
+}
+
+static long do_swdev_create(struct ucmd *u)
+{
+	return swdev_create(u->ctx, u->cmd, u->diag);
+}
+
+static long do_swdev_destroy(struct ucmd *u)
+{
+	struct ioasid_swdev_destroy *c = u->cmd;
+	int rc = check_zero(c->flags, c->__reserved, u->diag);
+
+	return rc ? rc : swdev_destroy(u->ctx, c->dev_id, u->diag);
+}
+
+static long do_attach(struct ucmd *u)
+{
+	struct ioasid_device_attach *c = u->cmd;
+	struct ioasid_dev *dev;
+	int rc;
+
+	rc = check_zero(c->flags, 0, u->diag);
+	if (rc)
+		return rc;
+	dev = ctx_get_dev(u->ctx, c->dev_id, u->diag);
+	if (!dev)
+		return -ENOENT;
+	return ctx_attach(dev, c->ioasid, u->diag);
+}
+
+static long do_detach(struct ucmd *u)
+{
+	struct ioasid_device_detach *c = u->cmd;
+	struct ioasid_dev *dev;
+	int rc;
+
+	rc = check_zero(c->flags, c->__reserved, u->diag);
+	if (rc)
+		return rc;
+	dev = ctx_get_dev(u->ctx, c->dev_id, u->diag);
+	if (!dev)
+		return -ENOENT;
+	if (!dev->as)
+		return diag_set(u->diag, -ENOENT, IOASID_RULE_DEV_NOT_ATTACHED,
+				c->dev_id, 0);
+	ctx_detach(dev);
+	return 0;
+}
+
+static long do_access(struct ucmd *u)
+{
+	return swdev_access(u->ctx, u->cmd, u->diag);
+}
+
+static long do_stats(struct ucmd *u)
+{
+	return swdev_stats(u->ctx, u->cmd, u->diag);
+}
+
+#define OP(nr, type, handler, on_error) \
+	[IOASID_CMD_##nr - IOASID_CMD_BASE] = { \
+		.size = sizeof(struct type), \
+		.min_size = sizeof(struct type), \
+		.copy_out_on_error = on_error, \
+		.execute = handler, \
+	}
+
+static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
+	OP(ALLOC, ioasid_alloc, do_alloc, false),
+	OP(FREE, ioasid_free, do_free, false),
+	OP(GET_INFO, ioasid_info, do_info, true),
+	OP(MAP_DMA, ioasid_map_dma, do_map, false),
+	OP(UNMAP_DMA, ioasid_unmap_dma, do_unmap, false),
+	OP(MAP_BATCH, ioasid_batch, do_map_batch, true),
+	OP(UNMAP_BATCH, ioasid_batch, do_unmap_batch, true),
+	OP(QUERY_PGSIZE, ioasid_query_pgsize, do_query, false),
+	OP(LIST_MAPPINGS, ioasid_list_mappings, do_list, false),
+	OP(SWDEV_CREATE, ioasid_swdev_create, do_swdev_create, false),
+	OP(SWDEV_DESTROY, ioasid_swdev_destroy, do_swdev_destroy, false),
+	OP(DEVICE_ATTACH, ioasid_device_attach, do_attach, false),
+	OP(DEVICE_DETACH, ioasid_device_detach, do_detach, false),
+	OP(SWDEV_ACCESS, ioasid_swdev_access, do_access, true),
+	OP(SWDEV_STATS, ioasid_swdev_stats, do_stats, false),
+};
+
+static long check_extension(u64 ext)
+{
+	switch (ext) {
+	case IOASID_EXT_TYPE1V2:
+	case IOASID_EXT_BATCH:
+	case IOASID_EXT_PGSIZE_QUERY:
+	case IOASID_EXT_SWDEV:
+	case IOASID_EXT_LIST:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A newer caller's struct: the bytes this build does not know must be 0. */
+static int check_tail_zero(struct ioasid_ctx *ctx, u64 uptr, u32 from, u32 to,
+			   struct ioasid_diag *diag)
+{
+	u8 buf[64];
+
+	while (from < to) {
+		u32 n = to - from < sizeof(buf) ? to - from : sizeof(buf), i;
+		int rc = copy_in(ctx, buf, uptr + from, n, diag);
+
+		if (rc)
+			return rc;
+		for (i = 0; i < n; i++)
+			if (buf[i])
+				return diag_set(diag, -E2BIG,
+						IOASID_RULE_SIZE_TAIL, to,
+						from);
+		from += n;
+	}
+	return 0;
+}
+
+long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
+		      struct ioasid_diag *diag)
+{
+	union ucmd_buffer buf;
+	const struct ioctl_op *op;
+	struct ucmd u = { .ctx = ctx, .uptr = arg, .cmd = &buf, .diag = diag };
+	unsigned int nr = _IOC_NR(cmd);
+	u32 size, len;
+	long rc;
+
+	if (diag) {
+		memset(diag, 0, sizeof(*diag));
+		diag->cmd = (u16)nr;
+		diag->index = IOH_U32_MAX;
+	}
+	if (cmd != _IO(IOASID_TYPE, nr) || nr < IOASID_CMD_BASE ||
+	    nr >= IOASID_CMD_LAST)
+		return diag_set(diag, -ENOTTY, IOASID_RULE_UNKNOWN_CMD, cmd, 0);
+	if (nr == IOASID_CMD_GET_API_VERSION)
+		return IOASID_API_VERSION;
+	if (nr == IOASID_CMD_CHECK_EXTENSION)
+		return check_extension(arg);
+	op = &ops[nr - IOASID_CMD_BASE];
+
+	rc = copy_in(ctx, &size, arg, sizeof(size), diag);
+	if (rc)
+		return rc;
+	if (size < op->min_size)
+		return diag_set(diag, -EINVAL, IOASID_RULE_SIZE_SMALL, size,
+				op->min_size);
+	if (size > UCMD_MAX_SIZE)
+		return diag_set(diag, -E2BIG, IOASID_RULE_SIZE_TAIL, size,
+				UCMD_MAX_SIZE);
+	if (size > op->size) {
+		rc = check_tail_zero(ctx, arg, op->size, size, diag);
+		if (rc)
+			return rc;
+	}
+	len = size < op->size ? size : op->size;
+	memset(&buf, 0, sizeof(buf));
+	rc = copy_in(ctx, &buf, arg, len, diag);
+	if (rc)
+		return rc;
+
+	ioh_lock(&ctx->lock);
+	rc = op->execute(&u);
+	ioh_unlock(&ctx->lock);
+
+	if (diag && rc < 0)
+		diag->err = (int)rc;
+	if (rc == 0 || op->copy_out_on_error) {
+		int crc = copy_out(ctx, arg, &buf, len, diag);
+
+		if (crc && !rc)
+			rc = crc;
+	}
+	return rc;
+}

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ioasid: one I/O address space object shared by VFIO and vDPA devices.
+ *
+ * This header is the only definition of the uAPI. The kernel module, the
+ * userspace library (both backends) and the tests all include it.
+ *
+ * Objects. One open() of /dev/ioasid (or one embedded context) is an
+ * "ioasid fd". It owns ioasids and devices, both named by small integer ids
+ * local to the fd; id 0 is never handed out. An ioasid names one I/O page
+ * table. A device is bound to the fd by its subsystem (VFIO, vDPA) or created
+ * here as a software device, and is attached to one ioasid at a time.
+ *
+ * Argument structs. Every command takes a pointer to a struct that starts
+ * with "__u32 size" (the size the caller knows) and carries "__u32 flags".
+ * The kernel accepts any size from the struct's first version up to the
+ * current one; a larger size is accepted only if the unknown trailing bytes
+ * are zero. Unknown flags and non-zero reserved fields are rejected.
+ * Fields named out_* are written by the call.
+ *
+ * Errnos, fixed for every command:
+ *  ENOTTY      unknown command
+ *  E2BIG       size larger than known and the unknown tail is not zero
+ *  EINVAL      size smaller than the first version; a rule on a field is
+ *              broken (alignment, wrap, range, flags, reserved not zero);
+ *              attach of a device whose IOMMU attributes are incompatible
+ *  EOPNOTSUPP  a known flag or field value that this build does not support
+ *  ENOENT      no ioasid or device with that id
+ *  ENODEV      the ioasid has no device attached: only attach, info, free
+ *              and list are allowed before the first attach
+ *  EPERM       map/unmap while an IOMMU group is only partly attached to the
+ *              ioasid (the group is not "viable", as VFIO calls it)
+ *  EBUSY       free of an ioasid that has devices; attach of a device that
+ *              is already attached
+ *  EEXIST      map overlaps an existing mapping
+ *  ENOSPC      the ioasid's mapping-count limit, or the fd's id space, is full
+ *  ENOMEM      out of memory, or pinning past RLIMIT_MEMLOCK
+ *  EFAULT      a user pointer or a vaddr that is not mapped in the caller
+ *  EMSGSIZE    an output array is too short; the needed count is written
+ *  EOVERFLOW   a count or length does not fit the field that reports it
+ *
+ * This header is out of tree: the ioctl magic below is not registered in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst.
+ */
+#ifndef _UAPI_LINUX_IOASID_H
+#define _UAPI_LINUX_IOASID_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define IOASID_API_VERSION	1
+
+#define IOASID_TYPE		('i')
+#define IOASID_CMD_BASE		0xa0
+
+enum {
+	IOASID_CMD_GET_API_VERSION = IOASID_CMD_BASE,
+	IOASID_CMD_CHECK_EXTENSION,
+	IOASID_CMD_ALLOC,
+	IOASID_CMD_FREE,
+	IOASID_CMD_GET_INFO,
+	IOASID_CMD_MAP_DMA,
+	IOASID_CMD_UNMAP_DMA,
+	IOASID_CMD_MAP_BATCH,
+	IOASID_CMD_UNMAP_BATCH,
+	IOASID_CMD_QUERY_PGSIZE,
+	IOASID_CMD_LIST_MAPPINGS,
+	IOASID_CMD_SWDEV_CREATE,
+	IOASID_CMD_SWDEV_DESTROY,
+	IOASID_CMD_DEVICE_ATTACH,
+	IOASID_CMD_DEVICE_DETACH,
+	IOASID_CMD_SWDEV_ACCESS,
+	IOASID_CMD_SWDEV_STATS,
+	IOASID_CMD_LAST,
+};
+
+/* Extensions reported by IOASID_CHECK_EXTENSION (returns 1 or 0). */
+enum ioasid_extension {
+	IOASID_EXT_TYPE1V2 = 1,		/* map/unmap follow VFIO type1v2 rules */
+	IOASID_EXT_BATCH = 2,		/* IOASID_MAP_BATCH, IOASID_UNMAP_BATCH */
+	IOASID_EXT_PGSIZE_QUERY = 3,	/* IOASID_QUERY_PGSIZE, max_pgshift */
+	IOASID_EXT_SWDEV = 4,		/* software devices */
+	IOASID_EXT_LIST = 5,		/* IOASID_LIST_MAPPINGS */
+};
+
+/*
+ * IOASID_GET_API_VERSION - _IO(IOASID_TYPE, ...), no argument.
+ * Returns IOASID_API_VERSION.
+ */
+#define IOASID_GET_API_VERSION	_IO(IOASID_TYPE, IOASID_CMD_GET_API_VERSION)
+
+/*
+ * IOASID_CHECK_EXTENSION - _IO(IOASID_TYPE, ...), argument is an
+ * enum ioasid_extension by value. Returns 1 if supported, 0 if not.
+ */
+#define IOASID_CHECK_EXTENSION	_IO(IOASID_TYPE, IOASID_CMD_CHECK_EXTENSION)
+
+/**
+ * struct ioasid_alloc - IOASID_ALLOC
+ * @size: sizeof(struct ioasid_alloc)
+ * @flags: must be 0
+ * @out_ioasid: the new ioasid, never 0
+ *
+ * Allocates an ioasid with no device and no attributes. Until a device is
+ * attached, only IOASID_GET_INFO, IOASID_LIST_MAPPINGS, IOASID_DEVICE_ATTACH
+ * and IOASID_FREE are accepted on it (ENODEV otherwise).
+ */
+struct ioasid_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioasid;
+	__u32 __reserved;
+};
+#define IOASID_ALLOC		_IO(IOASID_TYPE, IOASID_CMD_ALLOC)
+
+/**
+ * struct ioasid_free - IOASID_FREE
+ * @size: sizeof(struct ioasid_free)
+ * @flags: must be 0
+ * @ioasid: the ioasid to free
+ *
+ * EBUSY while a device is attached. Mappings left on an ioasid with no
+ * device are removed and unpinned.
+ */
+struct ioasid_free {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+};
+#define IOASID_FREE		_IO(IOASID_TYPE, IOASID_CMD_FREE)
+
+/**
+ * struct ioasid_iova_range - one usable, inclusive IOVA range
+ * @start: first usable IOVA
+ * @last: last usable IOVA (inclusive)
+ */
+struct ioasid_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/* ioasid_info.out_flags */
+#define IOASID_INFO_ATTACHED	(1U << 0)	/* at least one device attached */
+#define IOASID_INFO_COHERENT	(1U << 1)	/* DMA is cache coherent */
+#define IOASID_INFO_VIABLE	(1U << 2)	/* every attached group complete */
+#define IOASID_INFO_HAS_ATTRS	(1U << 3)	/* attributes fixed by a device */
+
+/**
+ * struct ioasid_info - IOASID_GET_INFO
+ * @size: sizeof(struct ioasid_info)
+ * @flags: must be 0
+ * @ioasid: the ioasid
+ * @num_ranges: in: entries in @ranges_uptr; out: usable ranges that exist.
+ *	0 asks for the count only. If a non-empty array is too short, the
+ *	call writes what fits, @num_ranges and every other out_ field, and
+ *	fails with EMSGSIZE.
+ * @ranges_uptr: user pointer to struct ioasid_iova_range[@num_ranges]: the
+ *	aperture minus every reserved region, ascending
+ * @out_flags: IOASID_INFO_*
+ * @out_num_devices: devices attached to this ioasid
+ * @out_pgsize_bitmap: page sizes the ioasid's page table can use (0 before
+ *	attributes are fixed)
+ * @out_max_mappings: the mapping-count limit of this ioasid
+ * @out_num_mappings: mappings now
+ * @out_mapped_bytes: bytes mapped now
+ * @out_fd_pinned_pages: pages pinned by the whole fd, each page counted
+ *	once however many ioasids map it (this is what RLIMIT_MEMLOCK is
+ *	charged with)
+ */
+struct ioasid_info {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 num_ranges;
+	__aligned_u64 ranges_uptr;
+	__u32 out_flags;
+	__u32 out_num_devices;
+	__aligned_u64 out_pgsize_bitmap;
+	__u32 out_max_mappings;
+	__u32 out_num_mappings;
+	__aligned_u64 out_mapped_bytes;
+	__aligned_u64 out_fd_pinned_pages;
+};
+#define IOASID_GET_INFO		_IO(IOASID_TYPE, IOASID_CMD_GET_INFO)
+
+/* Access flags of a mapping (map flags, batch entry flags, list output). */
+#define IOASID_DMA_READ		(1U << 0)	/* device may read memory */
+#define IOASID_DMA_WRITE	(1U << 1)	/* device may write memory */
+
+/**
+ * struct ioasid_map_dma - IOASID_MAP_DMA
+ * @size: sizeof(struct ioasid_map_dma)
+ * @flags: IOASID_DMA_READ and/or IOASID_DMA_WRITE; at least one
+ * @ioasid: the ioasid
+ * @max_pgshift: 0 for no limit, else the IOMMU may use no page larger than
+ *	1 << @max_pgshift for this mapping (e.g. 12: "no huge pages"). Must be
+ *	at least the shift of the ioasid's smallest page size.
+ * @iova: first IOVA
+ * @vaddr: first byte of the caller's memory
+ * @length: bytes; > 0
+ *
+ * VFIO type1v2 rules: @iova, @vaddr and @length aligned to the smallest page
+ * size; no wrap of @iova + @length or @vaddr + @length; the range inside the
+ * aperture and outside every reserved region (EINVAL). Overlap with a
+ * mapping: EEXIST. Mapping-count limit: ENOSPC. RLIMIT_MEMLOCK: ENOMEM.
+ * @vaddr not mapped: EFAULT. Nothing is left behind by a failed call.
+ */
+struct ioasid_map_dma {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 max_pgshift;
+	__aligned_u64 iova;
+	__aligned_u64 vaddr;
+	__aligned_u64 length;
+};
+#define IOASID_MAP_DMA		_IO(IOASID_TYPE, IOASID_CMD_MAP_DMA)
+
+/* ioasid_unmap_dma.flags */
+#define IOASID_UNMAP_ALL	(1U << 0)	/* iova = length = 0: everything */
+
+/**
+ * struct ioasid_unmap_dma - IOASID_UNMAP_DMA
+ * @size: sizeof(struct ioasid_unmap_dma)
+ * @flags: 0 or IOASID_UNMAP_ALL
+ * @ioasid: the ioasid
+ * @iova: first IOVA of the range (aligned)
+ * @length: bytes (aligned, > 0, no wrap); both 0 with IOASID_UNMAP_ALL
+ * @out_unmapped: bytes unmapped (0 when the range covers no mapping)
+ *
+ * Removes every mapping that lies inside the range. A range that cuts a
+ * mapping (starts or ends inside it) fails with EINVAL and changes nothing.
+ * When the call returns, no device can translate through the removed
+ * mappings any more, and only then are their pages unpinned.
+ */
+struct ioasid_unmap_dma {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_unmapped;
+};
+#define IOASID_UNMAP_DMA	_IO(IOASID_TYPE, IOASID_CMD_UNMAP_DMA)
+
+/**
+ * struct ioasid_dma_entry - one entry of a batch
+ * @flags: map: IOASID_DMA_READ/WRITE; unmap: 0
+ * @max_pgshift: map: as in struct ioasid_map_dma; unmap: 0
+ * @iova: first IOVA
+ * @vaddr: map: first byte of memory; unmap: 0
+ * @length: bytes
+ */
+struct ioasid_dma_entry {
+	__u32 flags;
+	__u32 max_pgshift;
+	__aligned_u64 iova;
+	__aligned_u64 vaddr;
+	__aligned_u64 length;
+};
+
+#define IOASID_BATCH_MAX	65536U	/* entries in one call */
+
+/**
+ * struct ioasid_batch - IOASID_MAP_BATCH, IOASID_UNMAP_BATCH
+ * @size: sizeof(struct ioasid_batch)
+ * @flags: must be 0
+ * @ioasid: the ioasid
+ * @count: entries; 1 to IOASID_BATCH_MAX
+ * @entry_size: sizeof(struct ioasid_dma_entry) as the caller knows it
+ * @__reserved: must be 0
+ * @entries_uptr: user pointer to the entries
+ * @out_done: entries applied (== @count on success, 0 on failure)
+ * @out_fail_index: on failure, index of the entry that failed; (__u32)-1
+ *	when the failure is not one entry's (bad header, memory, device)
+ * @out_fail_errno: on failure, the positive errno of that entry
+ * @out_bytes: bytes mapped or unmapped by the whole batch
+ *
+ * All or nothing: entries are applied in order; on the first failure every
+ * entry already applied is undone, the call fails with that entry's errno
+ * and the out_ fields are still written. Devices are notified and the
+ * IOTLB is flushed once per batch. Unmap entries follow IOASID_UNMAP_DMA's
+ * rules, applied to the state the earlier entries left.
+ */
+struct ioasid_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 count;
+	__u32 entry_size;
+	__u32 __reserved;
+	__aligned_u64 entries_uptr;
+	__u32 out_done;
+	__u32 out_fail_index;
+	__u32 out_fail_errno;
+	__u32 __reserved2;
+	__aligned_u64 out_bytes;
+};
+#define IOASID_MAP_BATCH	_IO(IOASID_TYPE, IOASID_CMD_MAP_BATCH)
+#define IOASID_UNMAP_BATCH	_IO(IOASID_TYPE, IOASID_CMD_UNMAP_BATCH)
+
+/**
+ * struct ioasid_query_pgsize - IOASID_QUERY_PGSIZE
+ * @size: sizeof(struct ioasid_query_pgsize)
+ * @flags: must be 0
+ * @ioasid: the ioasid
+ * @iova: first IOVA of the range (aligned)
+ * @length: bytes (aligned, > 0, no wrap)
+ * @out_pgsize_bitmap: page sizes the IOMMU used for the mapped parts of the
+ *	range (only the parts inside the range count)
+ * @out_mapped_bytes: bytes of the range that are mapped
+ */
+struct ioasid_query_pgsize {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_pgsize_bitmap;
+	__aligned_u64 out_mapped_bytes;
+};
+#define IOASID_QUERY_PGSIZE	_IO(IOASID_TYPE, IOASID_CMD_QUERY_PGSIZE)
+
+/**
+ * struct ioasid_mapping_info - one mapping, as IOASID_LIST_MAPPINGS reports it
+ * @flags: IOASID_DMA_READ/WRITE
+ * @max_pgshift: as given at map time (0: no limit)
+ * @iova: first IOVA
+ * @vaddr: first byte of memory
+ * @length: bytes
+ * @pgsize_bitmap: page sizes the IOMMU used for this mapping
+ */
+struct ioasid_mapping_info {
+	__u32 flags;
+	__u32 max_pgshift;
+	__aligned_u64 iova;
+	__aligned_u64 vaddr;
+	__aligned_u64 length;
+	__aligned_u64 pgsize_bitmap;
+};
+
+/**
+ * struct ioasid_list_mappings - IOASID_LIST_MAPPINGS
+ * @size: sizeof(struct ioasid_list_mappings)
+ * @flags: must be 0
+ * @ioasid: the ioasid
+ * @count: in: entries in @mappings_uptr; out: entries written
+ * @start_iova: report mappings whose first IOVA is >= this
+ * @mappings_uptr: user pointer to struct ioasid_mapping_info[@count]
+ * @out_more: 1 if mappings follow the last one written, else 0; continue
+ *	with @start_iova = last written iova + length
+ */
+struct ioasid_list_mappings {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 count;
+	__aligned_u64 start_iova;
+	__aligned_u64 mappings_uptr;
+	__u32 out_more;
+	__u32 __reserved;
+};
+#define IOASID_LIST_MAPPINGS	_IO(IOASID_TYPE, IOASID_CMD_LIST_MAPPINGS)
+
+/* ioasid_swdev_create.flags */
+#define IOASID_SWDEV_COHERENT	(1U << 0)	/* DMA is cache coherent */
+
+#define IOASID_SWDEV_MAX_RESV	8U
+
+/**
+ * struct ioasid_swdev_create - IOASID_SWDEV_CREATE
+ * @size: sizeof(struct ioasid_swdev_create)
+ * @flags: IOASID_SWDEV_COHERENT
+ * @pgsize_bitmap: page sizes its IOMMU supports; non-zero, smallest >= 4096
+ * @aperture_start: first IOVA it can use
+ * @aperture_last: last IOVA it can use (inclusive, >= @aperture_start)
+ * @group_id: IOMMU group; 0 makes a group of its own. Devices created with
+ *	the same non-zero id share a group.
+ * @group_size: devices in that group (1 to 64). Every device of a group
+ *	must give the same value.
+ * @num_resv: reserved regions in @resv_uptr (0 to IOASID_SWDEV_MAX_RESV)
+ * @resv_uptr: user pointer to struct ioasid_iova_range[@num_resv], e.g. an
+ *	MSI window; each inside the aperture
+ * @out_dev_id: the new device's id
+ *
+ * Creates a software device: a device with a software IOMMU that translates
+ * through the ioasid it is attached to (IOASID_SWDEV_ACCESS). It lets every
+ * rule be exercised without hardware.
+ */
+struct ioasid_swdev_create {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 pgsize_bitmap;
+	__aligned_u64 aperture_start;
+	__aligned_u64 aperture_last;
+	__u32 group_id;
+	__u32 group_size;
+	__u32 num_resv;
+	__u32 out_dev_id;
+	__aligned_u64 resv_uptr;
+};
+#define IOASID_SWDEV_CREATE	_IO(IOASID_TYPE, IOASID_CMD_SWDEV_CREATE)
+
+/**
+ * struct ioasid_swdev_destroy - IOASID_SWDEV_DESTROY
+ * @size: sizeof(struct ioasid_swdev_destroy)
+ * @flags: must be 0
+ * @dev_id: a software device; detached first if attached
+ */
+struct ioasid_swdev_destroy {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 __reserved;
+};
+#define IOASID_SWDEV_DESTROY	_IO(IOASID_TYPE, IOASID_CMD_SWDEV_DESTROY)
+
+/**
+ * struct ioasid_device_attach - IOASID_DEVICE_ATTACH
+ * @size: sizeof(struct ioasid_device_attach)
+ * @flags: must be 0
+ * @dev_id: a device bound to this fd
+ * @ioasid: the ioasid to attach it to
+ *
+ * The first device fixes the ioasid's attributes. A later device must
+ * support every page size of the ioasid, cover its aperture, have no
+ * reserved region outside the ioasid's, and match its coherency; otherwise
+ * EINVAL and nothing changes. EBUSY if the device is already attached.
+ */
+struct ioasid_device_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 ioasid;
+};
+#define IOASID_DEVICE_ATTACH	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_ATTACH)
+
+/**
+ * struct ioasid_device_detach - IOASID_DEVICE_DETACH
+ * @size: sizeof(struct ioasid_device_detach)
+ * @flags: must be 0
+ * @dev_id: an attached device (ENOENT if not attached)
+ */
+struct ioasid_device_detach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 __reserved;
+};
+#define IOASID_DEVICE_DETACH	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_DETACH)
+
+/* ioasid_swdev_access.flags: exactly one */
+#define IOASID_ACCESS_READ	(1U << 0)	/* device reads memory to buf */
+#define IOASID_ACCESS_WRITE	(1U << 1)	/* device writes buf to memory */
+
+/**
+ * struct ioasid_swdev_access - IOASID_SWDEV_ACCESS
+ * @size: sizeof(struct ioasid_swdev_access)
+ * @flags: IOASID_ACCESS_READ or IOASID_ACCESS_WRITE
+ * @dev_id: an attached software device
+ * @__reserved: must be 0
+ * @iova: first IOVA the device accesses
+ * @length: bytes (1 to 1 MiB)
+ * @buf_uptr: the caller's buffer
+ * @out_faults: the device's I/O page fault count after the call
+ *
+ * Performs DMA as the device would: every byte must translate through a
+ * mapping with the needed permission, or the access stops with EFAULT (an
+ * I/O page fault, counted in @out_faults) and no byte is transferred.
+ */
+struct ioasid_swdev_access {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 buf_uptr;
+	__aligned_u64 out_faults;
+};
+#define IOASID_SWDEV_ACCESS	_IO(IOASID_TYPE, IOASID_CMD_SWDEV_ACCESS)
+
+#define IOASID_SWDEV_ACCESS_MAX	(1U << 20)
+
+/**
+ * struct ioasid_swdev_stats - IOASID_SWDEV_STATS
+ * @size: sizeof(struct ioasid_swdev_stats)
+ * @flags: must be 0
+ * @dev_id: a software device
+ * @out_faults: I/O page faults the device took
+ * @out_map_calls: map notifications received (one per map call or batch)
+ * @out_map_entries: mappings those notifications carried
+ * @out_unmap_calls: unmap notifications received (one per unmap call or
+ *	batch); each one flushes the device's IOTLB
+ * @out_unmap_entries: mappings those notifications carried
+ * @out_iotlb_hits: translations served from the device's IOTLB
+ * @out_iotlb_misses: translations that walked the ioasid's page table
+ *
+ * The software device keeps a small IOTLB of translations, as hardware
+ * does; an unmap notification flushes it. These counters let a caller check
+ * that devices are notified once per batch and never translate through a
+ * removed mapping.
+ */
+struct ioasid_swdev_stats {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 __reserved;
+	__aligned_u64 out_faults;
+	__aligned_u64 out_map_calls;
+	__aligned_u64 out_map_entries;
+	__aligned_u64 out_unmap_calls;
+	__aligned_u64 out_unmap_entries;
+	__aligned_u64 out_iotlb_hits;
+	__aligned_u64 out_iotlb_misses;
+};
+#define IOASID_SWDEV_STATS	_IO(IOASID_TYPE, IOASID_CMD_SWDEV_STATS)
+
+#endif /* _UAPI_LINUX_IOASID_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The userspace host of core/: what the engine needs from its environment,
+ * in C11 and POSIX. The kernel's twin is kernel/ioasid/ioasid_host.h.
+ * Not for users of libioasid.
+ */
+#ifndef IOASID_HOST_H
+#define IOASID_HOST_H
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/types.h>
+
+/* The kernel's spellings, so that u64 is the uAPI's __u64 on both hosts. */
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+
+#define IOH_U64_MAX	UINT64_MAX
+#define IOH_U32_MAX	UINT32_MAX
+
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+#define IOH_WARN_ON(cond) \
+	((cond) ? (fprintf(stderr, "ioasid: WARNING %s:%d: %s\n", \
+			   __FILE__, __LINE__, #cond), 1) : 0)
+
+static inline void *ioh_zalloc(size_t size)
+{
+	return calloc(1, size);
+}
+
+static inline void ioh_free(void *p)
+{
+	free(p);
+}
+
+/*
+ * Fixed-size object cache, the userspace twin of a kmem_cache: objects are
+ * carved from 64 KiB slabs and recycled through a free list, so that the
+ * engine's memory per mapping is the object size, not malloc's rounding.
+ * Slabs are returned when the cache is destroyed. Not thread-safe: the
+ * engine calls it under the context lock.
+ */
+struct ioh_cache {
+	size_t obj_size;
+	void *free_list;
+	void *slabs;		/* chain of slabs; first word links them */
+	char *cur;		/* carve pointer in the newest slab */
+	char *end;
+	size_t slab_bytes;	/* bytes held in slabs */
+	size_t live;		/* objects handed out */
+};
+
+int ioh_cache_init(struct ioh_cache *c, size_t obj_size);
+void ioh_cache_destroy(struct ioh_cache *c);
+void *ioh_cache_zalloc(struct ioh_cache *c);
+void ioh_cache_free(struct ioh_cache *c, void *p);
+
+typedef struct {
+	pthread_mutex_t m;
+	pthread_t owner;
+	bool held;
+} ioh_lock_t;
+
+static inline void ioh_lock_init(ioh_lock_t *l)
+{
+	pthread_mutex_init(&l->m, NULL);
+	l->held = false;
+}
+
+static inline void ioh_lock_destroy(ioh_lock_t *l)
+{
+	pthread_mutex_destroy(&l->m);
+}
+
+static inline void ioh_lock(ioh_lock_t *l)
+{
+	pthread_mutex_lock(&l->m);
+	l->owner = pthread_self();
+	l->held = true;
+}
+
+static inline void ioh_unlock(ioh_lock_t *l)
+{
+	l->held = false;
+	pthread_mutex_unlock(&l->m);
+}
+
+/* Only the owner reads held/owner while it holds the lock. */
+#define ioh_lock_assert_held(l) \
+	assert((l)->held && pthread_equal((l)->owner, pthread_self()))
+
+#endif /* IOASID_HOST_H */

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Private to lib/: the embedded backend's host state. Not for users of
+ * libioasid.
+ */
+#ifndef LIBIOASID_PRIV_H
+#define LIBIOASID_PRIV_H
+
+#include "ioasid_core.h"
+
+struct emb_host {
+	u64 memlock_bytes;	/* fixed limit, 0: none */
+	bool memlock_rlimit;	/* use RLIMIT_MEMLOCK and CAP_IPC_LOCK */
+	u64 charged;		/* bytes charged now */
+};
+
+extern const struct ioasid_host_ops emb_host_ops;
+
+#endif /* LIBIOASID_PRIV_H */

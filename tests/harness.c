@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The harness behind harness.h. Each test runs in a child process with a
+ * fresh handle, a 64 MiB buffer and a default software device; the parent
+ * prints one TAP line per test, with the child's diagnostics above it.
+ * Exit status: 0 all passed, 1 any failed, 77 all skipped.
+ */
+#include "harness.h"
+
+static int out_fd = 1;
+
+void diag(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(out_fd, "# %s\n", line);
+}
+
+/* Shared with the parent, which prints it on the test's TAP line. */
+static char *skip_buf;
+#define SKIP_BUF_LEN	256
+
+void skip_reason(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!skip_buf)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(skip_buf, SKIP_BUF_LEN, fmt, ap);
+	va_end(ap);
+}
+
+void swdev_default(struct ioasid_swdev_create *c,
+		   struct ioasid_iova_range *resv)
+{
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G;
+	c->aperture_start = 0;
+	c->aperture_last = APERTURE_LAST;
+	c->group_size = 1;
+	resv->start = MSI_START;
+	resv->last = MSI_LAST;
+	c->num_resv = 1;
+	c->resv_uptr = (uintptr_t)resv;
+}
+
+int new_swdev(struct fx *f, uint64_t pgsizes, uint64_t ap_start,
+	      uint64_t ap_last, uint32_t flags, uint32_t group_id,
+	      uint32_t group_size, uint32_t *dev)
+{
+	struct ioasid_iova_range resv;
+	struct ioasid_swdev_create c;
+
+	swdev_default(&c, &resv);
+	c.pgsize_bitmap = pgsizes;
+	c.aperture_start = ap_start;
+	c.aperture_last = ap_last;
+	c.flags = flags;
+	c.group_id = group_id;
+	c.group_size = group_size;
+	if (resv.start < ap_start || resv.last > ap_last)
+		c.num_resv = 0;
+	return ioasid_swdev_create(f->h, &c, dev);
+}
+
+bool is_kernel(struct fx *f)
+{
+	return ioasid_backend_of(f->h) == IOASID_BACKEND_KERNEL;
+}
+
+uint64_t fd_pinned(struct fx *f, uint32_t as)
+{
+	struct ioasid_info info;
+
+	if (ioasid_get_info(f->h, as, &info, NULL, 0))
+		return UINT64_MAX;
+	return info.out_fd_pinned_pages;
+}
+
+int snap_take(struct fx *f, struct snap *s, const uint32_t *ids, uint32_t n,
+	      uint32_t dev)
+{
+	uint32_t i;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (n > SNAP_MAX_AS)
+		return -E2BIG;
+	s->n = n;
+	for (i = 0; i < n; i++) {
+		struct snap_as *a = &s->as[i];
+		bool more = false;
+
+		a->id = ids[i];
+		rc = ioasid_get_info(f->h, ids[i], &a->info, NULL, 0);
+		if (rc)
+			return rc;
+		a->nmaps = SNAP_MAX_MAPS;
+		rc = ioasid_list(f->h, ids[i], 0, a->maps, &a->nmaps, &more);
+		if (rc)
+			return rc;
+		if (more)
+			return -E2BIG;
+	}
+	s->stats_dev = dev;
+	if (dev)
+		return ioasid_swdev_stats(f->h, dev, &s->stats);
+	return 0;
+}
+
+int snap_same(struct fx *f, const struct snap *s)
+{
+	static struct snap now;
+	uint32_t ids[SNAP_MAX_AS], i;
+
+	for (i = 0; i < s->n; i++)
+		ids[i] = s->as[i].id;
+	if (snap_take(f, &now, ids, s->n, s->stats_dev)) {
+		diag("snapshot failed: %s", ioasid_strerror());
+		return 1;
+	}
+	for (i = 0; i < s->n; i++) {
+		const struct snap_as *a = &s->as[i], *b = &now.as[i];
+
+		if (memcmp(&a->info, &b->info, sizeof(a->info))) {
+			diag("ioasid %u: info changed: mappings %u -> %u, bytes 0x%llx -> 0x%llx, pinned pages %llu -> %llu, devices %u -> %u, flags 0x%x -> 0x%x",
+			     a->id, a->info.out_num_mappings,
+			     b->info.out_num_mappings,
+			     (unsigned long long)a->info.out_mapped_bytes,
+			     (unsigned long long)b->info.out_mapped_bytes,
+			     (unsigned long long)a->info.out_fd_pinned_pages,
+			     (unsigned long long)b->info.out_fd_pinned_pages,
+			     a->info.out_num_devices, b->info.out_num_devices,
+			     a->info.out_flags, b->info.out_flags);
+			return 1;
+		}
+		if (a->nmaps != b->nmaps ||
+		    memcmp(a->maps, b->maps, a->nmaps * sizeof(a->maps[0]))) {
+			diag("ioasid %u: mapping list changed (%u -> %u entries)",
+			     a->id, a->nmaps, b->nmaps);
+			return 1;
+		}
+	}
+	if (s->stats_dev &&
+	    (s->stats.out_map_calls != now.stats.out_map_calls ||
+	     s->stats.out_unmap_calls != now.stats.out_unmap_calls)) {
+		diag("device %u was notified by a failed call (map calls %llu -> %llu, unmap calls %llu -> %llu)",
+		     s->stats_dev,
+		     (unsigned long long)s->stats.out_map_calls,
+		     (unsigned long long)now.stats.out_map_calls,
+		     (unsigned long long)s->stats.out_unmap_calls,
+		     (unsigned long long)now.stats.out_unmap_calls);
+		return 1;
+	}
+	return 0;
+}
+
+static int fx_setup(struct fx *f, const struct test *t)
+{
+	struct ioasid_open_opts o = { .size = sizeof(o) };
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	o.backend = ioasid_backend_from_env();
+	if (o.backend == IOASID_BACKEND_AUTO)
+		o.backend = IOASID_BACKEND_EMBEDDED;
+	if (t->opts)
+		t->opts(&o);
+	rc = ioasid_open(&o, &f->h);
+	if (rc) {
+		diag("ioasid_open(%s): %s", ioasid_backend_name(o.backend),
+		     strerror(-rc));
+		return 1;
+	}
+	f->buf_len = 64 * SZ_1M;
+	f->buf_alloc_len = f->buf_len + SZ_2M;
+	f->buf_alloc = mmap(NULL, f->buf_alloc_len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (f->buf_alloc == MAP_FAILED) {
+		diag("mmap of the test buffer failed");
+		return 1;
+	}
+	f->buf = (uint8_t *)(((uintptr_t)f->buf_alloc + SZ_2M - 1) &
+			     ~(uintptr_t)(SZ_2M - 1));
+	if (ioasid_alloc(f->h, &f->as) ||
+	    new_swdev(f, SZ_4K | SZ_2M | SZ_1G, 0, APERTURE_LAST, 0, 0, 1,
+		      &f->dev)) {
+		diag("fixture: %s", ioasid_strerror());
+		return 1;
+	}
+	return 0;
+}
+
+static void fx_teardown(struct fx *f)
+{
+	ioasid_close(f->h);
+	munmap(f->buf_alloc, f->buf_alloc_len);
+}
+
+static int run_one(const struct test *t)
+{
+	struct fx f;
+	int rc;
+
+	if (fx_setup(&f, t))
+		return 1;
+	rc = t->fn(&f);
+	fx_teardown(&f);
+	return rc;
+}
+
+int run_tests(const char *suite, const struct test *t, size_t n, int argc,
+	      char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : NULL;
+	size_t i, ran = 0, failed = 0, skipped = 0;
+	const char *backend = getenv("IOASID_BACKEND");
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	skip_buf = mmap(NULL, SKIP_BUF_LEN, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (skip_buf == MAP_FAILED)
+		skip_buf = NULL;
+	printf("TAP version 13\n");
+	printf("# %s, backend %s\n", suite, backend ? backend : "embedded");
+	for (i = 0; i < n; i++) {
+		int status = 0, rc;
+		pid_t pid;
+
+		if (only && strcmp(only, t[i].name))
+			continue;
+		ran++;
+		pid = fork();
+		if (pid == 0) {
+			if (skip_buf)
+				skip_buf[0] = '\0';
+			rc = run_one(&t[i]);
+			_exit(rc);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+			printf("not ok %zu - %s # fork failed\n", ran, t[i].name);
+			failed++;
+			continue;
+		}
+		if (WIFSIGNALED(status)) {
+			printf("# killed by signal %d\n", WTERMSIG(status));
+			rc = 1;
+		} else {
+			rc = WEXITSTATUS(status);
+		}
+		if (rc == 0) {
+			printf("ok %zu - %s\n", ran, t[i].name);
+		} else if (rc == SKIP_RC) {
+			printf("ok %zu - %s # SKIP %s\n", ran, t[i].name,
+			       skip_buf && skip_buf[0] ? skip_buf :
+							 "no reason given");
+			skipped++;
+		} else {
+			printf("not ok %zu - %s\n", ran, t[i].name);
+			failed++;
+		}
+	}
+	printf("1..%zu\n", ran);
+	if (failed)
+		return 1;
+	return ran && skipped == ran ? SKIP_RC : 0;
+}
