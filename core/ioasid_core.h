@@ -266,6 +266,11 @@ int ioasid_ctx_create(const struct ioasid_host_ops *ops, void *host,
 		      struct ioasid_ctx **out);
 /* Detaches, unmaps and unpins everything, then frees. Cannot fail. */
 void ioasid_ctx_destroy(struct ioasid_ctx *ctx);
+/*
+ * Check every invariant of the context (trees, counters, accounting); for
+ * fuzzers and stress tests, O(n). 0 or -EIO.
+ */
+int ioasid_ctx_verify(struct ioasid_ctx *ctx);
 
 /*
  * The ioctl entry point, shared by the kernel module and the embedded

@@ -414,6 +414,8 @@ const char *ioasid_errno_name(int err)
 
 	if (err < 0)
 		err = -err;
+	if (!err)
+		return "OK";
 	for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
 		if (errnos[i].err == err)
 			return errnos[i].name;

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * A full consistency check of a context, for fuzzers and stress tests: it
+ * walks everything (O(n), recursion to the trees' depth) and is never
+ * called by the engine itself.
+ *
+ * Checked: each IOVA tree is ordered, non-overlapping and a heap by
+ * priority, and its counters match; the vaddr tree is ordered, a heap, has
+ * correct vmax everywhere and holds exactly the mappings of all ioasids;
+ * pinned_bytes equals the size of the union of all vaddr ranges; every
+ * device's ioasid lists it; every group's bound count is right.
+ */
+#include "core_priv.h"
+
+static u64 mix(const struct ioasid_mapping *m)
+{
+	u64 x = (u64)(uintptr_t)m;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+struct it_walk {
+	const struct ioasid_mapping *prev;
+	u32 n;
+	u64 bytes;
+	bool bad;
+};
+
+static void it_check(const struct ioasid_mapping *t, struct it_walk *w,
+		     u32 depth)
+{
+	if (!t || w->bad)
+		return;
+	if (depth > 4096 || (t->il && mix(t->il) > mix(t)) ||
+	    (t->ir && mix(t->ir) > mix(t)) || t->last < t->iova) {
+		w->bad = true;
+		return;
+	}
+	it_check(t->il, w, depth + 1);
+	if (w->prev && w->prev->last >= t->iova)
+		w->bad = true;
+	w->prev = t;
+	w->n++;
+	w->bytes += t->last - t->iova + 1;
+	it_check(t->ir, w, depth + 1);
+}
+
+static u64 vt_check(const struct ioasid_mapping *t, u32 *n, bool *bad,
+		    u32 depth)
+{
+	u64 v, l, r;
+
+	if (!t || *bad)
+		return 0;
+	if (depth > 4096 || (t->vl && mix(t->vl) > mix(t)) ||
+	    (t->vr && mix(t->vr) > mix(t)) ||
+	    (t->vl && t->vl->vaddr > t->vaddr) ||
+	    (t->vr && t->vr->vaddr < t->vaddr)) {
+		*bad = true;
+		return 0;
+	}
+	(*n)++;
+	v = mapping_vlast(t);
+	l = vt_check(t->vl, n, bad, depth + 1);
+	r = vt_check(t->vr, n, bad, depth + 1);
+	if (t->vl && l > v)
+		v = l;
+	if (t->vr && r > v)
+		v = r;
+	if (v != t->vmax)
+		*bad = true;
+	return v;
+}
+
+/* Union of vaddr ranges: walk the vaddr tree in order with a cursor. */
+static void vt_union(const struct ioasid_mapping *t, u64 *next, bool *started,
+		     u64 *bytes)
+{
+	u64 lo, hi;
+
+	if (!t)
+		return;
+	vt_union(t->vl, next, started, bytes);
+	lo = t->vaddr;
+	hi = mapping_vlast(t);
+	if (*started && lo < *next)
+		lo = *next;
+	if (!*started || lo <= hi) {
+		if (lo <= hi)
+			*bytes += hi - lo + 1;
+		*started = true;
+		*next = hi + 1;
+	}
+	vt_union(t->vr, next, started, bytes);
+}
+
+int ioasid_ctx_verify(struct ioasid_ctx *ctx)
+{
+	u32 id, total_maps = 0, vn = 0;
+	u64 next = 0, bytes = 0;
+	bool bad = false, started = false;
+	struct ioasid_group *g;
+	int rc = 0;
+
+	ioh_lock(&ctx->lock);
+	for (id = 1; id < ctx->objs_cap && !rc; id++) {
+		struct ioasid_obj *o = ctx->objs[id];
+		struct ioasid_as *as;
+		struct ioasid_dev *d;
+		struct it_walk w = { 0 };
+		u32 nd = 0;
+
+		if (!o)
+			continue;
+		if (o->id != id)
+			rc = -EIO;
+		if (o->type == IOASID_OBJ_DEV) {
+			d = container_of(o, struct ioasid_dev, obj);
+			if (d->as) {
+				struct ioasid_dev *e = d->as->devs;
+
+				while (e && e != d)
+					e = e->as_next;
+				if (!e)
+					rc = -EIO;
+			}
+			continue;
+		}
+		as = container_of(o, struct ioasid_as, obj);
+		it_check(as->root, &w, 0);
+		if (w.bad || w.n != as->nmaps || w.bytes != as->mapped_bytes ||
+		    as->nmaps > ctx->cfg.max_mappings)
+			rc = -EIO;
+		if ((as->nmaps || as->ndevs) && !as->has_attrs)
+			rc = -EIO;
+		for (d = as->devs; d; d = d->as_next, nd++)
+			if (d->as != as)
+				rc = -EIO;
+		if (nd != as->ndevs)
+			rc = -EIO;
+		total_maps += as->nmaps;
+	}
+	if (!rc) {
+		vt_check(ctx->va_root, &vn, &bad, 0);
+		if (bad || vn != total_maps)
+			rc = -EIO;
+	}
+	if (!rc) {
+		vt_union(ctx->va_root, &next, &started, &bytes);
+		if (bytes != ctx->pinned_bytes)
+			rc = -EIO;
+	}
+	for (g = ctx->groups; g && !rc; g = g->next)
+		if (!g->nbound || g->nbound > g->size)
+			rc = -EIO;
+	ioh_unlock(&ctx->lock);
+	return rc;
+}

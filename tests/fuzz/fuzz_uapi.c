@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * fuzz_uapi: libFuzzer target over the ioctl decoder and the engine.
+ *
+ * The input drives one context through the same entry point the kernel
+ * module uses, ioasid_ctx_ioctl(), with a host whose whole "user address
+ * space" is an 8 MiB arena the fuzzer fills: every user pointer and every
+ * vaddr in a struct is an offset into it, so the fuzzer reaches every
+ * field, pointer and page. After each command the context's invariants are
+ * checked (ioasid_ctx_verify), and at the end the context is destroyed and
+ * the host checks that nothing is left pinned or charged.
+ *
+ * Input format, repeated up to 64 times:
+ *   u8 command (modulo the number of commands)
+ *   u8 n, then n bytes: the struct, placed at arena offset 0
+ *   u8 m, then 8*m bytes: placed at arena offset 0x1000 (entries, ranges)
+ * The arena's pages from 0x10000 on are "mapped" for pinning, except
+ * 0x80000-0x8ffff, a hole.
+ */
+#include <stdio.h>
+
+#include "ioasid_core.h"
+
+#define ARENA		(8U << 20)
+#define MAPPED_FROM	0x10000ULL
+#define HOLE_START	0x80000ULL
+#define HOLE_END	0x90000ULL
+
+struct fz_host {
+	unsigned char *arena;
+	u64 pinned;		/* bytes pinned, counted per pin call */
+	u64 charged;
+};
+
+static int fz_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
+{
+	struct fz_host *h = host;
+
+	if (vaddr < MAPPED_FROM || vaddr >= ARENA || len > ARENA - vaddr ||
+	    (vaddr < HOLE_END && vaddr + len > HOLE_START))
+		return -EFAULT;
+	h->pinned += len;
+	*cookie = (void *)(uintptr_t)len;
+	return 0;
+}
+
+static void fz_unpin(void *host, u64 vaddr, u64 len, void *cookie)
+{
+	struct fz_host *h = host;
+
+	if ((u64)(uintptr_t)cookie != len || len > h->pinned)
+		__builtin_trap();
+	h->pinned -= len;
+}
+
+static int fz_charge(void *host, u64 bytes)
+{
+	struct fz_host *h = host;
+
+	if (h->charged + bytes > 1024 * 4096)
+		return -ENOMEM;
+	h->charged += bytes;
+	return 0;
+}
+
+static void fz_uncharge(void *host, u64 bytes)
+{
+	struct fz_host *h = host;
+
+	if (bytes > h->charged)
+		__builtin_trap();
+	h->charged -= bytes;
+}
+
+static bool in_arena(u64 uptr, u64 len)
+{
+	return uptr < ARENA && len <= ARENA - uptr;
+}
+
+static int fz_copy_from(void *host, void *dst, u64 uptr, size_t len)
+{
+	struct fz_host *h = host;
+
+	if (!in_arena(uptr, len))
+		return -EFAULT;
+	memcpy(dst, h->arena + uptr, len);
+	return 0;
+}
+
+static int fz_copy_to(void *host, u64 uptr, const void *src, size_t len)
+{
+	struct fz_host *h = host;
+
+	if (!in_arena(uptr, len))
+		return -EFAULT;
+	memcpy(h->arena + uptr, src, len);
+	return 0;
+}
+
+static int fz_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+		     u64 uptr, u64 len, bool to_mem)
+{
+	struct fz_host *h = host;
+
+	if (!in_arena(vaddr, len))
+		__builtin_trap();	/* the engine let a device stray */
+	if (!in_arena(uptr, len))
+		return -EFAULT;
+	if (to_mem)
+		memmove(h->arena + vaddr, h->arena + uptr, len);
+	else
+		memmove(h->arena + uptr, h->arena + vaddr, len);
+	return 0;
+}
+
+static const struct ioasid_host_ops fz_ops = {
+	.pin = fz_pin,
+	.unpin = fz_unpin,
+	.charge = fz_charge,
+	.uncharge = fz_uncharge,
+	.copy_from_user = fz_copy_from,
+	.copy_to_user = fz_copy_to,
+	.dma_rw = fz_dma_rw,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static unsigned char *arena;
+	struct ioasid_ctx_config cfg = { .max_mappings = 64,
+					 .max_objects = 32 };
+	struct fz_host h = { 0 };
+	struct ioasid_ctx *ctx;
+	size_t pos = 0;
+	int step;
+	long rc;
+	static int trace = -1;
+
+	if (trace < 0)
+		trace = getenv("FUZZ_TRACE") != NULL;
+
+	if (!arena) {
+		arena = calloc(1, ARENA);
+		if (!arena)
+			return 0;
+	}
+	memset(arena, 0, 0x2000);
+	h.arena = arena;
+	if (ioasid_ctx_create(&fz_ops, &h, &cfg, &ctx))
+		return 0;
+	for (step = 0; step < 64 && pos < size; step++) {
+		unsigned int nr = IOASID_CMD_BASE +
+				  data[pos++] % (IOASID_CMD_LAST - IOASID_CMD_BASE);
+		struct ioasid_diag diag;
+		size_t n, m;
+
+		if (pos >= size)
+			break;
+		n = data[pos++];
+		if (n > size - pos)
+			n = size - pos;
+		memset(arena, 0, 0x200);
+		memcpy(arena, data + pos, n);
+		pos += n;
+		if (pos < size) {
+			m = (size_t)data[pos++] * 8;
+			if (m > size - pos)
+				m = size - pos;
+			memcpy(arena + 0x1000, data + pos, m);
+			pos += m;
+		}
+		rc = ioasid_ctx_ioctl(ctx, _IO(IOASID_TYPE, nr),
+				      nr == IOASID_CMD_CHECK_EXTENSION ?
+				      arena[0] : 0, &diag);
+		if (trace)
+			fprintf(stderr, "%s -> %ld\n", ioasid_cmd_name(nr), rc);
+		if (ioasid_ctx_verify(ctx))
+			__builtin_trap();
+	}
+	ioasid_ctx_destroy(ctx);
+	if (h.pinned || h.charged)
+		__builtin_trap();
+	return 0;
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * make_corpus: write the seed corpus of fuzz_uapi (tests/fuzz/corpus/uapi)
+ * from real uAPI structs, so the seeds follow the header when it changes.
+ * Each seed is a short, valid scenario; the fuzzer mutates from there.
+ * Usage: make_corpus DIR
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/ioasid.h>
+
+static unsigned char out[8192];
+static size_t len;
+
+static void cmd(unsigned int nr, const void *s, size_t n, const void *extra,
+		size_t m)
+{
+	out[len++] = (unsigned char)(nr - IOASID_CMD_BASE);
+	out[len++] = (unsigned char)n;
+	memcpy(out + len, s, n);
+	len += n;
+	out[len++] = (unsigned char)(m / 8);
+	memcpy(out + len, extra, m);
+	len += m;
+}
+
+static void swdev(unsigned long long pgsizes, unsigned int group,
+		  unsigned int gsize)
+{
+	struct ioasid_iova_range r = { 0xfee00000, 0xfeefffff };
+	struct ioasid_swdev_create c = {
+		.size = sizeof(c), .pgsize_bitmap = pgsizes,
+		.aperture_last = 0xffffffff, .group_id = group,
+		.group_size = gsize, .num_resv = 1, .resv_uptr = 0x1000,
+	};
+
+	cmd(IOASID_CMD_SWDEV_CREATE, &c, sizeof(c), &r, sizeof(r));
+}
+
+static void alloc_as(void)
+{
+	struct ioasid_alloc a = { .size = sizeof(a) };
+
+	cmd(IOASID_CMD_ALLOC, &a, sizeof(a), NULL, 0);
+}
+
+static void attach(unsigned int dev, unsigned int as)
+{
+	struct ioasid_device_attach a = { sizeof(a), 0, dev, as };
+
+	cmd(IOASID_CMD_DEVICE_ATTACH, &a, sizeof(a), NULL, 0);
+}
+
+static void map(unsigned int as, unsigned long long iova,
+		unsigned long long va, unsigned long long n, unsigned int fl)
+{
+	struct ioasid_map_dma m = { .size = sizeof(m), .flags = fl,
+				    .ioasid = as, .iova = iova, .vaddr = va,
+				    .length = n };
+
+	cmd(IOASID_CMD_MAP_DMA, &m, sizeof(m), NULL, 0);
+}
+
+static void unmap(unsigned int as, unsigned long long iova,
+		  unsigned long long n, unsigned int fl)
+{
+	struct ioasid_unmap_dma u = { .size = sizeof(u), .flags = fl,
+				      .ioasid = as, .iova = iova, .length = n };
+
+	cmd(IOASID_CMD_UNMAP_DMA, &u, sizeof(u), NULL, 0);
+}
+
+static void batch(unsigned int nr, unsigned int as,
+		  const struct ioasid_dma_entry *e, unsigned int n)
+{
+	struct ioasid_batch b = { .size = sizeof(b), .ioasid = as, .count = n,
+				  .entry_size = sizeof(*e),
+				  .entries_uptr = 0x1000 };
+
+	cmd(nr, &b, sizeof(b), e, n * sizeof(*e));
+}
+
+static void save(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(out, 1, len, f) != len) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+	len = 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ioasid_dma_entry e[4];
+	const char *dir = argc > 1 ? argv[1] : ".";
+	int i;
+
+	/* Devices get id 1, the ioasid id 2 (ids are handed out in order). */
+	swdev(0x40201000ULL, 0, 1);
+	alloc_as();
+	attach(1, 2);
+	map(2, 0x100000, 0x10000, 0x4000, 3);
+	map(2, 0x104000, 0x10000, 0x2000, 1);
+	unmap(2, 0x100000, 0x4000, 0);
+	unmap(2, 0, 0, IOASID_UNMAP_ALL);
+	save(dir, "map_unmap");
+
+	swdev(0x1000, 0, 1);
+	alloc_as();
+	attach(1, 2);
+	for (i = 0; i < 4; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].flags = 3;
+		e[i].iova = 0x200000 + i * 0x2000;
+		e[i].vaddr = 0x20000 + i * 0x1000;
+		e[i].length = 0x2000;
+	}
+	batch(IOASID_CMD_MAP_BATCH, 2, e, 4);
+	for (i = 0; i < 4; i++)
+		e[i].vaddr = 0, e[i].flags = 0;
+	batch(IOASID_CMD_UNMAP_BATCH, 2, e, 4);
+	save(dir, "batch");
+
+	swdev(0x1000, 5, 2);
+	swdev(0x1000, 5, 2);
+	alloc_as();
+	attach(1, 3);
+	map(3, 0, 0x10000, 0x1000, 3);
+	attach(2, 3);
+	map(3, 0, 0x10000, 0x1000, 3);
+	{
+		struct ioasid_device_detach d = { sizeof(d), 0, 2, 0 };
+
+		cmd(IOASID_CMD_DEVICE_DETACH, &d, sizeof(d), NULL, 0);
+	}
+	{
+		struct ioasid_free f = { sizeof(f), 0, 3, 0 };
+
+		cmd(IOASID_CMD_FREE, &f, sizeof(f), NULL, 0);
+	}
+	save(dir, "group");
+
+	swdev(0x40201000ULL, 0, 1);
+	alloc_as();
+	attach(1, 2);
+	map(2, 0x200000, 0x200000, 0x400000, 3);
+	{
+		struct ioasid_query_pgsize q = { .size = sizeof(q), .ioasid = 2,
+						 .iova = 0x200000,
+						 .length = 0x400000 };
+		struct ioasid_list_mappings l = { .size = sizeof(l),
+						  .ioasid = 2, .count = 4,
+						  .mappings_uptr = 0x1000 };
+		struct ioasid_info in = { .size = sizeof(in), .ioasid = 2,
+					  .num_ranges = 4,
+					  .ranges_uptr = 0x1000 };
+		struct ioasid_swdev_access a = { .size = sizeof(a),
+						 .flags = IOASID_ACCESS_WRITE,
+						 .dev_id = 1, .iova = 0x200100,
+						 .length = 64,
+						 .buf_uptr = 0x1000 };
+		struct ioasid_swdev_stats s = { .size = sizeof(s), .dev_id = 1 };
+
+		cmd(IOASID_CMD_QUERY_PGSIZE, &q, sizeof(q), NULL, 0);
+		cmd(IOASID_CMD_LIST_MAPPINGS, &l, sizeof(l), NULL, 0);
+		cmd(IOASID_CMD_GET_INFO, &in, sizeof(in), NULL, 0);
+		cmd(IOASID_CMD_SWDEV_ACCESS, &a, sizeof(a), NULL, 0);
+		cmd(IOASID_CMD_SWDEV_STATS, &s, sizeof(s), NULL, 0);
+	}
+	save(dir, "visibility");
+	return 0;
+}
