@@ -622,6 +622,9 @@ static int differential(struct fx *f)
 		skip_reason("the model uses embedded-only limits (max_mappings, memlock_bytes)");
 		return SKIP_RC;
 	}
+	diag("seed %llu, %llu operations (reproduce: test_diff %llu %llu)",
+	     (unsigned long long)seed, (unsigned long long)n_ops,
+	     (unsigned long long)seed, (unsigned long long)n_ops);
 	memset(&m, 0, sizeof(m));
 	m.buf = f->buf;
 	CHECK_OK(munmap(f->buf + HOLE_FIRST * PG, HOLE_PAGES * PG));
@@ -717,7 +720,5 @@ int main(int argc, char **argv)
 	if (!seed)
 		seed = 1;
 	rng = seed;
-	printf("# seed %llu, %llu operations\n", (unsigned long long)seed,
-	       (unsigned long long)n_ops);
 	return run_tests("diff", tests, 1, 1, argv);
 }
