@@ -281,7 +281,12 @@ int ioasid_ctx_verify(struct ioasid_ctx *ctx);
 long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 		      struct ioasid_diag *diag);
 
-/* Device binding, for hosts (VFIO, vDPA) and core/swdev.c. */
+/*
+ * Device binding, for hosts (VFIO, vDPA) and core/swdev.c. @group_key is
+ * the host's identity of the IOMMU group; its low 32 bits are the group id
+ * that error messages show the user (the iommu_group id, or a software
+ * device's group_id).
+ */
 int ioasid_dev_bind(struct ioasid_ctx *ctx, struct ioasid_dev *dev,
 		    u64 group_key, u32 group_size, struct ioasid_diag *diag);
 void ioasid_dev_unbind(struct ioasid_dev *dev);

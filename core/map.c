@@ -54,7 +54,7 @@ int as_check_ready(struct ioasid_as *as, struct ioasid_diag *diag)
 		if (n != d->group->size)
 			return diag_set(diag, -EPERM,
 					IOASID_RULE_GROUP_INCOMPLETE,
-					d->group->key, d->group->size);
+					(u32)d->group->key, d->group->size);
 	}
 	return diag_set(diag, -EPERM, IOASID_RULE_GROUP_INCOMPLETE, 0, 0);
 }

@@ -212,10 +212,14 @@ static long do_map(struct ucmd *u)
 		},
 	};
 	struct ioasid_as *as = get_as(u, c->ioasid);
+	int rc;
 
 	if (!as)
 		return -ENOENT;
-	return as_map_batch(as, &src.base, &res, u->diag);
+	rc = as_map_batch(as, &src.base, &res, u->diag);
+	if (rc && u->diag)
+		u->diag->index = IOH_U32_MAX;	/* one call, not a batch */
+	return rc;
 }
 
 static long do_unmap(struct ucmd *u)
@@ -236,8 +240,11 @@ static long do_unmap(struct ucmd *u)
 	if (!as)
 		return -ENOENT;
 	rc = as_unmap_batch(as, &src.base, c->flags, &res, u->diag);
-	if (rc)
+	if (rc) {
+		if (u->diag)
+			u->diag->index = IOH_U32_MAX;
 		return rc;
+	}
 	c->out_unmapped = res.bytes;
 	return 0;
 }

@@ -434,7 +434,7 @@ static const char *errno_meaning(int err)
 	return "error";
 }
 
-/* Render a rule's template: %v and %l become hex numbers. */
+/* Render a rule's template: %v, %l in hex and %u, %U in decimal. */
 static void render(char *out, size_t len, const struct ioasid_diag *d)
 {
 	const char *t = ioasid_rule_text(d->rule);
@@ -447,10 +447,14 @@ static void render(char *out, size_t len, const struct ioasid_diag *d)
 		n += (size_t)snprintf(out + n, len - n, "%s",
 				      errno_meaning(d->err));
 	for (; d->rule != IOASID_RULE_NONE && *t && n + 1 < len; t++) {
-		if (t[0] == '%' && (t[1] == 'v' || t[1] == 'l')) {
-			n += (size_t)snprintf(out + n, len - n, "0x%llx",
-					      (unsigned long long)(t[1] == 'v' ?
-						d->value : d->limit));
+		if (t[0] == '%' && strchr("vluU", t[1]) && t[1]) {
+			bool lim = t[1] == 'l' || t[1] == 'U';
+			bool dec = t[1] == 'u' || t[1] == 'U';
+
+			n += (size_t)snprintf(out + n, len - n,
+					      dec ? "%llu" : "0x%llx",
+					      (unsigned long long)(lim ?
+						d->limit : d->value));
 			t++;
 		} else {
 			out[n++] = *t;
