@@ -397,3 +397,13 @@ struct ioasid_ctx *ioasid_as_ctx(const struct ioasid_as *as)
 {
 	return as->ctx;
 }
+
+void ioasid_ctx_mem_stats(struct ioasid_ctx *ctx, struct ioasid_mem_stats *s)
+{
+	ioh_lock(&ctx->lock);
+	s->mappings = ioh_cache_live(&ctx->map_cache);
+	s->mapping_bytes = ioh_cache_bytes(&ctx->map_cache);
+	s->node_size = sizeof(struct ioasid_mapping);
+	s->table_bytes = (u64)ctx->objs_cap * sizeof(*ctx->objs);
+	ioh_unlock(&ctx->lock);
+}

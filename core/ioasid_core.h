@@ -13,6 +13,7 @@
  *        void *ioh_cache_zalloc(struct ioh_cache *c);   fixed-size objects
  *        void ioh_cache_free(struct ioh_cache *c, void *p);
  *        int ioh_cache_init(struct ioh_cache *c, size_t size); (and _destroy)
+ *        u64 ioh_cache_live(c), u64 ioh_cache_bytes(c)   objects, bytes held
  *        ioh_lock_t, ioh_lock_init/destroy/lock/unlock, ioh_lock_assert_held
  *        IOH_WARN_ON(cond)
  *     None of these may sleep while holding anything the engine does not
@@ -271,6 +272,16 @@ void ioasid_ctx_destroy(struct ioasid_ctx *ctx);
  * fuzzers and stress tests, O(n). 0 or -EIO.
  */
 int ioasid_ctx_verify(struct ioasid_ctx *ctx);
+
+/* What the engine holds in memory, for benchmarks and debugging. */
+struct ioasid_mem_stats {
+	u64 mappings;		/* live mappings, all ioasids */
+	u64 mapping_bytes;	/* memory behind mapping nodes (slabs) */
+	u64 node_size;		/* bytes of one mapping node */
+	u64 table_bytes;	/* the id table */
+};
+
+void ioasid_ctx_mem_stats(struct ioasid_ctx *ctx, struct ioasid_mem_stats *s);
 
 /*
  * The ioctl entry point, shared by the kernel module and the embedded

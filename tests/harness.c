@@ -241,7 +241,8 @@ int run_tests(const char *suite, const struct test *t, size_t n, int argc,
 			if (skip_buf)
 				skip_buf[0] = '\0';
 			rc = run_one(&t[i]);
-			_exit(rc);
+			/* exit(), not _exit(): LeakSanitizer checks at exit. */
+			exit(rc);
 		}
 		if (pid < 0 || waitpid(pid, &status, 0) != pid) {
 			printf("not ok %zu - %s # fork failed\n", ran, t[i].name);

@@ -70,6 +70,17 @@ void ioh_cache_destroy(struct ioh_cache *c);
 void *ioh_cache_zalloc(struct ioh_cache *c);
 void ioh_cache_free(struct ioh_cache *c, void *p);
 
+static inline u64 ioh_cache_live(const struct ioh_cache *c)
+{
+	return c->live;
+}
+
+/* Memory the cache holds from the system, whether in use or free. */
+static inline u64 ioh_cache_bytes(const struct ioh_cache *c)
+{
+	return c->slab_bytes;
+}
+
 typedef struct {
 	pthread_mutex_t m;
 	pthread_t owner;

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Every test: the core suite in a normal build, again under AddressSanitizer
+# and UndefinedBehaviorSanitizer (gcc), and in a clang build with libFuzzer,
+# which also fuzzes the decoder for FUZZ_SECONDS (default 60).
+# Ends with one line "N passed, N failed, N skipped" counting subtests.
+set -u
+cd "$(dirname "$0")/.."
+sh tools/setup.sh || exit 1
+fuzz_seconds=${FUZZ_SECONDS:-60}
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+status=0
+logs=""
+
+run() {	# NAME SUITE SETUP-ARGS...
+	name=$1 suite=$2
+	shift 2
+	dir=build-$name
+	echo "== $name: meson setup $*"
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" "$@" > "$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; status=1; return; }
+	fi
+	ninja -C "$dir" > "$dir.build.log" 2>&1 ||
+		{ tail -40 "$dir.build.log"; status=1; return; }
+	meson test -C "$dir" --suite "$suite" --print-errorlogs --num-processes 2 ||
+		status=1
+	logs="$logs $dir/meson-logs/testlog.json"
+}
+
+run plain core
+run asan core -Db_sanitize=address,undefined
+CC=clang run fuzz core -Dfuzz=true -Dfuzz_seconds="$fuzz_seconds" \
+	-Db_sanitize=address,undefined -Db_lundef=false
+python3 tools/tap_summary.py $logs || status=1
+exit $status
