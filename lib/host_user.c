@@ -87,11 +87,39 @@ void ioh_cache_free(struct ioh_cache *c, void *p)
 	c->live--;
 }
 
+/*
+ * A window of the address space found mapped earlier in the same call,
+ * so that a batch of neighbouring entries costs one msync() per window
+ * instead of one per entry. Thread-local and reset by the library before
+ * every call (emb_host_call_begin), so nothing carries across calls: a
+ * munmap() between two calls is always seen.
+ */
+static __thread u64 verified_start, verified_end;
+
+#define VERIFY_WINDOW	(2ULL << 20)
+
+void emb_host_call_begin(void)
+{
+	verified_start = verified_end = 0;
+}
+
 static int user_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 {
+	u64 end = vaddr + len, win;
+
 	(void)host;
 	(void)prot;
 	*cookie = NULL;
+	if (vaddr >= verified_start && end <= verified_end && end > vaddr)
+		return 0;
+	/* Try a window past the entry; fall back to the entry alone. */
+	win = len < VERIFY_WINDOW ? VERIFY_WINDOW : len;
+	if (end > vaddr && vaddr + win > vaddr &&
+	    !msync((void *)(uintptr_t)vaddr, win, MS_ASYNC)) {
+		verified_start = vaddr;
+		verified_end = vaddr + win;
+		return 0;
+	}
 	if (msync((void *)(uintptr_t)vaddr, len, MS_ASYNC))
 		return -EFAULT;
 	return 0;

@@ -134,6 +134,7 @@ long ioasid_ioctl(struct ioasid_handle *h, unsigned long cmd, void *arg)
 	long rc;
 
 	if (h->backend == IOASID_BACKEND_EMBEDDED) {
+		emb_host_call_begin();
 		rc = ioasid_ctx_ioctl(h->ctx, (unsigned int)cmd,
 				      (u64)(uintptr_t)arg, &diag);
 		if (rc < 0) {

@@ -16,4 +16,7 @@ struct emb_host {
 
 extern const struct ioasid_host_ops emb_host_ops;
 
+/* Forget what the previous call learned about the address space. */
+void emb_host_call_begin(void);
+
 #endif /* LIBIOASID_PRIV_H */
