@@ -1,7 +1,8 @@
 #!/bin/sh
-# Every test: the core suite in a normal build, again under AddressSanitizer
-# and UndefinedBehaviorSanitizer (gcc), and in a clang build with libFuzzer,
-# which also fuzzes the decoder for FUZZ_SECONDS (default 60).
+# Every test: the core and fastpath suites in a normal build and again under
+# AddressSanitizer and UndefinedBehaviorSanitizer (gcc); the fastpath suite
+# under ThreadSanitizer (gcc); the core suite in a clang build with
+# libFuzzer, which also fuzzes the decoder for FUZZ_SECONDS (default 60).
 # Ends with one line "N passed, N failed, N skipped" counting subtests.
 set -u
 cd "$(dirname "$0")/.."
@@ -12,8 +13,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 status=0
 logs=""
 
-run() {	# NAME SUITE SETUP-ARGS...
-	name=$1 suite=$2
+run() {	# NAME "SUITES" SETUP-ARGS...
+	name=$1 suites=$2
 	shift 2
 	dir=build-$name
 	echo "== $name: meson setup $*"
@@ -23,13 +24,17 @@ run() {	# NAME SUITE SETUP-ARGS...
 	fi
 	ninja -C "$dir" > "$dir.build.log" 2>&1 ||
 		{ tail -40 "$dir.build.log"; status=1; return; }
-	meson test -C "$dir" --suite "$suite" --print-errorlogs --num-processes 2 ||
+	set --
+	for s in $suites; do set -- "$@" --suite "$s"; done
+	meson test -C "$dir" "$@" --print-errorlogs --num-processes 2 ||
 		status=1
 	logs="$logs $dir/meson-logs/testlog.json"
 }
 
-run plain core
-run asan core -Db_sanitize=address,undefined
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+run plain "core fastpath"
+run asan "core fastpath" -Db_sanitize=address,undefined
+run tsan fastpath -Db_sanitize=thread
 CC=clang run fuzz core -Dfuzz=true -Dfuzz_seconds="$fuzz_seconds" \
 	-Db_sanitize=address,undefined -Db_lundef=false
 python3 tools/tap_summary.py $logs || status=1

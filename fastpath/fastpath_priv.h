@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Private to fastpath/: the shadow's writer side, used by the batcher.
+ * Not for users.
+ */
+#ifndef IOASID_FASTPATH_PRIV_H
+#define IOASID_FASTPATH_PRIV_H
+
+#include "ioasid_fastpath.h"
+
+/*
+ * Apply @n ops in order to the shadow and publish the result as one new
+ * snapshot. @unmapped[i] gets the bytes op i removed (unmaps). The caller
+ * serializes writers. Returns 0 or -ENOMEM (nothing published).
+ */
+int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,
+		 uint32_t n, uint64_t *unmapped);
+/*
+ * Wait for a grace period and free what the last publishes retired. After
+ * it returns no reader uses a translation that was removed before it.
+ */
+void shadow_sync(struct ioasid_fp_shadow *s);
+/* Does [iova, iova + len) overlap any entry of the current snapshot? */
+bool shadow_overlaps(struct ioasid_fp_shadow *s, uint64_t iova, uint64_t len);
+/* Bytes of [iova, iova + len) the current snapshot maps. */
+uint64_t shadow_mapped(struct ioasid_fp_shadow *s, uint64_t iova, uint64_t len);
+
+#endif /* IOASID_FASTPATH_PRIV_H */

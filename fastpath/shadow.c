@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The shadow: a userspace mirror of one address space that data-path
+ * threads read with no lock.
+ *
+ * Structure. A published snapshot is immutable: a top array of leaf
+ * pointers with each leaf's first IOVA, and leaves of up to 64 entries,
+ * sorted and non-overlapping. Lookup is a binary search over the top array
+ * and one inside the leaf: O(log n). The writer never changes a published
+ * leaf: for each op it gathers the run of leaves the op's range falls in,
+ * applies the op to a copy, cuts the result into new leaves and splices
+ * them into a fresh top array. Untouched leaves are shared with the
+ * previous snapshot, so an update costs the touched leaves plus the top
+ * array (n/32 pointers), not the whole table.
+ *
+ * Partition invariant: leaf i holds exactly the entries whose iova lies in
+ * [first[i], first[i + 1]); first[i] is the iova of its first entry. An op
+ * on [a, b] only concerns leaves owner(a)..owner(b) (owner(x) = the last
+ * leaf with first <= x, or leaf 0), because entries never overlap: an
+ * entry that starts before first[owner(a)] ends before it.
+ *
+ * Publication and reclamation. The new snapshot is published with a
+ * release store; readers load it with acquire (ioasid_fp_translate). What
+ * a publish replaced (the old top array and the leaves it no longer
+ * shares) is retired and freed by shadow_sync() after
+ * urcu_qsbr_synchronize_rcu(). ThreadSanitizer does not see liburcu's
+ * barriers, so under TSan each reader releases a per-reader token at every
+ * quiescent state and the writer acquires all of them after the grace
+ * period: that is exactly the ordering the grace period guarantees.
+ *
+ * Locking: s->lock protects the reader list and the retired list; the
+ * writer (one batcher) is serialized by the caller.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastpath_priv.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define FP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FP_TSAN 1
+#endif
+#endif
+
+/*
+ * liburcu's inline fast paths (_LGPL_SOURCE) use deliberate unannotated
+ * races on its futex word; compiled into our objects they would be
+ * instrumented and reported. Under TSan we call the library's out-of-line
+ * functions instead; otherwise the inline ones.
+ */
+#ifndef FP_TSAN
+#define _LGPL_SOURCE
+#endif
+#include <urcu/urcu-qsbr.h>
+
+#ifdef FP_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define tsan_acquire(p) __tsan_acquire(p)
+#define tsan_release(p) __tsan_release(p)
+#else
+#define tsan_acquire(p) do { (void)(p); } while (0)
+#define tsan_release(p) do { (void)(p); } while (0)
+#endif
+
+/* Leaves are cut at most this full, leaving room to grow in place. */
+#define LEAF_FILL	48
+
+/* What one publish replaced: freed together after a grace period. */
+struct retired {
+	struct retired *next;
+	struct ioasid_fp_snap *snap;
+	struct ioasid_fp_leaf **leaves;
+	uint32_t n;
+};
+
+struct reader_node {
+	struct ioasid_fp_reader r;
+	struct reader_node *next;
+	int tsan_token;
+};
+
+struct ioasid_fp_shadow {
+	struct ioasid_fp_snap *snap;	/* published; atomic */
+	pthread_mutex_t lock;		/* readers, retired */
+	struct reader_node *readers;
+	struct retired *retired;
+	uint64_t gen;
+	uint32_t flush_tag;		/* marks leaves built by this apply */
+	uint32_t count;			/* entries published; atomic */
+};
+
+/* A thread registers with liburcu once, however many readers it has. */
+static __thread unsigned int qsbr_refs;
+
+static struct ioasid_fp_snap *snap_alloc(uint32_t nleaves)
+{
+	struct ioasid_fp_snap *s;
+	size_t sz = sizeof(*s) + nleaves * (sizeof(uint64_t) + sizeof(void *));
+
+	s = calloc(1, sz);
+	if (!s)
+		return NULL;
+	s->first = (uint64_t *)(s + 1);
+	s->leaves = (struct ioasid_fp_leaf *const *)(s->first + nleaves);
+	s->nleaves = nleaves;
+	return s;
+}
+
+int ioasid_fp_shadow_create(struct ioasid_fp_shadow **out)
+{
+	struct ioasid_fp_shadow *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->snap = snap_alloc(0);
+	if (!s->snap) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->gen = 1;
+	s->snap->gen = 1;
+	pthread_mutex_init(&s->lock, NULL);
+	*out = s;
+	return 0;
+}
+
+static void free_retired(struct retired *r)
+{
+	while (r) {
+		struct retired *next = r->next;
+
+		for (uint32_t i = 0; i < r->n; i++)
+			free(r->leaves[i]);
+		free(r->leaves);
+		free(r->snap);
+		free(r);
+		r = next;
+	}
+}
+
+void ioasid_fp_shadow_destroy(struct ioasid_fp_shadow *s)
+{
+	struct ioasid_fp_snap *snap;
+
+	if (!s)
+		return;
+	snap = s->snap;
+	for (uint32_t i = 0; i < snap->nleaves; i++)
+		free((void *)snap->leaves[i]);
+	free(snap);
+	free_retired(s->retired);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* Any thread may ask, reader or not: no snapshot is dereferenced. */
+uint32_t ioasid_fp_shadow_count(struct ioasid_fp_shadow *s)
+{
+	return __atomic_load_n(&s->count, __ATOMIC_ACQUIRE);
+}
+
+int ioasid_fp_reader_register(struct ioasid_fp_shadow *s,
+			      struct ioasid_fp_reader **out)
+{
+	struct reader_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n->r.snap = (struct ioasid_fp_snap *const *)&s->snap;
+	n->r.shadow = s;
+	n->r.priv = n;
+	if (!qsbr_refs++)
+		urcu_qsbr_register_thread();
+	pthread_mutex_lock(&s->lock);
+	n->next = s->readers;
+	s->readers = n;
+	pthread_mutex_unlock(&s->lock);
+	*out = &n->r;
+	return 0;
+}
+
+void ioasid_fp_reader_unregister(struct ioasid_fp_reader *r)
+{
+	struct reader_node *n = r->priv, **link;
+	struct ioasid_fp_shadow *s = r->shadow;
+
+	tsan_release(&n->tsan_token);
+	pthread_mutex_lock(&s->lock);
+	for (link = &s->readers; *link; link = &(*link)->next) {
+		if (*link == n) {
+			*link = n->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!--qsbr_refs)
+		urcu_qsbr_unregister_thread();
+	free(n);
+}
+
+void ioasid_fp_reader_quiescent(struct ioasid_fp_reader *r)
+{
+	tsan_release(&((struct reader_node *)r->priv)->tsan_token);
+	urcu_qsbr_quiescent_state();
+}
+
+void ioasid_fp_reader_offline(struct ioasid_fp_reader *r)
+{
+	tsan_release(&((struct reader_node *)r->priv)->tsan_token);
+	urcu_qsbr_thread_offline();
+}
+
+void ioasid_fp_reader_online(struct ioasid_fp_reader *r)
+{
+	(void)r;
+	urcu_qsbr_thread_online();
+}
+
+void shadow_sync(struct ioasid_fp_shadow *s)
+{
+	struct retired *r;
+	struct reader_node *n;
+
+	/*
+	 * The writer may itself be a registered reader thread: it must not
+	 * wait for itself, so it is offline across the grace period.
+	 */
+	if (qsbr_refs)
+		urcu_qsbr_thread_offline();
+	urcu_qsbr_synchronize_rcu();
+	if (qsbr_refs)
+		urcu_qsbr_thread_online();
+	pthread_mutex_lock(&s->lock);
+	for (n = s->readers; n; n = n->next)
+		tsan_acquire(&n->tsan_token);
+	r = s->retired;
+	s->retired = NULL;
+	pthread_mutex_unlock(&s->lock);
+	free_retired(r);
+}
+
+/* ---- the writer: a mutable top array during one apply ---- */
+
+struct work {
+	uint64_t *first;
+	struct ioasid_fp_leaf **leaves;
+	uint32_t n;
+	uint32_t cap;
+	struct ioasid_fp_leaf **gone;	/* published leaves replaced */
+	uint32_t ngone;
+	uint32_t capgone;
+	uint32_t tag;			/* marks leaves built by this apply */
+};
+
+static uint32_t owner(const uint64_t *first, uint32_t n, uint64_t iova)
+{
+	uint32_t lo = 0, hi = n;
+
+	if (!hi || iova < first[0])
+		return 0;
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (first[mid] <= iova)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int grow_array(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint32_t c = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static int grow(struct work *w, uint32_t need)
+{
+	uint32_t cap = w->cap;
+
+	if (grow_array((void **)&w->first, &cap, need, sizeof(*w->first)))
+		return -ENOMEM;
+	cap = w->cap;
+	if (grow_array((void **)&w->leaves, &cap, need, sizeof(*w->leaves)))
+		return -ENOMEM;
+	w->cap = cap;
+	return 0;
+}
+
+/*
+ * Leave a leaf out of the new table: free it now if this apply built it,
+ * else keep it for retirement. Room in w->gone was reserved by the caller.
+ */
+static void drop_leaf(struct work *w, struct ioasid_fp_leaf *l)
+{
+	if (l->__pad == w->tag)
+		free(l);
+	else
+		w->gone[w->ngone++] = l;
+}
+
+/* Apply one op to the run of leaves it concerns and splice the result. */
+static int apply_op(struct work *w, const struct ioasid_fp_op *op,
+		    uint64_t *unmapped)
+{
+	uint64_t a = op->iova, b = op->iova + op->len - 1, removed = 0;
+	uint32_t lo = owner(w->first, w->n, a), hi = owner(w->first, w->n, b);
+	uint32_t old = w->n ? hi - lo + 1 : 0, i, k, n = 0, nl, per;
+	struct ioasid_fp_leaf **fresh = NULL;
+	struct ioasid_fp_entry *v;
+	size_t cap = 1;
+	int rc = -ENOMEM;
+
+	for (i = 0; i < old; i++)
+		cap += w->leaves[lo + i]->n + 1;
+	v = malloc(cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < old; i++) {
+		const struct ioasid_fp_leaf *l = w->leaves[lo + i];
+
+		for (k = 0; k < l->n; k++) {
+			struct ioasid_fp_entry e = l->e[k];
+
+			if (op->kind != IOASID_FP_UNMAP || e.last < a ||
+			    e.iova > b) {
+				v[n++] = e;
+				continue;
+			}
+			/* Remove [a, b] from e, keeping what lies outside. */
+			removed += (e.last < b ? e.last : b) -
+				   (e.iova > a ? e.iova : a) + 1;
+			if (e.iova < a) {
+				struct ioasid_fp_entry head = e;
+
+				head.last = a - 1;
+				v[n++] = head;
+			}
+			if (e.last > b) {
+				struct ioasid_fp_entry tail = e;
+
+				tail.hva = e.hva + (b + 1 - e.iova);
+				tail.iova = b + 1;
+				v[n++] = tail;
+			}
+		}
+	}
+	if (op->kind == IOASID_FP_MAP) {
+		/* Keep v sorted: insert in place. */
+		for (k = n; k > 0 && v[k - 1].iova > a; k--)
+			v[k] = v[k - 1];
+		v[k] = (struct ioasid_fp_entry){ .iova = a, .last = b,
+						 .hva = op->hva,
+						 .perm = op->perm };
+		n++;
+	}
+	/* Cut into leaves of at most LEAF_FILL entries, evenly. */
+	nl = (n + LEAF_FILL - 1) / LEAF_FILL;
+	per = nl ? (n + nl - 1) / nl : 0;
+	if (nl) {
+		fresh = calloc(nl, sizeof(*fresh));
+		if (!fresh)
+			goto out;
+	}
+	for (i = 0; i < nl; i++) {
+		uint32_t from = i * per, cnt = n - from < per ? n - from : per;
+
+		fresh[i] = malloc(sizeof(*fresh[i]));
+		if (!fresh[i])
+			goto out_fresh;
+		fresh[i]->n = cnt;
+		fresh[i]->__pad = w->tag;
+		memcpy(fresh[i]->e, v + from, cnt * sizeof(*v));
+	}
+	if (grow(w, w->n - old + nl) ||
+	    grow_array((void **)&w->gone, &w->capgone, w->ngone + old,
+		       sizeof(*w->gone)))
+		goto out_fresh;
+	/* Nothing below fails. */
+	for (i = 0; i < old; i++)
+		drop_leaf(w, w->leaves[lo + i]);
+	memmove(w->leaves + lo + nl, w->leaves + lo + old,
+		(w->n - lo - old) * sizeof(*w->leaves));
+	memmove(w->first + lo + nl, w->first + lo + old,
+		(w->n - lo - old) * sizeof(*w->first));
+	for (i = 0; i < nl; i++) {
+		w->leaves[lo + i] = fresh[i];
+		w->first[lo + i] = fresh[i]->e[0].iova;
+	}
+	w->n = w->n - old + nl;
+	if (unmapped)
+		*unmapped = removed;
+	rc = 0;
+	goto out;
+out_fresh:
+	for (i = 0; i < nl; i++)
+		free(fresh[i]);
+out:
+	free(fresh);
+	free(v);
+	return rc;
+}
+
+/*
+ * Undo after a failed apply: free every leaf this apply built. Leaves in
+ * w->gone are still referenced by the published snapshot: keep them.
+ */
+static void work_abort(struct work *w)
+{
+	for (uint32_t i = 0; i < w->n; i++)
+		if (w->leaves[i]->__pad == w->tag)
+			free(w->leaves[i]);
+	free(w->first);
+	free(w->leaves);
+	free(w->gone);
+}
+
+int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,
+		 uint32_t n, uint64_t *unmapped)
+{
+	struct ioasid_fp_snap *old = s->snap, *snap = NULL;
+	struct work w = { 0 };
+	struct retired *ret;
+	uint32_t i, total = 0;
+	int rc = 0;
+
+	w.tag = ++s->flush_tag ? s->flush_tag : ++s->flush_tag;
+	if (grow(&w, old->nleaves + 1)) {
+		work_abort(&w);
+		return -ENOMEM;
+	}
+	memcpy(w.first, old->first, old->nleaves * sizeof(*w.first));
+	memcpy(w.leaves, old->leaves, old->nleaves * sizeof(*w.leaves));
+	w.n = old->nleaves;
+	for (i = 0; i < n && !rc; i++)
+		rc = apply_op(&w, &ops[i], unmapped ? &unmapped[i] : NULL);
+	/* Everything that can fail happens before the publish point. */
+	ret = rc ? NULL : calloc(1, sizeof(*ret));
+	if (ret)
+		snap = snap_alloc(w.n);
+	if (!snap) {
+		free(ret);
+		work_abort(&w);
+		return rc ? rc : -ENOMEM;
+	}
+	memcpy((uint64_t *)snap->first, w.first, w.n * sizeof(*w.first));
+	memcpy((void *)snap->leaves, w.leaves, w.n * sizeof(*w.leaves));
+	for (i = 0; i < w.n; i++) {
+		total += w.leaves[i]->n;
+		if (w.leaves[i]->__pad == w.tag)
+			w.leaves[i]->__pad = 0;	/* not visible yet */
+	}
+	snap->nentries = total;
+	snap->gen = ++s->gen;
+	free(w.first);
+	free(w.leaves);
+	/* Publish point: readers see the whole new snapshot or the old. */
+	__atomic_store_n(&s->snap, snap, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->count, total, __ATOMIC_RELEASE);
+	ret->snap = old;
+	ret->leaves = w.gone;
+	ret->n = w.ngone;
+	pthread_mutex_lock(&s->lock);
+	ret->next = s->retired;
+	s->retired = ret;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+bool shadow_overlaps(struct ioasid_fp_shadow *s, uint64_t iova, uint64_t len)
+{
+	return shadow_mapped(s, iova, len) != 0;
+}
+
+uint64_t shadow_mapped(struct ioasid_fp_shadow *s, uint64_t iova, uint64_t len)
+{
+	const struct ioasid_fp_snap *snap = s->snap;
+	uint64_t a = iova, b = iova + len - 1, bytes = 0;
+	uint32_t i, k;
+
+	for (i = owner(snap->first, snap->nleaves, a); i < snap->nleaves; i++) {
+		const struct ioasid_fp_leaf *l = snap->leaves[i];
+
+		if (snap->first[i] > b)
+			break;
+		for (k = 0; k < l->n; k++) {
+			const struct ioasid_fp_entry *e = &l->e[k];
+
+			if (e->last < a || e->iova > b)
+				continue;
+			bytes += (e->last < b ? e->last : b) -
+				 (e->iova > a ? e->iova : a) + 1;
+		}
+	}
+	return bytes;
+}

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* fastpath: shadow translation, batcher coalescing and error routing, and a model check. */
+#include <time.h>
+
+#include "harness.h"
+#include "ioasid_fastpath.h"
+
+/*
+ * A backend for tests: records every call, accepts partial unmaps when
+ * asked, and fails the entry whose iova is fail_iova (all or nothing, as
+ * the contract requires).
+ */
+struct rec_be {
+	struct ioasid_fp_backend be;
+	uint64_t fail_iova;
+	int fail_err;
+	uint32_t calls_map, calls_unmap, entries;
+};
+
+static int rec_call(struct ioasid_fp_backend *be, const struct ioasid_fp_op *ops,
+		    uint32_t n, uint32_t *fail, bool map)
+{
+	struct rec_be *r = be->priv;
+
+	if (map)
+		r->calls_map++;
+	else
+		r->calls_unmap++;
+	for (uint32_t i = 0; i < n; i++) {
+		if (ops[i].iova <= r->fail_iova &&
+		    r->fail_iova <= ops[i].iova + ops[i].len - 1) {
+			*fail = i;
+			return r->fail_err;
+		}
+	}
+	r->entries += n;
+	return 0;
+}
+
+static int rec_map(struct ioasid_fp_backend *be, const struct ioasid_fp_op *ops,
+		   uint32_t n, uint32_t *fail)
+{
+	return rec_call(be, ops, n, fail, true);
+}
+
+static int rec_unmap(struct ioasid_fp_backend *be,
+		     const struct ioasid_fp_op *ops, uint32_t n, uint32_t *fail)
+{
+	return rec_call(be, ops, n, fail, false);
+}
+
+static const struct ioasid_fp_backend_ops rec_ops = {
+	.map = rec_map,
+	.unmap = rec_unmap,
+};
+
+static void rec_init(struct rec_be *r, uint32_t caps)
+{
+	memset(r, 0, sizeof(*r));
+	r->be.ops = &rec_ops;
+	r->be.name = "recorder";
+	r->be.caps = caps;
+	r->be.priv = r;
+	r->fail_iova = UINT64_MAX;
+	r->fail_err = -EINVAL;
+}
+
+struct fp {
+	struct ioasid_fp_shadow *s;
+	struct ioasid_fp_batcher *b;
+	struct ioasid_fp_reader *r;
+};
+
+static int fp_open(struct fp *p, struct ioasid_fp_backend *be, uint32_t max)
+{
+	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg),
+					     .max_batch = max };
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = ioasid_fp_shadow_create(&p->s);
+	if (!rc)
+		rc = ioasid_fp_batcher_create(p->s, be, &cfg, &p->b);
+	if (!rc)
+		rc = ioasid_fp_reader_register(p->s, &p->r);
+	return rc;
+}
+
+static void fp_close(struct fp *p)
+{
+	ioasid_fp_reader_unregister(p->r);
+	ioasid_fp_batcher_destroy(p->b);
+	ioasid_fp_shadow_destroy(p->s);
+}
+
+static int translate_basic(struct fx *f)
+{
+	struct rec_be rb;
+	struct fp p;
+	void *hva;
+	uint64_t c;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH);
+	CHECK_OK(fp_open(&p, &rb.be, 0));
+	CHECK_ERR(ioasid_fp_translate(p.r, 0x1000, 8, IOASID_FP_READ, &hva, &c),
+		  -EFAULT);
+	CHECK_OK(ioasid_fp_map(p.b, 0x10000, f->buf, SZ_64K, RW));
+	CHECK_OK(ioasid_fp_map(p.b, 0x20000, f->buf + SZ_1M, SZ_4K,
+			       IOASID_FP_READ));
+	CHECK_OK(ioasid_fp_translate(p.r, 0x10010, 64, IOASID_FP_WRITE, &hva,
+				     &c));
+	CHECK(hva == f->buf + 0x10);
+	CHECK_EQ(c, 64);
+	/* Crossing the end of a mapping: contig stops there. */
+	CHECK_OK(ioasid_fp_translate(p.r, 0x1fff0, 64, IOASID_FP_READ, &hva, &c));
+	CHECK(hva == f->buf + SZ_64K - 16);
+	CHECK_EQ(c, 16);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x20000, 64, IOASID_FP_READ, &hva, &c));
+	CHECK(hva == f->buf + SZ_1M);
+	CHECK_ERR(ioasid_fp_translate(p.r, 0x20000, 8, IOASID_FP_WRITE, &hva, &c),
+		  -EACCES);
+	CHECK_ERR(ioasid_fp_translate(p.r, 0x21000, 8, IOASID_FP_READ, &hva, &c),
+		  -EFAULT);
+	CHECK_ERR(ioasid_fp_translate(p.r, 0xf000, 8, IOASID_FP_READ, &hva, &c),
+		  -EFAULT);
+	/* Repeated hits are served by the reader's last-hit entry. */
+	for (int i = 0; i < 10; i++)
+		CHECK_OK(ioasid_fp_translate(p.r, 0x20100, 8, IOASID_FP_READ,
+					     &hva, &c));
+	CHECK(p.r->hits >= 10);
+	CHECK_OK(ioasid_fp_unmap(p.b, 0x20000, SZ_4K, &c));
+	CHECK_EQ(c, SZ_4K);
+	CHECK_ERR(ioasid_fp_translate(p.r, 0x20100, 8, IOASID_FP_READ, &hva, &c),
+		  -EFAULT);
+	fp_close(&p);
+	return 0;
+}
+
+static int many_mappings(struct fx *f)
+{
+	struct rec_be rb;
+	struct fp p;
+	struct ioasid_fp_req *req = calloc(5000, sizeof(*req));
+	void *hva;
+	uint64_t c;
+
+	CHECK(req);
+	rec_init(&rb, IOASID_FP_BE_BATCH);
+	CHECK_OK(fp_open(&p, &rb.be, 512));
+	/* 5,000 mappings in descending order: leaves split and shift. */
+	for (int i = 0; i < 5000; i++) {
+		req[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
+			(uint64_t)(4999 - i) * 2 * SZ_4K,
+			(uintptr_t)f->buf + (uint64_t)(4999 - i) * SZ_4K, SZ_4K };
+		CHECK_OK(ioasid_fp_submit(p.b, &req[i]));
+	}
+	ioasid_fp_barrier(p.b);
+	for (int i = 0; i < 5000; i++)
+		CHECK_OK(req[i].result);
+	CHECK_EQ(ioasid_fp_shadow_count(p.s), 5000);
+	for (uint64_t i = 0; i < 5000; i++) {
+		CHECK_OK(ioasid_fp_translate(p.r, i * 2 * SZ_4K + 5, 1,
+					     IOASID_FP_READ, &hva, &c));
+		CHECK(hva == f->buf + i * SZ_4K + 5);
+		CHECK_ERR(ioasid_fp_translate(p.r, i * 2 * SZ_4K + SZ_4K, 1,
+					      IOASID_FP_READ, &hva, &c), -EFAULT);
+	}
+	/* One unmap over everything. */
+	CHECK_OK(ioasid_fp_unmap(p.b, 0, 10000 * SZ_4K, &c));
+	CHECK_EQ(c, 5000 * SZ_4K);
+	CHECK_EQ(ioasid_fp_shadow_count(p.s), 0);
+	free(req);
+	fp_close(&p);
+	return 0;
+}
+
+static int cancel_and_merge(struct fx *f)
+{
+	struct ioasid_fp_req r[6];
+	struct ioasid_fp_stats st;
+	struct rec_be rb;
+	struct fp p;
+	void *hva;
+	uint64_t c;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH | IOASID_FP_BE_PARTIAL_UNMAP);
+	CHECK_OK(fp_open(&p, &rb.be, 0));
+	/* map A, unmap A: cancelled, the backend never hears of them. */
+	r[0].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW, 0x100000,
+					 (uintptr_t)f->buf, SZ_64K };
+	r[1].op = (struct ioasid_fp_op){ IOASID_FP_UNMAP, 0, 0x100000, 0,
+					 SZ_64K };
+	/* Three neighbouring maps with contiguous memory: one entry. */
+	for (int i = 0; i < 3; i++)
+		r[2 + i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
+			0x200000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
+			SZ_4K };
+	for (int i = 0; i < 5; i++)
+		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
+	ioasid_fp_barrier(p.b);
+	for (int i = 0; i < 5; i++)
+		CHECK_OK(r[i].result);
+	CHECK_EQ(r[1].unmapped, SZ_64K);
+	ioasid_fp_batcher_stats(p.b, &st);
+	CHECK_EQ(st.cancelled, 1);
+	CHECK_EQ(st.merged, 2);
+	CHECK_EQ(st.backend_calls, 1);
+	CHECK_EQ(st.backend_entries, 1);
+	CHECK_ERR(ioasid_fp_translate(p.r, 0x100000, 8, IOASID_FP_READ, &hva,
+				      &c), -EFAULT);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x202000, 8, IOASID_FP_READ, &hva, &c));
+	CHECK(hva == f->buf + 2 * SZ_4K);
+	/* A partial unmap trims the shadow like the backend. */
+	CHECK_OK(ioasid_fp_unmap(p.b, 0x201000, SZ_4K, &c));
+	CHECK_EQ(c, SZ_4K);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x200ff0, 64, IOASID_FP_READ, &hva,
+				     &c));
+	CHECK_EQ(c, 16);
+	CHECK_ERR(ioasid_fp_translate(p.r, 0x201000, 8, IOASID_FP_READ, &hva,
+				      &c), -EFAULT);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x202000, 8, IOASID_FP_READ, &hva,
+				     &c));
+	CHECK(hva == f->buf + 2 * SZ_4K);
+	fp_close(&p);
+	return 0;
+}
+
+static int no_merge_for_type1v2(struct fx *f)
+{
+	struct ioasid_fp_req r[3];
+	struct ioasid_fp_stats st;
+	struct rec_be rb;
+	struct fp p;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH);	/* no partial unmap */
+	CHECK_OK(fp_open(&p, &rb.be, 0));
+	for (int i = 0; i < 3; i++) {
+		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
+			0x200000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
+			SZ_4K };
+		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
+	}
+	ioasid_fp_barrier(p.b);
+	ioasid_fp_batcher_stats(p.b, &st);
+	CHECK_EQ(st.merged, 0);
+	CHECK_EQ(st.backend_calls, 1);
+	CHECK_EQ(st.backend_entries, 3);
+	fp_close(&p);
+	return 0;
+}
+
+static int errors_reach_their_caller(struct fx *f)
+{
+	struct ioasid_fp_req r[8];
+	struct ioasid_fp_stats st;
+	struct rec_be rb;
+	struct fp p;
+	void *hva;
+	uint64_t c;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH | IOASID_FP_BE_PARTIAL_UNMAP);
+	rb.fail_iova = 0x305000;
+	rb.fail_err = -EFAULT;
+	CHECK_OK(fp_open(&p, &rb.be, 0));
+	/* Eight neighbouring maps (merged into one entry); the sixth is bad. */
+	for (int i = 0; i < 8; i++) {
+		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
+			0x300000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
+			SZ_4K };
+		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
+	}
+	ioasid_fp_barrier(p.b);
+	for (int i = 0; i < 8; i++)
+		CHECK_ERR(r[i].result, i == 5 ? -EFAULT : 0);
+	/* The shadow holds exactly what the backend accepted. */
+	for (int i = 0; i < 8; i++)
+		CHECK_ERR(ioasid_fp_translate(p.r, 0x300000 + i * SZ_4K, 8,
+					      IOASID_FP_READ, &hva, &c),
+			  i == 5 ? -EFAULT : 0);
+	ioasid_fp_batcher_stats(p.b, &st);
+	CHECK(st.retries >= 2);
+	/* Bad requests are refused at submit. */
+	r[0].op = (struct ioasid_fp_op){ IOASID_FP_MAP, 0, 0, 0, SZ_4K };
+	CHECK_ERR(ioasid_fp_submit(p.b, &r[0]), -EINVAL);
+	r[0].op = (struct ioasid_fp_op){ 9, RW, 0, 0, SZ_4K };
+	CHECK_ERR(ioasid_fp_submit(p.b, &r[0]), -EINVAL);
+	r[0].op = (struct ioasid_fp_op){ IOASID_FP_UNMAP, 0, UINT64_MAX, 0, 2 };
+	CHECK_ERR(ioasid_fp_submit(p.b, &r[0]), -EINVAL);
+	fp_close(&p);
+	return 0;
+}
+
+static int flush_by_count_and_deadline(struct fx *f)
+{
+	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg),
+					     .max_batch = 4,
+					     .deadline_us = 300000 };
+	struct ioasid_fp_req r[5];
+	struct ioasid_fp_stats st;
+	struct ioasid_fp_shadow *s;
+	struct ioasid_fp_batcher *b;
+	struct rec_be rb;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH);
+	CHECK_OK(ioasid_fp_shadow_create(&s));
+	CHECK_OK(ioasid_fp_batcher_create(s, &rb.be, &cfg, &b));
+	for (int i = 0; i < 5; i++) {
+		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
+			(uint64_t)i * SZ_64K, (uintptr_t)f->buf, SZ_4K };
+		CHECK_OK(ioasid_fp_submit(b, &r[i]));
+	}
+	/*
+	 * The fourth submit flushed four; the fifth waits for the deadline
+	 * (300 ms: long enough that a slow machine still submits all five
+	 * first; the wait below is generous for the same reason).
+	 */
+	ioasid_fp_batcher_stats(b, &st);
+	CHECK_EQ(st.flushes, 1);
+	for (int i = 0; i < 10000 && ioasid_fp_shadow_count(s) < 5; i++)
+		usleep(1000);
+	CHECK_EQ(ioasid_fp_shadow_count(s), 5);
+	CHECK_OK(ioasid_fp_wait(b, &r[4]));
+	ioasid_fp_batcher_stats(b, &st);
+	CHECK_EQ(st.flushes, 2);
+	ioasid_fp_batcher_destroy(b);
+	ioasid_fp_shadow_destroy(s);
+	return 0;
+}
+
+/*
+ * The batcher over the real embedded engine, compared with a model after
+ * every flush: random maps and unmaps (some refused by type1v2 rules),
+ * and the shadow must translate exactly what the engine holds.
+ */
+static int model_vs_engine(struct fx *f)
+{
+	enum { SLOTS = 96, OPS = 20000 };
+	struct { bool mapped; uint64_t len, hva; uint32_t perm; } m[SLOTS];
+	struct ioasid_fp_backend *be;
+	struct ioasid_fp_req req[16];
+	uint64_t seed = (uint64_t)time(NULL), x;
+	struct fp p;
+	int done = 0;
+
+	memset(m, 0, sizeof(m));
+	diag("seed %llu", (unsigned long long)seed);
+	x = seed | 1;
+	CHECK_OK(ioasid_attach(f->h, f->dev, f->as));
+	CHECK_OK(ioasid_fp_backend_ioasid(f->h, f->as, &be));
+	CHECK_OK(fp_open(&p, be, 16));
+	while (done < OPS) {
+		uint32_t n = 1 + (uint32_t)(x % 16), i;
+
+		for (i = 0; i < n; i++) {
+			uint32_t slot, len;
+
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			slot = (uint32_t)(x % SLOTS);
+			len = 1 + (uint32_t)((x >> 20) % 3);	/* 1-3 pages */
+			if ((x >> 32) & 1)
+				req[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP,
+					1 + (uint32_t)((x >> 40) % 3),
+					(uint64_t)slot * SZ_4K,
+					(uintptr_t)f->buf + ((x >> 44) % 256) * SZ_4K,
+					(uint64_t)len * SZ_4K };
+			else
+				req[i].op = (struct ioasid_fp_op){
+					IOASID_FP_UNMAP, 0,
+					(uint64_t)slot * SZ_4K, 0,
+					(uint64_t)len * SZ_4K };
+			CHECK_OK(ioasid_fp_submit(p.b, &req[i]));
+		}
+		ioasid_fp_barrier(p.b);
+		/* The model: apply in order what the engine accepted. */
+		for (i = 0; i < n; i++) {
+			struct ioasid_fp_op *o = &req[i].op;
+			uint32_t s0 = (uint32_t)(o->iova / SZ_4K);
+
+			if (req[i].result)
+				continue;
+			if (o->kind == IOASID_FP_MAP) {
+				m[s0].mapped = true;
+				m[s0].len = o->len;
+				m[s0].hva = o->hva;
+				m[s0].perm = o->perm;
+			} else {
+				for (uint32_t k = 0; k < SLOTS; k++)
+					if (m[k].mapped && k * SZ_4K >= o->iova &&
+					    k * SZ_4K < o->iova + o->len)
+						m[k].mapped = false;
+			}
+		}
+		/* Every page of the space translates as the model says. */
+		for (uint32_t pg = 0; pg < SLOTS + 3; pg++) {
+			void *hva = NULL;
+			uint64_t c = 0, want = 0;
+			int rc = ioasid_fp_translate(p.r, (uint64_t)pg * SZ_4K + 8,
+						     SZ_64K, 0, &hva, &c);
+			bool hit = false;
+
+			for (uint32_t k = 0; k < SLOTS && !hit; k++) {
+				if (m[k].mapped && pg >= k &&
+				    (uint64_t)(pg - k) * SZ_4K < m[k].len) {
+					hit = true;
+					want = m[k].hva + (uint64_t)(pg - k) * SZ_4K + 8;
+				}
+			}
+			if (hit != !rc || (hit && (uintptr_t)hva != want)) {
+				diag("page %u: shadow rc %d hva %p, model %s 0x%llx (seed %llu, op %d)",
+				     pg, rc, hva, hit ? "mapped" : "unmapped",
+				     (unsigned long long)want,
+				     (unsigned long long)seed, done);
+				return 1;
+			}
+		}
+		ioasid_fp_reader_quiescent(p.r);
+		done += (int)n;
+	}
+	{
+		struct ioasid_info info;
+		uint32_t cnt = 0;
+
+		for (uint32_t k = 0; k < SLOTS; k++)
+			cnt += m[k].mapped;
+		CHECK_OK(ioasid_get_info(f->h, f->as, &info, NULL, 0));
+		CHECK_EQ(info.out_num_mappings, cnt);
+		CHECK_EQ(ioasid_fp_shadow_count(p.s), cnt);
+		diag("%d requests, %u mappings at the end", done, cnt);
+	}
+	fp_close(&p);
+	ioasid_fp_backend_destroy(be);
+	return 0;
+}
+
+static const struct test tests[] = {
+	{ "translate_basic", translate_basic, NULL },
+	{ "many_mappings", many_mappings, NULL },
+	{ "cancel_and_merge", cancel_and_merge, NULL },
+	{ "no_merge_for_type1v2", no_merge_for_type1v2, NULL },
+	{ "errors_reach_their_caller", errors_reach_their_caller, NULL },
+	{ "flush_by_count_and_deadline", flush_by_count_and_deadline, NULL },
+	{ "model_vs_engine", model_vs_engine, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return run_tests("fastpath", tests, sizeof(tests) / sizeof(tests[0]),
+			 argc, argv);
+}
