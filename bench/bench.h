@@ -50,5 +50,7 @@ void check(struct bench_opts *o, const char *bench, const char *layer,
 	   uint64_t at);
 
 int bench_core(struct bench_opts *o);
+int bench_iotlb(struct bench_opts *o);
+int bench_map(struct bench_opts *o);
 
 #endif /* IOASID_BENCH_H */

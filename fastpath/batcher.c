@@ -285,6 +285,12 @@ static bool overlaps(const struct ioasid_fp_op *x, const struct ioasid_fp_op *y)
 
 static void cancel_pairs(struct flush_ctx *f)
 {
+	uint32_t maps = 0;
+
+	for (uint32_t j = 0; j < f->n; j++)
+		maps += f->reqs[j]->op.kind == IOASID_FP_MAP;
+	if (!maps || maps == f->n)
+		return;		/* a pair needs one of each */
 	for (uint32_t j = 0; j < f->n; j++) {
 		const struct ioasid_fp_op *u = &f->reqs[j]->op;
 		uint32_t i, k;

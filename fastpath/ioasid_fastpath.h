@@ -80,8 +80,7 @@ struct ioasid_fp_reader {
 	struct ioasid_fp_snap *const *snap;	/* the shadow's published pointer */
 	uint64_t last_gen;			/* generation of last_hit, or 0 */
 	struct ioasid_fp_entry last_hit;
-	uint64_t hits;
-	uint64_t lookups;
+	uint64_t lookups;			/* translations that searched */
 	struct ioasid_fp_shadow *shadow;
 	void *priv;
 };
@@ -152,8 +151,6 @@ static inline int ioasid_fp_translate(struct ioasid_fp_reader *r,
 			return -EFAULT;
 		r->last_hit = *e;
 		r->last_gen = s->gen;
-	} else {
-		r->hits++;
 	}
 	if ((e->perm & perm) != perm)
 		return -EACCES;

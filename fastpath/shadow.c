@@ -315,6 +315,72 @@ static void drop_leaf(struct work *w, struct ioasid_fp_leaf *l)
 		w->gone[w->ngone++] = l;
 }
 
+/*
+ * The common case of a flush: an op inside one leaf that this apply built
+ * itself (so no reader can see it yet) and that has room. Edit it in place:
+ * no allocation, no copy of the rest of the leaf. Returns false when the
+ * op needs the general path (a published leaf, a run of leaves, a full
+ * leaf, or a leaf that would become empty).
+ */
+static bool apply_in_place(struct work *w, const struct ioasid_fp_op *op,
+			   uint64_t *unmapped)
+{
+	uint64_t a = op->iova, b = op->iova + op->len - 1, removed = 0;
+	struct ioasid_fp_entry tmp[IOASID_FP_LEAF_MAX + 2];
+	struct ioasid_fp_leaf *l;
+	uint32_t lo, k, n = 0;
+
+	if (!w->n)
+		return false;
+	lo = owner(w->first, w->n, a);
+	if (lo != owner(w->first, w->n, b))
+		return false;
+	l = w->leaves[lo];
+	if (l->__pad != w->tag)
+		return false;
+	if (op->kind == IOASID_FP_MAP) {
+		if (l->n >= IOASID_FP_LEAF_MAX)
+			return false;
+		for (k = l->n; k > 0 && l->e[k - 1].iova > a; k--)
+			l->e[k] = l->e[k - 1];
+		l->e[k] = (struct ioasid_fp_entry){ .iova = a, .last = b,
+						    .hva = op->hva,
+						    .perm = op->perm };
+		l->n++;
+		w->first[lo] = l->e[0].iova;
+		if (unmapped)
+			*unmapped = 0;
+		return true;
+	}
+	for (k = 0; k < l->n; k++) {
+		struct ioasid_fp_entry e = l->e[k];
+
+		if (e.last < a || e.iova > b) {
+			tmp[n++] = e;
+			continue;
+		}
+		removed += (e.last < b ? e.last : b) -
+			   (e.iova > a ? e.iova : a) + 1;
+		if (e.iova < a) {
+			tmp[n] = e;
+			tmp[n++].last = a - 1;
+		}
+		if (e.last > b) {
+			tmp[n] = e;
+			tmp[n].hva = e.hva + (b + 1 - e.iova);
+			tmp[n++].iova = b + 1;
+		}
+	}
+	if (!n || n > IOASID_FP_LEAF_MAX)
+		return false;
+	memcpy(l->e, tmp, n * sizeof(*tmp));
+	l->n = n;
+	w->first[lo] = l->e[0].iova;
+	if (unmapped)
+		*unmapped = removed;
+	return true;
+}
+
 /* Apply one op to the run of leaves it concerns and splice the result. */
 static int apply_op(struct work *w, const struct ioasid_fp_op *op,
 		    uint64_t *unmapped)
@@ -449,7 +515,9 @@ int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,
 	memcpy(w.leaves, old->leaves, old->nleaves * sizeof(*w.leaves));
 	w.n = old->nleaves;
 	for (i = 0; i < n && !rc; i++)
-		rc = apply_op(&w, &ops[i], unmapped ? &unmapped[i] : NULL);
+		if (!apply_in_place(&w, &ops[i], unmapped ? &unmapped[i] : NULL))
+			rc = apply_op(&w, &ops[i],
+				      unmapped ? &unmapped[i] : NULL);
 	/* Everything that can fail happens before the publish point. */
 	ret = rc ? NULL : calloc(1, sizeof(*ret));
 	if (ret)
