@@ -436,6 +436,130 @@ static int model_vs_engine(struct fx *f)
 	return 0;
 }
 
+/*
+ * A backend like vhost-vdpa's IOTLB: overlap is refused with EEXIST, an
+ * unmap may cut mappings. It keeps its own page table (page -> hva) as the
+ * model the shadow must match, and applies a batch all or nothing.
+ */
+#define VP_PAGES	128
+
+struct vdpa_be {
+	struct ioasid_fp_backend be;
+	uint64_t hva[VP_PAGES];		/* 0: unmapped */
+	uint32_t perm[VP_PAGES];
+};
+
+static int vp_map(struct ioasid_fp_backend *be, const struct ioasid_fp_op *ops,
+		  uint32_t n, uint32_t *fail)
+{
+	struct vdpa_be *v = be->priv;
+	uint64_t save[VP_PAGES];
+	uint32_t i;
+
+	memcpy(save, v->hva, sizeof(save));
+	for (i = 0; i < n; i++) {
+		uint64_t p0 = ops[i].iova / SZ_4K, np = ops[i].len / SZ_4K;
+
+		for (uint64_t p = p0; p < p0 + np; p++) {
+			if (p >= VP_PAGES || v->hva[p]) {
+				memcpy(v->hva, save, sizeof(save));
+				*fail = i;
+				return p >= VP_PAGES ? -EINVAL : -EEXIST;
+			}
+			v->hva[p] = ops[i].hva + (p - p0) * SZ_4K;
+			v->perm[p] = ops[i].perm;
+		}
+	}
+	return 0;
+}
+
+static int vp_unmap(struct ioasid_fp_backend *be,
+		    const struct ioasid_fp_op *ops, uint32_t n, uint32_t *fail)
+{
+	struct vdpa_be *v = be->priv;
+
+	for (uint32_t i = 0; i < n; i++)
+		for (uint64_t p = ops[i].iova / SZ_4K;
+		     p < (ops[i].iova + ops[i].len) / SZ_4K && p < VP_PAGES; p++)
+			v->hva[p] = 0;
+	return 0;
+}
+
+static const struct ioasid_fp_backend_ops vp_ops = {
+	.map = vp_map,
+	.unmap = vp_unmap,
+};
+
+static int model_partial_unmap(struct fx *f)
+{
+	static struct vdpa_be v;
+	struct ioasid_fp_req req[24];
+	uint64_t seed = (uint64_t)time(NULL) * 7 + 1, x = seed;
+	struct ioasid_fp_stats st;
+	struct fp p;
+
+	memset(&v, 0, sizeof(v));
+	v.be.ops = &vp_ops;
+	v.be.name = "vdpa-like";
+	v.be.caps = IOASID_FP_BE_BATCH | IOASID_FP_BE_PARTIAL_UNMAP;
+	v.be.priv = &v;
+	diag("seed %llu", (unsigned long long)seed);
+	CHECK_OK(fp_open(&p, &v.be, 24));
+	for (int round = 0; round < 2000; round++) {
+		uint32_t n = 1 + (uint32_t)(x % 24), i;
+
+		for (i = 0; i < n; i++) {
+			uint64_t pg, np;
+
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			pg = x % (VP_PAGES - 4);
+			np = 1 + (x >> 20) % 4;
+			/* Often continue right after the previous map. */
+			if (i && (x >> 50) % 2 &&
+			    req[i - 1].op.kind == IOASID_FP_MAP &&
+			    req[i - 1].op.iova + req[i - 1].op.len + np * SZ_4K <=
+			    (VP_PAGES - 4) * SZ_4K)
+				pg = (req[i - 1].op.iova + req[i - 1].op.len) /
+				     SZ_4K;
+			/* Runs of neighbours in memory, so maps can merge. */
+			if ((x >> 30) % 3)
+				req[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP,
+					1 + (uint32_t)((x >> 40) % 2) * 2, pg * SZ_4K,
+					(uintptr_t)f->buf + pg * SZ_4K, np * SZ_4K };
+			else
+				req[i].op = (struct ioasid_fp_op){ IOASID_FP_UNMAP,
+					0, pg * SZ_4K, 0, np * SZ_4K };
+			CHECK_OK(ioasid_fp_submit(p.b, &req[i]));
+		}
+		ioasid_fp_barrier(p.b);
+		for (uint32_t pg = 0; pg < VP_PAGES; pg++) {
+			void *hva = NULL;
+			uint64_t c = 0;
+			int rc = ioasid_fp_translate(p.r, pg * SZ_4K + 100, 8, 0,
+						     &hva, &c);
+
+			if ((v.hva[pg] != 0) != !rc ||
+			    (!rc && (uintptr_t)hva != v.hva[pg] + 100)) {
+				diag("round %d page %u: shadow rc %d hva %p, backend 0x%llx (seed %llu)",
+				     round, pg, rc, hva,
+				     (unsigned long long)v.hva[pg],
+				     (unsigned long long)seed);
+				return 1;
+			}
+		}
+		ioasid_fp_reader_quiescent(p.r);
+	}
+	ioasid_fp_batcher_stats(p.b, &st);
+	diag("%llu requests, %llu merged, %llu cancelled, %llu backend calls, %llu retries",
+	     (unsigned long long)st.submitted, (unsigned long long)st.merged,
+	     (unsigned long long)st.cancelled,
+	     (unsigned long long)st.backend_calls,
+	     (unsigned long long)st.retries);
+	CHECK(st.merged > 0 && st.retries > 0);
+	fp_close(&p);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "translate_basic", translate_basic, NULL },
 	{ "many_mappings", many_mappings, NULL },
@@ -444,6 +568,7 @@ static const struct test tests[] = {
 	{ "errors_reach_their_caller", errors_reach_their_caller, NULL },
 	{ "flush_by_count_and_deadline", flush_by_count_and_deadline, NULL },
 	{ "model_vs_engine", model_vs_engine, NULL },
+	{ "model_partial_unmap", model_partial_unmap, NULL },
 };
 
 int main(int argc, char **argv)
