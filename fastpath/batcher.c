@@ -171,6 +171,8 @@ static int check_op(const struct ioasid_fp_op *op)
 		return -EINVAL;
 	if (!op->len || op->iova + op->len - 1 < op->iova)
 		return -EINVAL;
+	if (op->kind == IOASID_FP_UNMAP && (op->perm || op->hva))
+		return -EINVAL;		/* unmaps carry neither */
 	if (op->kind == IOASID_FP_MAP &&
 	    (!(op->perm & (IOASID_FP_READ | IOASID_FP_WRITE)) ||
 	     op->perm & ~(IOASID_FP_READ | IOASID_FP_WRITE) ||
@@ -458,6 +460,9 @@ static bool update_shadow(struct flush_ctx *f)
 	for (i = 0; i < f->n; i++) {
 		if (f->ok[i]) {
 			ops[n] = f->reqs[i]->op;
+			if (ops[n].kind == IOASID_FP_UNMAP &&
+			    (b->be->caps & IOASID_FP_BE_UNMAP_OVERLAP))
+				ops[n].perm |= FP_UNMAP_WHOLE;
 			idx[n++] = i;
 		}
 	}

@@ -9,6 +9,14 @@
 #include "ioasid_fastpath.h"
 
 /*
+ * In an unmap op given to shadow_apply(): remove every entry the range
+ * overlaps, whole, as a vhost IOTLB does (set by the batcher for
+ * IOASID_FP_BE_UNMAP_OVERLAP backends). Unmaps carry no permission, so the
+ * bit lives in op.perm.
+ */
+#define FP_UNMAP_WHOLE	(1U << 31)
+
+/*
  * Apply @n ops in order to the shadow and publish the result as one new
  * snapshot. @unmapped[i] gets the bytes op i removed (unmaps). The caller
  * serializes writers. Returns 0 or -ENOMEM (nothing published).

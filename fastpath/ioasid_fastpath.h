@@ -195,7 +195,12 @@ struct ioasid_fp_req {
  * A backend without IOASID_FP_BE_BATCH is only ever given n = 1.
  */
 #define IOASID_FP_BE_BATCH		(1U << 0)
-#define IOASID_FP_BE_PARTIAL_UNMAP	(1U << 1)	/* may cut mappings */
+#define IOASID_FP_BE_PARTIAL_UNMAP	(1U << 1)	/* an unmap may cut a
+							 * mapping, keeping the
+							 * rest */
+#define IOASID_FP_BE_UNMAP_OVERLAP	(1U << 2)	/* an unmap removes every
+							 * mapping it overlaps,
+							 * whole (vhost IOTLB) */
 
 struct ioasid_fp_backend;
 
@@ -218,6 +223,19 @@ struct ioasid_fp_backend {
 };
 
 struct ioasid_handle;
+
+/*
+ * Stock-kernel backends, for the fast path without the project's module.
+ * VFIO type1 (v2): one VFIO_IOMMU_MAP_DMA / UNMAP_DMA per entry on a
+ * container fd whose IOMMU is set. vhost-vdpa: VHOST_IOTLB_MSG_V2
+ * messages written to the device fd for address space @asid, wrapped in
+ * VHOST_IOTLB_BATCH_BEGIN/END when @backend_features (as negotiated with
+ * VHOST_SET_BACKEND_FEATURES) has VHOST_BACKEND_F_IOTLB_BATCH.
+ */
+int ioasid_fp_backend_vfio(int container_fd, struct ioasid_fp_backend **out);
+int ioasid_fp_backend_vhost_vdpa(int vdpa_fd, uint32_t asid,
+				 uint64_t backend_features,
+				 struct ioasid_fp_backend **out);
 
 /* libioasid (embedded or kernel): batches through IOASID_*_BATCH. */
 int ioasid_fp_backend_ioasid(struct ioasid_handle *h, uint32_t ioasid,

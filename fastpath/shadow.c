@@ -359,6 +359,10 @@ static bool apply_in_place(struct work *w, const struct ioasid_fp_op *op,
 			tmp[n++] = e;
 			continue;
 		}
+		if (op->perm & FP_UNMAP_WHOLE) {
+			removed += e.last - e.iova + 1;
+			continue;
+		}
 		removed += (e.last < b ? e.last : b) -
 			   (e.iova > a ? e.iova : a) + 1;
 		if (e.iova < a) {
@@ -407,6 +411,10 @@ static int apply_op(struct work *w, const struct ioasid_fp_op *op,
 			if (op->kind != IOASID_FP_UNMAP || e.last < a ||
 			    e.iova > b) {
 				v[n++] = e;
+				continue;
+			}
+			if (op->perm & FP_UNMAP_WHOLE) {
+				removed += e.last - e.iova + 1;
 				continue;
 			}
 			/* Remove [a, b] from e, keeping what lies outside. */
