@@ -2,7 +2,7 @@
 # Install what building and testing ioasid needs, from Debian 12's archive.
 # Idempotent; run as root (CI runs it on a fresh machine).
 set -eu
-pkgs="meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev python3 liburcu-dev"
+pkgs="meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev python3 liburcu-dev libdpdk-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
