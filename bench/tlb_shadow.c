@@ -165,35 +165,29 @@ static int sh_translate(void *r, uint64_t iova, uint64_t len, uint32_t perm,
 	return rc;
 }
 
-const struct tlb_impl tlb_shadow_unbatched = {
-	.name = "ioasid-shadow-unbatched",
-	.label = "the shadow with a publish and a grace period per update (worst case)",
-	.create = sh_create_unbatched,
-	.destroy = sh_destroy,
-	.insert = sh_insert,
-	.remove = sh_remove,
-	.fill = sh_fill,
-	.update = sh_update,
-	.reader_begin = sh_reader_begin,
-	.reader_quiescent = sh_quiescent,
-	.reader_end = sh_reader_end,
-	.translate = sh_translate,
-};
+#define SHADOW_IMPL(_name, _label, _create) {	\
+	.name = _name,					\
+	.label = _label,				\
+	.create = _create,				\
+	.destroy = sh_destroy,				\
+	.insert = sh_insert,				\
+	.remove = sh_remove,				\
+	.fill = sh_fill,				\
+	.update = sh_update,				\
+	.reader_begin = sh_reader_begin,		\
+	.reader_quiescent = sh_quiescent,		\
+	.reader_end = sh_reader_end,			\
+	.translate = sh_translate,			\
+}
 
-const struct tlb_impl tlb_shadow = {
-	.name = "ioasid-shadow",
-	.label = "RCU (QSBR) snapshot, two-level sorted index, per-reader last hit; updates through the batcher",
-	.create = sh_create,
-	.destroy = sh_destroy,
-	.insert = sh_insert,
-	.remove = sh_remove,
-	.fill = sh_fill,
-	.update = sh_update,
-	.reader_begin = sh_reader_begin,
-	.reader_quiescent = sh_quiescent,
-	.reader_end = sh_reader_end,
-	.translate = sh_translate,
-};
+const struct tlb_impl tlb_shadow = SHADOW_IMPL("ioasid-shadow",
+	"RCU (QSBR) snapshot, two-level sorted index, per-reader last hit; updates through the batcher",
+	sh_create);
+
+const struct tlb_impl tlb_shadow_unbatched = SHADOW_IMPL(
+	"ioasid-shadow-unbatched",
+	"the shadow with a publish and a grace period per update (worst case)",
+	sh_create_unbatched);
 
 /* Used by bench_iotlb.c: the last-hit path without the adapter's call. */
 double shadow_inline_hit_ns(void *p);

@@ -75,6 +75,22 @@ void vt_insert(struct ioasid_mapping **root, struct ioasid_mapping *m);
 void vt_remove(struct ioasid_mapping **root, struct ioasid_mapping *m);
 u64 vt_covered(struct ioasid_mapping *t, u64 start, u64 last);
 
+/*
+ * A node's treap priority: a bijective mix of its address, so it costs no
+ * memory and two nodes never tie (tree.c explains why).
+ */
+static inline u64 mapping_prio(const struct ioasid_mapping *m)
+{
+	u64 x = (u64)(uintptr_t)m;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 static inline u64 mapping_vlast(const struct ioasid_mapping *m)
 {
 	return m->vaddr + (m->last - m->iova);

@@ -177,6 +177,14 @@ static void notify_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
 		l->ops->unmap(l, chain);
 }
 
+static void batch_ok(struct ioasid_batch_result *res, u32 count, u64 bytes)
+{
+	res->done = count;
+	res->fail_index = 0;
+	res->fail_errno = 0;
+	res->bytes = bytes;
+}
+
 static void batch_fail(struct ioasid_batch_result *res, u32 index, int rc)
 {
 	res->done = 0;
@@ -222,10 +230,7 @@ int as_map_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 		batch_fail(res, IOH_U32_MAX, rc);
 		return rc;
 	}
-	res->done = src->count;
-	res->fail_index = 0;
-	res->fail_errno = 0;
-	res->bytes = bytes;
+	batch_ok(res, src->count, bytes);
 	return 0;
 }
 
@@ -318,10 +323,7 @@ int as_unmap_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 	}
 	if (!as->ndevs && !as->nmaps)
 		as->has_attrs = false;
-	res->done = src->count;
-	res->fail_index = 0;
-	res->fail_errno = 0;
-	res->bytes = bytes;
+	batch_ok(res, src->count, bytes);
 	return 0;
 }
 

@@ -26,23 +26,11 @@
  */
 #include "core_priv.h"
 
-static inline u64 prio(const struct ioasid_mapping *m)
-{
-	u64 x = (u64)(uintptr_t)m;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 /* A total order on priorities: the mix is a bijection, ties cannot occur. */
 static inline bool prio_above(const struct ioasid_mapping *a,
 			      const struct ioasid_mapping *b)
 {
-	return prio(a) > prio(b);
+	return mapping_prio(a) > mapping_prio(b);
 }
 
 struct ioasid_mapping *it_find_le(struct ioasid_mapping *t, u64 key)

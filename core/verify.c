@@ -12,18 +12,6 @@
  */
 #include "core_priv.h"
 
-static u64 mix(const struct ioasid_mapping *m)
-{
-	u64 x = (u64)(uintptr_t)m;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 struct it_walk {
 	const struct ioasid_mapping *prev;
 	u32 n;
@@ -36,8 +24,8 @@ static void it_check(const struct ioasid_mapping *t, struct it_walk *w,
 {
 	if (!t || w->bad)
 		return;
-	if (depth > 4096 || (t->il && mix(t->il) > mix(t)) ||
-	    (t->ir && mix(t->ir) > mix(t)) || t->last < t->iova) {
+	if (depth > 4096 || (t->il && mapping_prio(t->il) > mapping_prio(t)) ||
+	    (t->ir && mapping_prio(t->ir) > mapping_prio(t)) || t->last < t->iova) {
 		w->bad = true;
 		return;
 	}
@@ -57,8 +45,8 @@ static u64 vt_check(const struct ioasid_mapping *t, u32 *n, bool *bad,
 
 	if (!t || *bad)
 		return 0;
-	if (depth > 4096 || (t->vl && mix(t->vl) > mix(t)) ||
-	    (t->vr && mix(t->vr) > mix(t)) ||
+	if (depth > 4096 || (t->vl && mapping_prio(t->vl) > mapping_prio(t)) ||
+	    (t->vr && mapping_prio(t->vr) > mapping_prio(t)) ||
 	    (t->vl && t->vl->vaddr > t->vaddr) ||
 	    (t->vr && t->vr->vaddr < t->vaddr)) {
 		*bad = true;

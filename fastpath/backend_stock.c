@@ -134,39 +134,15 @@ static int vdpa_msg(struct be_fd *p, uint8_t type, const struct ioasid_fp_op *op
 	return 0;
 }
 
-static int vdpa_map(struct ioasid_fp_backend *be,
-		    const struct ioasid_fp_op *ops, uint32_t n,
-		    uint32_t *fail_index)
-{
-	struct be_fd *p = be->priv;
-	int rc = 0;
-	uint32_t i;
-
-	if (p->batch) {
-		rc = vdpa_msg(p, VHOST_IOTLB_BATCH_BEGIN, NULL);
-		if (rc)
-			return rc;
-	}
-	for (i = 0; i < n && !rc; i++)
-		rc = vdpa_msg(p, VHOST_IOTLB_UPDATE, &ops[i]);
-	if (rc) {
-		/* Undo the updates vhost already took: all or nothing. */
-		*fail_index = i - 1;
-		for (uint32_t k = 0; k + 1 < i; k++)
-			vdpa_msg(p, VHOST_IOTLB_INVALIDATE, &ops[k]);
-	}
-	if (p->batch) {
-		int end = vdpa_msg(p, VHOST_IOTLB_BATCH_END, NULL);
-
-		if (!rc && end) {
-			*fail_index = UINT32_MAX;
-			rc = end;
-		}
-	}
-	return rc;
-}
-
-static int vdpa_unmap(struct ioasid_fp_backend *be,
+/*
+ * One batch of updates or invalidations, framed by BATCH_BEGIN/END when
+ * negotiated. If update i fails, the updates vhost already took are
+ * invalidated again before BATCH_END, so the batch is all or nothing.
+ * Invalidations before a failing one stay done; that is safe: the batcher
+ * sends them again with the rest of the run, and invalidating what is gone
+ * is a no-op for vhost.
+ */
+static int vdpa_batch(struct ioasid_fp_backend *be, uint8_t type,
 		      const struct ioasid_fp_op *ops, uint32_t n,
 		      uint32_t *fail_index)
 {
@@ -180,14 +156,13 @@ static int vdpa_unmap(struct ioasid_fp_backend *be,
 			return rc;
 	}
 	for (i = 0; i < n && !rc; i++)
-		rc = vdpa_msg(p, VHOST_IOTLB_INVALIDATE, &ops[i]);
-	/*
-	 * Invalidations before the failing one took effect. That is safe:
-	 * the batcher sends them again with the rest of the run, and
-	 * invalidating what is gone is a no-op for vhost.
-	 */
-	if (rc)
+		rc = vdpa_msg(p, type, &ops[i]);
+	if (rc) {
 		*fail_index = i - 1;
+		if (type == VHOST_IOTLB_UPDATE)
+			for (uint32_t k = 0; k + 1 < i; k++)
+				vdpa_msg(p, VHOST_IOTLB_INVALIDATE, &ops[k]);
+	}
 	if (p->batch) {
 		int end = vdpa_msg(p, VHOST_IOTLB_BATCH_END, NULL);
 
@@ -197,6 +172,20 @@ static int vdpa_unmap(struct ioasid_fp_backend *be,
 		}
 	}
 	return rc;
+}
+
+static int vdpa_map(struct ioasid_fp_backend *be,
+		    const struct ioasid_fp_op *ops, uint32_t n,
+		    uint32_t *fail_index)
+{
+	return vdpa_batch(be, VHOST_IOTLB_UPDATE, ops, n, fail_index);
+}
+
+static int vdpa_unmap(struct ioasid_fp_backend *be,
+		      const struct ioasid_fp_op *ops, uint32_t n,
+		      uint32_t *fail_index)
+{
+	return vdpa_batch(be, VHOST_IOTLB_INVALIDATE, ops, n, fail_index);
 }
 
 static const struct ioasid_fp_backend_ops vdpa_ops = {

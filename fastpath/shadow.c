@@ -316,6 +316,29 @@ static void drop_leaf(struct work *w, struct ioasid_fp_leaf *l)
 }
 
 /*
+ * Take [a, b] out of @e, appending what remains (nothing, a head, a tail,
+ * or both) to @out; with @whole the entry goes entirely, as a vhost IOTLB
+ * drops every mapping an invalidation overlaps. Returns the bytes removed.
+ * @e must overlap [a, b].
+ */
+static uint64_t cut_entry(struct ioasid_fp_entry e, uint64_t a, uint64_t b,
+			  bool whole, struct ioasid_fp_entry *out, uint32_t *n)
+{
+	if (whole)
+		return e.last - e.iova + 1;
+	if (e.iova < a) {
+		out[*n] = e;
+		out[(*n)++].last = a - 1;
+	}
+	if (e.last > b) {
+		out[*n] = e;
+		out[*n].hva = e.hva + (b + 1 - e.iova);
+		out[(*n)++].iova = b + 1;
+	}
+	return (e.last < b ? e.last : b) - (e.iova > a ? e.iova : a) + 1;
+}
+
+/*
  * The common case of a flush: an op inside one leaf that this apply built
  * itself (so no reader can see it yet) and that has room. Edit it in place:
  * no allocation, no copy of the rest of the leaf. Returns false when the
@@ -355,25 +378,11 @@ static bool apply_in_place(struct work *w, const struct ioasid_fp_op *op,
 	for (k = 0; k < l->n; k++) {
 		struct ioasid_fp_entry e = l->e[k];
 
-		if (e.last < a || e.iova > b) {
+		if (e.last < a || e.iova > b)
 			tmp[n++] = e;
-			continue;
-		}
-		if (op->perm & FP_UNMAP_WHOLE) {
-			removed += e.last - e.iova + 1;
-			continue;
-		}
-		removed += (e.last < b ? e.last : b) -
-			   (e.iova > a ? e.iova : a) + 1;
-		if (e.iova < a) {
-			tmp[n] = e;
-			tmp[n++].last = a - 1;
-		}
-		if (e.last > b) {
-			tmp[n] = e;
-			tmp[n].hva = e.hva + (b + 1 - e.iova);
-			tmp[n++].iova = b + 1;
-		}
+		else
+			removed += cut_entry(e, a, b, op->perm & FP_UNMAP_WHOLE,
+					     tmp, &n);
 	}
 	if (!n || n > IOASID_FP_LEAF_MAX)
 		return false;
@@ -409,30 +418,12 @@ static int apply_op(struct work *w, const struct ioasid_fp_op *op,
 			struct ioasid_fp_entry e = l->e[k];
 
 			if (op->kind != IOASID_FP_UNMAP || e.last < a ||
-			    e.iova > b) {
+			    e.iova > b)
 				v[n++] = e;
-				continue;
-			}
-			if (op->perm & FP_UNMAP_WHOLE) {
-				removed += e.last - e.iova + 1;
-				continue;
-			}
-			/* Remove [a, b] from e, keeping what lies outside. */
-			removed += (e.last < b ? e.last : b) -
-				   (e.iova > a ? e.iova : a) + 1;
-			if (e.iova < a) {
-				struct ioasid_fp_entry head = e;
-
-				head.last = a - 1;
-				v[n++] = head;
-			}
-			if (e.last > b) {
-				struct ioasid_fp_entry tail = e;
-
-				tail.hva = e.hva + (b + 1 - e.iova);
-				tail.iova = b + 1;
-				v[n++] = tail;
-			}
+			else
+				removed += cut_entry(e, a, b,
+						     op->perm & FP_UNMAP_WHOLE,
+						     v, &n);
 		}
 	}
 	if (op->kind == IOASID_FP_MAP) {
