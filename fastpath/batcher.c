@@ -212,7 +212,14 @@ int ioasid_fp_submit(struct ioasid_fp_batcher *b, struct ioasid_fp_req *req)
 
 int ioasid_fp_wait(struct ioasid_fp_batcher *b, struct ioasid_fp_req *req)
 {
+	bool on = fp_block_begin();
+
 	pthread_mutex_lock(&b->lock);
+	if (req->state == REQ_IDLE) {
+		pthread_mutex_unlock(&b->lock);
+		fp_block_end(on);
+		return -EINVAL;		/* never submitted */
+	}
 	while (req->state != REQ_DONE) {
 		if (req->state == REQ_QUEUED) {
 			pthread_mutex_unlock(&b->lock);
@@ -223,6 +230,7 @@ int ioasid_fp_wait(struct ioasid_fp_batcher *b, struct ioasid_fp_req *req)
 		}
 	}
 	pthread_mutex_unlock(&b->lock);
+	fp_block_end(on);
 	return req->result;
 }
 
@@ -499,6 +507,7 @@ static void flush(struct ioasid_fp_batcher *b)
 {
 	struct flush_ctx f = { .b = b };
 	struct ioasid_fp_req *list, *r;
+	bool on = fp_block_begin();	/* flush_lock may wait on a flush */
 	uint32_t i;
 
 	pthread_mutex_lock(&b->flush_lock);
@@ -517,6 +526,7 @@ static void flush(struct ioasid_fp_batcher *b)
 	pthread_mutex_unlock(&b->lock);
 	if (!f.n) {
 		pthread_mutex_unlock(&b->flush_lock);
+		fp_block_end(on);
 		return;
 	}
 	f.reqs = calloc(f.n, sizeof(*f.reqs));
@@ -556,4 +566,5 @@ complete:
 	free(f.first);
 	free(f.count);
 	pthread_mutex_unlock(&b->flush_lock);
+	fp_block_end(on);
 }

@@ -28,6 +28,13 @@ int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,
  * it returns no reader uses a translation that was removed before it.
  */
 void shadow_sync(struct ioasid_fp_shadow *s);
+/*
+ * Around anything that may block: a thread that is an online reader goes
+ * offline (a quiescent state), so that a grace period another thread waits
+ * for does not wait for it; end restores exactly what begin found.
+ */
+bool fp_block_begin(void);
+void fp_block_end(bool was_online);
 /* Does [iova, iova + len) overlap any entry of the current snapshot? */
 bool shadow_overlaps(struct ioasid_fp_shadow *s, uint64_t iova, uint64_t len);
 /* Bytes of [iova, iova + len) the current snapshot maps. */

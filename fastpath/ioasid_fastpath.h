@@ -22,7 +22,11 @@
  *     burst): an unmap waits for every online reader to do so;
  *   - go offline before blocking (sleep, poll with a timeout, long I/O),
  *     online again after; an offline reader never delays an unmap;
- *   - unregister on the same thread before it exits.
+ *   - unregister on the same thread before it exits;
+ *   - a batcher call that can block (ioasid_fp_map/unmap/wait/barrier, and
+ *     a submit that fills a batch) takes an online reader offline while it
+ *     blocks: it counts as a quiescent state, so translations obtained
+ *     before it must not be used after it.
  * Across fork(): the child has no registered readers; it must register its
  * own threads and must not use the parent's reader handles.
  *

@@ -24,12 +24,12 @@
  * a publish replaced (the old top array and the leaves it no longer
  * shares) is retired and freed by shadow_sync() after
  * urcu_qsbr_synchronize_rcu(). ThreadSanitizer does not see liburcu's
- * barriers, so under TSan each reader releases a per-reader token at every
- * quiescent state and the writer acquires all of them after the grace
- * period: that is exactly the ordering the grace period guarantees.
+ * barriers, so under TSan each reader thread releases a per-thread token at
+ * every quiescent state and the writer acquires all of them after the
+ * grace period: that is exactly the ordering the grace period guarantees.
  *
- * Locking: s->lock protects the reader list and the retired list; the
- * writer (one batcher) is serialized by the caller.
+ * Locking: s->lock protects the retired list; threads_lock the list of
+ * registered threads; the writer (one batcher) is serialized by the caller.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -79,14 +79,25 @@ struct retired {
 
 struct reader_node {
 	struct ioasid_fp_reader r;
-	struct reader_node *next;
-	int tsan_token;
 };
+
+/*
+ * One record per thread registered with liburcu: under TSan its token is
+ * released at each quiescent state and acquired by writers after a grace
+ * period. The list is protected by threads_lock.
+ */
+struct qsbr_thread {
+	int tsan_token;
+	struct qsbr_thread *next;
+};
+
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct qsbr_thread *threads;
+static __thread struct qsbr_thread *self;
 
 struct ioasid_fp_shadow {
 	struct ioasid_fp_snap *snap;	/* published; atomic */
-	pthread_mutex_t lock;		/* readers, retired */
-	struct reader_node *readers;
+	pthread_mutex_t lock;		/* retired */
 	struct retired *retired;
 	uint64_t gen;
 	uint32_t flush_tag;		/* marks leaves built by this apply */
@@ -170,47 +181,58 @@ int ioasid_fp_reader_register(struct ioasid_fp_shadow *s,
 
 	if (!n)
 		return -ENOMEM;
+	if (!qsbr_refs) {
+		self = calloc(1, sizeof(*self));
+		if (!self) {
+			free(n);
+			return -ENOMEM;
+		}
+		pthread_mutex_lock(&threads_lock);
+		self->next = threads;
+		threads = self;
+		pthread_mutex_unlock(&threads_lock);
+		urcu_qsbr_register_thread();
+	}
+	qsbr_refs++;
 	n->r.snap = (struct ioasid_fp_snap *const *)&s->snap;
 	n->r.shadow = s;
 	n->r.priv = n;
-	if (!qsbr_refs++)
-		urcu_qsbr_register_thread();
-	pthread_mutex_lock(&s->lock);
-	n->next = s->readers;
-	s->readers = n;
-	pthread_mutex_unlock(&s->lock);
 	*out = &n->r;
 	return 0;
 }
 
 void ioasid_fp_reader_unregister(struct ioasid_fp_reader *r)
 {
-	struct reader_node *n = r->priv, **link;
-	struct ioasid_fp_shadow *s = r->shadow;
+	struct qsbr_thread **link;
 
-	tsan_release(&n->tsan_token);
-	pthread_mutex_lock(&s->lock);
-	for (link = &s->readers; *link; link = &(*link)->next) {
-		if (*link == n) {
-			*link = n->next;
+	free(r->priv);
+	if (--qsbr_refs)
+		return;
+	urcu_qsbr_unregister_thread();
+	/* The unlock orders this thread's reads before later frees. */
+	pthread_mutex_lock(&threads_lock);
+	for (link = &threads; *link; link = &(*link)->next) {
+		if (*link == self) {
+			*link = self->next;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
-	if (!--qsbr_refs)
-		urcu_qsbr_unregister_thread();
-	free(n);
+	pthread_mutex_unlock(&threads_lock);
+	free(self);
+	self = NULL;
 }
 
 void ioasid_fp_reader_quiescent(struct ioasid_fp_reader *r)
 {
-	tsan_release(&((struct reader_node *)r->priv)->tsan_token);
+	(void)r;
+	tsan_release(&self->tsan_token);
 	urcu_qsbr_quiescent_state();
 }
 
 void ioasid_fp_reader_offline(struct ioasid_fp_reader *r)
 {
-	tsan_release(&((struct reader_node *)r->priv)->tsan_token);
+	(void)r;
+	tsan_release(&self->tsan_token);
 	urcu_qsbr_thread_offline();
 }
 
@@ -220,23 +242,35 @@ void ioasid_fp_reader_online(struct ioasid_fp_reader *r)
 	urcu_qsbr_thread_online();
 }
 
+bool fp_block_begin(void)
+{
+	if (!qsbr_refs || !urcu_qsbr_read_ongoing())
+		return false;
+	tsan_release(&self->tsan_token);
+	urcu_qsbr_thread_offline();
+	return true;
+}
+
+void fp_block_end(bool was_online)
+{
+	if (was_online)
+		urcu_qsbr_thread_online();
+}
+
 void shadow_sync(struct ioasid_fp_shadow *s)
 {
+	struct qsbr_thread *t;
 	struct retired *r;
-	struct reader_node *n;
+	/* A writer that is also an online reader must not wait for itself. */
+	bool on = fp_block_begin();
 
-	/*
-	 * The writer may itself be a registered reader thread: it must not
-	 * wait for itself, so it is offline across the grace period.
-	 */
-	if (qsbr_refs)
-		urcu_qsbr_thread_offline();
 	urcu_qsbr_synchronize_rcu();
-	if (qsbr_refs)
-		urcu_qsbr_thread_online();
+	fp_block_end(on);
+	pthread_mutex_lock(&threads_lock);
+	for (t = threads; t; t = t->next)
+		tsan_acquire(&t->tsan_token);
+	pthread_mutex_unlock(&threads_lock);
 	pthread_mutex_lock(&s->lock);
-	for (n = s->readers; n; n = n->next)
-		tsan_acquire(&n->tsan_token);
 	r = s->retired;
 	s->retired = NULL;
 	pthread_mutex_unlock(&s->lock);

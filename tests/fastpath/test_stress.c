@@ -173,9 +173,73 @@ static int stress_engine(struct fx *f)
 	return rc;
 }
 
+/*
+ * Threads that both read and write: each is an online reader and maps and
+ * unmaps through the same batcher, so one waits for a flush while the
+ * other's flush waits for a grace period. Blocking must not keep a reader
+ * online, or the two wait for each other forever.
+ */
+struct rw {
+	struct ioasid_fp_shadow *s;
+	struct ioasid_fp_batcher *b;
+	void *mem;
+	int id;
+	int err;
+};
+
+static void *rw_main(void *arg)
+{
+	struct rw *w = arg;
+	struct ioasid_fp_reader *r;
+	uint64_t base = (uint64_t)(w->id + 1) << 32;
+
+	if (ioasid_fp_reader_register(w->s, &r)) {
+		w->err = 1;
+		return NULL;
+	}
+	for (int i = 0; i < 2000 && !w->err; i++) {
+		uint64_t iova = base + (uint64_t)(i % 16) * SZ_64K, c;
+		void *hva;
+
+		if (ioasid_fp_map(w->b, iova, w->mem, SZ_4K, IOASID_FP_READ) ||
+		    ioasid_fp_translate(r, iova, 8, IOASID_FP_READ, &hva, &c) ||
+		    hva != w->mem ||
+		    ioasid_fp_unmap(w->b, iova, SZ_4K, NULL))
+			w->err = 2;
+		ioasid_fp_reader_quiescent(r);
+	}
+	ioasid_fp_reader_unregister(r);
+	return NULL;
+}
+
+static int readers_that_write(struct fx *f)
+{
+	struct ioasid_fp_backend be = { .ops = &ok_ops, .name = "accept-all",
+					.caps = IOASID_FP_BE_BATCH };
+	struct ioasid_fp_shadow *s;
+	struct ioasid_fp_batcher *b;
+	struct rw w[2];
+	pthread_t th[2];
+
+	CHECK_OK(ioasid_fp_shadow_create(&s));
+	CHECK_OK(ioasid_fp_batcher_create(s, &be, NULL, &b));
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct rw){ s, b, f->buf, i, 0 };
+		CHECK(!pthread_create(&th[i], NULL, rw_main, &w[i]));
+	}
+	for (int i = 0; i < 2; i++) {
+		CHECK(!pthread_join(th[i], NULL));
+		CHECK_EQ(w[i].err, 0);
+	}
+	ioasid_fp_batcher_destroy(b);
+	ioasid_fp_shadow_destroy(s);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "stress_shadow", stress_shadow, NULL },
 	{ "stress_engine", stress_engine, NULL },
+	{ "readers_that_write", readers_that_write, NULL },
 };
 
 int main(int argc, char **argv)
