@@ -2,11 +2,12 @@
 # Every test: the core and fastpath suites in a normal build and again under
 # AddressSanitizer and UndefinedBehaviorSanitizer (gcc); the fastpath suite
 # under ThreadSanitizer (gcc); the core suite in a clang build with
-# libFuzzer, which also fuzzes the decoder for FUZZ_SECONDS (default 60).
+# libFuzzer, which also fuzzes the decoder for FUZZ_SECONDS (default 60);
+# the kernel suite (tests/vm: the module in a QEMU guest) in the normal build.
 # Ends with one line "N passed, N failed, N skipped" counting subtests.
 set -u
 cd "$(dirname "$0")/.."
-sh tools/setup.sh || exit 1
+sh tools/setup.sh --kernel || exit 1
 fuzz_seconds=${FUZZ_SECONDS:-60}
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -32,7 +33,7 @@ run() {	# NAME "SUITES" SETUP-ARGS...
 }
 
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-run plain "core fastpath"
+run plain "core fastpath kernel"
 run asan "core fastpath" -Db_sanitize=address,undefined
 run tsan fastpath -Db_sanitize=thread
 CC=clang run fuzz core -Dfuzz=true -Dfuzz_seconds="$fuzz_seconds" \

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Build the out-of-tree modules against a kernel's headers, without
+# writing into the source tree: sources are linked into OUT and built there.
+# Usage: kernel/build.sh OUT [KERNEL_VERSION]
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=$1
+kver=${2:-$(ls /usr/src | sed -n 's/^linux-headers-\(6\.12\..*-amd64\)$/\1/p' | sort -V | tail -1)}
+kdir=/usr/src/linux-headers-$kver
+[ -d "$kdir" ] || { echo "kernel/build.sh: no headers at $kdir" >&2; exit 1; }
+mkdir -p "$out/ioasid"
+for f in "$src"/core/*.c "$src"/kernel/ioasid/*.c "$src"/kernel/ioasid/Kbuild; do
+	ln -sf "$f" "$out/ioasid/$(basename "$f")"
+done
+make -s -C "$kdir" M="$out/ioasid" IOASID_SRC="$src" modules

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel host of core/: what the engine needs, in kernel terms. The
+ * userspace twin is lib/host/ioasid_host.h; the contract is described at
+ * the top of core/ioasid_core.h. Not for users.
+ */
+#ifndef IOASID_HOST_H
+#define IOASID_HOST_H
+
+#include <linux/bug.h>
+#include <linux/container_of.h>
+#include <linux/errno.h>
+#include <linux/ioctl.h>
+#include <linux/limits.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+#define IOH_U64_MAX	U64_MAX
+#define IOH_U32_MAX	U32_MAX
+
+#define IOH_WARN_ON(cond)	WARN_ON(cond)
+
+static inline void *ioh_zalloc(size_t size)
+{
+	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+static inline void ioh_free(void *p)
+{
+	kfree(p);
+}
+
+/*
+ * Mapping nodes come from one kmem_cache of the module (main.c); each
+ * context counts its own objects.
+ */
+struct ioh_cache {
+	struct kmem_cache *cache;
+	size_t obj_size;
+	u64 live;
+};
+
+extern struct kmem_cache *ioasid_node_cache;
+
+static inline int ioh_cache_init(struct ioh_cache *c, size_t obj_size)
+{
+	if (!ioasid_node_cache || kmem_cache_size(ioasid_node_cache) < obj_size)
+		return -EINVAL;
+	c->cache = ioasid_node_cache;
+	c->obj_size = obj_size;
+	c->live = 0;
+	return 0;
+}
+
+static inline void ioh_cache_destroy(struct ioh_cache *c)
+{
+	WARN_ON(c->live);
+}
+
+static inline void *ioh_cache_zalloc(struct ioh_cache *c)
+{
+	void *p = kmem_cache_zalloc(c->cache, GFP_KERNEL_ACCOUNT);
+
+	if (p)
+		c->live++;
+	return p;
+}
+
+static inline void ioh_cache_free(struct ioh_cache *c, void *p)
+{
+	if (!p)
+		return;
+	c->live--;
+	kmem_cache_free(c->cache, p);
+}
+
+static inline u64 ioh_cache_live(const struct ioh_cache *c)
+{
+	return c->live;
+}
+
+static inline u64 ioh_cache_bytes(const struct ioh_cache *c)
+{
+	return c->live * kmem_cache_size(c->cache);
+}
+
+typedef struct mutex ioh_lock_t;
+
+#define ioh_lock_init(l)	mutex_init(l)
+#define ioh_lock_destroy(l)	mutex_destroy(l)
+#define ioh_lock(l)		mutex_lock(l)
+#define ioh_unlock(l)		mutex_unlock(l)
+#define ioh_lock_assert_held(l)	lockdep_assert_held(l)
+
+#endif /* IOASID_HOST_H */

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: the ioasid uAPI on a Linux kernel, by running the project's
+ * semantic engine (core/, compiled here unchanged) with a kernel host.
+ *
+ * Each open() is one engine context. The host below gives the engine:
+ *  - pinning: pin_user_pages_fast(FOLL_LONGTERM), the page array kept as
+ *    the mapping's cookie; pages are unpinned (and dirtied when the
+ *    mapping was writable) only when the engine releases the mapping,
+ *    which it does after every listener has flushed;
+ *  - accounting: the pinned pages are charged to the opener's mm
+ *    (mm->locked_vm, RLIMIT_MEMLOCK, CAP_IPC_LOCK exempt), the way VFIO
+ *    type1 does; the engine charges each page once per fd;
+ *  - copies to and from the caller;
+ *  - software-device DMA through kmap_local_page();
+ *  - physical contiguity from the page array, so that the page sizes an
+ *    IOMMU would use are reported from real memory.
+ * Devices from VFIO and IOMMU domains are the next step (issue 6); this
+ * file is the fd and the host.
+ *
+ * Lifetime: the context holds a reference on the opener's mm (mmgrab) for
+ * uncharging at release, which may run after the process is gone.
+ */
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pfn.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+
+#include "ioasid_core.h"
+
+struct kmem_cache *ioasid_node_cache;
+
+struct ioasid_khost {
+	struct ioasid_ctx *ctx;
+	struct mm_struct *mm;
+};
+
+struct kpin {
+	unsigned long npages;
+	struct page *pages[];
+};
+
+static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
+{
+	unsigned long npages = len >> PAGE_SHIFT, done = 0;
+	unsigned int gup = FOLL_LONGTERM |
+			   (prot & IOASID_DMA_WRITE ? FOLL_WRITE : 0);
+	struct kpin *p;
+
+	if (vaddr & ~PAGE_MASK || len & ~PAGE_MASK || !npages)
+		return -EINVAL;
+	p = kvzalloc(struct_size(p, pages, npages), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return -ENOMEM;
+	while (done < npages) {
+		int rc = pin_user_pages_fast(vaddr + (done << PAGE_SHIFT),
+					     min_t(unsigned long, npages - done,
+						   INT_MAX / 2),
+					     gup, p->pages + done);
+
+		if (rc <= 0) {
+			unpin_user_pages(p->pages, done);
+			kvfree(p);
+			return rc == -ENOMEM ? -ENOMEM : -EFAULT;
+		}
+		done += rc;
+	}
+	p->npages = npages;
+	*cookie = p;
+	return 0;
+}
+
+static void kh_unpin(void *host, u64 vaddr, u64 len, void *cookie)
+{
+	struct kpin *p = cookie;
+
+	unpin_user_pages_dirty_lock(p->pages, p->npages, true);
+	kvfree(p);
+}
+
+static int kh_charge(void *host, u64 bytes)
+{
+	struct ioasid_khost *h = host;
+
+	return account_locked_vm(h->mm, bytes >> PAGE_SHIFT, true);
+}
+
+static void kh_uncharge(void *host, u64 bytes)
+{
+	struct ioasid_khost *h = host;
+
+	account_locked_vm(h->mm, bytes >> PAGE_SHIFT, false);
+}
+
+static int kh_copy_from(void *host, void *dst, u64 uptr, size_t len)
+{
+	return copy_from_user(dst, u64_to_user_ptr(uptr), len) ? -EFAULT : 0;
+}
+
+static int kh_copy_to(void *host, u64 uptr, const void *src, size_t len)
+{
+	return copy_to_user(u64_to_user_ptr(uptr), src, len) ? -EFAULT : 0;
+}
+
+static int kh_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+		     u64 uptr, u64 len, bool to_mem)
+{
+	struct kpin *p = cookie;
+	u64 off = vaddr - map_vaddr;
+
+	while (len) {
+		unsigned long idx = off >> PAGE_SHIFT;
+		size_t in = offset_in_page(off);
+		size_t n = min_t(u64, len, PAGE_SIZE - in);
+		void *va;
+		unsigned long left;
+
+		if (WARN_ON(idx >= p->npages))
+			return -EFAULT;
+		va = kmap_local_page(p->pages[idx]);
+		if (to_mem)
+			left = copy_from_user(va + in, u64_to_user_ptr(uptr), n);
+		else
+			left = copy_to_user(u64_to_user_ptr(uptr), va + in, n);
+		kunmap_local(va);
+		if (left)
+			return -EFAULT;
+		off += n;
+		uptr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static u64 kh_contig(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+		     u64 len, u64 *out_addr)
+{
+	struct kpin *p = cookie;
+	unsigned long idx = (vaddr - map_vaddr) >> PAGE_SHIFT, k;
+	u64 run = PAGE_SIZE - offset_in_page(vaddr);
+
+	*out_addr = PFN_PHYS(page_to_pfn(p->pages[idx])) + offset_in_page(vaddr);
+	for (k = idx + 1; k < p->npages && run < len; k++) {
+		if (page_to_pfn(p->pages[k]) != page_to_pfn(p->pages[k - 1]) + 1)
+			break;
+		run += PAGE_SIZE;
+	}
+	return min(run, len);
+}
+
+static const struct ioasid_host_ops kh_ops = {
+	.pin = kh_pin,
+	.unpin = kh_unpin,
+	.charge = kh_charge,
+	.uncharge = kh_uncharge,
+	.copy_from_user = kh_copy_from,
+	.copy_to_user = kh_copy_to,
+	.dma_rw = kh_dma_rw,
+	.contig = kh_contig,
+};
+
+static int ioasid_open(struct inode *inode, struct file *file)
+{
+	struct ioasid_khost *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	h->mm = current->mm;
+	mmgrab(h->mm);
+	rc = ioasid_ctx_create(&kh_ops, h, NULL, &h->ctx);
+	if (rc) {
+		mmdrop(h->mm);
+		kfree(h);
+		return rc;
+	}
+	file->private_data = h;
+	return 0;
+}
+
+static int ioasid_release(struct inode *inode, struct file *file)
+{
+	struct ioasid_khost *h = file->private_data;
+
+	ioasid_ctx_destroy(h->ctx);
+	mmdrop(h->mm);
+	kfree(h);
+	return 0;
+}
+
+static long ioasid_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct ioasid_khost *h = file->private_data;
+
+	return ioasid_ctx_ioctl(h->ctx, cmd, arg, NULL);
+}
+
+static const struct file_operations ioasid_fops = {
+	.owner = THIS_MODULE,
+	.open = ioasid_open,
+	.release = ioasid_release,
+	.unlocked_ioctl = ioasid_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice ioasid_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioasid",
+	.fops = &ioasid_fops,
+	.mode = 0666,
+};
+
+static int __init ioasid_init(void)
+{
+	int rc;
+
+	ioasid_node_cache = kmem_cache_create("ioasid_mapping",
+					      sizeof(struct ioasid_mapping), 0,
+					      SLAB_ACCOUNT, NULL);
+	if (!ioasid_node_cache)
+		return -ENOMEM;
+	rc = misc_register(&ioasid_misc);
+	if (rc)
+		kmem_cache_destroy(ioasid_node_cache);
+	return rc;
+}
+
+static void __exit ioasid_exit(void)
+{
+	misc_deregister(&ioasid_misc);
+	kmem_cache_destroy(ioasid_node_cache);
+}
+
+module_init(ioasid_init);
+module_exit(ioasid_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("/dev/ioasid: one I/O address space for VFIO and vDPA devices");

@@ -1,0 +1,66 @@
+#!/bin/sh
+# The kernel suite: build the module, boot the VM once, and inside it load
+# ioasid.ko and run the core test programs against the kernel backend, then
+# unload it and fail on any WARNING, BUG or lockdep report in dmesg. The
+# guests' TAP streams are merged into one, each test named
+# "program/test". Usage: kernel_suite.sh SRC BUILD
+set -u
+src=$1 build=$2
+work=$build/vm
+mkdir -p "$work"
+echo "TAP version 13"
+if ! out=$(sh "$src/kernel/build.sh" "$build/kernel" 2>&1); then
+	echo "$out" | sed 's/^/# /'
+	echo "not ok 1 - build ioasid.ko"
+	echo "1..1"
+	exit 1
+fi
+cat > "$work/guest.sh" <<GUEST
+#!/bin/sh
+ko=$build/kernel/ioasid/ioasid.ko
+dmesg -C
+if ! insmod \$ko; then echo "GUEST-TAP: not ok - load/insmod"; exit 1; fi
+echo "GUEST-TAP: ok - load/insmod"
+[ -c /dev/ioasid ] && echo "GUEST-TAP: ok - load/dev_node" || echo "GUEST-TAP: not ok - load/dev_node"
+for t in attach map unmap batch uapi access diff; do
+	IOASID_BACKEND=kernel $build/tests/test_\$t > /run/\$t.out 2>&1
+	rc=\$?
+	sed "s|^|GUEST-\$t: |" /run/\$t.out
+	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$t/exit_status # exited \$rc"
+done
+if rmmod ioasid; then echo "GUEST-TAP: ok - load/rmmod"; else echo "GUEST-TAP: not ok - load/rmmod"; fi
+if dmesg | grep -E 'WARNING:|BUG:|lockdep|RCU stall|Oops' > /run/bad; then
+	sed 's/^/GUEST-TAP: # /' /run/bad
+	echo "GUEST-TAP: not ok - load/dmesg_clean"
+else
+	echo "GUEST-TAP: ok - load/dmesg_clean"
+fi
+GUEST
+sh "$src/tests/vm/vm.sh" "$work" "$work/guest.sh" "$work/serial.log" > "$work/vm.out" 2>&1
+vrc=$?
+if [ $vrc -eq 77 ]; then
+	echo "1..0 # SKIP $(grep '^vm: SKIP' "$work/vm.out" | sed 's/^vm: SKIP //')"
+	exit 0
+fi
+# Merge: every guest "ok"/"not ok" line becomes one numbered test here.
+awk '
+	/^GUEST-TAP: (not )?ok/ {
+		n++; sub(/^GUEST-TAP: /, ""); line = $0
+		sub(/ - /, " " n " - ", line); print line; next }
+	/^GUEST-TAP: #/ { sub(/^GUEST-TAP: /, ""); print; next }
+	/^GUEST-[a-z]+: (not )?ok [0-9]+ - / {
+		prog = $1; sub(/^GUEST-/, "", prog); sub(/:$/, "", prog)
+		sub(/^GUEST-[a-z]+: /, "")
+		ok = ($1 == "not") ? "not ok" : "ok"
+		sub(/^(not )?ok [0-9]+ - /, "")
+		n++; print ok " " n " - " prog "/" $0; next }
+	/^GUEST-[a-z]+: #/ { sub(/^GUEST-[a-z]+: /, ""); print; next }
+	END { if (!n) { print "not ok 1 - guest produced no results"; n = 1 }
+	      print "1.." n }
+' "$work/serial.log"
+if [ $vrc -ne 0 ] || grep -q '^GUEST-[A-Za-z]*: not ok' "$work/serial.log"; then
+	echo "# the guest exited $vrc; the last of the serial log ($work/serial.log):"
+	tail -60 "$work/serial.log" | sed 's/^/#   /'
+	exit 1
+fi
+exit 0
