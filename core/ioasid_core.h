@@ -293,6 +293,18 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 		      struct ioasid_diag *diag);
 
 /*
+ * In-kernel callers (the VFIO shim): run command @nr (IOASID_CMD_ALLOC,
+ * FREE, MAP_DMA, UNMAP_DMA, QUERY_PGSIZE, DEVICE_ATTACH or DEVICE_DETACH)
+ * on a struct in kernel memory whose size field is the current size.
+ * Same rules and results as the ioctl; takes the context lock.
+ */
+long ioasid_ctx_call(struct ioasid_ctx *ctx, unsigned int nr, void *kcmd,
+		     struct ioasid_diag *diag);
+/* An ioasid's fixed attributes and mapping count; -ENODEV if none yet. */
+int ioasid_ctx_as_attrs(struct ioasid_ctx *ctx, u32 ioasid,
+			struct ioasid_attrs *out, u32 *nmaps);
+
+/*
  * Device binding, for hosts (VFIO, vDPA) and core/swdev.c. @group_key is
  * the host's identity of the IOMMU group; its low 32 bits are the group id
  * that error messages show the user (the iommu_group id, or a software

@@ -552,3 +552,61 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 	}
 	return rc;
 }
+
+/*
+ * The same handlers for an in-kernel caller (the VFIO shim) that holds the
+ * struct in kernel memory: no copies, same rules, same diagnostics. Only
+ * commands whose handlers do not follow user pointers are allowed.
+ */
+long ioasid_ctx_call(struct ioasid_ctx *ctx, unsigned int nr, void *kcmd,
+		     struct ioasid_diag *diag)
+{
+	struct ucmd u = { .ctx = ctx, .cmd = kcmd, .diag = diag };
+	long rc;
+
+	switch (nr) {
+	case IOASID_CMD_ALLOC:
+	case IOASID_CMD_FREE:
+	case IOASID_CMD_MAP_DMA:
+	case IOASID_CMD_UNMAP_DMA:
+	case IOASID_CMD_QUERY_PGSIZE:
+	case IOASID_CMD_DEVICE_ATTACH:
+	case IOASID_CMD_DEVICE_DETACH:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*(u32 *)kcmd != ops[nr - IOASID_CMD_BASE].size)
+		return -EINVAL;
+	if (diag) {
+		memset(diag, 0, sizeof(*diag));
+		diag->cmd = (u16)nr;
+		diag->index = IOH_U32_MAX;
+	}
+	ioh_lock(&ctx->lock);
+	rc = ops[nr - IOASID_CMD_BASE].execute(&u);
+	ioh_unlock(&ctx->lock);
+	if (diag && rc < 0)
+		diag->err = (int)rc;
+	return rc;
+}
+
+int ioasid_ctx_as_attrs(struct ioasid_ctx *ctx, u32 ioasid,
+			struct ioasid_attrs *out, u32 *nmaps)
+{
+	struct ioasid_as *as;
+	int rc = 0;
+
+	ioh_lock(&ctx->lock);
+	as = ctx_get_as(ctx, ioasid, NULL);
+	if (!as)
+		rc = -ENOENT;
+	else if (!as->has_attrs)
+		rc = -ENODEV;
+	else {
+		*out = as->attrs;
+		*nmaps = as->nmaps;
+	}
+	ioh_unlock(&ctx->lock);
+	return rc;
+}

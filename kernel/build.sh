@@ -4,7 +4,7 @@
 # Usage: kernel/build.sh OUT [KERNEL_VERSION]
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-out=$1
+mkdir -p "$1" && out=$(cd "$1" && pwd)
 kver=${2:-$(ls /usr/src | sed -n 's/^linux-headers-\(6\.12\..*-amd64\)$/\1/p' | sort -V | tail -1)}
 kdir=/usr/src/linux-headers-$kver
 [ -d "$kdir" ] || { echo "kernel/build.sh: no headers at $kdir" >&2; exit 1; }

@@ -15,8 +15,8 @@
  *  - software-device DMA through kmap_local_page();
  *  - physical contiguity from the page array, so that the page sizes an
  *    IOMMU would use are reported from real memory.
- * Devices from VFIO and IOMMU domains are the next step (issue 6); this
- * file is the fd and the host.
+ * VFIO devices and their IOMMU domains are in vfio_shim.c; this file is
+ * the fd and the host.
  *
  * Lifetime: the context holds a reference on the opener's mm (mmgrab) for
  * uncharging at release, which may run after the process is gone.
@@ -30,26 +30,16 @@
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
-#include "ioasid_core.h"
+#include "ioasid_kernel.h"
 
 struct kmem_cache *ioasid_node_cache;
-
-struct ioasid_khost {
-	struct ioasid_ctx *ctx;
-	struct mm_struct *mm;
-};
-
-struct kpin {
-	unsigned long npages;
-	struct page *pages[];
-};
 
 static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 {
 	unsigned long npages = len >> PAGE_SHIFT, done = 0;
 	unsigned int gup = FOLL_LONGTERM |
 			   (prot & IOASID_DMA_WRITE ? FOLL_WRITE : 0);
-	struct kpin *p;
+	struct ioasid_kpin *p;
 
 	if (vaddr & ~PAGE_MASK || len & ~PAGE_MASK || !npages)
 		return -EINVAL;
@@ -76,7 +66,7 @@ static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 
 static void kh_unpin(void *host, u64 vaddr, u64 len, void *cookie)
 {
-	struct kpin *p = cookie;
+	struct ioasid_kpin *p = cookie;
 
 	unpin_user_pages_dirty_lock(p->pages, p->npages, true);
 	kvfree(p);
@@ -109,7 +99,7 @@ static int kh_copy_to(void *host, u64 uptr, const void *src, size_t len)
 static int kh_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		     u64 uptr, u64 len, bool to_mem)
 {
-	struct kpin *p = cookie;
+	struct ioasid_kpin *p = cookie;
 	u64 off = vaddr - map_vaddr;
 
 	while (len) {
@@ -139,7 +129,7 @@ static int kh_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 static u64 kh_contig(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		     u64 len, u64 *out_addr)
 {
-	struct kpin *p = cookie;
+	struct ioasid_kpin *p = cookie;
 	unsigned long idx = (vaddr - map_vaddr) >> PAGE_SHIFT, k;
 	u64 run = PAGE_SIZE - offset_in_page(vaddr);
 
@@ -163,32 +153,42 @@ static const struct ioasid_host_ops kh_ops = {
 	.contig = kh_contig,
 };
 
-static int ioasid_open(struct inode *inode, struct file *file)
+struct ioasid_khost *ioasid_khost_create(void)
 {
 	struct ioasid_khost *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
-	int rc;
+
+	if (!h)
+		return NULL;
+	h->mm = current->mm;
+	mmgrab(h->mm);
+	if (ioasid_ctx_create(&kh_ops, h, NULL, &h->ctx)) {
+		mmdrop(h->mm);
+		kfree(h);
+		return NULL;
+	}
+	return h;
+}
+
+void ioasid_khost_destroy(struct ioasid_khost *h)
+{
+	ioasid_ctx_destroy(h->ctx);
+	mmdrop(h->mm);
+	kfree(h);
+}
+
+static int ioasid_open(struct inode *inode, struct file *file)
+{
+	struct ioasid_khost *h = ioasid_khost_create();
 
 	if (!h)
 		return -ENOMEM;
-	h->mm = current->mm;
-	mmgrab(h->mm);
-	rc = ioasid_ctx_create(&kh_ops, h, NULL, &h->ctx);
-	if (rc) {
-		mmdrop(h->mm);
-		kfree(h);
-		return rc;
-	}
 	file->private_data = h;
 	return 0;
 }
 
 static int ioasid_release(struct inode *inode, struct file *file)
 {
-	struct ioasid_khost *h = file->private_data;
-
-	ioasid_ctx_destroy(h->ctx);
-	mmdrop(h->mm);
-	kfree(h);
+	ioasid_khost_destroy(file->private_data);
 	return 0;
 }
 
@@ -215,6 +215,14 @@ static struct miscdevice ioasid_misc = {
 	.mode = 0666,
 };
 
+struct ioasid_khost *ioasid_file_khost(struct file *file)
+{
+	if (file->f_op != &ioasid_fops)
+		return NULL;
+	get_file(file);
+	return file->private_data;
+}
+
 static int __init ioasid_init(void)
 {
 	int rc;
@@ -226,12 +234,22 @@ static int __init ioasid_init(void)
 		return -ENOMEM;
 	rc = misc_register(&ioasid_misc);
 	if (rc)
-		kmem_cache_destroy(ioasid_node_cache);
+		goto err_cache;
+	rc = ioasid_vfio_shim_init();
+	if (rc)
+		goto err_misc;
+	return 0;
+
+err_misc:
+	misc_deregister(&ioasid_misc);
+err_cache:
+	kmem_cache_destroy(ioasid_node_cache);
 	return rc;
 }
 
 static void __exit ioasid_exit(void)
 {
+	ioasid_vfio_shim_exit();
 	misc_deregister(&ioasid_misc);
 	kmem_cache_destroy(ioasid_node_cache);
 }

@@ -19,6 +19,9 @@ cat > "$work/guest.sh" <<GUEST
 #!/bin/sh
 ko=$build/kernel/ioasid/ioasid.ko
 dmesg -C
+# VFIO first, so that ioasid.ko's backend is tried before vfio_iommu_type1's.
+modprobe vfio-pci && modprobe vfio_iommu_type1 ||
+	echo "GUEST-TAP: not ok - load/vfio_modules"
 if ! insmod \$ko; then echo "GUEST-TAP: not ok - load/insmod"; exit 1; fi
 echo "GUEST-TAP: ok - load/insmod"
 [ -c /dev/ioasid ] && echo "GUEST-TAP: ok - load/dev_node" || echo "GUEST-TAP: not ok - load/dev_node"
@@ -28,6 +31,36 @@ for t in attach map unmap batch uapi access diff; do
 	sed "s|^|GUEST-\$t: |" /run/\$t.out
 	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$t/exit_status # exited \$rc"
 done
+# The edu devices go to vfio-pci.
+for d in /sys/bus/pci/devices/*; do
+	[ "\$(cat \$d/vendor)" = 0x1234 ] && [ "\$(cat \$d/device)" = 0x11e8 ] || continue
+	echo vfio-pci > \$d/driver_override
+	[ -e \$d/driver ] && echo \${d##*/} > \$d/driver/unbind
+	echo \${d##*/} > /sys/bus/pci/drivers_probe
+	echo "GUEST-TAP: # edu \${d##*/} -> \$(basename \$(readlink \$d/driver)), group \$(basename \$(readlink \$d/iommu_group))"
+done
+run_prog() {	# NAME ENV... : one guest program, its TAP prefixed with NAME
+	name=\$1
+	shift
+	env "\$@" > /run/\$name.out 2>&1
+	rc=\$?
+	sed "s|^|GUEST-\$name: |" /run/\$name.out
+	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$name/exit_status # exited \$rc"
+}
+run_prog vfio IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim $build/tests/test_vfio
+# The same type1 program on the stock driver: the shim must behave alike.
+echo 0 > /sys/module/ioasid/parameters/vfio_type1
+run_prog stocktype IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 $build/tests/test_vfio
+echo 1 > /sys/module/ioasid/parameters/vfio_type1
+# What GET_INFO reports must be what the stock driver reports.
+a=\$(grep -E '# (iova_pgsizes|iova range)' /run/vfio.out)
+b=\$(grep -E '# (iova_pgsizes|iova range)' /run/stocktype.out)
+if [ -n "\$a" ] && [ "\$a" = "\$b" ]; then
+	echo "GUEST-TAP: ok - compat/get_info_matches_type1"
+else
+	echo "GUEST-TAP: not ok - compat/get_info_matches_type1"
+	echo "\$a" "\$b" | sed 's/^/GUEST-TAP: # /'
+fi
 if rmmod ioasid; then echo "GUEST-TAP: ok - load/rmmod"; else echo "GUEST-TAP: not ok - load/rmmod"; fi
 if dmesg | grep -E 'WARNING:|BUG:|lockdep|RCU stall|Oops' > /run/bad; then
 	sed 's/^/GUEST-TAP: # /' /run/bad

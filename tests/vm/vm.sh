@@ -1,6 +1,6 @@
 #!/bin/sh
 # Boot Debian's Linux 6.12 in QEMU (TCG) with an emulated Intel IOMMU and the
-# edu DMA device, share the host's root read-only over 9p, chroot into it
+# two edu DMA devices, share the host's root read-only over 9p, chroot into it
 # and run SCRIPT there (a path the guest can read: not under /tmp if the
 # guest should see it, as the guest mounts its own /run). The serial console
 # goes to LOG and to stdout. Exit status: the script's, 2 if the guest
@@ -56,7 +56,7 @@ chmod +x "$ird/init"
 echo "vm: booting $kver (TCG, intel-iommu, edu), log in $log"
 timeout "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 	-nographic -no-reboot -nic none -M q35,kernel-irqchip=split \
-	-device intel-iommu,intremap=on,caching-mode=on -device edu \
+	-device intel-iommu,intremap=on,caching-mode=on -device edu -device edu \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 intel_iommu=on panic=-1 quiet ioasid.script=$script" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \

@@ -519,4 +519,47 @@ struct ioasid_swdev_stats {
 };
 #define IOASID_SWDEV_STATS	_IO(IOASID_TYPE, IOASID_CMD_SWDEV_STATS)
 
+/*
+ * The VFIO shim (kernel module only). ioasid.ko registers a VFIO IOMMU
+ * backend, so that a VFIO container can be backed by the ioasid engine:
+ *
+ * - VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU), when the module parameter
+ *   vfio_type1 is set (the default) and ioasid.ko was loaded after
+ *   vfio_iommu_type1: the container gets a private ioasid context with
+ *   one ioasid; the type1v2 ioctls (CHECK_EXTENSION, GET_INFO, MAP_DMA,
+ *   UNMAP_DMA) work on it, so existing VFIO programs run unchanged.
+ * - VFIO_SET_IOMMU(VFIO_IOASID_IOMMU): the container's devices are bound
+ *   to the context of an ioasid fd with IOASID_VFIO_BIND (an ioctl on the
+ *   container), and then attached to ioasids of that fd device by device
+ *   with IOASID_DEVICE_ATTACH, under the same rules as any device (group
+ *   completeness, compatibility). Mapping goes through the ioasid fd; the
+ *   type1 ioctls on such a container fail with EINVAL.
+ */
+#define VFIO_IOASID_IOMMU	0x10a5
+
+/**
+ * struct ioasid_vfio_bind - IOASID_VFIO_BIND, on a VFIO container
+ * @size: sizeof(struct ioasid_vfio_bind)
+ * @flags: must be 0
+ * @ioasid_fd: an open /dev/ioasid
+ * @num_devs: in: room in @dev_ids_uptr; out: devices of the container
+ * @dev_ids_uptr: __u32 array that receives the device ids, in the fd's id
+ *	space, of the container's devices (every device of every group)
+ *
+ * Binds every device of the container's groups to the fd's context (once;
+ * a later call with the same fd binds groups added since and reports all
+ * ids). EBUSY: bound to another fd. EMSGSIZE: @num_devs too small, the
+ * needed count in @num_devs (the devices are bound nonetheless). EBADF:
+ * not an ioasid fd. The container holds the fd's context until it is
+ * released.
+ */
+struct ioasid_vfio_bind {
+	__u32 size;
+	__u32 flags;
+	__s32 ioasid_fd;
+	__u32 num_devs;
+	__aligned_u64 dev_ids_uptr;
+};
+#define IOASID_VFIO_BIND	_IO(IOASID_TYPE, 0xe0)
+
 #endif /* _UAPI_LINUX_IOASID_H */

@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VFIO shim: a VFIO IOMMU backend whose containers are served by the
+ * ioasid engine, and the IOMMU domains behind ioasids.
+ *
+ * Devices. When VFIO attaches a group to a container of this backend, each
+ * device of the group becomes an engine device (struct shim_dev) whose
+ * attributes are read from the IOMMU: page sizes and aperture of a paging
+ * domain for it, the group's reserved regions (the MSI window), and cache
+ * coherency. The devices are bound to a context, either the container's
+ * own (type1 mode) or an ioasid fd's (IOASID_VFIO_BIND), and attached to
+ * ioasids by the engine's rules.
+ *
+ * Domains. Each ioasid that has VFIO devices attached is backed by one
+ * IOMMU paging domain (struct shim_domain), shared by all its groups and
+ * registered with the engine as a listener: map events install the pinned
+ * pages with iommu_map() in physically contiguous runs (never larger than
+ * the mapping's max_pgshift), unmap events remove a whole chain with
+ * iommu_unmap_fast() and one iommu_iotlb_sync() before the engine unpins.
+ * A group joins the domain when its first device attaches and leaves it
+ * (back to VFIO's blocking domain) when its last device detaches; the
+ * domain is freed with its last group.
+ *
+ * Locking: VFIO calls us under its container rwsem; then shim_container
+ * lock, then the context lock (the engine calls the device and listener
+ * ops under it), then shim_domains_lock.
+ */
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "ioasid_kernel.h"
+#include "vfio_compat.h"
+
+static bool vfio_type1 = true;
+module_param(vfio_type1, bool, 0644);
+MODULE_PARM_DESC(vfio_type1,
+		 "serve VFIO_TYPE1v2_IOMMU containers (the type1 shim); off leaves them to vfio_iommu_type1");
+
+/* Group keys of VFIO devices in a context (swdevs use 2 << 56 and 3 << 62). */
+#define SHIM_GROUP_KEY(g)	((1ULL << 56) | (u32)iommu_group_id(g))
+
+struct shim_domain {
+	struct ioasid_listener l;
+	struct iommu_domain *domain;
+	struct ioasid_as *as;
+	unsigned int users;		/* groups attached */
+	int prot;			/* IOMMU_CACHE when coherent */
+	struct list_head node;
+};
+
+static LIST_HEAD(shim_domains);
+static DEFINE_MUTEX(shim_domains_lock);
+
+struct shim_group;
+
+struct shim_dev {
+	struct ioasid_dev dev;
+	struct shim_group *grp;
+	struct device *kdev;
+	bool bound;
+};
+
+struct shim_group {
+	struct list_head node;		/* in the container */
+	struct iommu_group *group;
+	struct shim_domain *sd;		/* while devices are attached */
+	unsigned int nattached;
+	unsigned int ndevs;
+	struct shim_dev devs[] __counted_by(ndevs);
+};
+
+struct shim_container {
+	struct mutex lock;
+	bool type1;
+	struct ioasid_khost *h;		/* type1: own; else the bound fd's */
+	struct file *file;		/* the bound ioasid fd */
+	u32 ioasid;			/* type1: the container's ioasid */
+	struct list_head groups;
+};
+
+/* Map one mapping's pinned pages; on failure nothing of it stays mapped. */
+static int sd_map_one(struct shim_domain *sd, struct ioasid_mapping *m)
+{
+	struct ioasid_kpin *p = m->cookie;
+	u64 cap = m->max_pgshift ? 1ULL << m->max_pgshift : 0;
+	int prot = sd->prot | (m->prot & IOASID_DMA_READ ? IOMMU_READ : 0) |
+		   (m->prot & IOASID_DMA_WRITE ? IOMMU_WRITE : 0);
+	unsigned long i = 0, j;
+	u64 done = 0;
+	int rc;
+
+	while (i < p->npages) {
+		phys_addr_t pa = page_to_phys(p->pages[i]);
+		u64 run;
+
+		for (j = i + 1; j < p->npages; j++)
+			if (page_to_pfn(p->pages[j]) !=
+			    page_to_pfn(p->pages[j - 1]) + 1)
+				break;
+		run = (u64)(j - i) << PAGE_SHIFT;
+		while (run) {
+			u64 iova = m->iova + done, n = run;
+
+			if (cap)
+				n = min(n, cap - (iova & (cap - 1)));
+			rc = iommu_map(sd->domain, iova, pa, n, prot,
+				       GFP_KERNEL_ACCOUNT);
+			if (rc) {
+				if (done)
+					iommu_unmap(sd->domain, m->iova, done);
+				return rc;
+			}
+			done += n;
+			pa += n;
+			run -= n;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+static void sd_unmap_chain(struct shim_domain *sd, struct ioasid_mapping *chain,
+			   struct ioasid_mapping *stop)
+{
+	struct iommu_iotlb_gather gather;
+	struct ioasid_mapping *m;
+
+	iommu_iotlb_gather_init(&gather);
+	for (m = chain; m != stop; m = m->next) {
+		size_t len = ioasid_mapping_length(m);
+
+		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, &gather) !=
+			len);
+	}
+	iommu_iotlb_sync(sd->domain, &gather);
+}
+
+static int sd_map(struct ioasid_listener *l, struct ioasid_mapping *chain)
+{
+	struct shim_domain *sd = container_of(l, struct shim_domain, l);
+	struct ioasid_mapping *m;
+	int rc;
+
+	for (m = chain; m; m = m->next) {
+		rc = sd_map_one(sd, m);
+		if (rc) {
+			sd_unmap_chain(sd, chain, m);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void sd_unmap(struct ioasid_listener *l, struct ioasid_mapping *chain)
+{
+	sd_unmap_chain(container_of(l, struct shim_domain, l), chain, NULL);
+}
+
+static const struct ioasid_listener_ops sd_ops = {
+	.map = sd_map,
+	.unmap = sd_unmap,
+};
+
+static struct shim_domain *sd_find(struct ioasid_as *as)
+{
+	struct shim_domain *sd;
+
+	list_for_each_entry(sd, &shim_domains, node)
+		if (sd->as == as)
+			return sd;
+	return NULL;
+}
+
+/* Engine device ops, called under the context lock. */
+static int shim_dev_attach(struct ioasid_dev *d, struct ioasid_as *as)
+{
+	struct shim_dev *sdev = container_of(d, struct shim_dev, dev);
+	struct shim_group *g = sdev->grp;
+	struct shim_domain *sd;
+	bool fresh = false;
+	int rc;
+
+	if (g->sd) {
+		/* One IOMMU group translates through one domain. */
+		if (g->sd->as != as)
+			return -EBUSY;
+		g->nattached++;
+		return 0;
+	}
+	mutex_lock(&shim_domains_lock);
+	sd = sd_find(as);
+	if (!sd) {
+		sd = kzalloc(sizeof(*sd), GFP_KERNEL_ACCOUNT);
+		if (!sd) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		sd->domain = iommu_paging_domain_alloc(sdev->kdev);
+		if (IS_ERR(sd->domain)) {
+			rc = PTR_ERR(sd->domain);
+			kfree(sd);
+			goto out;
+		}
+		sd->as = as;
+		sd->l.ops = &sd_ops;
+		if (d->attrs.flags & IOASID_ATTR_COHERENT)
+			sd->prot = IOMMU_CACHE;
+		fresh = true;
+	}
+	rc = iommu_attach_group(sd->domain, g->group);
+	if (!rc && fresh) {
+		/* Replays the ioasid's existing mappings into the domain. */
+		rc = ioasid_as_add_listener(as, &sd->l);
+		if (rc)
+			iommu_detach_group(sd->domain, g->group);
+		else
+			list_add(&sd->node, &shim_domains);
+	}
+	if (rc) {
+		if (fresh) {
+			iommu_domain_free(sd->domain);
+			kfree(sd);
+		}
+		goto out;
+	}
+	sd->users++;
+	g->sd = sd;
+	g->nattached = 1;
+out:
+	mutex_unlock(&shim_domains_lock);
+	return rc;
+}
+
+static void shim_dev_detach(struct ioasid_dev *d, struct ioasid_as *as)
+{
+	struct shim_group *g = container_of(d, struct shim_dev, dev)->grp;
+	struct shim_domain *sd = g->sd;
+
+	if (WARN_ON(!sd) || --g->nattached)
+		return;
+	g->sd = NULL;
+	/* The group falls back to VFIO's blocking domain: no DMA at all. */
+	iommu_detach_group(sd->domain, g->group);
+	mutex_lock(&shim_domains_lock);
+	if (--sd->users) {
+		mutex_unlock(&shim_domains_lock);
+		return;
+	}
+	list_del(&sd->node);
+	mutex_unlock(&shim_domains_lock);
+	/* No group uses the domain: its page table goes with it. */
+	ioasid_as_del_listener(as, &sd->l, false);
+	iommu_domain_free(sd->domain);
+	kfree(sd);
+}
+
+static void shim_dev_release(struct ioasid_dev *d)
+{
+	container_of(d, struct shim_dev, dev)->bound = false;
+}
+
+static const struct ioasid_dev_ops shim_dev_ops = {
+	.attach = shim_dev_attach,
+	.detach = shim_dev_detach,
+	.release = shim_dev_release,
+};
+
+/* Reserved regions of @group, merged and sorted, into @a. */
+static int shim_resv(struct device *dev, struct iommu_group *group,
+		     struct ioasid_attrs *a)
+{
+	struct iommu_resv_region *r;
+	LIST_HEAD(list);
+	int rc = 0;
+
+	rc = iommu_get_group_resv_regions(group, &list);
+	if (rc)
+		return rc;
+	list_for_each_entry(r, &list, list) {
+		u64 start = r->start, last = r->start + r->length - 1;
+		u32 i, k;
+
+		if (!r->length || last < a->aperture_start ||
+		    start > a->aperture_last)
+			continue;
+		start = max(start, a->aperture_start);
+		last = min(last, a->aperture_last);
+		for (i = 0; i < a->num_resv && a->resv[i].last < start; i++)
+			;
+		if (i < a->num_resv && a->resv[i].start <= last) {
+			/* Overlaps: merge with every region it touches. */
+			a->resv[i].start = min(a->resv[i].start, start);
+			a->resv[i].last = max(a->resv[i].last, last);
+			for (k = i + 1; k < a->num_resv &&
+			     a->resv[k].start <= a->resv[i].last; k++)
+				a->resv[i].last = max(a->resv[i].last,
+						      a->resv[k].last);
+			memmove(&a->resv[i + 1], &a->resv[k],
+				(a->num_resv - k) * sizeof(a->resv[0]));
+			a->num_resv -= k - i - 1;
+			continue;
+		}
+		if (a->num_resv == ARRAY_SIZE(a->resv)) {
+			rc = -E2BIG;
+			break;
+		}
+		memmove(&a->resv[i + 1], &a->resv[i],
+			(a->num_resv - i) * sizeof(a->resv[0]));
+		a->resv[i].start = start;
+		a->resv[i].last = last;
+		a->num_resv++;
+	}
+	iommu_put_resv_regions(dev, &list);
+	return rc;
+}
+
+static int shim_dev_attrs(struct shim_dev *sdev, struct iommu_group *group)
+{
+	struct ioasid_attrs *a = &sdev->dev.attrs;
+	struct iommu_domain *d = iommu_paging_domain_alloc(sdev->kdev);
+	int rc;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	/*
+	 * A domain learns the IOMMU's superpage sizes and address width when
+	 * it is first attached (Intel finalizes both then), so attach it to
+	 * the group, which VFIO owns and which has no DMA set up yet, read
+	 * the attributes, and let the group go back to blocking.
+	 */
+	rc = iommu_attach_group(d, group);
+	if (rc) {
+		iommu_domain_free(d);
+		return rc;
+	}
+	memset(a, 0, sizeof(*a));
+	a->pgsize_bitmap = d->pgsize_bitmap;
+	a->aperture_start = d->geometry.aperture_start;
+	a->aperture_last = d->geometry.aperture_end;
+	iommu_detach_group(d, group);
+	iommu_domain_free(d);
+	/* Pins are in CPU pages: the IOMMU must map a page that small. */
+	if (!(a->pgsize_bitmap & PAGE_SIZE))
+		return -EINVAL;
+	a->pgsize_bitmap &= ~(PAGE_SIZE - 1);
+	if (device_iommu_capable(sdev->kdev, IOMMU_CAP_CACHE_COHERENCY))
+		a->flags |= IOASID_ATTR_COHERENT;
+	rc = shim_resv(sdev->kdev, group, a);
+	if (rc)
+		return rc;
+	return ioasid_check_dev_attrs(a, NULL);
+}
+
+static int count_dev(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+struct fill_ctx {
+	struct shim_group *g;
+	unsigned int n;
+};
+
+static int fill_dev(struct device *dev, void *data)
+{
+	struct fill_ctx *f = data;
+
+	if (f->n == f->g->ndevs)
+		return -EAGAIN;		/* the group grew meanwhile */
+	f->g->devs[f->n].kdev = get_device(dev);
+	f->g->devs[f->n].grp = f->g;
+	f->g->devs[f->n].dev.ops = &shim_dev_ops;
+	f->n++;
+	return 0;
+}
+
+static void shim_group_free(struct shim_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->ndevs; i++)
+		put_device(g->devs[i].kdev);
+	kfree(g);
+}
+
+static struct shim_group *shim_group_alloc(struct iommu_group *group)
+{
+	struct fill_ctx f = { .n = 0 };
+	unsigned int n = 0, i;
+	struct shim_group *g;
+	int rc;
+
+	iommu_group_for_each_dev(group, &n, count_dev);
+	if (!n)
+		return ERR_PTR(-ENODEV);
+	g = kzalloc(struct_size(g, devs, n), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return ERR_PTR(-ENOMEM);
+	g->ndevs = n;
+	g->group = group;
+	f.g = g;
+	rc = iommu_group_for_each_dev(group, &f, fill_dev);
+	g->ndevs = f.n;
+	if (!rc && f.n != n)
+		rc = -EAGAIN;
+	for (i = 0; !rc && i < g->ndevs; i++)
+		rc = shim_dev_attrs(&g->devs[i], group);
+	if (rc) {
+		shim_group_free(g);
+		return ERR_PTR(rc);
+	}
+	return g;
+}
+
+/*
+ * Bind the group's devices to @h's context: all or none (a group is bound
+ * whole, so none of its devices is bound yet unless all are).
+ */
+static int shim_group_bind(struct ioasid_khost *h, struct shim_group *g)
+{
+	unsigned int i;
+	int rc = 0;
+
+	ioasid_ctx_lock(h->ctx);
+	for (i = 0; i < g->ndevs && !g->devs[i].bound; i++) {
+		rc = ioasid_dev_bind(h->ctx, &g->devs[i].dev,
+				     SHIM_GROUP_KEY(g->group), g->ndevs, NULL);
+		if (rc)
+			break;
+		g->devs[i].bound = true;
+	}
+	if (rc)
+		while (i--)
+			ioasid_dev_unbind(&g->devs[i].dev);
+	ioasid_ctx_unlock(h->ctx);
+	return rc;
+}
+
+static void shim_group_unbind(struct ioasid_khost *h, struct shim_group *g)
+{
+	unsigned int i;
+
+	ioasid_ctx_lock(h->ctx);
+	for (i = 0; i < g->ndevs; i++)
+		if (g->devs[i].bound)
+			ioasid_dev_unbind(&g->devs[i].dev);
+	ioasid_ctx_unlock(h->ctx);
+}
+
+/* Type1 mode: every device of the group on the container's ioasid. */
+static int shim_group_attach_all(struct shim_container *c,
+				 struct shim_group *g)
+{
+	struct ioasid_device_attach at = {
+		.size = sizeof(at),
+		.ioasid = c->ioasid,
+	};
+	unsigned int i;
+	int rc;
+
+	rc = shim_group_bind(c->h, g);
+	if (rc)
+		return rc;
+	for (i = 0; i < g->ndevs; i++) {
+		at.dev_id = g->devs[i].dev.obj.id;
+		rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_DEVICE_ATTACH, &at,
+				     NULL);
+		if (rc) {
+			/* Unbinding detaches the ones attached so far. */
+			shim_group_unbind(c->h, g);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void *shim_open(unsigned long arg)
+{
+	struct ioasid_alloc al = { .size = sizeof(al) };
+	struct shim_container *c;
+	long rc;
+
+	if (arg != VFIO_IOASID_IOMMU && !(arg == VFIO_TYPE1v2_IOMMU &&
+					  READ_ONCE(vfio_type1)))
+		return ERR_PTR(-EINVAL);
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&c->lock);
+	INIT_LIST_HEAD(&c->groups);
+	if (arg == VFIO_TYPE1v2_IOMMU) {
+		c->type1 = true;
+		c->h = ioasid_khost_create();
+		if (!c->h) {
+			kfree(c);
+			return ERR_PTR(-ENOMEM);
+		}
+		rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_ALLOC, &al, NULL);
+		if (rc) {
+			ioasid_khost_destroy(c->h);
+			kfree(c);
+			return ERR_PTR(rc);
+		}
+		c->ioasid = al.out_ioasid;
+	}
+	return c;
+}
+
+static void shim_release(void *data)
+{
+	struct shim_container *c = data;
+
+	WARN_ON(!list_empty(&c->groups));
+	if (c->type1)
+		ioasid_khost_destroy(c->h);
+	else if (c->file)
+		fput(c->file);
+	mutex_destroy(&c->lock);
+	kfree(c);
+}
+
+static int shim_attach_group(void *data, struct iommu_group *group,
+			     enum vfio_group_type type)
+{
+	struct shim_container *c = data;
+	struct shim_group *g;
+	int rc = 0;
+
+	if (type != VFIO_IOMMU)
+		return -EINVAL;
+	g = shim_group_alloc(group);
+	if (IS_ERR(g))
+		return PTR_ERR(g);
+	mutex_lock(&c->lock);
+	if (c->type1)
+		rc = shim_group_attach_all(c, g);
+	else if (c->h)
+		rc = shim_group_bind(c->h, g);
+	if (rc) {
+		mutex_unlock(&c->lock);
+		shim_group_free(g);
+		return rc;
+	}
+	list_add_tail(&g->node, &c->groups);
+	mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void shim_detach_group(void *data, struct iommu_group *group)
+{
+	struct shim_container *c = data;
+	struct shim_group *g;
+
+	mutex_lock(&c->lock);
+	list_for_each_entry(g, &c->groups, node) {
+		if (g->group != group)
+			continue;
+		if (c->h)
+			shim_group_unbind(c->h, g);
+		list_del(&g->node);
+		shim_group_free(g);
+		break;
+	}
+	mutex_unlock(&c->lock);
+}
+
+static long shim_check_extension(unsigned long ext)
+{
+	switch (ext) {
+	case VFIO_TYPE1v2_IOMMU:
+		return READ_ONCE(vfio_type1);
+	case VFIO_IOASID_IOMMU:
+		return 1;
+	case VFIO_UNMAP_ALL:
+		return READ_ONCE(vfio_type1);
+	default:
+		return 0;
+	}
+}
+
+/* VFIO_IOMMU_GET_INFO: page sizes, the usable IOVA ranges, free slots. */
+static long shim_get_info(struct shim_container *c, unsigned long arg)
+{
+	struct vfio_iommu_type1_info info;
+	struct vfio_iommu_type1_info_cap_iova_range *ranges;
+	struct vfio_iommu_type1_info_dma_avail avail = {
+		.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+			    .version = 1 },
+	};
+	struct ioasid_range r[IOASID_SWDEV_MAX_RESV + 1];
+	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
+	size_t rsz, capsz;
+	struct ioasid_attrs a;
+	u32 n, nmaps, i;
+	long rc;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	rc = ioasid_ctx_as_attrs(c->h->ctx, c->ioasid, &a, &nmaps);
+	if (rc)
+		return rc;
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	info.iova_pgsizes = a.pgsize_bitmap;
+	if (info.argsz < offsetofend(struct vfio_iommu_type1_info, cap_offset))
+		return copy_to_user((void __user *)arg, &info, minsz) ?
+			-EFAULT : 0;
+
+	n = ioasid_attrs_ranges(&a, r, ARRAY_SIZE(r));
+	rsz = struct_size(ranges, iova_ranges, n);
+	capsz = rsz + sizeof(avail);
+	info.flags |= VFIO_IOMMU_INFO_CAPS;
+	info.cap_offset = 0;
+	minsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
+	if (info.argsz < sizeof(info) + capsz) {
+		/* Tell the caller how much room the capabilities need. */
+		info.argsz = sizeof(info) + capsz;
+		return copy_to_user((void __user *)arg, &info, minsz) ?
+			-EFAULT : 0;
+	}
+	ranges = kzalloc(rsz, GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+	ranges->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	ranges->header.version = 1;
+	ranges->header.next = sizeof(info) + rsz;
+	ranges->nr_iovas = n;
+	for (i = 0; i < n; i++) {
+		ranges->iova_ranges[i].start = r[i].start;
+		ranges->iova_ranges[i].end = r[i].last;
+	}
+	avail.avail = IOASID_DEFAULT_MAX_MAPPINGS - nmaps;
+	info.cap_offset = sizeof(info);
+	rc = 0;
+	if (copy_to_user((void __user *)arg + sizeof(info), ranges, rsz) ||
+	    copy_to_user((void __user *)arg + sizeof(info) + rsz, &avail,
+			 sizeof(avail)) ||
+	    copy_to_user((void __user *)arg, &info, minsz))
+		rc = -EFAULT;
+	kfree(ranges);
+	return rc;
+}
+
+static long shim_map_dma(struct shim_container *c, unsigned long arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_map map;
+	struct ioasid_map_dma m = { .size = sizeof(m) };
+
+	if (copy_from_user(&map, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz ||
+	    map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return -EINVAL;
+	m.ioasid = c->ioasid;
+	m.flags = (map.flags & VFIO_DMA_MAP_FLAG_READ ? IOASID_DMA_READ : 0) |
+		  (map.flags & VFIO_DMA_MAP_FLAG_WRITE ? IOASID_DMA_WRITE : 0);
+	m.iova = map.iova;
+	m.vaddr = map.vaddr;
+	m.length = map.size;
+	return ioasid_ctx_call(c->h->ctx, IOASID_CMD_MAP_DMA, &m, NULL);
+}
+
+static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct ioasid_unmap_dma u = { .size = sizeof(u) };
+	long rc;
+
+	if (copy_from_user(&unmap, (void __user *)arg, minsz))
+		return -EFAULT;
+	/* No dirty bitmap and no vaddr update: type1 extensions not offered. */
+	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		return -EINVAL;
+	u.ioasid = c->ioasid;
+	u.flags = unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL ? IOASID_UNMAP_ALL : 0;
+	u.iova = unmap.iova;
+	u.length = unmap.size;
+	rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_UNMAP_DMA, &u, NULL);
+	if (rc)
+		return rc;
+	unmap.size = u.out_unmapped;
+	return copy_to_user((void __user *)arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+static long shim_bind(struct shim_container *c, unsigned long arg)
+{
+	struct ioasid_vfio_bind b;
+	struct ioasid_khost *h;
+	struct shim_group *g;
+	struct file *f;
+	u32 n = 0, i;
+	long rc = 0;
+
+	if (copy_from_user(&b, (void __user *)arg, sizeof(b)))
+		return -EFAULT;
+	if (b.size != sizeof(b) || b.flags)
+		return -EINVAL;
+	if (c->type1)
+		return -EINVAL;
+	f = fget(b.ioasid_fd);
+	if (!f)
+		return -EBADF;
+	h = ioasid_file_khost(f);
+	fput(f);
+	if (!h)
+		return -EBADF;
+	mutex_lock(&c->lock);
+	if (c->file && c->file != f) {
+		rc = -EBUSY;
+		goto out_put;
+	}
+	list_for_each_entry(g, &c->groups, node) {
+		rc = shim_group_bind(h, g);
+		if (rc)
+			goto out_put;
+	}
+	if (!c->file) {
+		c->file = f;
+		c->h = h;
+	} else {
+		fput(f);
+	}
+	list_for_each_entry(g, &c->groups, node) {
+		for (i = 0; i < g->ndevs; i++, n++) {
+			u32 id = g->devs[i].dev.obj.id;
+
+			if (n < b.num_devs &&
+			    put_user(id, (u32 __user *)u64_to_user_ptr(
+					 b.dev_ids_uptr) + n))
+				rc = -EFAULT;
+		}
+	}
+	if (!rc && n > b.num_devs)
+		rc = -EMSGSIZE;
+	b.num_devs = n;
+	if (copy_to_user((void __user *)arg, &b, sizeof(b)))
+		rc = -EFAULT;
+	mutex_unlock(&c->lock);
+	return rc;
+
+out_put:
+	/* Groups bound before the failure stay bound only if c->file is f. */
+	if (!c->file) {
+		list_for_each_entry(g, &c->groups, node)
+			shim_group_unbind(h, g);
+	}
+	mutex_unlock(&c->lock);
+	fput(f);
+	return rc;
+}
+
+static long shim_ioctl(void *data, unsigned int cmd, unsigned long arg)
+{
+	struct shim_container *c = data;
+
+	if (cmd == VFIO_CHECK_EXTENSION)
+		return shim_check_extension(arg);
+	if (!c)
+		return -EINVAL;
+	if (cmd == IOASID_VFIO_BIND)
+		return shim_bind(c, arg);
+	if (!c->type1)
+		return -EINVAL;	/* map through the ioasid fd instead */
+	switch (cmd) {
+	case VFIO_IOMMU_GET_INFO:
+		return shim_get_info(c, arg);
+	case VFIO_IOMMU_MAP_DMA:
+		return shim_map_dma(c, arg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return shim_unmap_dma(c, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct vfio_iommu_driver_ops shim_ops = {
+	.name = "ioasid",
+	.owner = THIS_MODULE,
+	.open = shim_open,
+	.release = shim_release,
+	.ioctl = shim_ioctl,
+	.attach_group = shim_attach_group,
+	.detach_group = shim_detach_group,
+};
+
+int ioasid_vfio_shim_init(void)
+{
+	return vfio_register_iommu_driver(&shim_ops);
+}
+
+void ioasid_vfio_shim_exit(void)
+{
+	vfio_unregister_iommu_driver(&shim_ops);
+}

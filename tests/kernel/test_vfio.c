@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * VFIO through the ioasid shim, proven with real DMA: QEMU's edu device
+ * (PCI 1234:11e8) bound to vfio-pci, behind the guest's emulated Intel
+ * IOMMU. Runs in the kernel suite's VM, as root.
+ *
+ * The type1_* tests are an ordinary VFIO type1v2 program: no ioasid call
+ * at all. The suite runs them twice, with VFIO_TEST_IOMMU=shim (ioasid.ko
+ * serves VFIO_TYPE1v2_IOMMU) and with VFIO_TEST_IOMMU=type1 (the stock
+ * vfio_iommu_type1 does), with the same expectations: what passes on the
+ * stock driver and fails on the shim is an incompatibility.
+ *
+ * The fd_* tests bind containers to an ioasid fd (IOASID_VFIO_BIND) and
+ * attach devices to ioasids with the ioasid uAPI.
+ *
+ * The edu device: a 4 KiB buffer at device address 0x40000 and a DMA
+ * engine (registers 0x80 source, 0x88 destination, 0x90 count, 0x98
+ * command: bit 0 run, bit 1 direction, 1 = buffer to memory). Its DMA mask
+ * is 28 bits, so every IOVA here is below 256 MiB.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/vfio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <linux/ioasid.h>
+
+#include "harness.h"
+
+#define EDU_BUF		0x40000u
+/*
+ * QEMU 7.2's edu refuses a transfer that reaches the last byte of its
+ * buffer (its bounds check is off by one), so transfers stay below it.
+ */
+#define EDU_LEN		2048u
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_RUN		0x1u
+#define EDU_TO_RAM	0x2u
+
+#define IOVA_SRC	0x100000ULL
+#define IOVA_DST	0x200000ULL
+#define IOVA_HUGE	0x400000ULL
+
+struct edu {
+	int container, group, dev;
+	volatile uint8_t *bar;
+	size_t bar_len;
+	char bdf[300];
+};
+
+static char edu_bdf[4][300];
+static int edu_count;
+
+static void find_edus(void)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+
+	edu_count = 0;
+	while (d && (e = readdir(d)) && edu_count < 4) {
+		char path[300], buf[64] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		if (strncmp(buf, "0x1234", 6))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		if (strncmp(buf, "0x11e8", 6))
+			continue;
+		snprintf(edu_bdf[edu_count++], sizeof(edu_bdf[0]), "%s",
+			 e->d_name);
+	}
+	if (d)
+		closedir(d);
+	/* readdir order is not sorted; tests want edu 0 and 1 stable. */
+	if (edu_count == 2 && strcmp(edu_bdf[0], edu_bdf[1]) > 0) {
+		char t[300];
+
+		memcpy(t, edu_bdf[0], sizeof(t));
+		memcpy(edu_bdf[0], edu_bdf[1], sizeof(t));
+		memcpy(edu_bdf[1], t, sizeof(t));
+	}
+}
+
+static int group_of(const char *bdf)
+{
+	char path[300], link[300];
+	ssize_t n;
+	const char *slash;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	return slash ? atoi(slash + 1) : -1;
+}
+
+static const char *iommu_mode(void)
+{
+	const char *m = getenv("VFIO_TEST_IOMMU");
+
+	return m ? m : "shim";
+}
+
+/* Open edu @idx in a new container of IOMMU type @type (0: none set). */
+static int edu_open(struct edu *e, int idx, unsigned long type)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	char path[64];
+	uint16_t cmd;
+	int g;
+
+	memset(e, 0, sizeof(*e));
+	e->container = e->group = e->dev = -1;
+	if (idx >= edu_count) {
+		skip_reason("needs %d edu devices bound to vfio-pci, found %d",
+			    idx + 1, edu_count);
+		return SKIP_RC;
+	}
+	snprintf(e->bdf, sizeof(e->bdf), "%s", edu_bdf[idx]);
+	g = group_of(e->bdf);
+	CHECK(g >= 0);
+	e->container = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(e->container >= 0);
+	CHECK(ioctl(e->container, VFIO_GET_API_VERSION) == VFIO_API_VERSION);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
+	e->group = open(path, O_RDWR);
+	if (e->group < 0)
+		diag("open %s: %s", path, strerror(errno));
+	CHECK(e->group >= 0);
+	CHECK(ioctl(e->group, VFIO_GROUP_GET_STATUS, &st) == 0);
+	CHECK(st.flags & VFIO_GROUP_FLAGS_VIABLE);
+	CHECK(ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container) == 0);
+	if (!type)
+		return 0;
+	if (ioctl(e->container, VFIO_SET_IOMMU, type)) {
+		diag("VFIO_SET_IOMMU(%lu): %s", type, strerror(errno));
+		return 1;
+	}
+	e->dev = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
+	CHECK(e->dev >= 0);
+	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+	CHECK(ioctl(e->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0);
+	CHECK(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	e->bar_len = ri.size;
+	e->bar = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      e->dev, (off_t)ri.offset);
+	CHECK(e->bar != MAP_FAILED);
+	/* Bus mastering: the device may not DMA without it. */
+	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	CHECK(ioctl(e->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0);
+	CHECK(pread(e->dev, &cmd, 2, (off_t)ri.offset + 4) == 2);
+	cmd |= 0x4;
+	CHECK(pwrite(e->dev, &cmd, 2, (off_t)ri.offset + 4) == 2);
+	CHECK(*(volatile uint32_t *)e->bar == 0x010000ed);	/* edu id */
+	return 0;
+}
+
+static void edu_close(struct edu *e)
+{
+	if (e->bar && e->bar != MAP_FAILED)
+		munmap((void *)e->bar, e->bar_len);
+	if (e->dev >= 0)
+		close(e->dev);
+	if (e->group >= 0)
+		close(e->group);
+	if (e->container >= 0)
+		close(e->container);
+}
+
+static void w32(struct edu *e, unsigned int off, uint32_t v)
+{
+	*(volatile uint32_t *)(e->bar + off) = v;
+}
+
+static uint32_t r32(struct edu *e, unsigned int off)
+{
+	return *(volatile uint32_t *)(e->bar + off);
+}
+
+/* One DMA; waits up to 10 s for the device (its timer runs at 100 ms). */
+static int edu_dma(struct edu *e, uint64_t iova, bool to_ram, uint32_t len)
+{
+	int i;
+
+	w32(e, EDU_DMA_SRC, to_ram ? EDU_BUF : (uint32_t)iova);
+	w32(e, EDU_DMA_DST, to_ram ? (uint32_t)iova : EDU_BUF);
+	w32(e, EDU_DMA_CNT, len);
+	w32(e, EDU_DMA_CMD, EDU_RUN | (to_ram ? EDU_TO_RAM : 0));
+	for (i = 0; i < 10000; i++) {
+		if (!(r32(e, EDU_DMA_CMD) & EDU_RUN))
+			return 0;
+		usleep(1000);
+	}
+	diag("edu DMA did not complete in 10 s");
+	return -1;
+}
+
+static int vmap(struct edu *e, uint64_t iova, void *va, uint64_t len,
+		uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = flags,
+		.vaddr = (uintptr_t)va,
+		.iova = iova,
+		.size = len,
+	};
+
+	return ioctl(e->container, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+}
+
+static int vunmap(struct edu *e, uint64_t iova, uint64_t len, uint32_t flags,
+		  uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.flags = flags,
+		.iova = iova,
+		.size = len,
+	};
+
+	if (ioctl(e->container, VFIO_IOMMU_UNMAP_DMA, &u))
+		return -errno;
+	if (unmapped)
+		*unmapped = u.size;
+	return 0;
+}
+
+static void *pages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void fill(uint8_t *p, size_t len, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+static int all_bytes(const uint8_t *p, size_t len, uint8_t v)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+/* The kernel log from now on: an fd at the end of /dev/kmsg. */
+static int kmsg_mark(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Whether a DMAR fault at @iova was logged since the mark. */
+static bool kmsg_fault(int fd, uint64_t iova)
+{
+	char rec[1024], want[64];
+	ssize_t n;
+	bool found = false;
+
+	snprintf(want, sizeof(want), "fault addr 0x%llx",
+		 (unsigned long long)iova);
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, "DMAR") && strstr(rec, want)) {
+			diag("kernel: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			found = true;
+		}
+	}
+	return found;
+}
+
+static unsigned long type1_type(void)
+{
+	return VFIO_TYPE1v2_IOMMU;
+}
+
+/* Map a source and a destination, DMA through the device, compare. */
+static int t_type1_dma_roundtrip(struct fx *f)
+{
+	struct edu e;
+	uint8_t *src = pages(SZ_4K), *dst = pages(SZ_4K);
+	int rc = edu_open(&e, 0, type1_type());
+
+	(void)f;
+	if (rc)
+		return rc;
+	CHECK(src && dst);
+	fill(src, SZ_4K, 0x11);
+	memset(dst, 0, SZ_4K);
+	CHECK_ERR(vmap(&e, IOVA_SRC, src, SZ_4K, VFIO_DMA_MAP_FLAG_READ), 0);
+	CHECK_ERR(vmap(&e, IOVA_DST, dst, SZ_4K,
+		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE), 0);
+	CHECK(edu_dma(&e, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(src, dst, EDU_LEN) == 0);
+	/* A second round with other bytes: not a leftover of the first. */
+	fill(src, SZ_4K, 0x5a);
+	CHECK(edu_dma(&e, IOVA_SRC, false, 512) == 0);
+	CHECK(edu_dma(&e, IOVA_DST + 1024, true, 512) == 0);
+	CHECK(memcmp(src, dst + 1024, 512) == 0);
+	edu_close(&e);
+	return 0;
+}
+
+/* After unmap the device faults and the buffer stays as it was. */
+static int t_type1_unmap_faults(struct fx *f)
+{
+	struct edu e;
+	uint8_t *src = pages(SZ_4K), *dst = pages(SZ_4K);
+	uint64_t unmapped = 0;
+	int kmsg, rc = edu_open(&e, 0, type1_type());
+
+	(void)f;
+	if (rc)
+		return rc;
+	CHECK(src && dst);
+	fill(src, SZ_4K, 0x23);
+	memset(dst, 0xee, SZ_4K);
+	CHECK_ERR(vmap(&e, IOVA_SRC, src, SZ_4K, VFIO_DMA_MAP_FLAG_READ), 0);
+	CHECK_ERR(vmap(&e, IOVA_DST, dst, SZ_4K, VFIO_DMA_MAP_FLAG_WRITE), 0);
+	CHECK(edu_dma(&e, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK_ERR(vunmap(&e, IOVA_DST, SZ_4K, 0, &unmapped), 0);
+	CHECK(unmapped == SZ_4K);
+	kmsg = kmsg_mark();
+	CHECK(kmsg >= 0);
+	CHECK(edu_dma(&e, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(all_bytes(dst, SZ_4K, 0xee));
+	/* The IOMMU reports the blocked write; give the log a moment. */
+	for (rc = 0; rc < 50 && !kmsg_fault(kmsg, IOVA_DST); rc++)
+		usleep(20000);
+	CHECK(rc < 50);
+	close(kmsg);
+	/* A read-only mapping refuses the device's writes too. */
+	CHECK_ERR(vmap(&e, IOVA_DST, dst, SZ_4K, VFIO_DMA_MAP_FLAG_READ), 0);
+	CHECK(edu_dma(&e, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(all_bytes(dst, SZ_4K, 0xee));
+	edu_close(&e);
+	return 0;
+}
+
+/* type1v2 rules and errnos, compared with the stock driver by the suite. */
+static int t_type1_rules(struct fx *f)
+{
+	struct edu e;
+	uint8_t *buf = pages(4 * SZ_4K);
+	uint64_t unmapped = 0;
+	int rc = edu_open(&e, 0, type1_type());
+	const uint32_t rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+
+	(void)f;
+	if (rc)
+		return rc;
+	CHECK(buf);
+	CHECK(ioctl(e.container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1);
+	CHECK(ioctl(e.container, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL) == 1);
+	CHECK_ERR(vmap(&e, IOVA_SRC, buf, 2 * SZ_4K, rw), 0);
+	CHECK_ERR(vmap(&e, IOVA_SRC + SZ_4K, buf, SZ_4K, rw), -EEXIST);
+	CHECK_ERR(vmap(&e, IOVA_SRC + 2 * SZ_4K + 1, buf, SZ_4K, rw), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC + 4 * SZ_4K, buf, 0, rw), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC + 4 * SZ_4K, buf, SZ_4K, 0), -EINVAL);
+	/* The MSI window is not DMA space. */
+	CHECK_ERR(vmap(&e, 0xfee00000ULL, buf, SZ_4K, rw), -EINVAL);
+	/* type1v2: an unmap may not cut a mapping in two. */
+	CHECK_ERR(vunmap(&e, IOVA_SRC, SZ_4K, 0, NULL), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_DST, buf + 2 * SZ_4K, SZ_4K, rw), 0);
+	CHECK_ERR(vunmap(&e, 0x800000, SZ_4K, 0, &unmapped), 0);
+	CHECK(unmapped == 0);
+	CHECK_ERR(vunmap(&e, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &unmapped), 0);
+	CHECK(unmapped == 3 * SZ_4K);
+	edu_close(&e);
+	return 0;
+}
+
+/* GET_INFO: page sizes, and IOVA ranges that leave out the MSI window. */
+static int t_type1_info(struct fx *f)
+{
+	struct {
+		struct vfio_iommu_type1_info info;
+		uint8_t caps[512];
+	} b = { .info.argsz = sizeof(b) };
+	struct vfio_info_cap_header *h;
+	struct vfio_iommu_type1_info_cap_iova_range *r = NULL;
+	struct edu e;
+	uint32_t off, i;
+	bool msi_out = true, low_in = false;
+	int rc = edu_open(&e, 0, type1_type());
+
+	(void)f;
+	if (rc)
+		return rc;
+	CHECK(ioctl(e.container, VFIO_IOMMU_GET_INFO, &b) == 0);
+	CHECK(b.info.flags & VFIO_IOMMU_INFO_PGSIZES);
+	CHECK(b.info.iova_pgsizes & SZ_4K);
+	diag("iova_pgsizes 0x%llx", (unsigned long long)b.info.iova_pgsizes);
+	CHECK(b.info.flags & VFIO_IOMMU_INFO_CAPS);
+	for (off = b.info.cap_offset; off; off = h->next) {
+		CHECK(off >= sizeof(b.info) && off < sizeof(b));
+		h = (void *)((uint8_t *)&b + off);
+		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			r = (void *)h;
+	}
+	CHECK(r && r->nr_iovas >= 2);
+	for (i = 0; i < r->nr_iovas; i++) {
+		diag("iova range 0x%llx-0x%llx",
+		     (unsigned long long)r->iova_ranges[i].start,
+		     (unsigned long long)r->iova_ranges[i].end);
+		if (r->iova_ranges[i].start <= 0xfee00000ULL &&
+		    r->iova_ranges[i].end >= 0xfee00000ULL)
+			msi_out = false;
+		if (r->iova_ranges[i].start <= IOVA_SRC &&
+		    r->iova_ranges[i].end >= IOVA_DST)
+			low_in = true;
+	}
+	CHECK(msi_out && low_in);
+	edu_close(&e);
+	return 0;
+}
+
+/* ---- containers bound to an ioasid fd ---- */
+
+static int fd_shim_only(void)
+{
+	if (strcmp(iommu_mode(), "shim")) {
+		skip_reason("binding to an ioasid fd needs the shim (this run uses %s)",
+			    iommu_mode());
+		return SKIP_RC;
+	}
+	return 0;
+}
+
+static int io_alloc(int fd, uint32_t *id)
+{
+	struct ioasid_alloc a = { .size = sizeof(a) };
+
+	if (ioctl(fd, IOASID_ALLOC, &a))
+		return -errno;
+	*id = a.out_ioasid;
+	return 0;
+}
+
+static int io_attach(int fd, uint32_t dev, uint32_t as)
+{
+	struct ioasid_device_attach a = {
+		.size = sizeof(a), .dev_id = dev, .ioasid = as,
+	};
+
+	return ioctl(fd, IOASID_DEVICE_ATTACH, &a) ? -errno : 0;
+}
+
+static int io_map(int fd, uint32_t as, uint64_t iova, void *va, uint64_t len)
+{
+	struct ioasid_map_dma m = {
+		.size = sizeof(m), .flags = RW, .ioasid = as, .iova = iova,
+		.vaddr = (uintptr_t)va, .length = len,
+	};
+
+	return ioctl(fd, IOASID_MAP_DMA, &m) ? -errno : 0;
+}
+
+static int io_bind(struct edu *e, int fd, uint32_t *dev)
+{
+	struct ioasid_vfio_bind b = {
+		.size = sizeof(b), .ioasid_fd = fd, .num_devs = 1,
+		.dev_ids_uptr = (uintptr_t)dev,
+	};
+
+	if (ioctl(e->container, IOASID_VFIO_BIND, &b))
+		return -errno;
+	return b.num_devs == 1 ? 0 : -EPROTO;
+}
+
+/*
+ * Two devices, two ioasids, the same IOVAs mapped to different buffers:
+ * each device reads and writes only its own.
+ */
+static int t_fd_two_ioasids_isolated(struct fx *f)
+{
+	struct edu e0, e1;
+	uint8_t *s0 = pages(SZ_4K), *d0 = pages(SZ_4K);
+	uint8_t *s1 = pages(SZ_4K), *d1 = pages(SZ_4K);
+	uint32_t as0 = 0, as1 = 0, dev0 = 0, dev1 = 0;
+	int fd, rc;
+
+	(void)f;
+	rc = fd_shim_only();
+	if (rc)
+		return rc;
+	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	rc = edu_open(&e1, 1, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	CHECK(s0 && d0 && s1 && d1);
+	fd = open("/dev/ioasid", O_RDWR);
+	CHECK(fd >= 0);
+	/* The type1 ioctls belong to the ioasid fd in this mode. */
+	CHECK_ERR(vmap(&e0, IOVA_SRC, s0, SZ_4K, VFIO_DMA_MAP_FLAG_READ),
+		  -EINVAL);
+	CHECK_ERR(io_bind(&e0, fd, &dev0), 0);
+	CHECK_ERR(io_bind(&e1, fd, &dev1), 0);
+	CHECK(dev0 != dev1);
+	CHECK_ERR(io_alloc(fd, &as0), 0);
+	CHECK_ERR(io_alloc(fd, &as1), 0);
+	/* No operation before a device is attached. */
+	CHECK_ERR(io_map(fd, as0, IOVA_SRC, s0, SZ_4K), -ENODEV);
+	CHECK_ERR(io_attach(fd, dev0, as0), 0);
+	CHECK_ERR(io_attach(fd, dev1, as1), 0);
+	CHECK_ERR(io_attach(fd, dev1, as0), -EBUSY);
+	fill(s0, SZ_4K, 0x31);
+	fill(s1, SZ_4K, 0x97);
+	memset(d0, 0, SZ_4K);
+	memset(d1, 0, SZ_4K);
+	CHECK_ERR(io_map(fd, as0, IOVA_SRC, s0, SZ_4K), 0);
+	CHECK_ERR(io_map(fd, as0, IOVA_DST, d0, SZ_4K), 0);
+	CHECK_ERR(io_map(fd, as1, IOVA_SRC, s1, SZ_4K), 0);
+	CHECK_ERR(io_map(fd, as1, IOVA_DST, d1, SZ_4K), 0);
+	CHECK(edu_dma(&e0, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e0, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(d0, s0, EDU_LEN) == 0);
+	CHECK(all_bytes(d1, SZ_4K, 0));
+	CHECK(edu_dma(&e1, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e1, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(d1, s1, EDU_LEN) == 0);
+	CHECK(memcmp(d0, s0, EDU_LEN) == 0);
+	/* Closing the ioasid fd first: the containers still hold it. */
+	close(fd);
+	edu_close(&e1);
+	edu_close(&e0);
+	return 0;
+}
+
+/*
+ * Two devices on one ioasid share its domain; a mapping made before the
+ * second device attaches reaches it too, and a 2 MiB hugepage is mapped
+ * with a 2 MiB IOMMU page when the IOMMU has one.
+ */
+static int t_fd_shared_ioasid_hugepage(struct fx *f)
+{
+	struct ioasid_query_pgsize q = { .size = sizeof(q) };
+	struct edu e0, e1;
+	uint8_t *huge, *dst = pages(SZ_4K);
+	uint32_t as = 0, dev0 = 0, dev1 = 0;
+	int fd, rc, hp;
+
+	(void)f;
+	rc = fd_shim_only();
+	if (rc)
+		return rc;
+	hp = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
+	if (hp >= 0) {
+		if (write(hp, "8", 1) != 1)
+			diag("cannot reserve hugepages");
+		close(hp);
+	}
+	huge = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
+		    -1, 0);
+	if (huge == MAP_FAILED) {
+		skip_reason("no 2 MiB hugepage: %s", strerror(errno));
+		return SKIP_RC;
+	}
+	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	rc = edu_open(&e1, 1, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	fd = open("/dev/ioasid", O_RDWR);
+	CHECK(fd >= 0 && dst);
+	CHECK_ERR(io_bind(&e0, fd, &dev0), 0);
+	CHECK_ERR(io_bind(&e1, fd, &dev1), 0);
+	CHECK_ERR(io_alloc(fd, &as), 0);
+	CHECK_ERR(io_attach(fd, dev0, as), 0);
+	fill(huge, SZ_2M, 0x42);
+	CHECK_ERR(io_map(fd, as, IOVA_HUGE, huge, SZ_2M), 0);
+	CHECK_ERR(io_map(fd, as, IOVA_DST, dst, SZ_4K), 0);
+	CHECK_ERR(io_attach(fd, dev1, as), 0);
+	q.ioasid = as;
+	q.iova = IOVA_HUGE;
+	q.length = SZ_2M;
+	CHECK(ioctl(fd, IOASID_QUERY_PGSIZE, &q) == 0);
+	diag("2 MiB hugepage mapped with page sizes 0x%llx",
+	     (unsigned long long)q.out_pgsize_bitmap);
+	CHECK(q.out_mapped_bytes == SZ_2M);
+	{
+		struct ioasid_info info = { .size = sizeof(info), .ioasid = as };
+
+		CHECK(ioctl(fd, IOASID_GET_INFO, &info) == 0);
+		diag("ioasid page sizes 0x%llx",
+		     (unsigned long long)info.out_pgsize_bitmap);
+		/* The largest page the IOMMU has and the memory allows. */
+		CHECK(q.out_pgsize_bitmap ==
+		      (info.out_pgsize_bitmap & SZ_2M ? SZ_2M : SZ_4K));
+	}
+	/* Device 1 reads the end of the hugepage through the shared domain. */
+	CHECK(edu_dma(&e1, IOVA_HUGE + SZ_2M - SZ_4K, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e1, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	/* Detaching device 0 leaves device 1 working. */
+	memset(dst, 0, SZ_4K);
+	{
+		struct ioasid_device_detach d = { .size = sizeof(d),
+						  .dev_id = dev0 };
+
+		CHECK(ioctl(fd, IOASID_DEVICE_DETACH, &d) == 0);
+	}
+	CHECK(edu_dma(&e1, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	edu_close(&e0);
+	edu_close(&e1);
+	close(fd);
+	munmap(huge, SZ_2M);
+	return 0;
+}
+
+static const struct test tests[] = {
+	{ "type1_dma_roundtrip", t_type1_dma_roundtrip, NULL },
+	{ "type1_unmap_faults", t_type1_unmap_faults, NULL },
+	{ "type1_rules", t_type1_rules, NULL },
+	{ "type1_info", t_type1_info, NULL },
+	{ "fd_two_ioasids_isolated", t_fd_two_ioasids_isolated, NULL },
+	{ "fd_shared_ioasid_hugepage", t_fd_shared_ioasid_hugepage, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	find_edus();
+	return run_tests("vfio", tests, sizeof(tests) / sizeof(tests[0]),
+			 argc, argv);
+}
