@@ -5,6 +5,8 @@
  * prints one TAP line per test, with the child's diagnostics above it.
  * Exit status: 0 all passed, 1 any failed, 77 all skipped.
  */
+#include <fcntl.h>
+
 #include "harness.h"
 
 static int out_fd = 1;
@@ -271,4 +273,30 @@ int run_tests(const char *suite, const struct test *t, size_t n, int argc,
 	if (failed)
 		return 1;
 	return ran && skipped == ran ? SKIP_RC : 0;
+}
+
+long long kernel_pins(void)
+{
+	char name[64];
+	long long v, acq = -1, rel = -1;
+	FILE *f;
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	/* Fold the per-CPU deltas in first (root only), or counts lag. */
+	if (fd >= 0) {
+		/* EINVAL reports negative transients; the fold happened. */
+		(void)!write(fd, "1", 1);
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acq = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			rel = v;
+	}
+	fclose(f);
+	return acq < 0 || rel < 0 ? -1 : acq - rel;
 }

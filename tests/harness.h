@@ -57,6 +57,12 @@ struct test {
 
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void skip_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Pages pinned with FOLL_PIN system-wide (/proc/vmstat acquired minus
+ * released), for the kernel suite's leak checks; -1 if not available.
+ * Exact only for root, who can fold the per-CPU counters first.
+ */
+long long kernel_pins(void);
 int run_tests(const char *suite, const struct test *t, size_t n, int argc,
 	      char **argv);
 

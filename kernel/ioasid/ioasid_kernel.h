@@ -8,6 +8,7 @@
 
 #include <linux/fs.h>
 #include <linux/mm_types.h>
+#include <linux/sched/user.h>
 
 #include "ioasid_core.h"
 
@@ -21,6 +22,7 @@ struct ioasid_kpin {
 struct ioasid_khost {
 	struct ioasid_ctx *ctx;
 	struct mm_struct *mm;
+	struct user_struct *user;	/* per-user accounting; NULL: per mm */
 };
 
 struct ioasid_khost *ioasid_khost_create(void);

@@ -8,9 +8,10 @@
  *    the mapping's cookie; pages are unpinned (and dirtied when the
  *    mapping was writable) only when the engine releases the mapping,
  *    which it does after every listener has flushed;
- *  - accounting: the pinned pages are charged to the opener's mm
- *    (mm->locked_vm, RLIMIT_MEMLOCK, CAP_IPC_LOCK exempt), the way VFIO
- *    type1 does; the engine charges each page once per fd;
+ *  - accounting: the pinned pages are charged against RLIMIT_MEMLOCK, to
+ *    the opener's user (default) or its mm (memlock_per_process=1, the
+ *    way VFIO type1 does); CAP_IPC_LOCK exempt; the engine charges each
+ *    page once per fd;
  *  - copies to and from the caller;
  *  - software-device DMA through kmap_local_page();
  *  - physical contiguity from the page array, so that the page sizes an
@@ -18,8 +19,8 @@
  * VFIO devices and their IOMMU domains are in vfio_shim.c; this file is
  * the fd and the host.
  *
- * Lifetime: the context holds a reference on the opener's mm (mmgrab) for
- * uncharging at release, which may run after the process is gone.
+ * Lifetime: the context holds a reference on the opener's mm (mmgrab) and
+ * user for uncharging at release, which may run after the process is gone.
  */
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -72,18 +73,47 @@ static void kh_unpin(void *host, u64 vaddr, u64 len, void *cookie)
 	kvfree(p);
 }
 
+static bool memlock_per_process;
+module_param(memlock_per_process, bool, 0644);
+MODULE_PARM_DESC(memlock_per_process,
+		 "charge pinned pages to the opening process's locked_vm (as VFIO type1 does) instead of its user's (as io_uring and iommufd do); read at open");
+
+/*
+ * Pinned pages count against RLIMIT_MEMLOCK. Per user (the default), the
+ * sum over all of a user's processes and fds is limited, so forking does
+ * not multiply the limit; the pages also show in the process's VmPin.
+ * CAP_IPC_LOCK lifts the limit, not the counting, so uncharging never
+ * depends on who releases.
+ */
 static int kh_charge(void *host, u64 bytes)
 {
 	struct ioasid_khost *h = host;
+	unsigned long npages = bytes >> PAGE_SHIFT, lim, cur;
 
-	return account_locked_vm(h->mm, bytes >> PAGE_SHIFT, true);
+	if (!h->user)
+		return account_locked_vm(h->mm, npages, true);
+	lim = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	cur = atomic_long_read(&h->user->locked_vm);
+	do {
+		if (cur + npages > lim && !capable(CAP_IPC_LOCK))
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&h->user->locked_vm, &cur,
+					  cur + npages));
+	atomic64_add(npages, &h->mm->pinned_vm);
+	return 0;
 }
 
 static void kh_uncharge(void *host, u64 bytes)
 {
 	struct ioasid_khost *h = host;
+	unsigned long npages = bytes >> PAGE_SHIFT;
 
-	account_locked_vm(h->mm, bytes >> PAGE_SHIFT, false);
+	if (!h->user) {
+		account_locked_vm(h->mm, npages, false);
+		return;
+	}
+	atomic_long_sub(npages, &h->user->locked_vm);
+	atomic64_sub(npages, &h->mm->pinned_vm);
 }
 
 static int kh_copy_from(void *host, void *dst, u64 uptr, size_t len)
@@ -161,7 +191,10 @@ struct ioasid_khost *ioasid_khost_create(void)
 		return NULL;
 	h->mm = current->mm;
 	mmgrab(h->mm);
+	if (!READ_ONCE(memlock_per_process))
+		h->user = get_uid(current_user());
 	if (ioasid_ctx_create(&kh_ops, h, NULL, &h->ctx)) {
+		free_uid(h->user);
 		mmdrop(h->mm);
 		kfree(h);
 		return NULL;
@@ -172,6 +205,7 @@ struct ioasid_khost *ioasid_khost_create(void)
 void ioasid_khost_destroy(struct ioasid_khost *h)
 {
 	ioasid_ctx_destroy(h->ctx);
+	free_uid(h->user);
 	mmdrop(h->mm);
 	kfree(h);
 }

@@ -47,6 +47,7 @@ run_prog() {	# NAME ENV... : one guest program, its TAP prefixed with NAME
 	sed "s|^|GUEST-\$name: |" /run/\$name.out
 	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$name/exit_status # exited \$rc"
 }
+run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
 run_prog vfio IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim $build/tests/test_vfio
 # The same type1 program on the stock driver: the shim must behave alike.
 echo 0 > /sys/module/ioasid/parameters/vfio_type1
