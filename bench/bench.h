@@ -18,6 +18,7 @@
 struct bench_opts {
 	bool json;
 	bool quick;		/* fewer operations, for smoke runs */
+	bool kernel;		/* map: --backend kernel (/dev/ioasid, VFIO) */
 	unsigned int checks;
 	unsigned int failed;
 };
@@ -52,5 +53,6 @@ void check(struct bench_opts *o, const char *bench, const char *layer,
 int bench_core(struct bench_opts *o);
 int bench_iotlb(struct bench_opts *o);
 int bench_map(struct bench_opts *o);
+int bench_map_kernel(struct bench_opts *o);
 
 #endif /* IOASID_BENCH_H */

@@ -4,6 +4,8 @@
  *   ioasid-bench core [--json] [--quick]    the engine (issue 2)
  *   ioasid-bench iotlb [--json] [--quick]   the fast path's translation
  *   ioasid-bench map [--json] [--quick]     the batcher against single calls
+ *   ioasid-bench map --backend kernel ...   /dev/ioasid against VFIO type1
+ *                                           (in the kernel VM, as root)
  * Results are one JSON object per configuration with --json; each run
  * measures its own baselines and reports every target as a check.
  */
@@ -90,7 +92,8 @@ void check(struct bench_opts *o, const char *bench, const char *layer,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ioasid-bench core|iotlb|map [--json] [--quick]\n");
+	fprintf(f, "usage: ioasid-bench core|iotlb|map [--json] [--quick]\n"
+		   "       ioasid-bench map --backend kernel [--json] [--quick]\n");
 }
 
 int main(int argc, char **argv)
@@ -107,6 +110,10 @@ int main(int argc, char **argv)
 			o.json = true;
 		else if (!strcmp(argv[i], "--quick"))
 			o.quick = true;
+		else if (!strcmp(argv[i], "--backend") && i + 1 < argc &&
+			 (!strcmp(argv[i + 1], "kernel") ||
+			  !strcmp(argv[i + 1], "embedded")))
+			o.kernel = !strcmp(argv[++i], "kernel");
 		else {
 			usage(stderr);
 			return 2;
@@ -117,7 +124,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "iotlb"))
 		rc = bench_iotlb(&o);
 	else if (!strcmp(argv[1], "map"))
-		rc = bench_map(&o);
+		rc = o.kernel ? bench_map_kernel(&o) : bench_map(&o);
 	else if (!strcmp(argv[1], "--help"))
 		return usage(stdout), 0;
 	else {

@@ -13,10 +13,13 @@
  *
  * Domains. Each ioasid that has VFIO devices attached is backed by one
  * IOMMU paging domain (struct shim_domain), shared by all its groups and
- * registered with the engine as a listener: map events install the pinned
- * pages with iommu_map() in physically contiguous runs (never larger than
- * the mapping's max_pgshift), unmap events remove a whole chain with
- * iommu_unmap_fast() and one iommu_iotlb_sync() before the engine unpins.
+ * registered with the engine as a listener: map events install each
+ * mapping's physically contiguous runs of pinned pages with the largest
+ * pages the domain and the memory allow (never above the mapping's
+ * max_pgshift, never across two mappings) and then sync the IOTLB once
+ * for the whole call or batch; unmap events remove a whole chain with
+ * iommu_unmap_fast() and one iommu_iotlb_sync() before the engine unpins
+ * (the driver may sync earlier when the ranges are far apart).
  * A group joins the domain when its first device attaches and leaves it
  * (back to VFIO's blocking domain) when its last device detaches; the
  * domain is freed with its last group.
@@ -82,19 +85,91 @@ struct shim_container {
 	struct list_head groups;
 };
 
-/* Map one mapping's pinned pages; on failure nothing of it stays mapped. */
+static int sd_prot(struct shim_domain *sd, struct ioasid_mapping *m)
+{
+	return sd->prot | (m->prot & IOASID_DMA_READ ? IOMMU_READ : 0) |
+	       (m->prot & IOASID_DMA_WRITE ? IOMMU_WRITE : 0);
+}
+
+/*
+ * The largest page of @sizes that both @iova and @pa are aligned to and
+ * that fits in @len, and in *count how many such pages to map before a
+ * larger page could start (or the range ends).
+ */
+static size_t sd_pgsize(unsigned long sizes, u64 iova, phys_addr_t pa,
+			u64 len, size_t *count)
+{
+	unsigned long fit = sizes & GENMASK_ULL(__fls((unsigned long)len), 0);
+	u64 align = iova | pa;
+	unsigned long bigger;
+	size_t pg;
+	u64 n;
+
+	if (align)
+		fit &= GENMASK_ULL(__ffs64(align), 0);
+	pg = 1UL << __fls(fit);
+	n = len;
+	bigger = sizes & ~GENMASK_ULL(__fls(fit), 0);
+	if (bigger) {
+		u64 next = 1ULL << __ffs(bigger);
+		u64 to_next = next - (iova & (next - 1));
+
+		/* Only worth stopping if memory can align there too. */
+		if (!((iova ^ pa) & (next - 1)) && to_next < n)
+			n = to_next;
+	}
+	*count = n / pg;
+	return pg;
+}
+
+/*
+ * Map [iova, iova + len) to @pa with the domain's own map_pages() and no
+ * IOTLB sync: the caller syncs once for the whole batch. This is what
+ * iommu_map() does minus its sync (Linux 6.12 exports no map without
+ * one). On failure nothing of the range stays mapped.
+ */
+static int sd_map_range(struct shim_domain *sd, u64 iova, phys_addr_t pa,
+			u64 len, int prot, unsigned long sizes)
+{
+	const struct iommu_domain_ops *ops = sd->domain->ops;
+	u64 done = 0;
+	int rc = 0;
+
+	while (done < len) {
+		size_t count, mapped = 0;
+		size_t pg = sd_pgsize(sizes, iova + done, pa + done, len - done,
+				      &count);
+
+		rc = ops->map_pages(sd->domain, iova + done, pa + done, pg,
+				    count, prot, GFP_KERNEL_ACCOUNT, &mapped);
+		done += mapped;
+		if (rc || !mapped)
+			break;
+	}
+	if (done < len) {
+		if (done)
+			iommu_unmap(sd->domain, iova, done);
+		return rc ? rc : -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Map one mapping's pinned pages, run by physically contiguous run, with
+ * pages no larger than its max_pgshift; on failure none of it stays.
+ */
 static int sd_map_one(struct shim_domain *sd, struct ioasid_mapping *m)
 {
 	struct ioasid_kpin *p = m->cookie;
-	u64 cap = m->max_pgshift ? 1ULL << m->max_pgshift : 0;
-	int prot = sd->prot | (m->prot & IOASID_DMA_READ ? IOMMU_READ : 0) |
-		   (m->prot & IOASID_DMA_WRITE ? IOMMU_WRITE : 0);
+	unsigned long sizes = sd->domain->pgsize_bitmap;
+	int prot = sd_prot(sd, m);
 	unsigned long i = 0, j;
 	u64 done = 0;
 	int rc;
 
+	if (m->max_pgshift)
+		sizes &= GENMASK_ULL(m->max_pgshift, 0);
 	while (i < p->npages) {
-		phys_addr_t pa = page_to_phys(p->pages[i]);
 		u64 run;
 
 		for (j = i + 1; j < p->npages; j++)
@@ -102,22 +177,14 @@ static int sd_map_one(struct shim_domain *sd, struct ioasid_mapping *m)
 			    page_to_pfn(p->pages[j - 1]) + 1)
 				break;
 		run = (u64)(j - i) << PAGE_SHIFT;
-		while (run) {
-			u64 iova = m->iova + done, n = run;
-
-			if (cap)
-				n = min(n, cap - (iova & (cap - 1)));
-			rc = iommu_map(sd->domain, iova, pa, n, prot,
-				       GFP_KERNEL_ACCOUNT);
-			if (rc) {
-				if (done)
-					iommu_unmap(sd->domain, m->iova, done);
-				return rc;
-			}
-			done += n;
-			pa += n;
-			run -= n;
+		rc = sd_map_range(sd, m->iova + done, page_to_phys(p->pages[i]),
+				  run, prot, sizes);
+		if (rc) {
+			if (done)
+				iommu_unmap(sd->domain, m->iova, done);
+			return rc;
 		}
+		done += run;
 		i = j;
 	}
 	return 0;
@@ -139,18 +206,31 @@ static void sd_unmap_chain(struct shim_domain *sd, struct ioasid_mapping *chain,
 	iommu_iotlb_sync(sd->domain, &gather);
 }
 
+/*
+ * A whole map call or batch: every mapping installed, then one IOTLB sync
+ * over the span they cover (a real flush on an IOMMU in caching mode, such
+ * as a virtual one; nearly free otherwise).
+ */
 static int sd_map(struct ioasid_listener *l, struct ioasid_mapping *chain)
 {
 	struct shim_domain *sd = container_of(l, struct shim_domain, l);
+	const struct iommu_domain_ops *ops = sd->domain->ops;
+	u64 lo = U64_MAX, hi = 0;
 	struct ioasid_mapping *m;
-	int rc;
+	int rc = 0;
 
 	for (m = chain; m; m = m->next) {
 		rc = sd_map_one(sd, m);
-		if (rc) {
-			sd_unmap_chain(sd, chain, m);
-			return rc;
-		}
+		if (rc)
+			break;
+		lo = min(lo, m->iova);
+		hi = max(hi, m->last);
+	}
+	if (!rc && chain && ops->iotlb_sync_map)
+		rc = ops->iotlb_sync_map(sd->domain, lo, hi - lo + 1);
+	if (rc) {
+		sd_unmap_chain(sd, chain, m);
+		return rc;
 	}
 	return 0;
 }
