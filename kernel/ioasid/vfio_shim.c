@@ -31,6 +31,7 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -435,9 +436,21 @@ static int shim_dev_attrs(struct shim_dev *sdev, struct iommu_group *group)
 	return ioasid_check_dev_attrs(a, NULL);
 }
 
+/*
+ * The devices of a group that count for the group rule: all but PCI
+ * bridges, which vfio-pci never drives and which do no DMA of their own
+ * (a conventional bus's devices share their bridge's group, bridge
+ * included).
+ */
+static bool shim_counts(struct device *dev)
+{
+	return !dev_is_pci(dev) || !pci_is_bridge(to_pci_dev(dev));
+}
+
 static int count_dev(struct device *dev, void *data)
 {
-	(*(unsigned int *)data)++;
+	if (shim_counts(dev))
+		(*(unsigned int *)data)++;
 	return 0;
 }
 
@@ -450,6 +463,8 @@ static int fill_dev(struct device *dev, void *data)
 {
 	struct fill_ctx *f = data;
 
+	if (!shim_counts(dev))
+		return 0;
 	if (f->n == f->g->ndevs)
 		return -EAGAIN;		/* the group grew meanwhile */
 	f->g->devs[f->n].kdev = get_device(dev);

@@ -53,56 +53,6 @@ struct edu {
 	char bdf[300];
 };
 
-static char edu_bdf[4][300];
-static int edu_count;
-
-static void find_edus(void)
-{
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
-
-	edu_count = 0;
-	while (d && (e = readdir(d)) && edu_count < 4) {
-		char path[300], buf[64] = "";
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
-			 e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		fclose(f);
-		if (strncmp(buf, "0x1234", 6))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		fclose(f);
-		if (strncmp(buf, "0x11e8", 6))
-			continue;
-		snprintf(edu_bdf[edu_count++], sizeof(edu_bdf[0]), "%s",
-			 e->d_name);
-	}
-	if (d)
-		closedir(d);
-	/* readdir order is not sorted; tests want edu 0 and 1 stable. */
-	if (edu_count == 2 && strcmp(edu_bdf[0], edu_bdf[1]) > 0) {
-		char t[300];
-
-		memcpy(t, edu_bdf[0], sizeof(t));
-		memcpy(edu_bdf[0], edu_bdf[1], sizeof(t));
-		memcpy(edu_bdf[1], t, sizeof(t));
-	}
-}
-
 static int group_of(const char *bdf)
 {
 	char path[300], link[300];
@@ -119,6 +69,63 @@ static int group_of(const char *bdf)
 	return slash ? atoi(slash + 1) : -1;
 }
 
+/*
+ * The edu devices bound to vfio-pci, in PCI address order: those alone in
+ * their IOMMU group ("solo", used by most tests) and those that share one
+ * (two edus behind the VM's PCIe-to-PCI bridge, for the group rule).
+ */
+#define MAX_EDU 8
+static char solo_bdf[MAX_EDU][300], shared_bdf[MAX_EDU][300];
+static int solo_count, shared_count;
+
+static int cmp_bdf(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool read_is(const char *bdf, const char *file, const char *want)
+{
+	char path[400], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, file);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return !strncmp(buf, want, strlen(want));
+}
+
+static void find_edus(void)
+{
+	static char all[MAX_EDU][300];
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+	int n = 0, i, j;
+
+	while (d && (e = readdir(d)) && n < MAX_EDU) {
+		if (e->d_name[0] == '.' || !read_is(e->d_name, "vendor", "0x1234") ||
+		    !read_is(e->d_name, "device", "0x11e8"))
+			continue;
+		snprintf(all[n++], sizeof(all[0]), "%s", e->d_name);
+	}
+	if (d)
+		closedir(d);
+	qsort(all, (size_t)n, sizeof(all[0]), cmp_bdf);
+	for (i = 0; i < n; i++) {
+		int same = 0;
+
+		for (j = 0; j < n; j++)
+			same += group_of(all[j]) == group_of(all[i]);
+		if (same == 1)
+			memcpy(solo_bdf[solo_count++], all[i], sizeof(all[0]));
+		else
+			memcpy(shared_bdf[shared_count++], all[i], sizeof(all[0]));
+	}
+}
+
 static const char *iommu_mode(void)
 {
 	const char *m = getenv("VFIO_TEST_IOMMU");
@@ -126,43 +133,16 @@ static const char *iommu_mode(void)
 	return m ? m : "shim";
 }
 
-/* Open edu @idx in a new container of IOMMU type @type (0: none set). */
-static int edu_open(struct edu *e, int idx, unsigned long type)
+/* The device fd of @bdf in @e's group, its BAR mapped, bus master on. */
+static int edu_dev_open(struct edu *e, const char *bdf)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
 	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	char path[64];
 	uint16_t cmd;
-	int g;
 
-	memset(e, 0, sizeof(*e));
-	e->container = e->group = e->dev = -1;
-	if (idx >= edu_count) {
-		skip_reason("needs %d edu devices bound to vfio-pci, found %d",
-			    idx + 1, edu_count);
-		return SKIP_RC;
-	}
-	snprintf(e->bdf, sizeof(e->bdf), "%s", edu_bdf[idx]);
-	g = group_of(e->bdf);
-	CHECK(g >= 0);
-	e->container = open("/dev/vfio/vfio", O_RDWR);
-	CHECK(e->container >= 0);
-	CHECK(ioctl(e->container, VFIO_GET_API_VERSION) == VFIO_API_VERSION);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
-	e->group = open(path, O_RDWR);
-	if (e->group < 0)
-		diag("open %s: %s", path, strerror(errno));
-	CHECK(e->group >= 0);
-	CHECK(ioctl(e->group, VFIO_GROUP_GET_STATUS, &st) == 0);
-	CHECK(st.flags & VFIO_GROUP_FLAGS_VIABLE);
-	CHECK(ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container) == 0);
-	if (!type)
-		return 0;
-	if (ioctl(e->container, VFIO_SET_IOMMU, type)) {
-		diag("VFIO_SET_IOMMU(%lu): %s", type, strerror(errno));
-		return 1;
-	}
+	snprintf(e->bdf, sizeof(e->bdf), "%s", bdf);
 	e->dev = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
+	if (e->dev < 0)
+		diag("VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));
 	CHECK(e->dev >= 0);
 	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
 	CHECK(ioctl(e->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0);
@@ -179,6 +159,47 @@ static int edu_open(struct edu *e, int idx, unsigned long type)
 	CHECK(pwrite(e->dev, &cmd, 2, (off_t)ri.offset + 4) == 2);
 	CHECK(*(volatile uint32_t *)e->bar == 0x010000ed);	/* edu id */
 	return 0;
+}
+
+/* Open @bdf's group in a new container of IOMMU type @type, and @bdf. */
+static int edu_open_bdf(struct edu *e, const char *bdf, unsigned long type)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	char path[64];
+	int g;
+
+	memset(e, 0, sizeof(*e));
+	e->container = e->group = e->dev = -1;
+	g = group_of(bdf);
+	CHECK(g >= 0);
+	e->container = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(e->container >= 0);
+	CHECK(ioctl(e->container, VFIO_GET_API_VERSION) == VFIO_API_VERSION);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
+	e->group = open(path, O_RDWR);
+	if (e->group < 0)
+		diag("open %s: %s", path, strerror(errno));
+	CHECK(e->group >= 0);
+	CHECK(ioctl(e->group, VFIO_GROUP_GET_STATUS, &st) == 0);
+	CHECK(st.flags & VFIO_GROUP_FLAGS_VIABLE);
+	CHECK(ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container) == 0);
+	if (ioctl(e->container, VFIO_SET_IOMMU, type)) {
+		diag("VFIO_SET_IOMMU(%lu): %s", type, strerror(errno));
+		return 1;
+	}
+	return edu_dev_open(e, bdf);
+}
+
+/* The @idx-th edu that is alone in its group, in a new container. */
+static int edu_open(struct edu *e, int idx, unsigned long type)
+{
+	if (idx >= solo_count) {
+		e->container = e->group = e->dev = -1;
+		skip_reason("needs %d edu devices alone in their IOMMU groups, found %d",
+			    idx + 1, solo_count);
+		return SKIP_RC;
+	}
+	return edu_open_bdf(e, solo_bdf[idx], type);
 }
 
 static void edu_close(struct edu *e)
@@ -746,6 +767,84 @@ static int t_fd_batch_halves_unmap_apart(struct fx *f)
 	return 0;
 }
 
+/*
+ * Two devices of one IOMMU group (behind the VM's PCIe-to-PCI bridge):
+ * the container binds both, and the ioasid refuses map and unmap until
+ * both are attached to it, as the plan's Phase 1 rule says; a device of
+ * the group cannot go to another ioasid.
+ */
+static int t_fd_group_completeness(struct fx *f)
+{
+	struct ioasid_device_detach det = { .size = sizeof(det) };
+	struct ioasid_unmap_dma u = { .size = sizeof(u) };
+	struct edu e0, e1;
+	uint8_t *src = pages(SZ_4K), *dst = pages(SZ_4K);
+	uint32_t ids[2] = { 0, 0 }, as = 0, as2 = 0;
+	struct ioasid_vfio_bind b = {
+		.size = sizeof(b), .num_devs = 1,
+		.dev_ids_uptr = (uintptr_t)ids,
+	};
+	int fd, rc;
+
+	(void)f;
+	rc = fd_shim_only();
+	if (rc)
+		return rc;
+	if (shared_count != 2) {
+		skip_reason("needs two edu devices sharing an IOMMU group, found %d",
+			    shared_count);
+		return SKIP_RC;
+	}
+	CHECK(group_of(shared_bdf[0]) == group_of(shared_bdf[1]));
+	rc = edu_open_bdf(&e0, shared_bdf[0], VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	e1 = e0;
+	rc = edu_dev_open(&e1, shared_bdf[1]);
+	e1.container = e1.group = -1;	/* e0 owns them */
+	if (rc)
+		return rc;
+	fd = open("/dev/ioasid", O_RDWR);
+	CHECK(fd >= 0 && src && dst);
+	b.ioasid_fd = fd;
+	/* Room for one id: EMSGSIZE and the count, the devices bound anyway. */
+	CHECK(ioctl(e0.container, IOASID_VFIO_BIND, &b) == -1 && errno == EMSGSIZE);
+	if (b.num_devs != 2)
+		diag("bind reported %u devices", b.num_devs);
+	CHECK(b.num_devs == 2);
+	CHECK(ioctl(e0.container, IOASID_VFIO_BIND, &b) == 0);
+	CHECK(b.num_devs == 2 && ids[0] && ids[1] && ids[0] != ids[1]);
+	CHECK_ERR(io_alloc(fd, &as), 0);
+	CHECK_ERR(io_alloc(fd, &as2), 0);
+	CHECK_ERR(io_attach(fd, ids[0], as), 0);
+	/* Half the group is attached: no map, no unmap. */
+	CHECK_ERR(io_map(fd, as, IOVA_SRC, src, SZ_4K), -EPERM);
+	u.ioasid = as;
+	u.iova = IOVA_SRC;
+	u.length = SZ_4K;
+	CHECK(ioctl(fd, IOASID_UNMAP_DMA, &u) == -1 && errno == EPERM);
+	/* The group's other device may not translate elsewhere. */
+	CHECK_ERR(io_attach(fd, ids[1], as2), -EBUSY);
+	CHECK_ERR(io_attach(fd, ids[1], as), 0);
+	fill(src, SZ_4K, 0x77);
+	memset(dst, 0, SZ_4K);
+	CHECK_ERR(io_map(fd, as, IOVA_SRC, src, SZ_4K), 0);
+	CHECK_ERR(io_map(fd, as, IOVA_DST, dst, SZ_4K), 0);
+	/* Both devices DMA through the group's one domain. */
+	CHECK(edu_dma(&e0, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e1, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e1, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, src, EDU_LEN) == 0);
+	/* One device leaves: the group is incomplete again. */
+	det.dev_id = ids[0];
+	CHECK(ioctl(fd, IOASID_DEVICE_DETACH, &det) == 0);
+	CHECK_ERR(io_map(fd, as, IOVA_SRC + SZ_1M, src, SZ_4K), -EPERM);
+	edu_close(&e1);
+	edu_close(&e0);
+	close(fd);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "type1_dma_roundtrip", t_type1_dma_roundtrip, NULL },
 	{ "type1_unmap_faults", t_type1_unmap_faults, NULL },
@@ -754,6 +853,7 @@ static const struct test tests[] = {
 	{ "fd_two_ioasids_isolated", t_fd_two_ioasids_isolated, NULL },
 	{ "fd_shared_ioasid_hugepage", t_fd_shared_ioasid_hugepage, NULL },
 	{ "fd_batch_halves_unmap_apart", t_fd_batch_halves_unmap_apart, NULL },
+	{ "fd_group_completeness", t_fd_group_completeness, NULL },
 };
 
 int main(int argc, char **argv)
