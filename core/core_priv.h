@@ -38,6 +38,12 @@ struct ioasid_as {
 	u32 ndevs;
 	u32 nmaps;
 	u64 mapped_bytes;
+	/* Dirty tracking (dirty.c): sorted, disjoint, non-adjacent ranges. */
+	bool dirty_on;
+	bool dirty_all;			/* every mapped writable page is dirty */
+	u32 ndirty;
+	u32 dirty_cap;
+	struct ioasid_range *dirty;
 };
 
 /*
@@ -95,6 +101,17 @@ static inline u64 mapping_vlast(const struct ioasid_mapping *m)
 {
 	return m->vaddr + (m->last - m->iova);
 }
+
+/* dirty.c */
+void as_dirty_mark(struct ioasid_as *as, u64 start, u64 last);
+void as_dirty_note_unmap(struct ioasid_as *as, struct ioasid_mapping *chain);
+void as_dirty_note_attach(struct ioasid_as *as, struct ioasid_dev *dev);
+void as_dirty_reset(struct ioasid_as *as);
+int as_dirty_tracking(struct ioasid_as *as, u32 flags,
+		      struct ioasid_diag *diag);
+int as_dirty_read(struct ioasid_as *as, struct ioasid_dirty_read *r,
+		  struct ioasid_diag *diag);
+int as_dirty_verify(const struct ioasid_as *as);
 
 /* ctx.c */
 struct ioasid_as *ctx_get_as(struct ioasid_ctx *ctx, u32 id,

@@ -170,6 +170,7 @@ int ctx_alloc_as(struct ioasid_ctx *ctx, u32 *out_id, struct ioasid_diag *diag)
 static void as_destroy(struct ioasid_as *as)
 {
 	as_unmap_everything(as);
+	as_dirty_reset(as);
 	ctx_unpublish(as->ctx, &as->obj);
 	ioh_free(as);
 }
@@ -304,6 +305,7 @@ int ctx_attach(struct ioasid_dev *dev, u32 ioasid, struct ioasid_diag *diag)
 	as->devs = dev;
 	as->ndevs++;
 	as_update_viable(as);
+	as_dirty_note_attach(as, dev);
 	return 0;
 }
 
@@ -333,8 +335,12 @@ void ctx_detach(struct ioasid_dev *dev)
 	if (dev->ops && dev->ops->detach)
 		dev->ops->detach(dev, as);
 	as_update_viable(as);
-	if (!as->ndevs && !as->nmaps)
+	if (!as->ndevs && !as->nmaps) {
+		/* Attributes go, and with them the page size tracking used. */
 		as->has_attrs = false;
+		as_dirty_reset(as);
+		as->dirty_on = false;
+	}
 }
 
 void ioasid_dev_detach(struct ioasid_dev *dev)

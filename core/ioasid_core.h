@@ -171,6 +171,7 @@ struct ioasid_obj {
 struct ioasid_dev {
 	struct ioasid_obj obj;		/* engine-owned; first */
 	bool is_swdev;			/* set by core/swdev.c */
+	bool untracked_dma;		/* writes not seen by dirty tracking */
 	struct ioasid_ctx *ctx;		/* engine-owned */
 	struct ioasid_group *group;	/* engine-owned */
 	struct ioasid_as *as;		/* attached to; engine-owned */
@@ -252,6 +253,10 @@ enum ioasid_rule {
 	IOASID_RULE_ACCESS_FLAGS,
 	IOASID_RULE_ACCESS_LENGTH,
 	IOASID_RULE_IO_PAGE_FAULT,
+	IOASID_RULE_DIRTY_FLAGS,
+	IOASID_RULE_DIRTY_OFF,
+	IOASID_RULE_DIRTY_PGSHIFT,
+	IOASID_RULE_DIRTY_BITS,
 	IOASID_RULE_COUNT,
 };
 

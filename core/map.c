@@ -173,6 +173,7 @@ static void notify_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
 {
 	struct ioasid_listener *l;
 
+	as_dirty_note_unmap(as, chain);
 	for (l = as->listeners; l; l = l->next)
 		l->ops->unmap(l, chain);
 }

@@ -349,6 +349,14 @@ static const struct rule_desc rules[IOASID_RULE_COUNT] = {
 		"length %u must be 1 to %U" },
 	[IOASID_RULE_IO_PAGE_FAULT] = { "iova",
 		"I/O page fault: IOVA %v is not mapped with the access the device needs" },
+	[IOASID_RULE_DIRTY_FLAGS] = { "flags",
+		"flags %v must be exactly one of IOASID_DIRTY_START and IOASID_DIRTY_STOP" },
+	[IOASID_RULE_DIRTY_OFF] = { "ioasid",
+		"dirty tracking is not started on ioasid %u (IOASID_DIRTY_TRACKING with IOASID_DIRTY_START)" },
+	[IOASID_RULE_DIRTY_PGSHIFT] = { "pgshift",
+		"pgshift %u must be between the ioasid's smallest page shift %U and 30" },
+	[IOASID_RULE_DIRTY_BITS] = { "length",
+		"the bitmap would have %u pages, more than the limit of %U" },
 };
 
 const char *ioasid_rule_field(unsigned int rule)
@@ -383,6 +391,8 @@ static const char *const cmd_names[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
 	[IOASID_CMD_DEVICE_DETACH - IOASID_CMD_BASE] = "detach",
 	[IOASID_CMD_SWDEV_ACCESS - IOASID_CMD_BASE] = "access",
 	[IOASID_CMD_SWDEV_STATS - IOASID_CMD_BASE] = "swdev-stats",
+	[IOASID_CMD_DIRTY_TRACKING - IOASID_CMD_BASE] = "dirty-tracking",
+	[IOASID_CMD_DIRTY_READ - IOASID_CMD_BASE] = "dirty-read",
 };
 
 const char *ioasid_cmd_name(unsigned int nr)

@@ -117,7 +117,7 @@ long swdev_create(struct ioasid_ctx *ctx, struct ioasid_swdev_create *c,
 	u32 i;
 	int rc;
 
-	if (c->flags & ~IOASID_SWDEV_COHERENT)
+	if (c->flags & ~(IOASID_SWDEV_COHERENT | IOASID_SWDEV_UNTRACKED))
 		return diag_set(diag, -EINVAL, IOASID_RULE_FLAGS, c->flags,
 				IOASID_SWDEV_COHERENT);
 	if (c->num_resv > IOASID_SWDEV_MAX_RESV)
@@ -150,6 +150,7 @@ long swdev_create(struct ioasid_ctx *ctx, struct ioasid_swdev_create *c,
 	if (rc)
 		goto err_free;
 	sw->dev.is_swdev = true;
+	sw->dev.untracked_dma = c->flags & IOASID_SWDEV_UNTRACKED;
 	sw->dev.ops = &swdev_ops;
 	sw->listener.ops = &swdev_listener_ops;
 	/* Own group: a key no shared group id can take (top bits 11). */
@@ -281,6 +282,10 @@ long swdev_access(struct ioasid_ctx *ctx, struct ioasid_swdev_access *a,
 					return diag_set(diag, rc,
 							IOASID_RULE_BAD_POINTER,
 							a->buf_uptr, 0);
+				if (need == IOASID_DMA_WRITE &&
+				    !sw->dev.untracked_dma)
+					as_dirty_mark(sw->dev.as, pos,
+						      pos + chunk - 1);
 			}
 			done += chunk;
 			pos += chunk;

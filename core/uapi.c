@@ -37,6 +37,8 @@ union ucmd_buffer {
 	struct ioasid_device_detach detach;
 	struct ioasid_swdev_access access;
 	struct ioasid_swdev_stats stats;
+	struct ioasid_dirty_tracking dirty_tracking;
+	struct ioasid_dirty_read dirty_read;
 };
 
 struct ucmd {
@@ -432,6 +434,30 @@ static long do_stats(struct ucmd *u)
 	return swdev_stats(u->ctx, u->cmd, u->diag);
 }
 
+static long do_dirty_tracking(struct ucmd *u)
+{
+	struct ioasid_dirty_tracking *c = u->cmd;
+	struct ioasid_as *as;
+
+	if (c->__reserved)
+		return diag_set(u->diag, -EINVAL, IOASID_RULE_RESERVED,
+				c->__reserved, 0);
+	as = get_as(u, c->ioasid);
+	if (!as)
+		return -ENOENT;
+	return as_dirty_tracking(as, c->flags, u->diag);
+}
+
+static long do_dirty_read(struct ucmd *u)
+{
+	struct ioasid_dirty_read *c = u->cmd;
+	struct ioasid_as *as = get_as(u, c->ioasid);
+
+	if (!as)
+		return -ENOENT;
+	return as_dirty_read(as, c, u->diag);
+}
+
 #define OP(nr, type, handler, on_error) \
 	[IOASID_CMD_##nr - IOASID_CMD_BASE] = { \
 		.size = sizeof(struct type), \
@@ -456,6 +482,8 @@ static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
 	OP(DEVICE_DETACH, ioasid_device_detach, do_detach, false),
 	OP(SWDEV_ACCESS, ioasid_swdev_access, do_access, true),
 	OP(SWDEV_STATS, ioasid_swdev_stats, do_stats, false),
+	OP(DIRTY_TRACKING, ioasid_dirty_tracking, do_dirty_tracking, false),
+	OP(DIRTY_READ, ioasid_dirty_read, do_dirty_read, false),
 };
 
 static long check_extension(u64 ext)
@@ -466,6 +494,7 @@ static long check_extension(u64 ext)
 	case IOASID_EXT_PGSIZE_QUERY:
 	case IOASID_EXT_SWDEV:
 	case IOASID_EXT_LIST:
+	case IOASID_EXT_DIRTY:
 		return 1;
 	default:
 		return 0;

@@ -131,6 +131,8 @@ int ioasid_ctx_verify(struct ioasid_ctx *ctx)
 				rc = -EIO;
 		if (nd != as->ndevs)
 			rc = -EIO;
+		if (as_dirty_verify(as))
+			rc = -EIO;
 		total_maps += as->nmaps;
 	}
 	if (!rc) {

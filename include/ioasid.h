@@ -118,6 +118,17 @@ int ioasid_swdev_stats(struct ioasid_handle *h, uint32_t dev_id,
 		       struct ioasid_swdev_stats *stats);
 
 /*
+ * Dirty page tracking (software; see IOASID_DIRTY_TRACKING). Reading fills
+ * @bitmap with one bit per (1 << pgshift) bytes of [iova, iova + length),
+ * rounded up to whole uint64_t words, and clears what it reported unless
+ * @flags has IOASID_DIRTY_NO_CLEAR; *dirty_pages (if given) counts them.
+ */
+int ioasid_dirty_tracking(struct ioasid_handle *h, uint32_t ioasid, bool on);
+int ioasid_dirty_read(struct ioasid_handle *h, uint32_t ioasid, uint64_t iova,
+		      uint64_t length, uint32_t pgshift, uint64_t *bitmap,
+		      uint32_t flags, uint64_t *dirty_pages);
+
+/*
  * The calling thread's last failure on any handle, as one sentence:
  * "map: iova 0x1001 is not aligned to the smallest page size 0x1000
  * (EINVAL)". Valid until the thread's next failing call.

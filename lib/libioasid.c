@@ -385,6 +385,37 @@ int ioasid_swdev_stats(struct ioasid_handle *h, uint32_t dev_id,
 	return (int)ioasid_ioctl(h, IOASID_SWDEV_STATS, s);
 }
 
+int ioasid_dirty_tracking(struct ioasid_handle *h, uint32_t ioasid, bool on)
+{
+	struct ioasid_dirty_tracking t = {
+		.size = sizeof(t),
+		.flags = on ? IOASID_DIRTY_START : IOASID_DIRTY_STOP,
+		.ioasid = ioasid,
+	};
+
+	return (int)ioasid_ioctl(h, IOASID_DIRTY_TRACKING, &t);
+}
+
+int ioasid_dirty_read(struct ioasid_handle *h, uint32_t ioasid, uint64_t iova,
+		      uint64_t length, uint32_t pgshift, uint64_t *bitmap,
+		      uint32_t flags, uint64_t *dirty_pages)
+{
+	struct ioasid_dirty_read r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.ioasid = ioasid,
+		.pgshift = pgshift,
+		.iova = iova,
+		.length = length,
+		.bitmap_uptr = (uintptr_t)bitmap,
+	};
+	int rc = (int)ioasid_ioctl(h, IOASID_DIRTY_READ, &r);
+
+	if (!rc && dirty_pages)
+		*dirty_pages = r.out_dirty_pages;
+	return rc;
+}
+
 /* Errors */
 
 static const struct {

@@ -470,6 +470,8 @@ static int fill_dev(struct device *dev, void *data)
 	f->g->devs[f->n].kdev = get_device(dev);
 	f->g->devs[f->n].grp = f->g;
 	f->g->devs[f->n].dev.ops = &shim_dev_ops;
+	/* Its DMA bypasses the engine: dirty tracking must assume writes. */
+	f->g->devs[f->n].dev.untracked_dma = true;
 	f->n++;
 	return 0;
 }

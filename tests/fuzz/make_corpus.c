@@ -175,5 +175,38 @@ int main(int argc, char **argv)
 		cmd(IOASID_CMD_SWDEV_STATS, &s, sizeof(s), NULL, 0);
 	}
 	save(dir, "visibility");
+
+	/* Dirty tracking: start, a device write, an unmap, reads. */
+	swdev(0x40201000ULL, 0, 1);
+	alloc_as();
+	attach(1, 2);
+	map(2, 0x200000, 0x200000, 0x10000, 3);
+	{
+		struct ioasid_dirty_tracking t = { .size = sizeof(t),
+						   .flags = IOASID_DIRTY_START,
+						   .ioasid = 2 };
+		struct ioasid_swdev_access a = { .size = sizeof(a),
+						 .flags = IOASID_ACCESS_WRITE,
+						 .dev_id = 1, .iova = 0x203ff0,
+						 .length = 64,
+						 .buf_uptr = 0x1000 };
+		struct ioasid_unmap_dma u = { .size = sizeof(u), .ioasid = 2,
+					      .iova = 0x200000,
+					      .length = 0x10000 };
+		struct ioasid_dirty_read r = { .size = sizeof(r), .ioasid = 2,
+					       .pgshift = 12,
+					       .iova = 0x200000,
+					       .length = 0x20000,
+					       .bitmap_uptr = 0x1000 };
+
+		cmd(IOASID_CMD_DIRTY_TRACKING, &t, sizeof(t), NULL, 0);
+		cmd(IOASID_CMD_SWDEV_ACCESS, &a, sizeof(a), NULL, 0);
+		r.flags = IOASID_DIRTY_NO_CLEAR;
+		cmd(IOASID_CMD_DIRTY_READ, &r, sizeof(r), NULL, 0);
+		cmd(IOASID_CMD_UNMAP_DMA, &u, sizeof(u), NULL, 0);
+		r.flags = 0;
+		cmd(IOASID_CMD_DIRTY_READ, &r, sizeof(r), NULL, 0);
+	}
+	save(dir, "dirty");
 	return 0;
 }

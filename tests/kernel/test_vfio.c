@@ -845,6 +845,66 @@ static int t_fd_group_completeness(struct fx *f)
 	return 0;
 }
 
+/*
+ * Dirty tracking with a VFIO device: its DMA cannot be seen, so every
+ * mapped writable page reads dirty (software tracking, as VFIO type1 does
+ * without IOMMU dirty bits), and the page it really wrote is among them.
+ */
+static int t_fd_dirty_vfio_device(struct fx *f)
+{
+	struct ioasid_dirty_tracking t = { .size = sizeof(t),
+					   .flags = IOASID_DIRTY_START };
+	struct ioasid_dirty_read r = { .size = sizeof(r), .pgshift = 12,
+				       .length = 64 * SZ_4K };
+	struct ioasid_map_dma ro = { .size = sizeof(ro),
+				     .flags = IOASID_DMA_READ,
+				     .iova = IOVA_DST + 8 * SZ_4K,
+				     .length = SZ_4K };
+	uint64_t bits[1] = { 0 };
+	uint8_t *src = pages(SZ_4K), *dst = pages(4 * SZ_4K);
+	uint32_t as = 0, dev = 0;
+	struct edu e0;
+	int fd, rc;
+
+	(void)f;
+	rc = fd_shim_only();
+	if (rc)
+		return rc;
+	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	fd = open("/dev/ioasid", O_RDWR);
+	CHECK(fd >= 0 && src && dst);
+	CHECK_ERR(io_bind(&e0, fd, &dev), 0);
+	CHECK_ERR(io_alloc(fd, &as), 0);
+	CHECK_ERR(io_attach(fd, dev, as), 0);
+	CHECK_ERR(io_map(fd, as, IOVA_SRC, src, SZ_4K), 0);
+	CHECK_ERR(io_map(fd, as, IOVA_DST, dst, 4 * SZ_4K), 0);
+	ro.ioasid = as;
+	ro.vaddr = (uintptr_t)src;
+	CHECK(ioctl(fd, IOASID_MAP_DMA, &ro) == 0);
+	t.ioasid = as;
+	CHECK(ioctl(fd, IOASID_DIRTY_TRACKING, &t) == 0);
+	CHECK(edu_dma(&e0, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e0, IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
+	/* Bitmap of the 64 pages from IOVA_SRC (1 MiB): src at bit 0. */
+	r.ioasid = as;
+	r.iova = IOVA_SRC;
+	r.bitmap_uptr = (uintptr_t)bits;
+	CHECK(ioctl(fd, IOASID_DIRTY_READ, &r) == 0);
+	CHECK(r.out_dirty_pages == 1);		/* src: writable, mapped */
+	CHECK(bits[0] == 1);
+	r.iova = IOVA_DST;
+	CHECK(ioctl(fd, IOASID_DIRTY_READ, &r) == 0);
+	diag("dirty bitmap from IOVA 0x%llx: 0x%llx",
+	     (unsigned long long)IOVA_DST, (unsigned long long)bits[0]);
+	CHECK(r.out_dirty_pages == 4);		/* dst, not the read-only page */
+	CHECK(bits[0] == 0xf);
+	edu_close(&e0);
+	close(fd);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "type1_dma_roundtrip", t_type1_dma_roundtrip, NULL },
 	{ "type1_unmap_faults", t_type1_unmap_faults, NULL },
@@ -854,6 +914,7 @@ static const struct test tests[] = {
 	{ "fd_shared_ioasid_hugepage", t_fd_shared_ioasid_hugepage, NULL },
 	{ "fd_batch_halves_unmap_apart", t_fd_batch_halves_unmap_apart, NULL },
 	{ "fd_group_completeness", t_fd_group_completeness, NULL },
+	{ "fd_dirty_vfio_device", t_fd_dirty_vfio_device, NULL },
 };
 
 int main(int argc, char **argv)

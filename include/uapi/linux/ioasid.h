@@ -71,6 +71,8 @@ enum {
 	IOASID_CMD_DEVICE_DETACH,
 	IOASID_CMD_SWDEV_ACCESS,
 	IOASID_CMD_SWDEV_STATS,
+	IOASID_CMD_DIRTY_TRACKING,
+	IOASID_CMD_DIRTY_READ,
 	IOASID_CMD_LAST,
 };
 
@@ -81,6 +83,7 @@ enum ioasid_extension {
 	IOASID_EXT_PGSIZE_QUERY = 3,	/* IOASID_QUERY_PGSIZE, max_pgshift */
 	IOASID_EXT_SWDEV = 4,		/* software devices */
 	IOASID_EXT_LIST = 5,		/* IOASID_LIST_MAPPINGS */
+	IOASID_EXT_DIRTY = 6,		/* dirty page tracking (software) */
 };
 
 /*
@@ -367,6 +370,12 @@ struct ioasid_list_mappings {
 
 /* ioasid_swdev_create.flags */
 #define IOASID_SWDEV_COHERENT	(1U << 0)	/* DMA is cache coherent */
+/*
+ * The device's writes cannot be logged, like most hardware without IOMMU
+ * dirty bits: while it is attached, dirty tracking reports every mapped
+ * writable page of its ioasid as dirty.
+ */
+#define IOASID_SWDEV_UNTRACKED	(1U << 1)
 
 #define IOASID_SWDEV_MAX_RESV	8U
 
@@ -518,6 +527,72 @@ struct ioasid_swdev_stats {
 	__aligned_u64 out_iotlb_misses;
 };
 #define IOASID_SWDEV_STATS	_IO(IOASID_TYPE, IOASID_CMD_SWDEV_STATS)
+
+/**
+ * struct ioasid_dirty_tracking - IOASID_DIRTY_TRACKING
+ * @size: sizeof(struct ioasid_dirty_tracking)
+ * @flags: IOASID_DIRTY_START or IOASID_DIRTY_STOP, exactly one
+ * @ioasid: the ioasid
+ * @__reserved: must be 0
+ *
+ * Starts or stops dirty page tracking on an ioasid (Phase 3). Starting
+ * clears what was recorded; starting a running tracker or stopping a
+ * stopped one succeeds and changes nothing. ENODEV: no device attached.
+ *
+ * The tracking is software: the engine records the pages that software
+ * devices write (IOASID_SWDEV_ACCESS) and the writable mappings that are
+ * unmapped while tracking runs (a device may have written them). A device
+ * whose writes cannot be seen (a VFIO device, an IOASID_SWDEV_UNTRACKED
+ * software device) makes every mapped writable page dirty at every read
+ * from the moment it is attached while tracking runs until tracking is
+ * restarted, as VFIO type1 does without hardware support. An IOMMU with
+ * dirty bits could report precisely through the same call; that hook is
+ * left open (docs/uapi.md).
+ */
+struct ioasid_dirty_tracking {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+};
+#define IOASID_DIRTY_START	(1U << 0)
+#define IOASID_DIRTY_STOP	(1U << 1)
+#define IOASID_DIRTY_TRACKING	_IO(IOASID_TYPE, IOASID_CMD_DIRTY_TRACKING)
+
+/**
+ * struct ioasid_dirty_read - IOASID_DIRTY_READ
+ * @size: sizeof(struct ioasid_dirty_read)
+ * @flags: IOASID_DIRTY_NO_CLEAR to leave the record as it is
+ * @ioasid: the ioasid
+ * @pgshift: log2 of the bitmap's page size; at least the ioasid's smallest
+ *	page size, at most 30
+ * @iova: start of the range, aligned to 1 << @pgshift
+ * @length: bytes, non-zero, aligned to 1 << @pgshift
+ * @bitmap_uptr: user pointer to (@length >> @pgshift) bits, rounded up to
+ *	whole __u64 words; bit i of word w is page (w * 64 + i)
+ * @out_dirty_pages: pages reported dirty
+ *
+ * Reports which pages of [@iova, @iova + @length) were dirtied since
+ * tracking started or since the last clearing read, then clears them
+ * (unless IOASID_DIRTY_NO_CLEAR). A page of the bitmap is dirty if any byte
+ * of it is. Unmapped pages read clean unless they were unmapped while
+ * writable during tracking. EINVAL: tracking not started, bad alignment,
+ * @pgshift out of range, more than IOASID_DIRTY_MAX_BITS pages. EFAULT:
+ * @bitmap_uptr not writable (nothing is cleared then).
+ */
+struct ioasid_dirty_read {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 pgshift;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 bitmap_uptr;
+	__aligned_u64 out_dirty_pages;
+};
+#define IOASID_DIRTY_NO_CLEAR	(1U << 0)
+#define IOASID_DIRTY_MAX_BITS	(1U << 28)
+#define IOASID_DIRTY_READ	_IO(IOASID_TYPE, IOASID_CMD_DIRTY_READ)
 
 /*
  * The VFIO shim (kernel module only). ioasid.ko registers a VFIO IOMMU
