@@ -14,7 +14,8 @@
  * parameter off for its container (root; restored afterwards). 4 KiB
  * pages come from anonymous memory, 2 MiB pages from hugetlbfs (the
  * benchmark reserves them when it can). Needs a device bound to vfio-pci
- * (the first one found, or $IOASID_BENCH_DEVICE), as in the kernel VM.
+ * alone in its IOMMU group (the lowest address, or $IOASID_BENCH_DEVICE), as
+ * in the kernel VM.
  * $IOASID_BENCH_MODE=<mode> runs that mode alone, for profiling.
  */
 #include <dirent.h>
@@ -41,6 +42,24 @@ struct vdev {
 static char bdf[300];
 static int groupno = -1;
 
+/* Devices in @name's IOMMU group (the benchmark wants one alone). */
+static int group_devices(const char *name)
+{
+	char path[400];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/iommu_group/devices", name);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static bool find_device(void)
 {
 	const char *want = getenv("IOASID_BENCH_DEVICE");
@@ -52,8 +71,10 @@ static bool find_device(void)
 	while (d && (e = readdir(d))) {
 		if (!strchr(e->d_name, ':') || (want && strcmp(want, e->d_name)))
 			continue;
-		snprintf(bdf, sizeof(bdf), "%s", e->d_name);
-		break;
+		if (!want && group_devices(e->d_name) != 1)
+			continue;
+		if (!bdf[0] || strcmp(e->d_name, bdf) < 0)
+			snprintf(bdf, sizeof(bdf), "%s", e->d_name);
 	}
 	if (d)
 		closedir(d);

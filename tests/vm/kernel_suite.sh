@@ -33,9 +33,12 @@ for t in attach map unmap batch uapi access dirty diff; do
 done
 run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
 run_prog vfio IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim $build/tests/test_vfio
-# The same type1 program on the stock driver: the shim must behave alike.
+run_prog fpshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 VFIO_TEST_FAULT_LOG=note $build/tests/test_fastpath_vfio
+# The same type1 programs on the stock driver: the shim must behave alike,
+# and the fast path's VFIO backend is meant for stock kernels.
 echo 0 > /sys/module/ioasid/parameters/vfio_type1
-run_prog stocktype IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 $build/tests/test_vfio
+run_prog stocktype IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=3 VFIO_TEST_FAULT_LOG=note $build/tests/test_vfio
+run_prog fptype1 IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=4 VFIO_TEST_FAULT_LOG=note $build/tests/test_fastpath_vfio
 echo 1 > /sys/module/ioasid/parameters/vfio_type1
 # What GET_INFO reports must be what the stock driver reports.
 a=\$(grep -E '# (iova_pgsizes|iova range)' /run/vfio.out)

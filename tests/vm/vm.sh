@@ -1,6 +1,7 @@
 #!/bin/sh
 # Boot Debian's Linux 6.12 in QEMU (TCG) with an emulated Intel IOMMU and the
-# two edu DMA devices, share the host's root read-only over 9p, chroot into it
+# edu DMA devices (five alone in their IOMMU groups, two sharing one
+# behind a PCIe-to-PCI bridge), share the host's root read-only over 9p, chroot into it
 # and run SCRIPT there (a path the guest can read: not under /tmp if the
 # guest should see it, as the guest mounts its own /run). The serial console
 # goes to LOG and to stdout. Exit status: the script's, 2 if the guest
@@ -58,10 +59,11 @@ chmod +x "$ird/init"
 # the emulator, not the code under test, so such a boot is retried, up to
 # three boots; a guest that reached init is never retried.
 for attempt in 1 2 3; do
-	echo "vm: booting $kver (TCG, intel-iommu, 4 edu: 2 alone, 2 sharing a group), attempt $attempt, log in $log"
+	echo "vm: booting $kver (TCG, intel-iommu, 7 edu: 5 alone, 2 sharing a group), attempt $attempt, log in $log"
 	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 		-nographic -no-reboot -nic none -M q35,kernel-irqchip=split \
-		-device intel-iommu,intremap=on,caching-mode=on -device edu -device edu \
+		-device intel-iommu,intremap=on,caching-mode=on \
+		-device edu -device edu -device edu -device edu -device edu \
 		-device pcie-pci-bridge,id=br0 -device edu,bus=br0,addr=1 -device edu,bus=br0,addr=2 \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 intel_iommu=on panic=-1 quiet ioasid.script=$script" \

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * QEMU's edu device (PCI 1234:11e8) as a DMA engine behind the guest's
+ * IOMMU: a 4 KiB buffer at device address 0x40000 and registers 0x80
+ * source, 0x88 destination, 0x90 count, 0x98 command (bit 0 run, bit 1
+ * direction: 1 = buffer to memory). Its DMA mask is 28 bits, so every
+ * IOVA the tests use is below 256 MiB.
+ */
+#ifndef IOASID_TEST_EDU_H
+#define IOASID_TEST_EDU_H
+
+#include <linux/vfio.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "harness.h"
+
+#define EDU_BUF		0x40000u
+/*
+ * QEMU 7.2's edu refuses a transfer that reaches the last byte of its
+ * buffer (its bounds check is off by one), so transfers stay below it.
+ */
+#define EDU_LEN		2048u
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_RUN		0x1u
+#define EDU_TO_RAM	0x2u
+
+#define IOVA_SRC	0x100000ULL
+#define IOVA_DST	0x200000ULL
+#define IOVA_HUGE	0x400000ULL
+
+struct edu {
+	int container, group, dev;
+	volatile uint8_t *bar;
+	size_t bar_len;
+	char bdf[300];
+};
+
+#define MAX_EDU 8
+
+/* Edus bound to vfio-pci, by PCI address: alone in their group, or not. */
+extern char solo_bdf[MAX_EDU][300], shared_bdf[MAX_EDU][300];
+extern int solo_count, shared_count;
+
+void find_edus(void);
+int group_of(const char *bdf);
+/* A new container of IOMMU @type with @bdf's group, and @bdf opened. */
+int edu_open_bdf(struct edu *e, const char *bdf, unsigned long type);
+/* The @idx-th solo edu (SKIP_RC with a reason if there is none). */
+int edu_open(struct edu *e, int idx, unsigned long type);
+/* Another device of @e's group, in @e (its container and group reused). */
+int edu_dev_open(struct edu *e, const char *bdf);
+void edu_close(struct edu *e);
+/* One DMA of @len bytes between the edu buffer and @iova; 0 when done. */
+int edu_dma(struct edu *e, uint64_t iova, bool to_ram, uint32_t len);
+/* VFIO type1 map and unmap on @e's container: 0 or -errno. */
+int vmap(struct edu *e, uint64_t iova, void *va, uint64_t len, uint32_t flags);
+int vunmap(struct edu *e, uint64_t iova, uint64_t len, uint32_t flags,
+	   uint64_t *unmapped);
+void *pages(size_t len);
+void fill(uint8_t *p, size_t len, uint8_t seed);
+int all_bytes(const uint8_t *p, size_t len, uint8_t v);
+/* An fd at the end of /dev/kmsg; then whether a DMAR fault was logged. */
+int kmsg_mark(void);
+bool fault_logged(int fd, uint64_t iova);
+
+#endif /* IOASID_TEST_EDU_H */
