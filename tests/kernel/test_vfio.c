@@ -180,6 +180,26 @@ static int t_type1_info(struct fx *f)
 
 /* ---- containers bound to an ioasid fd ---- */
 
+/* One 2 MiB hugepage, reserving a few first (root); NULL with a reason. */
+static uint8_t *hugepage(void)
+{
+	int hp = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
+	void *p;
+
+	if (hp >= 0) {
+		if (write(hp, "8", 1) != 1)
+			diag("cannot reserve hugepages");
+		close(hp);
+	}
+	p = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED) {
+		skip_reason("no 2 MiB hugepage: %s", strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
 static int fd_shim_only(void)
 {
 	if (strcmp(iommu_mode(), "shim")) {
@@ -303,25 +323,15 @@ static int t_fd_shared_ioasid_hugepage(struct fx *f)
 	struct edu e0, e1;
 	uint8_t *huge, *dst = pages(SZ_4K);
 	uint32_t as = 0, dev0 = 0, dev1 = 0;
-	int fd, rc, hp;
+	int fd, rc;
 
 	(void)f;
 	rc = fd_shim_only();
 	if (rc)
 		return rc;
-	hp = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
-	if (hp >= 0) {
-		if (write(hp, "8", 1) != 1)
-			diag("cannot reserve hugepages");
-		close(hp);
-	}
-	huge = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
-		    -1, 0);
-	if (huge == MAP_FAILED) {
-		skip_reason("no 2 MiB hugepage: %s", strerror(errno));
+	huge = hugepage();
+	if (!huge)
 		return SKIP_RC;
-	}
 	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
 	if (rc)
 		return rc;
@@ -399,13 +409,9 @@ static int t_fd_batch_halves_unmap_apart(struct fx *f)
 	rc = fd_shim_only();
 	if (rc)
 		return rc;
-	huge = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
-		    -1, 0);
-	if (huge == MAP_FAILED) {
-		skip_reason("no 2 MiB hugepage: %s", strerror(errno));
+	huge = hugepage();
+	if (!huge)
 		return SKIP_RC;
-	}
 	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
 	if (rc)
 		return rc;
