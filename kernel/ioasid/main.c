@@ -183,8 +183,16 @@ static const struct ioasid_host_ops kh_ops = {
 	.contig = kh_contig,
 };
 
+static unsigned int max_mappings = IOASID_DEFAULT_MAX_MAPPINGS;
+module_param(max_mappings, uint, 0644);
+MODULE_PARM_DESC(max_mappings,
+		 "mappings per ioasid (VFIO type1's dma_entry_limit is 65535); read at open");
+
 struct ioasid_khost *ioasid_khost_create(void)
 {
+	struct ioasid_ctx_config cfg = {
+		.max_mappings = READ_ONCE(max_mappings),
+	};
 	struct ioasid_khost *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 
 	if (!h)
@@ -193,7 +201,7 @@ struct ioasid_khost *ioasid_khost_create(void)
 	mmgrab(h->mm);
 	if (!READ_ONCE(memlock_per_process))
 		h->user = get_uid(current_user());
-	if (ioasid_ctx_create(&kh_ops, h, NULL, &h->ctx)) {
+	if (ioasid_ctx_create(&kh_ops, h, &cfg, &h->ctx)) {
 		free_uid(h->user);
 		mmdrop(h->mm);
 		kfree(h);
