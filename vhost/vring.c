@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Split virtqueues, device side, through the fast path (see vring.h).
+ *
+ * Layout (virtio 1.x, little-endian, which is the host's order here):
+ *   desc   size * 16 bytes: addr, len, flags, next
+ *   avail  flags, idx, ring[size], used_event        (16-bit words)
+ *   used   flags, idx, ring[size] of {id, len} (32-bit), avail_event
+ *
+ * The driver may change anything in guest memory at any time, so each
+ * descriptor is read once into a local copy and only the copy is used;
+ * the avail index is read with acquire semantics and the used index
+ * published with release semantics, and a full fence separates that
+ * publication from reading the driver's event index.
+ */
+#include <errno.h>
+#include <linux/virtio_ring.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vring.h"
+
+#define MRG_HDR_LEN	12	/* struct virtio_net_hdr_mrg_rxbuf */
+#define MRG_NUM_BUFFERS	10	/* its num_buffers field */
+
+static int vq_break(struct vq *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int vq_break(struct vq *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!q->broken) {
+		va_start(ap, fmt);
+		vsnprintf(q->why, sizeof(q->why), fmt, ap);
+		va_end(ap);
+		q->broken = true;
+		fprintf(stderr, "vhost: queue broken: %s\n", q->why);
+	}
+	return -EIO;
+}
+
+static int vq_miss(struct vq *q, uint64_t iova, uint64_t len, uint32_t perm)
+{
+	q->misses++;
+	if (q->c.miss)
+		q->c.miss(q->c.miss_arg, iova, len, perm);
+	return -EAGAIN;
+}
+
+int vq_init(struct vq *q, const struct vq_config *c,
+	    struct ioasid_fp_reader *r)
+{
+	memset(q, 0, sizeof(*q));
+	if (!c->size || c->size > VQ_MAX_SIZE || (c->size & (c->size - 1)))
+		return -EINVAL;
+	if (c->features & ~(VQ_F_INDIRECT | VQ_F_EVENT_IDX))
+		return -EINVAL;
+	/* The alignments virtio requires of the three areas. */
+	if ((c->desc & 15) || (c->avail & 1) || (c->used & 3))
+		return -EINVAL;
+	q->c = *c;
+	q->r = r;
+	return 0;
+}
+
+/* A ring area, whole, in one translation. */
+static volatile void *ring_area(struct vq *q, const char *what, uint64_t iova,
+				uint64_t len, uint32_t perm, int *rc)
+{
+	uint64_t contig = 0;
+	void *hva = NULL;
+	int t = ioasid_fp_translate(q->r, iova, len, perm, &hva, &contig);
+
+	if (t == -EFAULT) {
+		*rc = vq_miss(q, iova, len, perm);
+		return NULL;
+	}
+	if (t) {
+		*rc = vq_break(q, "%s ring at 0x%llx is mapped without %s access",
+			       what, (unsigned long long)iova,
+			       perm & IOASID_FP_WRITE ? "write" : "read");
+		return NULL;
+	}
+	if (contig < len) {
+		*rc = vq_break(q, "%s ring at 0x%llx (%llu bytes) crosses mappings",
+			       what, (unsigned long long)iova,
+			       (unsigned long long)len);
+		return NULL;
+	}
+	return hva;
+}
+
+int vq_burst_begin(struct vq *q)
+{
+	uint64_t n = q->c.size;
+	int rc = 0;
+
+	if (q->broken)
+		return -EIO;
+	q->ready = false;
+	q->desc = ring_area(q, "descriptor", q->c.desc, 16 * n,
+			    IOASID_FP_READ, &rc);
+	if (q->desc)
+		q->avail = ring_area(q, "available", q->c.avail, 6 + 2 * n,
+				     IOASID_FP_READ, &rc);
+	if (q->desc && q->avail)
+		q->used = ring_area(q, "used", q->c.used, 6 + 8 * n,
+				    IOASID_FP_READ | IOASID_FP_WRITE, &rc);
+	q->ready = !rc;
+	return rc;
+}
+
+/* Append [addr, addr + len) to the chain, segment by mapping. */
+static int add_buffer(struct vq *q, struct vq_chain *c, uint64_t addr,
+		      uint32_t len, bool write)
+{
+	uint32_t perm = write ? IOASID_FP_WRITE : IOASID_FP_READ;
+	uint64_t left = len;
+
+	if (!len)
+		return vq_break(q, "descriptor of chain %u has length 0",
+				c->head);
+	if (addr + len - 1 < addr)
+		return vq_break(q, "buffer at 0x%llx of %u bytes wraps the address space",
+				(unsigned long long)addr, len);
+	if (!write && c->nin)
+		return vq_break(q, "chain %u has a readable buffer after a writable one",
+				c->head);
+	if (write)
+		c->in_len += len;
+	else
+		c->out_len += len;
+	if (c->out_len + c->in_len > UINT32_MAX)
+		return vq_break(q, "chain %u is longer than 4 GiB", c->head);
+	while (left) {
+		uint64_t contig = 0;
+		void *hva = NULL;
+		int t = ioasid_fp_translate(q->r, addr, left, perm, &hva,
+					    &contig);
+
+		if (t == -EFAULT)
+			return vq_miss(q, addr, left, perm);
+		if (t)
+			return vq_break(q, "buffer at 0x%llx of chain %u is mapped without %s access",
+					(unsigned long long)addr, c->head,
+					write ? "write" : "read");
+		if (c->nout + c->nin == VQ_MAX_IOV)
+			return vq_break(q, "chain %u needs more than %d segments",
+					c->head, VQ_MAX_IOV);
+		c->iov[c->nout + c->nin].base = hva;
+		c->iov[c->nout + c->nin].len = (uint32_t)contig;
+		if (write)
+			c->nin++;
+		else
+			c->nout++;
+		addr += contig;
+		left -= contig;
+	}
+	return 0;
+}
+
+static void read_desc(const volatile struct vring_desc_le *t, uint32_t i,
+		      struct vring_desc_le *d)
+{
+	d->addr = t[i].addr;
+	d->len = t[i].len;
+	d->flags = t[i].flags;
+	d->next = t[i].next;
+}
+
+/* Walk the chain at @head into @c. */
+static int walk(struct vq *q, uint16_t head, struct vq_chain *c)
+{
+	const volatile struct vring_desc_le *tbl = q->desc;
+	uint32_t tsize = q->c.size, idx = head, seen = 0, k;
+	/*
+	 * A chain of more than VQ_MAX_IOV descriptors cannot fit anyway, so
+	 * remembering that many indices is enough to tell a loop apart.
+	 */
+	uint16_t visited[VQ_MAX_IOV + 1];
+	bool indirect = false;
+	struct vring_desc_le d;
+	int rc;
+
+	memset(c, 0, offsetof(struct vq_chain, iov));
+	c->head = head;
+	for (;;) {
+		if (idx >= tsize)
+			return vq_break(q, "chain %u: descriptor index %u is outside the %s table of %u",
+					head, idx, indirect ? "indirect" : "ring",
+					tsize);
+		for (k = 0; k < seen && k <= VQ_MAX_IOV; k++)
+			if (visited[k] == idx)
+				return vq_break(q, "chain %u: descriptors loop back to %u",
+						head, idx);
+		if (seen <= VQ_MAX_IOV)
+			visited[seen] = (uint16_t)idx;
+		if (++seen > tsize)
+			return vq_break(q, "chain %u: descriptors loop (more than %u)",
+					head, tsize);
+		read_desc(tbl, idx, &d);
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			uint64_t contig = 0;
+			void *hva = NULL;
+			int t;
+
+			if (!(q->c.features & VQ_F_INDIRECT))
+				return vq_break(q, "chain %u: indirect descriptor without the feature",
+						head);
+			if (indirect)
+				return vq_break(q, "chain %u: indirect table inside an indirect table",
+						head);
+			if (d.flags & VRING_DESC_F_NEXT)
+				return vq_break(q, "chain %u: indirect descriptor also has NEXT",
+						head);
+			if (!d.len || d.len % 16 || d.len / 16 > 65536)
+				return vq_break(q, "chain %u: indirect table length %u is not a whole number of 1 to 65536 descriptors",
+						head, d.len);
+			t = ioasid_fp_translate(q->r, d.addr, d.len,
+						IOASID_FP_READ, &hva, &contig);
+			if (t == -EFAULT)
+				return vq_miss(q, d.addr, d.len,
+					       IOASID_FP_READ);
+			if (t)
+				return vq_break(q, "chain %u: indirect table at 0x%llx is not readable",
+						head,
+						(unsigned long long)d.addr);
+			if (contig < d.len)
+				return vq_break(q, "chain %u: indirect table at 0x%llx crosses mappings",
+						head,
+						(unsigned long long)d.addr);
+			if ((uintptr_t)hva & 15)
+				return vq_break(q, "chain %u: indirect table at 0x%llx is not 16-byte aligned",
+						head,
+						(unsigned long long)d.addr);
+			tbl = hva;
+			tsize = d.len / 16;
+			idx = 0;
+			seen = 0;
+			indirect = true;
+			continue;
+		}
+		rc = add_buffer(q, c, d.addr, d.len,
+				d.flags & VRING_DESC_F_WRITE);
+		if (rc)
+			return rc;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+		idx = d.next;
+	}
+}
+
+static void set_avail_event(struct vq *q)
+{
+	if (q->c.features & VQ_F_EVENT_IDX)
+		q->used[2 + 4 * (uint32_t)q->c.size] = q->last_avail;
+}
+
+int vq_pop(struct vq *q, struct vq_chain *c)
+{
+	uint16_t avail_idx, head;
+	int rc;
+
+	if (q->broken)
+		return -EIO;
+	if (!q->ready) {
+		rc = vq_burst_begin(q);
+		if (rc)
+			return rc;
+	}
+	avail_idx = __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
+	if (avail_idx == q->last_avail)
+		return 0;
+	if ((uint16_t)(avail_idx - q->last_avail) > q->c.size)
+		return vq_break(q, "available index moved by %u, more than the ring size %u",
+				(uint16_t)(avail_idx - q->last_avail),
+				q->c.size);
+	head = q->avail[2 + (q->last_avail & (q->c.size - 1))];
+	rc = walk(q, head, c);
+	if (rc)
+		return rc;
+	q->last_avail++;
+	q->chains++;
+	set_avail_event(q);
+	return 1;
+}
+
+void vq_unpop(struct vq *q, uint16_t n)
+{
+	q->last_avail -= n;
+	q->chains -= n;
+	if (q->ready)
+		set_avail_event(q);
+}
+
+void vq_push(struct vq *q, uint16_t head, uint32_t written)
+{
+	uint32_t i = (uint16_t)(q->used_idx + q->pending) & (q->c.size - 1);
+	volatile uint32_t *e = (volatile uint32_t *)(q->used + 2) + 2 * i;
+
+	e[0] = head;
+	e[1] = written;
+	q->pending++;
+}
+
+bool vq_flush(struct vq *q)
+{
+	uint16_t old = q->used_idx, new = (uint16_t)(old + q->pending);
+
+	if (!q->pending || q->broken)
+		return false;
+	__atomic_store_n(&q->used[1], new, __ATOMIC_RELEASE);
+	q->used_idx = new;
+	q->pending = 0;
+	/* Our index must be visible before we read whether to notify. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (q->c.features & VQ_F_EVENT_IDX) {
+		uint16_t event = q->avail[2 + q->c.size];
+
+		return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+	}
+	return !(q->avail[0] & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+static uint64_t copy_seg(const struct vq_iov *iov, uint16_t n, uint64_t off,
+			 void *buf, uint64_t len, bool to_iov)
+{
+	uint64_t done = 0;
+	uint16_t i;
+
+	for (i = 0; i < n && done < len; i++) {
+		uint64_t k;
+
+		if (off >= iov[i].len) {
+			off -= iov[i].len;
+			continue;
+		}
+		k = iov[i].len - off;
+		if (k > len - done)
+			k = len - done;
+		if (to_iov)
+			memcpy((uint8_t *)iov[i].base + off,
+			       (const uint8_t *)buf + done, k);
+		else
+			memcpy((uint8_t *)buf + done,
+			       (const uint8_t *)iov[i].base + off, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+uint64_t vq_copy_out(const struct vq_chain *c, uint64_t off, void *dst,
+		     uint64_t len)
+{
+	return copy_seg(c->iov, c->nout, off, dst, len, false);
+}
+
+uint64_t vq_copy_in(const struct vq_chain *c, uint64_t off, const void *src,
+		    uint64_t len)
+{
+	return copy_seg(c->iov + c->nout, c->nin, off, (void *)src, len, true);
+}
+
+int vq_rx_mergeable(struct vq *q, const void *pkt, uint32_t len)
+{
+	static __thread struct vq_chain c, first;
+	uint16_t heads[64], num = 0;
+	uint32_t written[64];
+	uint64_t off = 0;
+	int rc;
+
+	if (len < MRG_HDR_LEN)
+		return -EINVAL;
+	while (off < len) {
+		if (num == 64) {
+			vq_unpop(q, num);
+			return -ENOBUFS;
+		}
+		rc = vq_pop(q, &c);
+		if (rc <= 0) {
+			vq_unpop(q, num);
+			return rc ? rc : -ENOBUFS;
+		}
+		if (c.nout || !c.in_len || (!num && c.in_len < MRG_HDR_LEN)) {
+			vq_unpop(q, (uint16_t)(num + 1));
+			return vq_break(q, "receive chain %u is not a writable buffer of at least %d bytes",
+					c.head, num ? 1 : MRG_HDR_LEN);
+		}
+		heads[num] = c.head;
+		written[num] = (uint32_t)vq_copy_in(&c, 0,
+						    (const uint8_t *)pkt + off,
+						    len - off);
+		off += written[num];
+		if (!num)
+			first = c;
+		num++;
+	}
+	vq_copy_in(&first, MRG_NUM_BUFFERS, &num, sizeof(num));
+	for (uint16_t i = 0; i < num; i++)
+		vq_push(q, heads[i], written[i]);
+	return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The device side of a virtqueue, with every guest address translated
+ * through the fast path's shadow (fastpath/ioasid_fastpath.h): rings,
+ * indirect tables and buffers alike. Split layout; indirect descriptors;
+ * event index; used-ring updates batched until vq_flush().
+ *
+ * A guest address that does not translate is an IOTLB miss: vq_pop()
+ * consumes nothing, reports the miss through the queue's callback (a
+ * vhost-user backend sends it to the front-end) and returns -EAGAIN, to be
+ * retried once the mapping arrives. Anything else that breaks the virtio
+ * rules (a loop, an index out of range, a zero-length or wrapping buffer,
+ * nested indirection, a buffer without the permission it needs) puts the
+ * queue in a broken state with a logged reason; a broken queue does
+ * nothing more. No path reads memory the shadow did not translate.
+ *
+ * Threading: one thread owns a queue. Its fast-path reader must be online
+ * from vq_burst_begin() until the burst's last use of a vq_chain's
+ * pointers; report a quiescent state only between bursts.
+ */
+#ifndef IOASID_VHOST_VRING_H
+#define IOASID_VHOST_VRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ioasid_fastpath.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VQ_F_INDIRECT		(1U << 0)	/* VIRTIO_RING_F_INDIRECT_DESC */
+#define VQ_F_EVENT_IDX		(1U << 1)	/* VIRTIO_RING_F_EVENT_IDX */
+
+#define VQ_MAX_IOV		64	/* segments of one chain */
+#define VQ_MAX_SIZE		32768	/* ring entries */
+
+struct vq_iov {
+	void *base;
+	uint32_t len;
+};
+
+/* One descriptor chain: the readable segments first, then the writable. */
+struct vq_chain {
+	uint16_t head;
+	uint16_t nout;			/* readable segments */
+	uint16_t nin;			/* writable segments, after them */
+	uint64_t out_len;
+	uint64_t in_len;
+	struct vq_iov iov[VQ_MAX_IOV];
+};
+
+struct vq_config {
+	uint16_t size;			/* power of two, 1 to VQ_MAX_SIZE */
+	uint32_t features;		/* VQ_F_* */
+	uint64_t desc;			/* guest addresses (IOVAs) */
+	uint64_t avail;
+	uint64_t used;
+	/* An IOTLB miss: the front-end should map [iova, iova + len). */
+	void (*miss)(void *arg, uint64_t iova, uint64_t len, uint32_t perm);
+	void *miss_arg;
+};
+
+struct vring_desc_le {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vq {
+	struct vq_config c;
+	struct ioasid_fp_reader *r;
+	/* Ring pointers, valid for one burst. */
+	const volatile struct vring_desc_le *desc;
+	volatile uint16_t *avail;	/* flags, idx, ring[size], used_event */
+	volatile uint16_t *used;	/* flags, idx, then ring entries */
+	uint16_t last_avail;
+	uint16_t used_idx;
+	uint16_t pending;		/* used entries written, not published */
+	bool ready;			/* rings translated for this burst */
+	bool broken;
+	char why[128];
+	uint64_t chains;
+	uint64_t misses;
+};
+
+/* 0, or -EINVAL for a bad size or feature set. */
+int vq_init(struct vq *q, const struct vq_config *c,
+	    struct ioasid_fp_reader *r);
+/*
+ * Translate the rings for a burst: 0, -EAGAIN on a miss (reported), -EIO
+ * if the queue is or becomes broken (a ring not contiguous in one mapping).
+ */
+int vq_burst_begin(struct vq *q);
+/*
+ * The next available chain: 1 with *c filled, 0 if none, -EAGAIN on an
+ * IOTLB miss (nothing consumed; the miss was reported), -EIO if broken.
+ */
+int vq_pop(struct vq *q, struct vq_chain *c);
+/* Give back chains not pushed yet (the last @n popped), e.g. on no room. */
+void vq_unpop(struct vq *q, uint16_t n);
+/* Queue a used entry: @head with @written bytes; published by vq_flush. */
+void vq_push(struct vq *q, uint16_t head, uint32_t written);
+/*
+ * Publish the queued used entries in one index update. Returns whether the
+ * driver asked to be notified (event index or the no-interrupt flag).
+ */
+bool vq_flush(struct vq *q);
+
+/* Copy between a chain's segments and a flat buffer. */
+uint64_t vq_copy_out(const struct vq_chain *c, uint64_t off, void *dst,
+		     uint64_t len);
+uint64_t vq_copy_in(const struct vq_chain *c, uint64_t off, const void *src,
+		    uint64_t len);
+
+/*
+ * virtio-net receive with VIRTIO_NET_F_MRG_RXBUF: put one packet (@hdr_len
+ * bytes of virtio-net header already at the start of @pkt) into as many
+ * chains as it needs, set num_buffers in the first, and queue them used.
+ * 0, -ENOBUFS when the ring has too few buffers (nothing consumed),
+ * -EAGAIN on a miss, -EIO if broken.
+ */
+int vq_rx_mergeable(struct vq *q, const void *pkt, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOASID_VHOST_VRING_H */
