@@ -241,6 +241,9 @@ int ioasid_fp_backend_vhost_vdpa(int vdpa_fd, uint32_t asid,
 				 uint64_t backend_features,
 				 struct ioasid_fp_backend **out);
 
+/* Shadow only: no translation below the shadow (a vhost-user device). */
+int ioasid_fp_backend_none(struct ioasid_fp_backend **out);
+
 /* libioasid (embedded or kernel): batches through IOASID_*_BATCH. */
 int ioasid_fp_backend_ioasid(struct ioasid_handle *h, uint32_t ioasid,
 			     struct ioasid_fp_backend **out);

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * testpmd: unmodified dpdk-testpmd, with DPDK's net_virtio_user front-end,
+ * exchanges packets with the project's vhost-user backend. The backend
+ * sends a counted number of numbered packets of varied lengths; testpmd
+ * forwards every packet it receives straight back (io mode, one port in
+ * loop topology); the backend checks each one arrives intact, in order.
+ * Needs root (hugepages, which the test reserves) and dpdk-testpmd.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "harness.h"
+#include "vhost_user.h"
+
+#define NPKT	20000U
+#define ETH_HLEN 14
+
+struct traffic {
+	uint32_t sent;
+	uint32_t got;
+	uint32_t bad;
+	uint32_t first_bad;
+	uint32_t out_of_order;
+	uint32_t last_seq;
+	uint8_t seen[NPKT];
+	uint32_t forwarding;
+	uint32_t probes;
+	uint64_t last_probe;
+	uint64_t t_first, t_last;
+};
+
+static uint32_t pkt_len(uint32_t seq)
+{
+	return 64 + (seq * 97) % (1514 - 64 + 1);
+}
+
+static uint8_t pat(uint32_t seq, uint32_t i)
+{
+	return (uint8_t)(seq * 31 + i * 7);
+}
+
+#define PROBE	0xffffffffU
+#define WINDOW	128U	/* packets in flight at most: testpmd drops on a full ring */
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * testpmd drops what arrives before it starts forwarding, so the backend
+ * sends a probe every 10 ms until one comes back, then the counted
+ * packets, never more than WINDOW ahead of what came back.
+ */
+static uint32_t gen(void *arg, uint8_t *buf, uint32_t max)
+{
+	struct traffic *t = arg;
+	uint32_t seq = t->sent, len = pkt_len(seq), i;
+	static const uint8_t hdr[ETH_HLEN] = {
+		0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x88, 0xb5,
+	};
+
+	if (!__atomic_load_n(&t->forwarding, __ATOMIC_ACQUIRE)) {
+		uint64_t now = now_us();
+
+		if (now - t->last_probe < 10000)
+			return 0;
+		t->last_probe = now;
+		seq = PROBE;
+		len = 64;
+	} else if (seq == NPKT || len > max ||
+		   seq - __atomic_load_n(&t->got, __ATOMIC_ACQUIRE) - t->bad >=
+			   WINDOW) {
+		return 0;
+	}
+	memcpy(buf, hdr, ETH_HLEN);
+	memcpy(buf + ETH_HLEN, &seq, 4);
+	memcpy(buf + ETH_HLEN + 4, &len, 4);
+	for (i = ETH_HLEN + 8; i < len; i++)
+		buf[i] = pat(seq, i);
+	if (seq != PROBE)
+		__atomic_store_n(&t->sent, seq + 1, __ATOMIC_RELEASE);
+	return len;
+}
+
+static void check(void *arg, const uint8_t *pkt, uint32_t len)
+{
+	struct traffic *t = arg;
+	uint32_t seq, l, i;
+	bool ok = len >= ETH_HLEN + 8;
+
+	if (ok) {
+		memcpy(&seq, pkt + ETH_HLEN, 4);
+		if (seq == PROBE) {
+			t->probes++;
+			__atomic_store_n(&t->forwarding, 1, __ATOMIC_RELEASE);
+			return;
+		}
+		memcpy(&l, pkt + ETH_HLEN + 4, 4);
+		ok = l == len && seq < NPKT && l == pkt_len(seq);
+		for (i = ETH_HLEN + 8; ok && i < len; i++)
+			ok = pkt[i] == pat(seq, i);
+		if (ok && t->got && seq <= t->last_seq)
+			t->out_of_order++;
+		if (ok) {
+			t->last_seq = seq;
+			t->seen[seq] = 1;
+			if (!t->got)
+				t->t_first = now_us();
+			t->t_last = now_us();
+		}
+	}
+	if (!ok && !t->bad++)
+		t->first_bad = t->got;
+	if (ok)
+		__atomic_store_n(&t->got, t->got + 1, __ATOMIC_RELEASE);
+}
+
+static int hugepages(unsigned int n)
+{
+	unsigned int have = 0;
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r+");
+	struct stat st;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%u", &have) != 1)
+		have = 0;
+	if (have < n) {
+		rewind(f);
+		fprintf(f, "%u\n", n);
+	}
+	fclose(f);
+	if (stat("/dev/hugepages", &st))
+		mkdir("/dev/hugepages", 0755);
+	/* Mount it unless it is mounted (mounting again would stack). */
+	if (system("grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts") &&
+	    mount("hugetlbfs", "/dev/hugepages", "hugetlbfs", 0, NULL))
+		return -1;
+	return 0;
+}
+
+/* What a testpmd that died may leave: hugepage files, its runtime dir. */
+static void clean_prefix(const char *prefix)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf /dev/hugepages/%s* /var/run/dpdk/%s", prefix, prefix);
+	if (system(cmd))
+		diag("could not clean up after testpmd (%s)", prefix);
+}
+
+static void show_log(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (n++ < 60)
+			diag("testpmd: %s", strtok(line, "\n") ? line : "");
+	if (f)
+		fclose(f);
+}
+
+static int t_testpmd_exchange(struct fx *f)
+{
+	struct traffic *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct vu_app app = { .rx = check, .tx = gen, .arg = t };
+	char sock[64], vdev[160], prefix[64], log[64];
+	struct vu_backend *b;
+	struct vu_stats st;
+	int status, i, fd, in[2], idle;
+	uint32_t last = 0;
+	pid_t pid;
+
+	(void)f;
+	if (geteuid()) {
+		skip_reason("needs root for hugepages");
+		return SKIP_RC;
+	}
+	if (access("/usr/bin/dpdk-testpmd", X_OK)) {
+		skip_reason("dpdk-testpmd is not installed (Debian's dpdk-dev; tools/setup.sh installs it)");
+		return SKIP_RC;
+	}
+	CHECK(t != MAP_FAILED);
+	memset(t, 0, sizeof(*t));
+	CHECK_OK(hugepages(512));
+	snprintf(sock, sizeof(sock), "/tmp/ioasid-vu-%d.sock", (int)getpid());
+	snprintf(prefix, sizeof(prefix), "ioasid-vu-%d", (int)getpid());
+	snprintf(log, sizeof(log), "/tmp/ioasid-vu-%d.log", (int)getpid());
+	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256",
+		 sock);
+	CHECK_OK(vu_backend_start(sock, &app, 0, &b));
+	/*
+	 * testpmd without -i waits for a line on stdin and then stops: a pipe
+	 * keeps its main thread asleep (--stats-period would keep it busy on
+	 * one of the machine's two cores).
+	 */
+	CHECK(pipe(in) == 0);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		dup2(in[0], 0);
+		close(in[1]);
+		execl("/usr/bin/dpdk-testpmd", "dpdk-testpmd", "-l", "0-1",
+		      "-n", "1", "--no-pci", "--file-prefix", prefix, "-m", "256",
+		      "--single-file-segments", "--vdev", vdev, "--",
+		      "--forward-mode=io", "--port-topology=loop",
+		      "--auto-start", "--nb-cores=1",
+		      "--rxd=256", "--txd=256", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	CHECK(pid > 0);
+	/*
+	 * Until every packet is back, or nothing moved for 20 s (testpmd
+	 * takes a few seconds to start), or 180 s in all.
+	 */
+	for (i = 0, idle = 0; i < 1800 && idle < 200; i++) {
+		uint32_t now = __atomic_load_n(&t->got, __ATOMIC_ACQUIRE);
+
+		if (now + t->bad >= NPKT)
+			break;
+		idle = now == last ? idle + 1 : 0;
+		last = now;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			pid = -1;
+			break;
+		}
+		usleep(100000);
+	}
+	vu_backend_stats(b, &st);
+	if (pid > 0) {
+		if (write(in[1], "\n", 1) != 1)
+			kill(pid, SIGINT);
+		for (i = 0; i < 300 && waitpid(pid, &status, WNOHANG) != pid; i++)
+			usleep(100000);
+		if (i == 300) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+	}
+	close(in[1]);
+	vu_backend_stop(b);
+	diag("backend: %u packets sent, %u came back intact, %u damaged, %u out of order (after %u probes); %llu connections, queues running %u, broken %u",
+	     t->sent, t->got, t->bad, t->out_of_order, t->probes,
+	     (unsigned long long)st.connections, st.running, st.broken);
+	if (t->got > 1 && t->t_last > t->t_first)
+		diag("round trips: %.0f packets/s (a functional test, not a benchmark)",
+		     (double)(t->got - 1) * 1e6 / (double)(t->t_last - t->t_first));
+	if (t->got != NPKT || t->bad) {
+		uint32_t k, from = UINT32_MAX, ranges = 0;
+
+		for (k = 0; k <= NPKT && ranges < 8; k++) {
+			bool miss = k < NPKT && !t->seen[k];
+
+			if (miss && from == UINT32_MAX)
+				from = k;
+			if (!miss && from != UINT32_MAX) {
+				diag("packets %u to %u never came back", from, k - 1);
+				from = UINT32_MAX;
+				ranges++;
+			}
+		}
+		show_log(log);
+		if (t->bad)
+			diag("first damaged packet after %u good ones", t->first_bad);
+	}
+	unlink(log);
+	clean_prefix(prefix);
+	CHECK_EQ(t->sent, NPKT);
+	CHECK_EQ(t->got, NPKT);
+	CHECK_EQ(t->bad, 0);
+	CHECK_EQ(st.broken, 0);
+	return 0;
+}
+
+static const struct test tests[] = {
+	{ "testpmd_exchange", t_testpmd_exchange, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return run_tests("testpmd", tests, sizeof(tests) / sizeof(tests[0]),
+			 argc, argv);
+}

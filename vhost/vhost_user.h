@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * A vhost-user virtio-net backend (device side) over the fast path.
+ *
+ * It listens on a UNIX socket for one front-end at a time (DPDK's
+ * net_virtio_user, QEMU, the project's own front-end), maps the memory
+ * table the front-end shares, and serves queue 0 (receive: packets to the
+ * driver) and queue 1 (transmit: packets from the driver). Every guest
+ * address is translated by a fast-path shadow: without an IOMMU the
+ * shadow holds the memory table (guest address -> our mapping of it);
+ * with VIRTIO_F_IOMMU_PLATFORM negotiated it holds exactly what the
+ * front-end's IOTLB update messages installed, invalidations go through
+ * the batcher (so they complete only once no worker can use them), and
+ * a miss is sent back as an IOTLB miss on the backend request channel.
+ *
+ * Packets: the application gives two callbacks; the worker thread calls
+ * rx() for every packet the driver sent (virtio-net header removed) and
+ * tx() to get packets for the driver (header added; mergeable buffers
+ * when negotiated).
+ */
+#ifndef IOASID_VHOST_USER_H
+#define IOASID_VHOST_USER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vu_app {
+	/* A packet from the driver. */
+	void (*rx)(void *arg, const uint8_t *pkt, uint32_t len);
+	/* The next packet for the driver into @buf (at most @max); 0: none. */
+	uint32_t (*tx)(void *arg, uint8_t *buf, uint32_t max);
+	void *arg;
+};
+
+#define VU_OFFER_IOMMU		(1U << 0)	/* offer VIRTIO_F_IOMMU_PLATFORM */
+
+struct vu_stats {
+	uint64_t rx_packets;		/* from the driver */
+	uint64_t tx_packets;		/* to the driver */
+	uint64_t iotlb_updates;
+	uint64_t iotlb_invalidates;
+	uint64_t misses;		/* sent to the front-end */
+	uint64_t connections;
+	uint32_t broken;		/* queues broken (see stderr) */
+	uint32_t running;		/* queues being served now */
+};
+
+struct vu_backend;
+
+/* Listen on @path (replaced if it exists) and serve in two threads. */
+int vu_backend_start(const char *path, const struct vu_app *app,
+		     uint32_t flags, struct vu_backend **out);
+void vu_backend_stats(struct vu_backend *b, struct vu_stats *st);
+/* Stop the threads, drop the connection and every mapping, close. */
+void vu_backend_stop(struct vu_backend *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOASID_VHOST_USER_H */
