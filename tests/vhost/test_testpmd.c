@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "frontend.h"
 #include "vhost_user.h"
 
 #define NPKT	20000U
@@ -171,19 +172,82 @@ static void show_log(const char *path)
 		fclose(f);
 }
 
-static int t_testpmd_exchange(struct fx *f)
-{
-	struct traffic *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct vu_app app = { .rx = check, .tx = gen, .arg = t };
-	char sock[64], vdev[160], prefix[64], log[64];
-	struct vu_backend *b;
-	struct vu_stats st;
-	int status, i, fd, in[2], idle;
-	uint32_t last = 0;
+/* A dpdk-testpmd child: io forwarding on one port in loop topology. */
+struct pmd {
 	pid_t pid;
+	int in;				/* its stdin: a line stops it */
+	char prefix[64], log[64];
+};
 
-	(void)f;
+static int pmd_start(struct pmd *p, const char *vdev)
+{
+	int in[2], fd;
+
+	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d", (int)getpid());
+	snprintf(p->log, sizeof(p->log), "/tmp/ioasid-vu-%d.log", (int)getpid());
+	/*
+	 * testpmd without -i waits for a line on stdin and then stops: a pipe
+	 * keeps its main thread asleep (--stats-period would keep it busy on
+	 * one of the machine's two cores).
+	 */
+	if (pipe(in))
+		return -errno;
+	p->pid = fork();
+	if (p->pid == 0) {
+		fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		dup2(in[0], 0);
+		close(in[1]);
+		execl("/usr/bin/dpdk-testpmd", "dpdk-testpmd", "-l", "0-1",
+		      "-n", "1", "--no-pci", "--file-prefix", p->prefix,
+		      "-m", "256", "--single-file-segments", "--vdev", vdev,
+		      "--", "--forward-mode=io", "--port-topology=loop",
+		      "--auto-start", "--nb-cores=1", "--rxd=256", "--txd=256",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	p->in = in[1];
+	return p->pid > 0 ? 0 : -errno;
+}
+
+static bool pmd_alive(struct pmd *p)
+{
+	int status;
+
+	if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid)
+		p->pid = -1;
+	return p->pid > 0;
+}
+
+/* Stop it (a line, then SIGKILL after 30 s); show its log if @show. */
+static void pmd_stop(struct pmd *p, bool show)
+{
+	int status, i;
+
+	if (pmd_alive(p)) {
+		if (write(p->in, "\n", 1) != 1)
+			kill(p->pid, SIGINT);
+		for (i = 0; i < 300 && waitpid(p->pid, &status, WNOHANG) != p->pid;
+		     i++)
+			usleep(100000);
+		if (i == 300) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &status, 0);
+		}
+	}
+	close(p->in);
+	if (show)
+		show_log(p->log);
+	unlink(p->log);
+	clean_prefix(p->prefix);
+}
+
+static int pmd_ready(void)
+{
 	if (geteuid()) {
 		skip_reason("needs root for hugepages");
 		return SKIP_RC;
@@ -192,40 +256,36 @@ static int t_testpmd_exchange(struct fx *f)
 		skip_reason("dpdk-testpmd is not installed (Debian's dpdk-dev; tools/setup.sh installs it)");
 		return SKIP_RC;
 	}
+	if (hugepages(512)) {
+		skip_reason("cannot set up hugetlbfs at /dev/hugepages");
+		return SKIP_RC;
+	}
+	return 0;
+}
+
+static int t_testpmd_exchange(struct fx *f)
+{
+	struct traffic *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct vu_app app = { .rx = check, .tx = gen, .arg = t };
+	char sock[64], vdev[160];
+	struct vu_backend *b;
+	struct vu_stats st;
+	struct pmd p;
+	int i, idle, rc;
+	uint32_t last = 0;
+
+	(void)f;
+	rc = pmd_ready();
+	if (rc)
+		return rc;
 	CHECK(t != MAP_FAILED);
 	memset(t, 0, sizeof(*t));
-	CHECK_OK(hugepages(512));
 	snprintf(sock, sizeof(sock), "/tmp/ioasid-vu-%d.sock", (int)getpid());
-	snprintf(prefix, sizeof(prefix), "ioasid-vu-%d", (int)getpid());
-	snprintf(log, sizeof(log), "/tmp/ioasid-vu-%d.log", (int)getpid());
 	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256",
 		 sock);
 	CHECK_OK(vu_backend_start(sock, &app, 0, &b));
-	/*
-	 * testpmd without -i waits for a line on stdin and then stops: a pipe
-	 * keeps its main thread asleep (--stats-period would keep it busy on
-	 * one of the machine's two cores).
-	 */
-	CHECK(pipe(in) == 0);
-	pid = fork();
-	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		dup2(in[0], 0);
-		close(in[1]);
-		execl("/usr/bin/dpdk-testpmd", "dpdk-testpmd", "-l", "0-1",
-		      "-n", "1", "--no-pci", "--file-prefix", prefix, "-m", "256",
-		      "--single-file-segments", "--vdev", vdev, "--",
-		      "--forward-mode=io", "--port-topology=loop",
-		      "--auto-start", "--nb-cores=1",
-		      "--rxd=256", "--txd=256", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	CHECK(pid > 0);
+	CHECK_OK(pmd_start(&p, vdev));
 	/*
 	 * Until every packet is back, or nothing moved for 20 s (testpmd
 	 * takes a few seconds to start), or 180 s in all.
@@ -237,24 +297,12 @@ static int t_testpmd_exchange(struct fx *f)
 			break;
 		idle = now == last ? idle + 1 : 0;
 		last = now;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			pid = -1;
+		if (!pmd_alive(&p))
 			break;
-		}
 		usleep(100000);
 	}
 	vu_backend_stats(b, &st);
-	if (pid > 0) {
-		if (write(in[1], "\n", 1) != 1)
-			kill(pid, SIGINT);
-		for (i = 0; i < 300 && waitpid(pid, &status, WNOHANG) != pid; i++)
-			usleep(100000);
-		if (i == 300) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-		}
-	}
-	close(in[1]);
+	pmd_stop(&p, t->got != NPKT || t->bad);
 	vu_backend_stop(b);
 	diag("backend: %u packets sent, %u came back intact, %u damaged, %u out of order (after %u probes); %llu connections, queues running %u, broken %u",
 	     t->sent, t->got, t->bad, t->out_of_order, t->probes,
@@ -276,12 +324,9 @@ static int t_testpmd_exchange(struct fx *f)
 				ranges++;
 			}
 		}
-		show_log(log);
 		if (t->bad)
 			diag("first damaged packet after %u good ones", t->first_bad);
 	}
-	unlink(log);
-	clean_prefix(prefix);
 	CHECK_EQ(t->sent, NPKT);
 	CHECK_EQ(t->got, NPKT);
 	CHECK_EQ(t->bad, 0);
@@ -289,8 +334,97 @@ static int t_testpmd_exchange(struct fx *f)
 	return 0;
 }
 
+/*
+ * The other way round: the project's front-end, with IOMMU translation
+ * on, drives DPDK's own vhost backend (testpmd's net_vhost with
+ * iommu-support=1), which forwards every packet back. Eager IOTLB, then
+ * lazy (every translation DPDK needs arrives through a miss).
+ */
+static int front_to_dpdk(bool lazy)
+{
+	struct vu_front_cfg cfg = { .iommu = true, .lazy = lazy,
+				    .iotlb_entries = 64 };
+	uint8_t out[2048], in[2048];
+	uint32_t sent = 0, got = 0, bad = 0, i;
+	char sock[64], vdev[160];
+	struct vu_front_stats fs;
+	struct vu_front *fr = NULL;
+	struct pmd p;
+	int rc;
+
+	rc = pmd_ready();
+	if (rc)
+		return rc;
+	snprintf(sock, sizeof(sock), "/tmp/ioasid-vud-%d.sock", (int)getpid());
+	unlink(sock);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1,iommu-support=1",
+		 sock);
+	cfg.path = sock;
+	CHECK_OK(pmd_start(&p, vdev));
+	/* testpmd creates the socket once its EAL is up. */
+	for (i = 0; i < 300 && pmd_alive(&p); i++) {
+		if (!access(sock, F_OK) && !vu_front_open(&cfg, &fr))
+			break;
+		usleep(100000);
+	}
+	if (!fr) {
+		pmd_stop(&p, true);
+		diag("could not connect to testpmd's vhost socket %s", sock);
+		return 1;
+	}
+	for (i = 0; i < 1200000 && got + bad < NPKT && pmd_alive(&p); i++) {
+		uint32_t n, seq;
+
+		if (sent < NPKT && sent - got - bad < WINDOW) {
+			memset(out, 0, 14);
+			memcpy(out + 14, &sent, 4);
+			memset(out + 18, (int)(sent & 0xff), 46);
+			if (!vu_front_send(fr, out, 64))
+				sent++;
+		}
+		while ((n = vu_front_recv(fr, in, sizeof(in))) != 0) {
+			memcpy(&seq, in + 14, 4);
+			memset(out + 18, (int)(seq & 0xff), 46);
+			if (n == 64 && seq == got + bad && !memcmp(in + 18, out + 18, 46))
+				got++;
+			else
+				bad++;
+		}
+		vu_front_serve(fr);
+		if (!(i & 1023))
+			usleep(100);
+	}
+	vu_front_stats(fr, &fs);
+	vu_front_close(fr);
+	pmd_stop(&p, got != NPKT || bad);
+	unlink(sock);
+	diag("front-end -> DPDK vhost%s: %u sent, %u back intact, %u bad; IOTLB %llu updates, %llu misses answered",
+	     lazy ? " (lazy IOTLB)" : "", sent, got, bad,
+	     (unsigned long long)fs.updates,
+	     (unsigned long long)fs.misses_served);
+	CHECK_EQ(got, NPKT);
+	CHECK_EQ(bad, 0);
+	if (lazy)
+		CHECK(fs.misses_served > 0);
+	return 0;
+}
+
+static int t_front_to_dpdk_eager(struct fx *f)
+{
+	(void)f;
+	return front_to_dpdk(false);
+}
+
+static int t_front_to_dpdk_lazy(struct fx *f)
+{
+	(void)f;
+	return front_to_dpdk(true);
+}
+
 static const struct test tests[] = {
 	{ "testpmd_exchange", t_testpmd_exchange, NULL },
+	{ "frontend_to_dpdk_vhost", t_front_to_dpdk_eager, NULL },
+	{ "frontend_to_dpdk_vhost_lazy", t_front_to_dpdk_lazy, NULL },
 };
 
 int main(int argc, char **argv)
