@@ -4,6 +4,7 @@
  *   ioasid-bench core [--json] [--quick]    the engine (issue 2)
  *   ioasid-bench iotlb [--json] [--quick]   the fast path's translation
  *   ioasid-bench map [--json] [--quick]     the batcher against single calls
+ *   ioasid-bench vhost [--json] [--quick]   vhost-user backend vs DPDK's vhost
  *   ioasid-bench map --backend kernel ...   /dev/ioasid against VFIO type1
  *                                           (in the kernel VM, as root)
  * Results are one JSON object per configuration with --json; each run
@@ -92,7 +93,7 @@ void check(struct bench_opts *o, const char *bench, const char *layer,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ioasid-bench core|iotlb|map [--json] [--quick]\n"
+	fprintf(f, "usage: ioasid-bench core|iotlb|map|vhost [--json] [--quick]\n"
 		   "       ioasid-bench map --backend kernel [--json] [--quick]\n");
 }
 
@@ -125,6 +126,8 @@ int main(int argc, char **argv)
 		rc = bench_iotlb(&o);
 	else if (!strcmp(argv[1], "map"))
 		rc = o.kernel ? bench_map_kernel(&o) : bench_map(&o);
+	else if (!strcmp(argv[1], "vhost"))
+		rc = bench_vhost(&o);
 	else if (!strcmp(argv[1], "--help"))
 		return usage(stdout), 0;
 	else {

@@ -324,9 +324,6 @@ int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
 		if (rc)
 			goto err;
 	}
-	if (cfg->iommu && !cfg->lazy)
-		for (i = 0; !rc && i < f->c.iotlb_entries; i++)
-			rc = iotlb(f, VHOST_IOTLB_UPDATE, i);
 	/* Receive buffers: every descriptor of queue 0, posted. */
 	for (i = 0; i < f->n; i++) {
 		f->q[0].desc[i] = (struct vring_desc_le){
@@ -347,6 +344,13 @@ int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
 	f->q[1].nfree = f->n;
 	for (i = 0; !rc && i < 2; i++)
 		rc = setup_queue(f, i);
+	/*
+	 * Eager IOTLB after the rings exist: a backend may keep its IOTLB
+	 * per queue (DPDK does) and drop updates for queues not set up yet.
+	 */
+	if (cfg->iommu && !cfg->lazy)
+		for (i = 0; !rc && i < f->c.iotlb_entries; i++)
+			rc = iotlb(f, VHOST_IOTLB_UPDATE, i);
 	if (rc)
 		goto err;
 	*out = f;

@@ -571,9 +571,18 @@ static void *control(void *arg)
 				fprintf(stderr, "vhost-user: request %u size %u flags 0x%x u64 0x%llx\n",
 					m->h.request, m->h.size, m->h.flags,
 					(unsigned long long)m->p.u64);
-			pthread_mutex_lock(&b->lock);
-			rc = handle(b, m, fds, nfds);
-			pthread_mutex_unlock(&b->lock);
+			/*
+			 * IOTLB messages only touch the shadow, which the
+			 * worker reads under RCU: they do not stop the worker
+			 * (an invalidation waits for its grace period only).
+			 */
+			if (m->h.request == VU_IOTLB_MSG) {
+				rc = handle(b, m, fds, nfds);
+			} else {
+				pthread_mutex_lock(&b->lock);
+				rc = handle(b, m, fds, nfds);
+				pthread_mutex_unlock(&b->lock);
+			}
 			for (i = 0; i < nfds; i++)
 				if (fds[i] >= 0)
 					close(fds[i]);

@@ -9,45 +9,12 @@
  */
 #include <time.h>
 
+#include "echo.h"
 #include "frontend.h"
 #include "harness.h"
 #include "vhost_user.h"
 
 #define NPKT	6000U
-#define QLEN	512U
-
-/* The backend's application: what comes in goes back out (one thread). */
-struct echo {
-	uint8_t pkt[QLEN][1600];
-	uint32_t len[QLEN];
-	uint32_t head, tail;
-};
-
-static void echo_rx(void *arg, const uint8_t *pkt, uint32_t len)
-{
-	struct echo *e = arg;
-
-	if (e->head - e->tail == QLEN || len > sizeof(e->pkt[0]))
-		return;		/* dropped: the test will see it missing */
-	memcpy(e->pkt[e->head % QLEN], pkt, len);
-	e->len[e->head % QLEN] = len;
-	e->head++;
-}
-
-static uint32_t echo_tx(void *arg, uint8_t *buf, uint32_t max)
-{
-	struct echo *e = arg;
-	uint32_t len;
-
-	if (e->head == e->tail)
-		return 0;
-	len = e->len[e->tail % QLEN];
-	if (len > max)
-		return 0;
-	memcpy(buf, e->pkt[e->tail % QLEN], len);
-	e->tail++;
-	return len;
-}
 
 static uint32_t plen(uint32_t seq)
 {
@@ -73,8 +40,8 @@ static uint64_t ms(void)
 
 static int exchange(bool iommu, bool lazy, uint32_t churn_every)
 {
-	static struct echo e;
-	struct vu_app app = { .rx = echo_rx, .tx = echo_tx, .arg = &e };
+	static struct vu_echo e;
+	struct vu_app app;
 	struct vu_front_cfg cfg = { .iommu = iommu, .lazy = lazy,
 				    .iotlb_entries = 64 };
 	char sock[64];
@@ -86,7 +53,7 @@ static int exchange(bool iommu, bool lazy, uint32_t churn_every)
 	uint32_t sent = 0, got = 0, bad = 0, churns = 0;
 	uint64_t start = ms();
 
-	memset(&e, 0, sizeof(e));
+	vu_echo_init(&e, &app);
 	snprintf(sock, sizeof(sock), "/tmp/ioasid-vuf-%d.sock", (int)getpid());
 	cfg.path = sock;
 	CHECK_OK(vu_backend_start(sock, &app, VU_OFFER_IOMMU, &b));

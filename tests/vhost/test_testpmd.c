@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "frontend.h"
+#include "pmd.h"
 #include "vhost_user.h"
 
 #define NPKT	20000U
@@ -124,139 +125,17 @@ static void check(void *arg, const uint8_t *pkt, uint32_t len)
 		__atomic_store_n(&t->got, t->got + 1, __ATOMIC_RELEASE);
 }
 
-static int hugepages(unsigned int n)
-{
-	unsigned int have = 0;
-	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r+");
-	struct stat st;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%u", &have) != 1)
-		have = 0;
-	if (have < n) {
-		rewind(f);
-		fprintf(f, "%u\n", n);
-	}
-	fclose(f);
-	if (stat("/dev/hugepages", &st))
-		mkdir("/dev/hugepages", 0755);
-	/* Mount it unless it is mounted (mounting again would stack). */
-	if (system("grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts") &&
-	    mount("hugetlbfs", "/dev/hugepages", "hugetlbfs", 0, NULL))
-		return -1;
-	return 0;
-}
-
-/* What a testpmd that died may leave: hugepage files, its runtime dir. */
-static void clean_prefix(const char *prefix)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd),
-		 "rm -rf /dev/hugepages/%s* /var/run/dpdk/%s", prefix, prefix);
-	if (system(cmd))
-		diag("could not clean up after testpmd (%s)", prefix);
-}
-
-static void show_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (n++ < 60)
-			diag("testpmd: %s", strtok(line, "\n") ? line : "");
-	if (f)
-		fclose(f);
-}
-
-/* A dpdk-testpmd child: io forwarding on one port in loop topology. */
-struct pmd {
-	pid_t pid;
-	int in;				/* its stdin: a line stops it */
-	char prefix[64], log[64];
-};
-
-static int pmd_start(struct pmd *p, const char *vdev)
-{
-	int in[2], fd;
-
-	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d", (int)getpid());
-	snprintf(p->log, sizeof(p->log), "/tmp/ioasid-vu-%d.log", (int)getpid());
-	/*
-	 * testpmd without -i waits for a line on stdin and then stops: a pipe
-	 * keeps its main thread asleep (--stats-period would keep it busy on
-	 * one of the machine's two cores).
-	 */
-	if (pipe(in))
-		return -errno;
-	p->pid = fork();
-	if (p->pid == 0) {
-		fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		dup2(in[0], 0);
-		close(in[1]);
-		execl("/usr/bin/dpdk-testpmd", "dpdk-testpmd", "-l", "0-1",
-		      "-n", "1", "--no-pci", "--file-prefix", p->prefix,
-		      "-m", "256", "--single-file-segments", "--vdev", vdev,
-		      "--", "--forward-mode=io", "--port-topology=loop",
-		      "--auto-start", "--nb-cores=1", "--rxd=256", "--txd=256",
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	p->in = in[1];
-	return p->pid > 0 ? 0 : -errno;
-}
-
-static bool pmd_alive(struct pmd *p)
-{
-	int status;
-
-	if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid)
-		p->pid = -1;
-	return p->pid > 0;
-}
-
-/* Stop it (a line, then SIGKILL after 30 s); show its log if @show. */
-static void pmd_stop(struct pmd *p, bool show)
-{
-	int status, i;
-
-	if (pmd_alive(p)) {
-		if (write(p->in, "\n", 1) != 1)
-			kill(p->pid, SIGINT);
-		for (i = 0; i < 300 && waitpid(p->pid, &status, WNOHANG) != p->pid;
-		     i++)
-			usleep(100000);
-		if (i == 300) {
-			kill(p->pid, SIGKILL);
-			waitpid(p->pid, &status, 0);
-		}
-	}
-	close(p->in);
-	if (show)
-		show_log(p->log);
-	unlink(p->log);
-	clean_prefix(p->prefix);
-}
-
 static int pmd_ready(void)
 {
 	if (geteuid()) {
 		skip_reason("needs root for hugepages");
 		return SKIP_RC;
 	}
-	if (access("/usr/bin/dpdk-testpmd", X_OK)) {
+	if (access(PMD_PATH, X_OK)) {
 		skip_reason("dpdk-testpmd is not installed (Debian's dpdk-dev; tools/setup.sh installs it)");
 		return SKIP_RC;
 	}
-	if (hugepages(512)) {
+	if (pmd_hugepages(512)) {
 		skip_reason("cannot set up hugetlbfs at /dev/hugepages");
 		return SKIP_RC;
 	}
@@ -302,7 +181,7 @@ static int t_testpmd_exchange(struct fx *f)
 		usleep(100000);
 	}
 	vu_backend_stats(b, &st);
-	pmd_stop(&p, t->got != NPKT || t->bad);
+	pmd_stop(&p, t->got != NPKT || t->bad ? stdout : NULL);
 	vu_backend_stop(b);
 	diag("backend: %u packets sent, %u came back intact, %u damaged, %u out of order (after %u probes); %llu connections, queues running %u, broken %u",
 	     t->sent, t->got, t->bad, t->out_of_order, t->probes,
@@ -343,7 +222,7 @@ static int t_testpmd_exchange(struct fx *f)
 static int front_to_dpdk(bool lazy)
 {
 	struct vu_front_cfg cfg = { .iommu = true, .lazy = lazy,
-				    .iotlb_entries = 64 };
+				    .iotlb_entries = lazy ? 64 : 1024 };
 	uint8_t out[2048], in[2048];
 	uint32_t sent = 0, got = 0, bad = 0, i;
 	char sock[64], vdev[160];
@@ -368,7 +247,7 @@ static int front_to_dpdk(bool lazy)
 		usleep(100000);
 	}
 	if (!fr) {
-		pmd_stop(&p, true);
+		pmd_stop(&p, stdout);
 		diag("could not connect to testpmd's vhost socket %s", sock);
 		return 1;
 	}
@@ -385,10 +264,14 @@ static int front_to_dpdk(bool lazy)
 		while ((n = vu_front_recv(fr, in, sizeof(in))) != 0) {
 			memcpy(&seq, in + 14, 4);
 			memset(out + 18, (int)(seq & 0xff), 46);
-			if (n == 64 && seq == got + bad && !memcmp(in + 18, out + 18, 46))
+			if (n == 64 && seq == got + bad && !memcmp(in + 18, out + 18, 46)) {
 				got++;
-			else
+			} else {
+				if (!bad)
+					diag("first bad packet: %u bytes, seq %u (expected %u), byte 18 0x%02x",
+					     n, seq, got + bad, in[18]);
 				bad++;
+			}
 		}
 		vu_front_serve(fr);
 		if (!(i & 1023))
@@ -396,7 +279,7 @@ static int front_to_dpdk(bool lazy)
 	}
 	vu_front_stats(fr, &fs);
 	vu_front_close(fr);
-	pmd_stop(&p, got != NPKT || bad);
+	pmd_stop(&p, got != NPKT || bad ? stdout : NULL);
 	unlink(sock);
 	diag("front-end -> DPDK vhost%s: %u sent, %u back intact, %u bad; IOTLB %llu updates, %llu misses answered",
 	     lazy ? " (lazy IOTLB)" : "", sent, got, bad,

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* dpdk-testpmd as a child process, for tests and benchmarks: see pmd.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pmd.h"
+
+int pmd_hugepages(unsigned int n)
+{
+	unsigned int have = 0;
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r+");
+	struct stat st;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%u", &have) != 1)
+		have = 0;
+	if (have < n) {
+		rewind(f);
+		fprintf(f, "%u\n", n);
+	}
+	fclose(f);
+	if (stat("/dev/hugepages", &st))
+		mkdir("/dev/hugepages", 0755);
+	/* Mount it unless it is mounted (mounting again would stack). */
+	if (system("grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts") &&
+	    mount("hugetlbfs", "/dev/hugepages", "hugetlbfs", 0, NULL))
+		return -1;
+	return 0;
+}
+
+/* What a testpmd that died may leave: hugepage files, its runtime dir. */
+static void clean_prefix(const char *prefix)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf /dev/hugepages/%s* /var/run/dpdk/%s", prefix, prefix);
+	if (system(cmd))
+		fprintf(stderr, "testpmd: could not clean up after %s\n", prefix);
+}
+
+static void show_log(const char *path, FILE *to)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (n++ < 60)
+			fprintf(to, "# testpmd: %s\n", strtok(line, "\n") ? line : "");
+	if (f)
+		fclose(f);
+}
+
+int pmd_start(struct pmd *p, const char *vdev)
+{
+	int in[2], fd;
+
+	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d", (int)getpid());
+	snprintf(p->log, sizeof(p->log), "/tmp/ioasid-vu-%d.log", (int)getpid());
+	/*
+	 * testpmd without -i waits for a line on stdin and then stops: a pipe
+	 * keeps its main thread asleep (--stats-period would keep it busy on
+	 * one of the machine's two cores).
+	 */
+	if (pipe(in))
+		return -errno;
+	p->pid = fork();
+	if (p->pid == 0) {
+		fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		dup2(in[0], 0);
+		close(in[1]);
+		execl(PMD_PATH, "dpdk-testpmd", "-l", "0-1",
+		      "-n", "1", "--no-pci", "--file-prefix", p->prefix,
+		      "-m", "256", "--single-file-segments", "--vdev", vdev,
+		      "--", "--forward-mode=io", "--port-topology=loop",
+		      "--auto-start", "--nb-cores=1", "--rxd=256", "--txd=256",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	p->in = in[1];
+	return p->pid > 0 ? 0 : -errno;
+}
+
+bool pmd_alive(struct pmd *p)
+{
+	int status;
+
+	if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid)
+		p->pid = -1;
+	return p->pid > 0;
+}
+
+void pmd_stop(struct pmd *p, FILE *show)
+{
+	int status, i;
+
+	if (pmd_alive(p)) {
+		if (write(p->in, "\n", 1) != 1)
+			kill(p->pid, SIGINT);
+		for (i = 0; i < 300 && waitpid(p->pid, &status, WNOHANG) != p->pid;
+		     i++)
+			usleep(100000);
+		if (i == 300) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &status, 0);
+		}
+	}
+	close(p->in);
+	if (show)
+		show_log(p->log, show);
+	unlink(p->log);
+	clean_prefix(p->prefix);
+}
+

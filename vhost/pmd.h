@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Unmodified dpdk-testpmd (Debian's dpdk-dev) as a child process, for the
+ * vhost tests and benchmarks: io forwarding on one port in loop topology,
+ * two lcores, 256 MiB of hugepages in one file, its output in a log.
+ * Needs root.
+ */
+#ifndef IOASID_VHOST_PMD_H
+#define IOASID_VHOST_PMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define PMD_PATH	"/usr/bin/dpdk-testpmd"
+
+struct pmd {
+	pid_t pid;
+	int in;				/* its stdin: a line stops it */
+	char prefix[64], log[64];
+};
+
+/* Reserve @n 2 MiB pages and make sure hugetlbfs is at /dev/hugepages. */
+int pmd_hugepages(unsigned int n);
+/* Start testpmd with @vdev as its one port. */
+int pmd_start(struct pmd *p, const char *vdev);
+bool pmd_alive(struct pmd *p);
+/*
+ * Stop it (a line on stdin, SIGKILL after 30 s), print its log to @show
+ * if not NULL, and remove what it leaves (hugepage files, runtime dir).
+ */
+void pmd_stop(struct pmd *p, FILE *show);
+
+#endif /* IOASID_VHOST_PMD_H */
