@@ -52,6 +52,7 @@ struct vu_front {
 	size_t mem_len;
 	uint64_t features, protocol;
 	uint64_t entry_len;
+	uint64_t stride;		/* spread buffers: distance */
 	uint16_t n;
 	struct fq q[2];
 	pthread_mutex_t lock;		/* the socket's request/reply order */
@@ -226,9 +227,18 @@ static int setup_queue(struct vu_front *f, uint32_t qi)
 	return rc;
 }
 
+/*
+ * Buffer @i of queue @qi: packed one after the other from 1 MiB, or
+ * spread evenly over the rest of guest memory (as a guest's buffers are
+ * scattered), each in IOTLB entries of its own when they are small enough.
+ */
 static uint64_t buf_off(struct vu_front *f, uint32_t qi, uint16_t i)
 {
-	return BUF_BASE + ((uint64_t)qi * f->n + i) * VU_FBUF;
+	uint64_t k = (uint64_t)qi * f->n + i;
+
+	if (f->c.spread)
+		return BUF_BASE + k * f->stride;
+	return BUF_BASE + k * VU_FBUF;
 }
 
 int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
@@ -252,6 +262,7 @@ int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
 	if (!f->c.iotlb_entries)
 		f->c.iotlb_entries = 64;
 	f->entry_len = f->mem_len / f->c.iotlb_entries & ~4095ULL;
+	f->stride = (f->mem_len - BUF_BASE) / (2ULL * f->n) & ~4095ULL;
 	pthread_mutex_init(&f->lock, NULL);
 	rc = -EINVAL;
 	if (!f->entry_len || BUF_BASE + 2ULL * f->n * VU_FBUF > f->mem_len ||

@@ -30,6 +30,8 @@ struct vu_front_cfg {
 	bool iommu;			/* VIRTIO_F_ACCESS_PLATFORM + IOTLB */
 	bool lazy;			/* iommu: map only on misses */
 	uint32_t iotlb_entries;		/* iommu: pieces of memory; 0: 64 */
+	bool spread;			/* buffers spread over all memory,
+					 * not packed after the rings */
 };
 
 struct vu_front_stats {
