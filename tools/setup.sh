@@ -5,7 +5,7 @@
 # initramfs tools, Debian 12's Linux 6.12 headers and the kernel image of
 # exactly the headers' version (the guest boots it; the host keeps its own).
 set -eu
-pkgs="meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev python3 liburcu-dev libdpdk-dev dpdk-dev"
+pkgs="meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev python3 liburcu-dev libdpdk-dev dpdk-dev gnuplot-nox"
 [ "${1:-}" = "--kernel" ] &&
 	pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils linux-headers-6.12-amd64 pahole"
 
