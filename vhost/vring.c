@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vring.h"
@@ -53,17 +54,38 @@ static int vq_miss(struct vq *q, uint64_t iova, uint64_t len, uint32_t perm)
 int vq_init(struct vq *q, const struct vq_config *c,
 	    struct ioasid_fp_reader *r)
 {
+	bool packed = c->features & VQ_F_PACKED;
+
 	memset(q, 0, sizeof(*q));
-	if (!c->size || c->size > VQ_MAX_SIZE || (c->size & (c->size - 1)))
+	if (!c->size || c->size > VQ_MAX_SIZE ||
+	    (!packed && (c->size & (c->size - 1))))
 		return -EINVAL;
-	if (c->features & ~(VQ_F_INDIRECT | VQ_F_EVENT_IDX))
+	if (c->features & ~(VQ_F_INDIRECT | VQ_F_EVENT_IDX | VQ_F_PACKED))
 		return -EINVAL;
 	/* The alignments virtio requires of the three areas. */
-	if ((c->desc & 15) || (c->avail & 1) || (c->used & 3))
+	if ((c->desc & 15) || (c->avail & (packed ? 3 : 1)) || (c->used & 3))
 		return -EINVAL;
 	q->c = *c;
 	q->r = r;
+	if (packed) {
+		/* Pending used entries, then each buffer id's slot count. */
+		q->pend = calloc(c->size, sizeof(*q->pend) + sizeof(uint16_t));
+		if (!q->pend)
+			return -ENOMEM;
+		q->avail_wrap = q->used_wrap = true;
+	}
 	return 0;
+}
+
+void vq_fini(struct vq *q)
+{
+	free(q->pend);
+	q->pend = NULL;
+}
+
+static uint16_t *ndesc_of(struct vq *q)
+{
+	return (uint16_t *)(q->pend + q->c.size);
 }
 
 /* A ring area, whole, in one translation. */
@@ -101,6 +123,16 @@ int vq_burst_begin(struct vq *q)
 	if (q->broken)
 		return -EIO;
 	q->ready = false;
+	if (q->c.features & VQ_F_PACKED) {
+		/* One ring, written back by the device; the driver's area. */
+		q->pdesc = ring_area(q, "descriptor", q->c.desc, 16 * n,
+				     IOASID_FP_READ | IOASID_FP_WRITE, &rc);
+		if (q->pdesc)
+			q->drv_event = ring_area(q, "driver event", q->c.avail,
+						 4, IOASID_FP_READ, &rc);
+		q->ready = !rc;
+		return rc;
+	}
 	q->desc = ring_area(q, "descriptor", q->c.desc, 16 * n,
 			    IOASID_FP_READ, &rc);
 	if (q->desc)
@@ -259,6 +291,109 @@ static void set_avail_event(struct vq *q)
 		q->used[2 + 4 * (uint32_t)q->c.size] = q->last_avail;
 }
 
+#define PK_AVAIL	(1U << VRING_PACKED_DESC_F_AVAIL)
+#define PK_USED		(1U << VRING_PACKED_DESC_F_USED)
+
+/* An indirect table of packed descriptors: all of them, in order. */
+static int walk_packed_table(struct vq *q, struct vq_chain *c, uint64_t addr,
+			     uint32_t len)
+{
+	const volatile struct vring_packed_desc_le *t;
+	uint64_t contig = 0;
+	void *hva = NULL;
+	uint32_t i;
+	int rc;
+
+	if (!(q->c.features & VQ_F_INDIRECT))
+		return vq_break(q, "slot %u: indirect descriptor without the feature",
+				q->last_avail);
+	if (!len || len % 16 || len / 16 > 65536)
+		return vq_break(q, "slot %u: indirect table length %u is not a whole number of 1 to 65536 descriptors",
+				q->last_avail, len);
+	rc = ioasid_fp_translate(q->r, addr, len, IOASID_FP_READ, &hva, &contig);
+	if (rc == -EFAULT)
+		return vq_miss(q, addr, len, IOASID_FP_READ);
+	if (rc || contig < len || ((uintptr_t)hva & 15))
+		return vq_break(q, "slot %u: indirect table at 0x%llx is not readable, contiguous and aligned",
+				q->last_avail, (unsigned long long)addr);
+	t = hva;
+	for (i = 0; i < len / 16; i++) {
+		uint64_t a = t[i].addr;
+		uint32_t l = t[i].len;
+		uint16_t f = t[i].flags;
+
+		if (f & VRING_DESC_F_INDIRECT)
+			return vq_break(q, "slot %u: indirect table inside an indirect table",
+					q->last_avail);
+		rc = add_buffer(q, c, a, l, f & VRING_DESC_F_WRITE);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The chain at the packed ring's next slot: 1, 0 if none, or an error. */
+static int pop_packed(struct vq *q, struct vq_chain *c)
+{
+	uint32_t n = q->c.size, count = 0;
+	uint16_t slot = q->last_avail, id = 0;
+	bool wrap = q->avail_wrap;
+	int rc;
+
+	memset(c, 0, offsetof(struct vq_chain, iov));
+	c->head = slot;		/* for messages until the id is known */
+	for (;;) {
+		uint16_t f = q->pdesc[slot].flags;
+		bool avail = f & PK_AVAIL, used = f & PK_USED;
+		uint64_t addr;
+		uint32_t len;
+
+		if (avail != wrap || used == wrap) {
+			if (!count)
+				return 0;
+			return vq_break(q, "slot %u: chain continues into slot %u, which is not available",
+					q->last_avail, slot);
+		}
+		/* The rest of the descriptor only after its flags. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		addr = q->pdesc[slot].addr;
+		len = q->pdesc[slot].len;
+		id = q->pdesc[slot].id;
+		if (++count > n)
+			return vq_break(q, "slot %u: chain longer than the ring (%u)",
+					q->last_avail, n);
+		if (f & VRING_DESC_F_INDIRECT) {
+			if (count > 1 || (f & VRING_DESC_F_NEXT))
+				return vq_break(q, "slot %u: an indirect descriptor must be a chain's only one",
+						q->last_avail);
+			rc = walk_packed_table(q, c, addr, len);
+		} else {
+			rc = add_buffer(q, c, addr, len, f & VRING_DESC_F_WRITE);
+		}
+		if (rc)
+			return rc;
+		if (++slot == n) {
+			slot = 0;
+			wrap = !wrap;
+		}
+		if (!(f & VRING_DESC_F_NEXT))
+			break;
+	}
+	if (id >= n)
+		return vq_break(q, "slot %u: buffer id %u is outside the ring of %u",
+				q->last_avail, id, n);
+	c->head = id;
+	c->ndesc = (uint16_t)count;
+	ndesc_of(q)[id] = (uint16_t)count;
+	q->hist[q->nhist % VQ_PACKED_HIST].slot = q->last_avail;
+	q->hist[q->nhist % VQ_PACKED_HIST].wrap = q->avail_wrap;
+	q->nhist++;
+	q->last_avail = slot;
+	q->avail_wrap = wrap;
+	q->chains++;
+	return 1;
+}
+
 int vq_pop(struct vq *q, struct vq_chain *c)
 {
 	uint16_t avail_idx, head;
@@ -271,6 +406,8 @@ int vq_pop(struct vq *q, struct vq_chain *c)
 		if (rc)
 			return rc;
 	}
+	if (q->c.features & VQ_F_PACKED)
+		return pop_packed(q, c);
 	avail_idx = __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
 	if (avail_idx == q->last_avail)
 		return 0;
@@ -290,6 +427,15 @@ int vq_pop(struct vq *q, struct vq_chain *c)
 
 void vq_unpop(struct vq *q, uint16_t n)
 {
+	if (q->c.features & VQ_F_PACKED) {
+		if (!n)
+			return;
+		q->nhist -= n;
+		q->last_avail = q->hist[q->nhist % VQ_PACKED_HIST].slot;
+		q->avail_wrap = q->hist[q->nhist % VQ_PACKED_HIST].wrap;
+		q->chains -= n;
+		return;
+	}
 	q->last_avail -= n;
 	q->chains -= n;
 	if (q->ready)
@@ -298,12 +444,68 @@ void vq_unpop(struct vq *q, uint16_t n)
 
 void vq_push(struct vq *q, uint16_t head, uint32_t written)
 {
+	if (q->c.features & VQ_F_PACKED) {
+		struct vq_packed_used *u = &q->pend[q->pending++];
+		uint16_t nd = head < q->c.size ? ndesc_of(q)[head] : 1;
+
+		u->slot = q->used_idx;
+		u->id = head;
+		u->len = written;
+		u->wrap = q->used_wrap;
+		q->used_idx = (uint16_t)(q->used_idx + nd);
+		if (q->used_idx >= q->c.size) {
+			q->used_idx = (uint16_t)(q->used_idx - q->c.size);
+			q->used_wrap = !q->used_wrap;
+		}
+		return;
+	}
+	{
 	uint32_t i = (uint16_t)(q->used_idx + q->pending) & (q->c.size - 1);
 	volatile uint32_t *e = (volatile uint32_t *)(q->used + 2) + 2 * i;
 
 	e[0] = head;
 	e[1] = written;
 	q->pending++;
+	}
+}
+
+/*
+ * Packed: ids and lengths first, then the flags from the last entry to the
+ * first, each a release store, so the driver, which reads in ring order,
+ * sees the batch whole or not at all.
+ */
+static bool flush_packed(struct vq *q)
+{
+	uint16_t i, first = q->pend[0].slot, off, flags;
+	bool first_wrap = q->pend[0].wrap, ev_wrap;
+	int32_t event, old, new;
+
+	for (i = 0; i < q->pending; i++) {
+		q->pdesc[q->pend[i].slot].id = q->pend[i].id;
+		q->pdesc[q->pend[i].slot].len = q->pend[i].len;
+	}
+	for (i = q->pending; i-- > 0;)
+		__atomic_store_n(&q->pdesc[q->pend[i].slot].flags,
+				 (uint16_t)(q->pend[i].wrap ? PK_AVAIL | PK_USED : 0),
+				 __ATOMIC_RELEASE);
+	q->pending = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = q->drv_event[1];
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		return false;
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC)
+		return true;
+	/* Did the used slots just written pass the driver's event slot? */
+	off = q->drv_event[0];
+	ev_wrap = off >> 15;
+	event = off & 0x7fff;
+	old = first;
+	new = q->used_idx;
+	if (q->used_wrap != first_wrap)
+		new += q->c.size;		/* the batch wrapped the ring */
+	if (ev_wrap != first_wrap)
+		event += q->c.size;
+	return event >= old && event < new;
 }
 
 bool vq_flush(struct vq *q)
@@ -312,6 +514,8 @@ bool vq_flush(struct vq *q)
 
 	if (!q->pending || q->broken)
 		return false;
+	if (q->c.features & VQ_F_PACKED)
+		return flush_packed(q);
 	__atomic_store_n(&q->used[1], new, __ATOMIC_RELEASE);
 	q->used_idx = new;
 	q->pending = 0;

@@ -2,8 +2,9 @@
 /*
  * The device side of a virtqueue, with every guest address translated
  * through the fast path's shadow (fastpath/ioasid_fastpath.h): rings,
- * indirect tables and buffers alike. Split layout; indirect descriptors;
- * event index; used-ring updates batched until vq_flush().
+ * indirect tables and buffers alike. Split and packed layouts; indirect
+ * descriptors; event index (split) and event suppression (packed); used
+ * updates batched until vq_flush().
  *
  * A guest address that does not translate is an IOTLB miss: vq_pop()
  * consumes nothing, reports the miss through the queue's callback (a
@@ -32,6 +33,7 @@ extern "C" {
 
 #define VQ_F_INDIRECT		(1U << 0)	/* VIRTIO_RING_F_INDIRECT_DESC */
 #define VQ_F_EVENT_IDX		(1U << 1)	/* VIRTIO_RING_F_EVENT_IDX */
+#define VQ_F_PACKED		(1U << 2)	/* VIRTIO_F_RING_PACKED */
 
 #define VQ_MAX_IOV		64	/* segments of one chain */
 #define VQ_MAX_SIZE		32768	/* ring entries */
@@ -43,7 +45,8 @@ struct vq_iov {
 
 /* One descriptor chain: the readable segments first, then the writable. */
 struct vq_chain {
-	uint16_t head;
+	uint16_t head;			/* split: head index; packed: buffer id */
+	uint16_t ndesc;			/* packed: ring slots it took */
 	uint16_t nout;			/* readable segments */
 	uint16_t nin;			/* writable segments, after them */
 	uint64_t out_len;
@@ -52,11 +55,11 @@ struct vq_chain {
 };
 
 struct vq_config {
-	uint16_t size;			/* power of two, 1 to VQ_MAX_SIZE */
+	uint16_t size;			/* 1 to VQ_MAX_SIZE; split: power of 2 */
 	uint32_t features;		/* VQ_F_* */
 	uint64_t desc;			/* guest addresses (IOVAs) */
-	uint64_t avail;
-	uint64_t used;
+	uint64_t avail;			/* packed: driver event suppression */
+	uint64_t used;			/* packed: device event suppression */
 	/* An IOTLB miss: the front-end should map [iova, iova + len). */
 	void (*miss)(void *arg, uint64_t iova, uint64_t len, uint32_t perm);
 	void *miss_arg;
@@ -69,6 +72,21 @@ struct vring_desc_le {
 	uint16_t next;
 };
 
+struct vring_packed_desc_le {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+#define VQ_PACKED_HIST	64	/* chains vq_unpop() can give back */
+
+struct vq_packed_used {
+	uint16_t slot, id;
+	uint32_t len;
+	bool wrap;
+};
+
 struct vq {
 	struct vq_config c;
 	struct ioasid_fp_reader *r;
@@ -79,6 +97,13 @@ struct vq {
 	uint16_t last_avail;
 	uint16_t used_idx;
 	uint16_t pending;		/* used entries written, not published */
+	/* Packed layout. */
+	volatile struct vring_packed_desc_le *pdesc;
+	volatile uint16_t *drv_event;	/* off_wrap, flags */
+	bool avail_wrap, used_wrap;
+	struct { uint16_t slot; bool wrap; } hist[VQ_PACKED_HIST];
+	uint32_t nhist;
+	struct vq_packed_used *pend;	/* @size entries, or NULL */
 	bool ready;			/* rings translated for this burst */
 	bool broken;
 	char why[128];
@@ -86,9 +111,11 @@ struct vq {
 	uint64_t misses;
 };
 
-/* 0, or -EINVAL for a bad size or feature set. */
+/* 0, -EINVAL for a bad size or feature set, -ENOMEM. */
 int vq_init(struct vq *q, const struct vq_config *c,
 	    struct ioasid_fp_reader *r);
+/* Free what vq_init() allocated (packed queues). */
+void vq_fini(struct vq *q);
 /*
  * Translate the rings for a burst: 0, -EAGAIN on a miss (reported), -EIO
  * if the queue is or becomes broken (a ring not contiguous in one mapping).

@@ -3,7 +3,8 @@
  * fuzz_vring: descriptor tables from the fuzzer, through the device side
  * of a split virtqueue (vhost/vring.c) over a fast-path shadow.
  *
- * Input: byte 0 features (bit 0 indirect, bit 1 event index), byte 1 the
+ * Input: byte 0 features (bit 0 indirect, bit 1 event index, bit 2 the
+ * packed layout, whose descriptors' flags then come from the input), byte 1 the
  * ring size's log2 (mod 9: 1 to 256 entries), two bytes of avail index,
  * then the descriptor table, the avail ring, and the rest as one indirect
  * table area; missing bytes read as zero. Descriptor addresses with the
@@ -140,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = (uint16_t)(1U << (data[1] % 9));
 	c.size = n;
-	c.features = data[0] & (VQ_F_INDIRECT | VQ_F_EVENT_IDX);
+	c.features = data[0] & (VQ_F_INDIRECT | VQ_F_EVENT_IDX | VQ_F_PACKED);
 	c.desc = F_BASE;			/* chunk 0 */
 	c.avail = F_BASE + 0x8000;
 	c.used = F_BASE + 0xc000;
@@ -206,6 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)vq_rx_mergeable(&q, pkt, sizeof(pkt));
 		vq_flush(&q);
 	}
+	vq_fini(&q);
 	ioasid_fp_reader_quiescent(rd);
 	return 0;
 }

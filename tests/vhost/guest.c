@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The vhost tests' guest: see guest.h. */
+#include <linux/virtio_ring.h>
+
 #include "guest.h"
 
 #define G_MEM_LEN	((size_t)G_CHUNKS * G_CHUNK)
@@ -147,4 +149,87 @@ void drv_set_avail_flags(struct guest *g, uint16_t v)
 uint16_t drv_avail_event(struct guest *g)
 {
 	return ((uint16_t *)ref_hva(g, G_USED))[2 + 4 * G_RING_SIZE];
+}
+
+void drv_pk_reset(struct guest *g)
+{
+	drv_reset(g);
+	g->pk_next = g->pk_used = 0;
+	g->pk_wrap = g->pk_used_wrap = true;
+}
+
+static uint16_t pk_flags(bool wrap)
+{
+	return (uint16_t)(wrap ? 1U << VRING_PACKED_DESC_F_AVAIL :
+				 1U << VRING_PACKED_DESC_F_USED);
+}
+
+void drv_pk_add(struct guest *g, const struct drv_seg *s, uint32_t n,
+		uint16_t id, bool indirect)
+{
+	struct vring_packed_desc_le *ring = (void *)ref_hva(g, G_DESC);
+	uint16_t head = g->pk_next, head_flags = 0;
+	uint32_t i, slots = indirect ? 1 : n;
+
+	if (indirect) {
+		struct vring_packed_desc_le *t = (void *)ref_hva(g, G_INDIRECT);
+
+		for (i = 0; i < n; i++)
+			t[i] = (struct vring_packed_desc_le){
+				.addr = s[i].addr, .len = s[i].len,
+				.flags = s[i].write ? VRING_DESC_F_WRITE : 0 };
+	}
+	for (i = 0; i < slots; i++) {
+		uint16_t f = pk_flags(g->pk_wrap);
+		uint16_t slot = g->pk_next;
+
+		if (indirect) {
+			ring[slot].addr = G_INDIRECT;
+			ring[slot].len = 16 * n;
+			f |= VRING_DESC_F_INDIRECT;
+		} else {
+			ring[slot].addr = s[i].addr;
+			ring[slot].len = s[i].len;
+			f |= (s[i].write ? VRING_DESC_F_WRITE : 0) |
+			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+		}
+		ring[slot].id = id;
+		if (i)
+			__atomic_store_n(&ring[slot].flags, f, __ATOMIC_RELEASE);
+		else
+			head_flags = f;
+		if (++g->pk_next == G_RING_SIZE) {
+			g->pk_next = 0;
+			g->pk_wrap = !g->pk_wrap;
+		}
+	}
+	g->pk_ndesc[id % G_RING_SIZE] = (uint16_t)slots;
+	__atomic_store_n(&ring[head].flags, head_flags, __ATOMIC_RELEASE);
+}
+
+int drv_pk_used(struct guest *g, uint16_t *id, uint32_t *len)
+{
+	struct vring_packed_desc_le *ring = (void *)ref_hva(g, G_DESC);
+	uint16_t f = __atomic_load_n(&ring[g->pk_used].flags, __ATOMIC_ACQUIRE);
+	bool avail = f & (1U << VRING_PACKED_DESC_F_AVAIL);
+	bool used = f & (1U << VRING_PACKED_DESC_F_USED);
+
+	if (avail != used || used != g->pk_used_wrap)
+		return 0;
+	*id = ring[g->pk_used].id;
+	*len = ring[g->pk_used].len;
+	g->pk_used = (uint16_t)(g->pk_used + g->pk_ndesc[*id % G_RING_SIZE]);
+	if (g->pk_used >= G_RING_SIZE) {
+		g->pk_used = (uint16_t)(g->pk_used - G_RING_SIZE);
+		g->pk_used_wrap = !g->pk_used_wrap;
+	}
+	return 1;
+}
+
+void drv_pk_event(struct guest *g, uint16_t off_wrap, uint16_t flags)
+{
+	uint16_t *e = (uint16_t *)ref_hva(g, G_AVAIL);
+
+	e[0] = off_wrap;
+	e[1] = flags;
 }

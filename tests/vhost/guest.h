@@ -35,6 +35,16 @@ struct guest {
 	uint16_t avail_idx;		/* driver's next avail index */
 	uint16_t used_seen;		/* driver's last used index read */
 	bool hole_mapped;		/* guest_fill_hole() was called */
+	/* packed ring, driver side */
+	uint16_t pk_next, pk_used;
+	bool pk_wrap, pk_used_wrap;
+	uint16_t pk_ndesc[G_RING_SIZE];
+};
+
+struct drv_seg {
+	uint64_t addr;
+	uint32_t len;
+	bool write;
 };
 
 int guest_open(struct guest *g, struct fx *f);
@@ -58,5 +68,18 @@ void drv_set_avail_flags(struct guest *g, uint16_t v);
 uint16_t drv_avail_event(struct guest *g);
 
 void guest_vq_config(struct vq_config *c, uint32_t features);
+
+/*
+ * Packed ring (descriptors at G_DESC, driver events at G_AVAIL, device
+ * events at G_USED). drv_pk_add() writes a chain of @n segments as buffer
+ * @id (through an indirect table at G_INDIRECT if @indirect), its first
+ * descriptor's flags last; drv_pk_used() takes the next used buffer: 1
+ * with id and length, 0 if none.
+ */
+void drv_pk_reset(struct guest *g);
+void drv_pk_add(struct guest *g, const struct drv_seg *s, uint32_t n,
+		uint16_t id, bool indirect);
+int drv_pk_used(struct guest *g, uint16_t *id, uint32_t *len);
+void drv_pk_event(struct guest *g, uint16_t off_wrap, uint16_t flags);
 
 #endif /* IOASID_TEST_VHOST_GUEST_H */
