@@ -380,6 +380,7 @@ static uint64_t offered(struct vu_backend *b)
 		     (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
 		     (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 		     (1ULL << VIRTIO_RING_F_EVENT_IDX) |
+		     (1ULL << VIRTIO_F_RING_PACKED) |
 		     (1ULL << VU_F_PROTOCOL_FEATURES);
 
 	if (b->flags & VU_OFFER_IOMMU)
@@ -394,7 +395,9 @@ static void start_queue(struct vu_backend *b, struct vu_queue *q)
 		.features = (b->features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC) ?
 			     VQ_F_INDIRECT : 0) |
 			    (b->features & (1ULL << VIRTIO_RING_F_EVENT_IDX) ?
-			     VQ_F_EVENT_IDX : 0),
+			     VQ_F_EVENT_IDX : 0) |
+			    (b->features & (1ULL << VIRTIO_F_RING_PACKED) ?
+			     VQ_F_PACKED : 0),
 		.desc = ring_iova(b, q->desc_addr),
 		.avail = ring_iova(b, q->avail_addr),
 		.used = ring_iova(b, q->used_addr),
@@ -402,12 +405,19 @@ static void start_queue(struct vu_backend *b, struct vu_queue *q)
 		.miss_arg = b,
 	};
 
+	vq_fini(&q->vq);
 	if (vq_init(&q->vq, &c, NULL)) {
 		fprintf(stderr, "vhost-user: queue of size %u refused\n", c.size);
 		return;
 	}
-	q->vq.last_avail = q->base;
-	q->vq.used_idx = q->base;
+	if (c.features & VQ_F_PACKED) {
+		/* Index in bits 0-14, its wrap counter in bit 15. */
+		q->vq.last_avail = q->vq.used_idx = q->base & 0x7fff;
+		q->vq.avail_wrap = q->vq.used_wrap = q->base >> 15;
+	} else {
+		q->vq.last_avail = q->base;
+		q->vq.used_idx = q->base;
+	}
 	q->running = true;
 	/* Without protocol features a started ring is enabled. */
 	if (!(b->features & (1ULL << VU_F_PROTOCOL_FEATURES)))
@@ -475,9 +485,16 @@ static int handle(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
 		return 0;
 	case VU_SET_VRING_BASE:
 		q->base = (uint16_t)m->p.state.num;
+		if ((b->features & (1ULL << VIRTIO_F_RING_PACKED)) &&
+		    !(q->base & 0x7fff) && !m->p.state.num)
+			q->base = 0x8000;	/* a new packed ring: wrap 1 */
 		return 0;
 	case VU_GET_VRING_BASE:
-		m->p.state.num = q->running ? q->vq.last_avail : q->base;
+		m->p.state.num = !q->running ? q->base :
+				 q->vq.c.features & VQ_F_PACKED ?
+				 (uint32_t)(q->vq.last_avail |
+					    (q->vq.avail_wrap ? 0x8000 : 0)) :
+				 q->vq.last_avail;
 		stop_queue(q);
 		q->enabled = false;
 		return reply(b, m, sizeof(m->p.state));
@@ -670,6 +687,8 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 
 void vu_backend_stop(struct vu_backend *b)
 {
+	int i;
+
 	b->stop = true;
 	shutdown(b->listen_fd, SHUT_RDWR);
 	if (b->conn >= 0)
@@ -678,6 +697,8 @@ void vu_backend_stop(struct vu_backend *b)
 	pthread_join(b->worker, NULL);
 	close(b->listen_fd);
 	unlink(b->path);
+	for (i = 0; i < 2; i++)
+		vq_fini(&b->q[i].vq);
 	ioasid_fp_batcher_destroy(b->b);
 	ioasid_fp_shadow_destroy(b->sh);
 	ioasid_fp_backend_destroy(b->be);

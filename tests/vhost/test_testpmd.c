@@ -142,7 +142,7 @@ static int pmd_ready(void)
 	return 0;
 }
 
-static int t_testpmd_exchange(struct fx *f)
+static int testpmd_exchange(bool packed)
 {
 	struct traffic *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -154,15 +154,14 @@ static int t_testpmd_exchange(struct fx *f)
 	int i, idle, rc;
 	uint32_t last = 0;
 
-	(void)f;
 	rc = pmd_ready();
 	if (rc)
 		return rc;
 	CHECK(t != MAP_FAILED);
 	memset(t, 0, sizeof(*t));
 	snprintf(sock, sizeof(sock), "/tmp/ioasid-vu-%d.sock", (int)getpid());
-	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256",
-		 sock);
+	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256%s",
+		 sock, packed ? ",packed_vq=1" : "");
 	CHECK_OK(vu_backend_start(sock, &app, 0, &b));
 	CHECK_OK(pmd_start(&p, vdev));
 	/*
@@ -292,6 +291,18 @@ static int front_to_dpdk(bool lazy)
 	return 0;
 }
 
+static int t_testpmd_exchange(struct fx *f)
+{
+	(void)f;
+	return testpmd_exchange(false);
+}
+
+static int t_testpmd_exchange_packed(struct fx *f)
+{
+	(void)f;
+	return testpmd_exchange(true);
+}
+
 static int t_front_to_dpdk_eager(struct fx *f)
 {
 	(void)f;
@@ -306,6 +317,7 @@ static int t_front_to_dpdk_lazy(struct fx *f)
 
 static const struct test tests[] = {
 	{ "testpmd_exchange", t_testpmd_exchange, NULL },
+	{ "testpmd_exchange_packed", t_testpmd_exchange_packed, NULL },
 	{ "frontend_to_dpdk_vhost", t_front_to_dpdk_eager, NULL },
 	{ "frontend_to_dpdk_vhost_lazy", t_front_to_dpdk_lazy, NULL },
 };
