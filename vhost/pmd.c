@@ -26,8 +26,14 @@ int pmd_hugepages(unsigned int n)
 	if (have < n) {
 		rewind(f);
 		fprintf(f, "%u\n", n);
+		fflush(f);
+		rewind(f);
+		if (fscanf(f, "%u", &have) != 1)
+			have = 0;
 	}
 	fclose(f);
+	if (have < n)
+		return -1;
 	if (stat("/dev/hugepages", &st))
 		mkdir("/dev/hugepages", 0755);
 	/* Mount it unless it is mounted (mounting again would stack). */

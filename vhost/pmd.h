@@ -20,7 +20,10 @@ struct pmd {
 	char prefix[64], log[64];
 };
 
-/* Reserve @n 2 MiB pages and make sure hugetlbfs is at /dev/hugepages. */
+/*
+ * Reserve @n 2 MiB pages (root) and make sure hugetlbfs is mounted at
+ * /dev/hugepages: 0, or -1 if either cannot be done.
+ */
 int pmd_hugepages(unsigned int n);
 /* Start testpmd with @vdev as its one port. */
 int pmd_start(struct pmd *p, const char *vdev);

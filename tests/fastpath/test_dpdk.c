@@ -5,29 +5,8 @@
 #include <rte_memory.h>
 
 #include "harness.h"
+#include "pmd.h"
 #include "rte_ioasid.h"
-
-/* Hugepages for the test, set up by the test itself when it can. */
-static int want_hugepages(unsigned int n)
-{
-	unsigned int have = 0;
-	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r+");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%u", &have) != 1)
-		have = 0;
-	if (have < n) {
-		rewind(f);
-		fprintf(f, "%u\n", n);
-		fflush(f);
-		rewind(f);
-		if (fscanf(f, "%u", &have) != 1)
-			have = 0;
-	}
-	fclose(f);
-	return have >= n ? 0 : -1;
-}
 
 struct env {
 	struct ioasid_fp_backend *be;
@@ -132,7 +111,7 @@ static int run_mode(struct fx *f, const char *mode, bool huge)
 	void *hva;
 	uint64_t c;
 
-	if (huge && (geteuid() || want_hugepages(256))) {
+	if (huge && (geteuid() || pmd_hugepages(256))) {
 		skip_reason("needs 256 free 2 MiB hugepages and root to reserve them");
 		return SKIP_RC;
 	}
