@@ -32,6 +32,7 @@ for t in attach map unmap batch uapi access dirty diff; do
 	run_prog \$t IOASID_BACKEND=kernel $build/tests/test_\$t
 done
 run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
+run_prog vdpa IOASID_BACKEND=kernel $build/tests/test_vdpa
 run_prog vfio IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim $build/tests/test_vfio
 run_prog fpshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 VFIO_TEST_FAULT_LOG=note $build/tests/test_fastpath_vfio
 # The same type1 programs on the stock driver: the shim must behave alike,

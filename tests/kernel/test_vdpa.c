@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * vdpa, in the kernel suite's VM: the project's VDUSE virtio-net device
+ * (vdpa/vduse_net.c) on the vDPA bus, bound to the stock vhost_vdpa
+ * driver, fed by the fast path's vhost-vdpa backend (fastpath/
+ * backend_stock.c) through the batcher. The mappings a batch installs
+ * reach the device as the same bytes; an unmap takes them away from it.
+ * This is the stock-kernel half of the vDPA work: the adaptor that binds
+ * such a device to an ioasid comes next.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/vhost.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "harness.h"
+#include "ioasid_fastpath.h"
+#include "vduse_net.h"
+
+#define NAME	"ioasid-vduse0"
+#define IOVA	0x100000ULL
+#define PIECE	SZ_1M
+
+static int vdpa_node(char *path, size_t len)
+{
+	DIR *d = opendir("/dev");
+	struct dirent *e;
+	int found = 0;
+
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, "vhost-vdpa-", 11)) {
+			snprintf(path, len, "/dev/%s", e->d_name);
+			found = 1;
+		}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static int t_vduse_vhost_vdpa_batches(struct fx *f)
+{
+	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg) };
+	struct ioasid_fp_req r[4];
+	struct ioasid_fp_backend *be = NULL;
+	struct ioasid_fp_shadow *sh = NULL;
+	struct ioasid_fp_batcher *b = NULL;
+	struct vduse_net_stats st;
+	struct vduse_net *n = NULL;
+	uint64_t bf = 0, len = 0, unmapped = 0;
+	char node[300];
+	uint8_t *mem, *dev;
+	int fd = -1, memfd, i, rc;
+
+	(void)f;
+	if (access("/dev/vduse/control", F_OK) &&
+	    system("modprobe vduse 2>/dev/null")) {
+		skip_reason("no VDUSE in this kernel");
+		return SKIP_RC;
+	}
+	if (system("modprobe vhost_vdpa 2>/dev/null") ||
+	    access("/usr/sbin/vdpa", X_OK)) {
+		skip_reason("needs the vhost_vdpa module and iproute2's vdpa tool");
+		return SKIP_RC;
+	}
+	rc = vduse_net_create(NAME, &n);
+	if (rc)
+		diag("vduse_net_create: %s", strerror(-rc));
+	CHECK_OK(rc);
+	CHECK_OK(system("vdpa dev add name " NAME " mgmtdev vduse"));
+	for (i = 0; i < 100 && !vdpa_node(node, sizeof(node)); i++)
+		usleep(50000);
+	CHECK(i < 100);
+	diag("%s bound to vhost_vdpa as %s", NAME, node);
+	fd = open(node, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK(ioctl(fd, VHOST_SET_OWNER) == 0);
+	CHECK(ioctl(fd, VHOST_GET_BACKEND_FEATURES, &bf) == 0);
+	bf &= (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+	      (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	CHECK(ioctl(fd, VHOST_SET_BACKEND_FEATURES, &bf) == 0);
+	CHECK(bf & (1ULL << VHOST_BACKEND_F_IOTLB_BATCH));
+	/* VDUSE maps by file: the driver's memory is a memfd. */
+	memfd = memfd_create("vdpa-guest", MFD_CLOEXEC);
+	CHECK(memfd >= 0 && ftruncate(memfd, 4 * PIECE) == 0);
+	mem = mmap(NULL, 4 * PIECE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	CHECK(mem != MAP_FAILED);
+	for (i = 0; i < (int)(4 * PIECE); i++)
+		mem[i] = (uint8_t)(i * 7 + i / 4096);
+	CHECK_OK(ioasid_fp_backend_vhost_vdpa(fd, 0, bf, &be));
+	CHECK_OK(ioasid_fp_shadow_create(&sh));
+	CHECK_OK(ioasid_fp_batcher_create(sh, be, &cfg, &b));
+	/* Four maps in one flush: one BATCH_BEGIN..END on the device fd. */
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 4; i++) {
+		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP,
+			IOASID_FP_READ | IOASID_FP_WRITE,
+			IOVA + (uint64_t)i * PIECE, (uintptr_t)(mem + i * PIECE),
+			PIECE };
+		CHECK_OK(ioasid_fp_submit(b, &r[i]));
+	}
+	ioasid_fp_barrier(b);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(r[i].result, 0);
+	vduse_net_stats(n, &st);
+	diag("device: %llu requests, %llu IOTLB updates, status 0x%x; backend calls %llu",
+	     (unsigned long long)st.requests,
+	     (unsigned long long)st.iotlb_updates, st.status,
+	     (unsigned long long)be->calls);
+	/* One batch: one set_map, one update request to the device. */
+	CHECK_EQ(st.iotlb_updates, 1);
+	CHECK_EQ(be->calls, 1);
+	/* The device sees the bytes at every IOVA the batch mapped. */
+	for (i = 0; i < 4; i++) {
+		uint64_t at = IOVA + (uint64_t)i * PIECE + 4096 * (uint64_t)i + 123;
+
+		dev = vduse_net_lookup(n, at, &len);
+		CHECK(dev != NULL);
+		CHECK(len >= 64);
+		CHECK(!memcmp(dev, mem + (at - IOVA), 64));
+	}
+	/* And writes through the device land in the driver's memory. */
+	dev = vduse_net_lookup(n, IOVA + 2 * PIECE, &len);
+	CHECK(dev != NULL);
+	memset(dev, 0xab, 32);
+	CHECK(mem[2 * PIECE] == 0xab && mem[2 * PIECE + 31] == 0xab);
+	/* Unmapped: the device has nothing there any more. */
+	CHECK_OK(ioasid_fp_unmap(b, IOVA + PIECE, PIECE, &unmapped));
+	CHECK_EQ(unmapped, PIECE);
+	CHECK(vduse_net_lookup(n, IOVA + PIECE + 100, &len) == NULL);
+	CHECK(vduse_net_lookup(n, IOVA + 100, &len) != NULL);
+	vduse_net_stats(n, &st);
+	CHECK_EQ(st.iotlb_updates, 2);
+	ioasid_fp_batcher_destroy(b);
+	ioasid_fp_shadow_destroy(sh);
+	ioasid_fp_backend_destroy(be);
+	close(fd);
+	CHECK_OK(system("vdpa dev del " NAME));
+	CHECK_OK(vduse_net_destroy(n));
+	munmap(mem, 4 * PIECE);
+	close(memfd);
+	return 0;
+}
+
+static const struct test tests[] = {
+	{ "vduse_vhost_vdpa_batches", t_vduse_vhost_vdpa_batches, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return run_tests("vdpa", tests, sizeof(tests) / sizeof(tests[0]),
+			 argc, argv);
+}
