@@ -30,6 +30,7 @@
 
 #include "vhost_user.h"
 #include "vhost_user_proto.h"
+#include "netq.h"
 #include "vring.h"
 
 struct vu_region {
@@ -66,9 +67,7 @@ struct vu_backend {
 	struct ioasid_fp_batcher *b;
 	struct vu_stats st;
 	uint64_t last_miss;
-	uint8_t txbuf[VU_HDR_LEN + VU_PKT_MAX];
-	uint32_t txlen;
-	uint8_t rxbuf[VU_HDR_LEN + VU_PKT_MAX];
+	struct netq nq;			/* the worker's packets */
 	struct vu_msg msg;		/* the control thread's */
 	bool debug;			/* $IOASID_VU_DEBUG: log each message */
 };
@@ -137,72 +136,6 @@ static void notify(struct vu_queue *q)
 		return;
 }
 
-/* Packets from the driver: queue 1. */
-static int serve_tx(struct vu_backend *b, struct vu_queue *q)
-{
-	static __thread struct vq_chain c;
-	int n = 0, rc;
-
-	while (n < VU_BURST && (rc = vq_pop(&q->vq, &c)) == 1) {
-		uint64_t len = vq_copy_out(&c, 0, b->rxbuf, sizeof(b->rxbuf));
-
-		if (len > VU_HDR_LEN && b->app.rx)
-			b->app.rx(b->app.arg, b->rxbuf + VU_HDR_LEN,
-				  (uint32_t)(len - VU_HDR_LEN));
-		vq_push(&q->vq, c.head, 0);
-		b->st.rx_packets++;
-		n++;
-	}
-	if (n && vq_flush(&q->vq))
-		notify(q);
-	return n;
-}
-
-/* Packets to the driver: queue 0. */
-static int serve_rx(struct vu_backend *b, struct vu_queue *q)
-{
-	int n = 0, rc;
-
-	while (n < VU_BURST && b->app.tx) {
-		if (!b->txlen) {
-			uint32_t len = b->app.tx(b->app.arg, b->txbuf + VU_HDR_LEN,
-						 VU_PKT_MAX);
-
-			if (!len)
-				break;
-			memset(b->txbuf, 0, VU_HDR_LEN);
-			b->txlen = VU_HDR_LEN + len;
-		}
-		if (b->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF)) {
-			rc = vq_rx_mergeable(&q->vq, b->txbuf, b->txlen);
-		} else {
-			static __thread struct vq_chain c;
-			uint16_t one = 1;
-
-			rc = vq_pop(&q->vq, &c);
-			if (rc == 1 && c.in_len < b->txlen) {
-				vq_unpop(&q->vq, 1);
-				rc = -ENOBUFS;	/* no room: wait for a bigger one */
-			} else if (rc == 1) {
-				memcpy(b->txbuf + 10, &one, 2);
-				vq_copy_in(&c, 0, b->txbuf, b->txlen);
-				vq_push(&q->vq, c.head, b->txlen);
-				rc = 0;
-			} else if (rc == 0) {
-				rc = -ENOBUFS;
-			}
-		}
-		if (rc)
-			break;
-		b->txlen = 0;
-		b->st.tx_packets++;
-		n++;
-	}
-	if (n && vq_flush(&q->vq))
-		notify(q);
-	return n;
-}
-
 static void *worker(void *arg)
 {
 	struct vu_backend *b = arg;
@@ -224,8 +157,16 @@ static void *worker(void *arg)
 				continue;
 			if (q->vq.r != r)
 				q->vq.r = r;
-			if (vq_burst_begin(&q->vq) == 0)
-				work += i ? serve_tx(b, q) : serve_rx(b, q);
+			if (vq_burst_begin(&q->vq) == 0) {
+				bool tell = false;
+
+				b->nq.mergeable = b->features &
+						  (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+				work += i ? netq_serve_tx(&b->nq, &q->vq, &tell) :
+					    netq_serve_rx(&b->nq, &q->vq, &tell);
+				if (tell)
+					notify(q);
+			}
 			running += !q->vq.broken;
 			broken += q->vq.broken;
 		}
@@ -556,7 +497,7 @@ static void disconnect(struct vu_backend *b)
 		close(b->req_fd);
 	b->req_fd = -1;
 	b->features = b->protocol = 0;
-	b->txlen = 0;
+	b->nq.txlen = 0;
 	pthread_mutex_unlock(&b->lock);
 	close(b->conn);
 	b->conn = -1;
@@ -630,6 +571,7 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 	if (!b)
 		return -ENOMEM;
 	b->app = *app;
+	b->nq.app = *app;
 	b->flags = flags;
 	b->conn = b->req_fd = -1;
 	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
@@ -682,6 +624,8 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 {
 	pthread_mutex_lock(&b->lock);
 	*st = b->st;
+	st->rx_packets = b->nq.rx_packets;
+	st->tx_packets = b->nq.tx_packets;
 	pthread_mutex_unlock(&b->lock);
 }
 
