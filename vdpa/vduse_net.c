@@ -16,18 +16,198 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ioasid_fastpath.h"
+#include "netq.h"
 #include "vduse_net.h"
+#include "vring.h"
+
+#define MAX_MAPS	256		/* ranges mapped for the data path */
+
+struct dmap {
+	uint64_t start, last;
+	void *p;
+	size_t len;
+};
 
 struct vduse_net {
 	char name[VDUSE_NAME_MAX];
 	int ctl, dev;
-	pthread_t th;
-	volatile int stop;
+	pthread_t th, worker;
+	volatile int stop, run;
+	bool has_app, worker_up;
 	pthread_mutex_t lock;
 	struct vduse_net_stats st;
 	void *last_map;			/* the latest lookup's mapping */
 	size_t last_len;
+	/* data path */
+	struct ioasid_fp_backend *be;
+	struct ioasid_fp_shadow *sh;
+	struct ioasid_fp_batcher *b;
+	pthread_mutex_t map_lock;	/* maps[] */
+	struct dmap maps[MAX_MAPS];
+	uint32_t nmaps;
+	volatile uint64_t want;		/* a missed IOVA, or UINT64_MAX */
+	struct vq vq[2];
+	struct netq nq;
 };
+
+/* Map the VDUSE range holding @iova into the shadow (worker, offline). */
+static int fetch(struct vduse_net *n, uint64_t iova)
+{
+	struct vduse_iotlb_entry e = { .start = iova, .last = iova };
+	int fd = ioctl(n->dev, VDUSE_IOTLB_GET_FD, &e), rc;
+	uint32_t perm;
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	perm = (e.perm & VDUSE_ACCESS_RO ? IOASID_FP_READ : 0) |
+	       (e.perm & VDUSE_ACCESS_WO ? IOASID_FP_WRITE : 0);
+	p = mmap(NULL, e.last - e.start + 1,
+		 (perm & IOASID_FP_READ ? PROT_READ : 0) |
+		 (perm & IOASID_FP_WRITE ? PROT_WRITE : 0), MAP_SHARED, fd,
+		 (off_t)e.offset);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	pthread_mutex_lock(&n->map_lock);
+	rc = n->nmaps == MAX_MAPS ? -ENOSPC :
+	     ioasid_fp_map(n->b, e.start, p, e.last - e.start + 1, perm);
+	if (!rc)
+		n->maps[n->nmaps++] = (struct dmap){ e.start, e.last, p,
+						     e.last - e.start + 1 };
+	pthread_mutex_unlock(&n->map_lock);
+	if (rc)
+		munmap(p, e.last - e.start + 1);
+	return rc;
+}
+
+/*
+ * Withdraw every cached range overlapping [start, last]: out of the
+ * shadow first (the batcher returns after the grace period), then unmap.
+ */
+static void withdraw(struct vduse_net *n, uint64_t start, uint64_t last)
+{
+	uint32_t i = 0;
+
+	pthread_mutex_lock(&n->map_lock);
+	while (i < n->nmaps) {
+		struct dmap *m = &n->maps[i];
+
+		if (m->last < start || m->start > last) {
+			i++;
+			continue;
+		}
+		ioasid_fp_unmap(n->b, m->start, m->last - m->start + 1, NULL);
+		munmap(m->p, m->len);
+		*m = n->maps[--n->nmaps];
+	}
+	pthread_mutex_unlock(&n->map_lock);
+}
+
+static void on_miss(void *arg, uint64_t iova, uint64_t len, uint32_t perm)
+{
+	struct vduse_net *n = arg;
+
+	(void)len;
+	(void)perm;
+	n->want = iova;
+}
+
+static void *worker(void *arg)
+{
+	struct vduse_net *n = arg;
+	struct ioasid_fp_reader *r;
+	int i;
+
+	if (ioasid_fp_reader_register(n->sh, &r))
+		return NULL;
+	for (i = 0; i < 2; i++) {
+		struct vduse_vq_info info = { .index = (uint32_t)i };
+		struct vq_config c = { .miss = on_miss, .miss_arg = n };
+
+		if (ioctl(n->dev, VDUSE_VQ_GET_INFO, &info))
+			goto out;
+		c.size = (uint16_t)info.num;
+		c.desc = info.desc_addr;
+		c.avail = info.driver_addr;
+		c.used = info.device_addr;
+		if (vq_init(&n->vq[i], &c, r)) {
+			fprintf(stderr, "vduse: queue %d refused\n", i);
+			goto out;
+		}
+		n->vq[i].last_avail = n->vq[i].used_idx = info.split.avail_index;
+	}
+	n->want = UINT64_MAX;
+	while (n->run && !n->stop) {
+		int work = 0, running = 0, broken = 0;
+
+		for (i = 0; i < 2; i++) {
+			bool tell = false;
+
+			if (vq_burst_begin(&n->vq[i]) == 0)
+				work += i ? netq_serve_tx(&n->nq, &n->vq[i], &tell) :
+					    netq_serve_rx(&n->nq, &n->vq[i], &tell);
+			if (tell) {
+				uint32_t idx = (uint32_t)i;
+
+				ioctl(n->dev, VDUSE_VQ_INJECT_IRQ, &idx);
+			}
+			running += !n->vq[i].broken;
+			broken += n->vq[i].broken;
+		}
+		pthread_mutex_lock(&n->lock);
+		n->st.rx_packets = n->nq.rx_packets;
+		n->st.tx_packets = n->nq.tx_packets;
+		n->st.running = (uint32_t)running;
+		n->st.broken = (uint32_t)broken;
+		pthread_mutex_unlock(&n->lock);
+		ioasid_fp_reader_quiescent(r);
+		if (n->want != UINT64_MAX) {
+			uint64_t w = n->want;
+
+			n->want = UINT64_MAX;
+			ioasid_fp_reader_offline(r);
+			if (!fetch(n, w)) {
+				pthread_mutex_lock(&n->lock);
+				n->st.misses++;
+				pthread_mutex_unlock(&n->lock);
+			}
+			ioasid_fp_reader_online(r);
+			continue;
+		}
+		if (!work) {
+			ioasid_fp_reader_offline(r);
+			usleep(50);
+			ioasid_fp_reader_online(r);
+		}
+	}
+out:
+	for (i = 0; i < 2; i++)
+		vq_fini(&n->vq[i]);
+	ioasid_fp_reader_unregister(r);
+	return NULL;
+}
+
+/* Driver status: start the data path at DRIVER_OK, stop it at reset. */
+static void set_status(struct vduse_net *n, uint8_t status)
+{
+	bool ok = status & VIRTIO_CONFIG_S_DRIVER_OK;
+
+	if (!n->has_app)
+		return;
+	if (ok && !n->worker_up) {
+		n->run = 1;
+		n->nq.txlen = 0;
+		if (!pthread_create(&n->worker, NULL, worker, n))
+			n->worker_up = true;
+	} else if (!ok && n->worker_up) {
+		n->run = 0;
+		pthread_join(n->worker, NULL);
+		n->worker_up = false;
+		withdraw(n, 0, UINT64_MAX);
+	}
+}
 
 static void answer(struct vduse_net *n, const struct vduse_dev_request *req)
 {
@@ -48,13 +228,17 @@ static void answer(struct vduse_net *n, const struct vduse_dev_request *req)
 		n->st.status_changes++;
 		break;
 	case VDUSE_UPDATE_IOTLB:
-		/* Lookups map afresh each time: nothing cached to drop. */
 		n->st.iotlb_updates++;
 		break;
 	default:
 		rsp.result = VDUSE_REQ_RESULT_FAILED;
 	}
 	pthread_mutex_unlock(&n->lock);
+	/* Outside the stats lock: these may wait for the worker. */
+	if (req->type == VDUSE_SET_STATUS)
+		set_status(n, req->s.status);
+	else if (req->type == VDUSE_UPDATE_IOTLB)
+		withdraw(n, req->iova.start, req->iova.last);
 	if (write(n->dev, &rsp, sizeof(rsp)) != sizeof(rsp))
 		fprintf(stderr, "vduse: cannot answer request %u\n",
 			req->request_id);
@@ -75,8 +259,10 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-int vduse_net_create(const char *name, struct vduse_net **out)
+int vduse_net_create(const char *name, const struct vu_app *app,
+		     struct vduse_net **out)
 {
+	struct ioasid_fp_batcher_cfg bc = { .size = sizeof(bc) };
 	struct {
 		struct vduse_dev_config c;
 		struct virtio_net_config net;
@@ -90,6 +276,18 @@ int vduse_net_create(const char *name, struct vduse_net **out)
 		return -ENOMEM;
 	n->ctl = n->dev = -1;
 	pthread_mutex_init(&n->lock, NULL);
+	pthread_mutex_init(&n->map_lock, NULL);
+	if (app) {
+		n->has_app = true;
+		n->nq.app = *app;
+		n->nq.mergeable = true;
+		if (ioasid_fp_backend_none(&n->be) ||
+		    ioasid_fp_shadow_create(&n->sh) ||
+		    ioasid_fp_batcher_create(n->sh, n->be, &bc, &n->b)) {
+			errno = ENOMEM;
+			goto err;
+		}
+	}
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.c.name, sizeof(cfg.c.name), "%s", name);
@@ -138,6 +336,12 @@ err:
 		ioctl(n->ctl, VDUSE_DESTROY_DEV, n->name);
 		close(n->ctl);
 	}
+	if (n->b)
+		ioasid_fp_batcher_destroy(n->b);
+	if (n->sh)
+		ioasid_fp_shadow_destroy(n->sh);
+	if (n->be)
+		ioasid_fp_backend_destroy(n->be);
 	free(n);
 	return rc;
 }
@@ -178,6 +382,16 @@ int vduse_net_destroy(struct vduse_net *n)
 
 	n->stop = 1;
 	pthread_join(n->th, NULL);
+	if (n->worker_up) {
+		n->run = 0;
+		pthread_join(n->worker, NULL);
+	}
+	if (n->has_app) {
+		withdraw(n, 0, UINT64_MAX);
+		ioasid_fp_batcher_destroy(n->b);
+		ioasid_fp_shadow_destroy(n->sh);
+		ioasid_fp_backend_destroy(n->be);
+	}
 	if (n->last_map)
 		munmap(n->last_map, n->last_len);
 	close(n->dev);
@@ -185,6 +399,7 @@ int vduse_net_destroy(struct vduse_net *n)
 		rc = -errno;
 	close(n->ctl);
 	pthread_mutex_destroy(&n->lock);
+	pthread_mutex_destroy(&n->map_lock);
 	free(n);
 	return rc;
 }

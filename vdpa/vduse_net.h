@@ -7,11 +7,21 @@
  * gives them, a file and an offset per IOVA range (VDUSE_IOTLB_GET_FD),
  * mapped into this process. Bind it to a vDPA bus driver with the vdpa
  * tool ("vdpa dev add name NAME mgmtdev vduse"). Needs root.
+ *
+ * Data path: when the driver sets DRIVER_OK, a worker thread serves the
+ * queue pair (vhost/netq.c over vhost/vring.c) with the application's
+ * packets. Every guest address goes through a fast-path shadow that is
+ * filled on demand: a miss looks the range up with VDUSE_IOTLB_GET_FD and
+ * maps it; an IOTLB update request from the kernel unmaps the range from
+ * the shadow (waiting for the worker's grace period) before it is
+ * answered, so the device never uses a translation the kernel withdrew.
  */
 #ifndef IOASID_VDUSE_NET_H
 #define IOASID_VDUSE_NET_H
 
 #include <stdint.h>
+
+#include "vhost_user.h"
 
 struct vduse_net;
 
@@ -20,9 +30,15 @@ struct vduse_net_stats {
 	uint64_t iotlb_updates;		/* VDUSE_UPDATE_IOTLB requests */
 	uint64_t status_changes;
 	uint8_t status;			/* the last status the driver set */
+	uint64_t rx_packets, tx_packets;	/* from / to the driver */
+	uint64_t misses;		/* translations fetched on demand */
+	uint32_t broken;		/* queues broken (see stderr) */
+	uint32_t running;
 };
 
-int vduse_net_create(const char *name, struct vduse_net **out);
+/* @app may be NULL (control side only). */
+int vduse_net_create(const char *name, const struct vu_app *app,
+		     struct vduse_net **out);
 /*
  * The host address of IOVA @iova as the device can reach it now, and in
  * *len the bytes mapped from there in that range; NULL (errno set) if the

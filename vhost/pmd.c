@@ -72,7 +72,8 @@ int pmd_start(struct pmd *p, const char *vdev)
 	int in[2], fd;
 
 	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d", (int)getpid());
-	snprintf(p->log, sizeof(p->log), "/tmp/ioasid-vu-%d.log", (int)getpid());
+	snprintf(p->log, sizeof(p->log), "%s/ioasid-vu-%d.log",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
 	/*
 	 * testpmd without -i waits for a line on stdin and then stops: a pipe
 	 * keeps its main thread asleep (--stats-period would keep it busy on

@@ -18,6 +18,7 @@
 
 #include "harness.h"
 #include "ioasid_fastpath.h"
+#include "pmd.h"
 #include "vduse_net.h"
 
 #define NAME	"ioasid-vduse0"
@@ -65,7 +66,7 @@ static int t_vduse_vhost_vdpa_batches(struct fx *f)
 		skip_reason("needs the vhost_vdpa module and iproute2's vdpa tool");
 		return SKIP_RC;
 	}
-	rc = vduse_net_create(NAME, &n);
+	rc = vduse_net_create(NAME, NULL, &n);
 	if (rc)
 		diag("vduse_net_create: %s", strerror(-rc));
 	CHECK_OK(rc);
@@ -144,8 +145,129 @@ static int t_vduse_vhost_vdpa_batches(struct fx *f)
 	return 0;
 }
 
+/* Numbered packets the device sends; testpmd forwards them back. */
+#define NPKT	3000U
+#define WINDOW	64U
+
+struct traffic {
+	volatile uint32_t sent, got, bad, forwarding;
+	uint64_t last_probe;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint32_t gen(void *arg, uint8_t *buf, uint32_t max)
+{
+	struct traffic *t = arg;
+	uint32_t seq = t->sent, len = 64 + (seq * 97) % 1400, i;
+
+	if (!t->forwarding) {
+		/* testpmd drops what comes before it forwards: probe. */
+		if (now_us() - t->last_probe < 20000)
+			return 0;
+		t->last_probe = now_us();
+		seq = UINT32_MAX;
+		len = 64;
+	} else if (seq == NPKT || len > max || seq - t->got - t->bad >= WINDOW) {
+		return 0;
+	}
+	memset(buf, 0, 14);
+	buf[12] = 0x88;
+	buf[13] = 0xb5;
+	memcpy(buf + 14, &seq, 4);
+	for (i = 18; i < len; i++)
+		buf[i] = (uint8_t)(seq * 3 + i);
+	if (seq != UINT32_MAX)
+		t->sent = seq + 1;
+	return len;
+}
+
+static void check(void *arg, const uint8_t *pkt, uint32_t len)
+{
+	struct traffic *t = arg;
+	uint32_t seq, i;
+	bool ok = len >= 64;
+
+	if (ok) {
+		memcpy(&seq, pkt + 14, 4);
+		if (seq == UINT32_MAX) {
+			t->forwarding = 1;
+			return;
+		}
+		ok = seq == t->got + t->bad && len == 64 + (seq * 97) % 1400;
+		for (i = 18; ok && i < len; i++)
+			ok = pkt[i] == (uint8_t)(seq * 3 + i);
+	}
+	if (ok)
+		t->got++;
+	else
+		t->bad++;
+}
+
+/*
+ * Unmodified dpdk-testpmd with net_virtio_user on /dev/vhost-vdpa-N, over
+ * the stock vhost_vdpa driver, exchanges numbered packets with the VDUSE
+ * device, whose data path translates through the shadow filled from
+ * VDUSE's IOTLB.
+ */
+static int t_vduse_testpmd(struct fx *f)
+{
+	static struct traffic t;
+	struct vu_app app = { .rx = check, .tx = gen, .arg = &t };
+	struct vduse_net_stats st;
+	struct vduse_net *n = NULL;
+	char node[300], vdev[400];
+	struct pmd p;
+	int i, rc;
+
+	(void)f;
+	if (access(PMD_PATH, X_OK) || system("modprobe vduse 2>/dev/null") ||
+	    system("modprobe vhost_vdpa 2>/dev/null")) {
+		skip_reason("needs dpdk-testpmd, vduse and vhost_vdpa");
+		return SKIP_RC;
+	}
+	if (pmd_hugepages(200)) {
+		skip_reason("cannot reserve hugepages in the guest");
+		return SKIP_RC;
+	}
+	memset(&t, 0, sizeof(t));
+	rc = vduse_net_create(NAME, &app, &n);
+	if (rc)
+		diag("vduse_net_create: %s", strerror(-rc));
+	CHECK_OK(rc);
+	CHECK_OK(system("vdpa dev add name " NAME " mgmtdev vduse"));
+	for (i = 0; i < 100 && !vdpa_node(node, sizeof(node)); i++)
+		usleep(50000);
+	CHECK(i < 100);
+	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256",
+		 node);
+	CHECK_OK(pmd_start(&p, vdev));
+	/* Up to 240 s under TCG: testpmd starts slowly in the guest. */
+	for (i = 0; i < 2400 && t.got + t.bad < NPKT && pmd_alive(&p); i++)
+		usleep(100000);
+	vduse_net_stats(n, &st);
+	pmd_stop(&p, t.got != NPKT || t.bad ? stdout : NULL);
+	diag("VDUSE device: %u sent, %u back intact, %u bad; %llu translations fetched, %llu IOTLB updates, queues running %u, broken %u",
+	     t.sent, t.got, t.bad, (unsigned long long)st.misses,
+	     (unsigned long long)st.iotlb_updates, st.running, st.broken);
+	if (system("vdpa dev del " NAME))
+		diag("vdpa dev del failed");
+	CHECK_OK(vduse_net_destroy(n));
+	CHECK_EQ(t.got, NPKT);
+	CHECK_EQ(t.bad, 0);
+	CHECK_EQ(st.broken, 0);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "vduse_vhost_vdpa_batches", t_vduse_vhost_vdpa_batches, NULL },
+	{ "vduse_testpmd", t_vduse_testpmd, NULL },
 };
 
 int main(int argc, char **argv)
