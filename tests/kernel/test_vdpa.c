@@ -41,6 +41,26 @@ static int vdpa_node(char *path, size_t len)
 	return found;
 }
 
+/*
+ * Create the VDUSE device (with @app's data path, or none), add it to the
+ * vDPA bus and wait for vhost_vdpa's node: 0 with *n and @node set.
+ */
+static int bring_up(const struct vu_app *app, struct vduse_net **n,
+		    char *node, size_t len)
+{
+	int i, rc = vduse_net_create(NAME, app, n);
+
+	if (rc) {
+		diag("vduse_net_create: %s", strerror(-rc));
+		return 1;
+	}
+	CHECK_OK(system("vdpa dev add name " NAME " mgmtdev vduse"));
+	for (i = 0; i < 100 && !vdpa_node(node, len); i++)
+		usleep(50000);
+	CHECK(i < 100);
+	return 0;
+}
+
 static int t_vduse_vhost_vdpa_batches(struct fx *f)
 {
 	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg) };
@@ -53,7 +73,7 @@ static int t_vduse_vhost_vdpa_batches(struct fx *f)
 	uint64_t bf = 0, len = 0, unmapped = 0;
 	char node[300];
 	uint8_t *mem, *dev;
-	int fd = -1, memfd, i, rc;
+	int fd = -1, memfd, i;
 
 	(void)f;
 	if (access("/dev/vduse/control", F_OK) &&
@@ -66,14 +86,7 @@ static int t_vduse_vhost_vdpa_batches(struct fx *f)
 		skip_reason("needs the vhost_vdpa module and iproute2's vdpa tool");
 		return SKIP_RC;
 	}
-	rc = vduse_net_create(NAME, NULL, &n);
-	if (rc)
-		diag("vduse_net_create: %s", strerror(-rc));
-	CHECK_OK(rc);
-	CHECK_OK(system("vdpa dev add name " NAME " mgmtdev vduse"));
-	for (i = 0; i < 100 && !vdpa_node(node, sizeof(node)); i++)
-		usleep(50000);
-	CHECK(i < 100);
+	CHECK_OK(bring_up(NULL, &n, node, sizeof(node)));
 	diag("%s bound to vhost_vdpa as %s", NAME, node);
 	fd = open(node, O_RDWR);
 	CHECK(fd >= 0);
@@ -224,7 +237,7 @@ static int t_vduse_testpmd(struct fx *f)
 	struct vduse_net *n = NULL;
 	char node[300], vdev[400];
 	struct pmd p;
-	int i, rc;
+	int i;
 
 	(void)f;
 	if (access(PMD_PATH, X_OK) || system("modprobe vduse 2>/dev/null") ||
@@ -237,14 +250,7 @@ static int t_vduse_testpmd(struct fx *f)
 		return SKIP_RC;
 	}
 	memset(&t, 0, sizeof(t));
-	rc = vduse_net_create(NAME, &app, &n);
-	if (rc)
-		diag("vduse_net_create: %s", strerror(-rc));
-	CHECK_OK(rc);
-	CHECK_OK(system("vdpa dev add name " NAME " mgmtdev vduse"));
-	for (i = 0; i < 100 && !vdpa_node(node, sizeof(node)); i++)
-		usleep(50000);
-	CHECK(i < 100);
+	CHECK_OK(bring_up(&app, &n, node, sizeof(node)));
 	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256",
 		 node);
 	CHECK_OK(pmd_start(&p, vdev));
