@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "ioasid_fastpath.h"
 #include "pmd.h"
+#include "traffic.h"
 #include "vduse_net.h"
 
 #define NAME	"ioasid-vduse0"
@@ -162,67 +163,6 @@ static int t_vduse_vhost_vdpa_batches(struct fx *f)
 #define NPKT	3000U
 #define WINDOW	64U
 
-struct traffic {
-	volatile uint32_t sent, got, bad, forwarding;
-	uint64_t last_probe;
-};
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint32_t gen(void *arg, uint8_t *buf, uint32_t max)
-{
-	struct traffic *t = arg;
-	uint32_t seq = t->sent, len = 64 + (seq * 97) % 1400, i;
-
-	if (!t->forwarding) {
-		/* testpmd drops what comes before it forwards: probe. */
-		if (now_us() - t->last_probe < 20000)
-			return 0;
-		t->last_probe = now_us();
-		seq = UINT32_MAX;
-		len = 64;
-	} else if (seq == NPKT || len > max || seq - t->got - t->bad >= WINDOW) {
-		return 0;
-	}
-	memset(buf, 0, 14);
-	buf[12] = 0x88;
-	buf[13] = 0xb5;
-	memcpy(buf + 14, &seq, 4);
-	for (i = 18; i < len; i++)
-		buf[i] = (uint8_t)(seq * 3 + i);
-	if (seq != UINT32_MAX)
-		t->sent = seq + 1;
-	return len;
-}
-
-static void check(void *arg, const uint8_t *pkt, uint32_t len)
-{
-	struct traffic *t = arg;
-	uint32_t seq, i;
-	bool ok = len >= 64;
-
-	if (ok) {
-		memcpy(&seq, pkt + 14, 4);
-		if (seq == UINT32_MAX) {
-			t->forwarding = 1;
-			return;
-		}
-		ok = seq == t->got + t->bad && len == 64 + (seq * 97) % 1400;
-		for (i = 18; ok && i < len; i++)
-			ok = pkt[i] == (uint8_t)(seq * 3 + i);
-	}
-	if (ok)
-		t->got++;
-	else
-		t->bad++;
-}
-
 /*
  * Unmodified dpdk-testpmd with net_virtio_user on /dev/vhost-vdpa-N, over
  * the stock vhost_vdpa driver, exchanges numbered packets with the VDUSE
@@ -231,8 +171,8 @@ static void check(void *arg, const uint8_t *pkt, uint32_t len)
  */
 static int t_vduse_testpmd(struct fx *f)
 {
-	static struct traffic t;
-	struct vu_app app = { .rx = check, .tx = gen, .arg = &t };
+	static struct vu_traffic t;
+	struct vu_app app;
 	struct vduse_net_stats st;
 	struct vduse_net *n = NULL;
 	char node[300], vdev[400];
@@ -249,24 +189,30 @@ static int t_vduse_testpmd(struct fx *f)
 		skip_reason("cannot reserve hugepages in the guest");
 		return SKIP_RC;
 	}
-	memset(&t, 0, sizeof(t));
+	CHECK_OK(vu_traffic_init(&t, NPKT, WINDOW, &app));
 	CHECK_OK(bring_up(&app, &n, node, sizeof(node)));
 	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256",
 		 node);
 	CHECK_OK(pmd_start(&p, vdev));
 	/* Up to 240 s under TCG: testpmd starts slowly in the guest. */
-	for (i = 0; i < 2400 && t.got + t.bad < NPKT && pmd_alive(&p); i++)
+	for (i = 0; i < 2400 && pmd_alive(&p) &&
+		    __atomic_load_n(&t.got, __ATOMIC_ACQUIRE) +
+		    __atomic_load_n(&t.bad, __ATOMIC_ACQUIRE) < NPKT; i++)
 		usleep(100000);
 	vduse_net_stats(n, &st);
 	pmd_stop(&p, t.got != NPKT || t.bad ? stdout : NULL);
-	diag("VDUSE device: %u sent, %u back intact, %u bad; %llu translations fetched, %llu IOTLB updates, queues running %u, broken %u",
-	     t.sent, t.got, t.bad, (unsigned long long)st.misses,
+	diag("VDUSE device: %u sent, %u back intact, %u bad, %u out of order; %llu translations fetched, %llu IOTLB updates, queues running %u, broken %u",
+	     t.sent, t.got, t.bad, t.out_of_order, (unsigned long long)st.misses,
 	     (unsigned long long)st.iotlb_updates, st.running, st.broken);
 	if (system("vdpa dev del " NAME))
 		diag("vdpa dev del failed");
 	CHECK_OK(vduse_net_destroy(n));
+	if (t.got != NPKT)
+		vu_traffic_report_missing(&t, stdout, 8);
+	vu_traffic_fini(&t);
 	CHECK_EQ(t.got, NPKT);
 	CHECK_EQ(t.bad, 0);
+	CHECK_EQ(t.out_of_order, 0);
 	CHECK_EQ(st.broken, 0);
 	return 0;
 }

@@ -16,114 +16,12 @@
 #include "harness.h"
 #include "frontend.h"
 #include "pmd.h"
+#include "traffic.h"
 #include "vhost_user.h"
 
 #define NPKT	20000U
-#define ETH_HLEN 14
 
-struct traffic {
-	uint32_t sent;
-	uint32_t got;
-	uint32_t bad;
-	uint32_t first_bad;
-	uint32_t out_of_order;
-	uint32_t last_seq;
-	uint8_t seen[NPKT];
-	uint32_t forwarding;
-	uint32_t probes;
-	uint64_t last_probe;
-	uint64_t t_first, t_last;
-};
-
-static uint32_t pkt_len(uint32_t seq)
-{
-	return 64 + (seq * 97) % (1514 - 64 + 1);
-}
-
-static uint8_t pat(uint32_t seq, uint32_t i)
-{
-	return (uint8_t)(seq * 31 + i * 7);
-}
-
-#define PROBE	0xffffffffU
 #define WINDOW	128U	/* packets in flight at most: testpmd drops on a full ring */
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/*
- * testpmd drops what arrives before it starts forwarding, so the backend
- * sends a probe every 10 ms until one comes back, then the counted
- * packets, never more than WINDOW ahead of what came back.
- */
-static uint32_t gen(void *arg, uint8_t *buf, uint32_t max)
-{
-	struct traffic *t = arg;
-	uint32_t seq = t->sent, len = pkt_len(seq), i;
-	static const uint8_t hdr[ETH_HLEN] = {
-		0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x88, 0xb5,
-	};
-
-	if (!__atomic_load_n(&t->forwarding, __ATOMIC_ACQUIRE)) {
-		uint64_t now = now_us();
-
-		if (now - t->last_probe < 10000)
-			return 0;
-		t->last_probe = now;
-		seq = PROBE;
-		len = 64;
-	} else if (seq == NPKT || len > max ||
-		   seq - __atomic_load_n(&t->got, __ATOMIC_ACQUIRE) - t->bad >=
-			   WINDOW) {
-		return 0;
-	}
-	memcpy(buf, hdr, ETH_HLEN);
-	memcpy(buf + ETH_HLEN, &seq, 4);
-	memcpy(buf + ETH_HLEN + 4, &len, 4);
-	for (i = ETH_HLEN + 8; i < len; i++)
-		buf[i] = pat(seq, i);
-	if (seq != PROBE)
-		__atomic_store_n(&t->sent, seq + 1, __ATOMIC_RELEASE);
-	return len;
-}
-
-static void check(void *arg, const uint8_t *pkt, uint32_t len)
-{
-	struct traffic *t = arg;
-	uint32_t seq, l, i;
-	bool ok = len >= ETH_HLEN + 8;
-
-	if (ok) {
-		memcpy(&seq, pkt + ETH_HLEN, 4);
-		if (seq == PROBE) {
-			t->probes++;
-			__atomic_store_n(&t->forwarding, 1, __ATOMIC_RELEASE);
-			return;
-		}
-		memcpy(&l, pkt + ETH_HLEN + 4, 4);
-		ok = l == len && seq < NPKT && l == pkt_len(seq);
-		for (i = ETH_HLEN + 8; ok && i < len; i++)
-			ok = pkt[i] == pat(seq, i);
-		if (ok && t->got && seq <= t->last_seq)
-			t->out_of_order++;
-		if (ok) {
-			t->last_seq = seq;
-			t->seen[seq] = 1;
-			if (!t->got)
-				t->t_first = now_us();
-			t->t_last = now_us();
-		}
-	}
-	if (!ok && !t->bad++)
-		t->first_bad = t->got;
-	if (ok)
-		__atomic_store_n(&t->got, t->got + 1, __ATOMIC_RELEASE);
-}
 
 static int pmd_ready(void)
 {
@@ -144,21 +42,20 @@ static int pmd_ready(void)
 
 static int testpmd_exchange(bool packed)
 {
-	struct traffic *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct vu_app app = { .rx = check, .tx = gen, .arg = t };
+	static struct vu_traffic t;
+	struct vu_app app;
 	char sock[64], vdev[160];
 	struct vu_backend *b;
 	struct vu_stats st;
 	struct pmd p;
 	int i, idle, rc;
 	uint32_t last = 0;
+	bool ok;
 
 	rc = pmd_ready();
 	if (rc)
 		return rc;
-	CHECK(t != MAP_FAILED);
-	memset(t, 0, sizeof(*t));
+	CHECK_OK(vu_traffic_init(&t, NPKT, WINDOW, &app));
 	snprintf(sock, sizeof(sock), "/tmp/ioasid-vu-%d.sock", (int)getpid());
 	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256%s",
 		 sock, packed ? ",packed_vq=1" : "");
@@ -169,9 +66,9 @@ static int testpmd_exchange(bool packed)
 	 * takes a few seconds to start), or 180 s in all.
 	 */
 	for (i = 0, idle = 0; i < 1800 && idle < 200; i++) {
-		uint32_t now = __atomic_load_n(&t->got, __ATOMIC_ACQUIRE);
+		uint32_t now = __atomic_load_n(&t.got, __ATOMIC_ACQUIRE);
 
-		if (now + t->bad >= NPKT)
+		if (now + __atomic_load_n(&t.bad, __ATOMIC_ACQUIRE) >= NPKT)
 			break;
 		idle = now == last ? idle + 1 : 0;
 		last = now;
@@ -180,34 +77,24 @@ static int testpmd_exchange(bool packed)
 		usleep(100000);
 	}
 	vu_backend_stats(b, &st);
-	pmd_stop(&p, t->got != NPKT || t->bad ? stdout : NULL);
+	ok = t.got == NPKT && !t.bad;
+	pmd_stop(&p, ok ? NULL : stdout);
 	vu_backend_stop(b);
 	diag("backend: %u packets sent, %u came back intact, %u damaged, %u out of order (after %u probes); %llu connections, queues running %u, broken %u",
-	     t->sent, t->got, t->bad, t->out_of_order, t->probes,
+	     t.sent, t.got, t.bad, t.out_of_order, t.probes,
 	     (unsigned long long)st.connections, st.running, st.broken);
-	if (t->got > 1 && t->t_last > t->t_first)
-		diag("round trips: %.0f packets/s (a functional test, not a benchmark)",
-		     (double)(t->got - 1) * 1e6 / (double)(t->t_last - t->t_first));
-	if (t->got != NPKT || t->bad) {
-		uint32_t k, from = UINT32_MAX, ranges = 0;
-
-		for (k = 0; k <= NPKT && ranges < 8; k++) {
-			bool miss = k < NPKT && !t->seen[k];
-
-			if (miss && from == UINT32_MAX)
-				from = k;
-			if (!miss && from != UINT32_MAX) {
-				diag("packets %u to %u never came back", from, k - 1);
-				from = UINT32_MAX;
-				ranges++;
-			}
-		}
-		if (t->bad)
-			diag("first damaged packet after %u good ones", t->first_bad);
+	diag("round trips: %.0f packets/s (a functional test, not a benchmark)",
+	     vu_traffic_rate(&t));
+	if (!ok) {
+		vu_traffic_report_missing(&t, stdout, 8);
+		if (t.bad)
+			diag("first damaged packet after %u good ones", t.first_bad);
 	}
-	CHECK_EQ(t->sent, NPKT);
-	CHECK_EQ(t->got, NPKT);
-	CHECK_EQ(t->bad, 0);
+	vu_traffic_fini(&t);
+	CHECK_EQ(t.sent, NPKT);
+	CHECK_EQ(t.got, NPKT);
+	CHECK_EQ(t.bad, 0);
+	CHECK_EQ(t.out_of_order, 0);
 	CHECK_EQ(st.broken, 0);
 	return 0;
 }
