@@ -20,6 +20,7 @@
 #include "ioasid_fastpath.h"
 #include "pmd.h"
 #include "traffic.h"
+#include "vdpa_nl.h"
 #include "vduse_net.h"
 
 #define NAME	"ioasid-vduse0"
@@ -55,7 +56,7 @@ static int bring_up(const struct vu_app *app, struct vduse_net **n,
 		diag("vduse_net_create: %s", strerror(-rc));
 		return 1;
 	}
-	CHECK_OK(system("vdpa dev add name " NAME " mgmtdev vduse"));
+	CHECK_OK(vdpa_nl_dev_add(NAME, "vduse"));
 	for (i = 0; i < 100 && !vdpa_node(node, len); i++)
 		usleep(50000);
 	CHECK(i < 100);
@@ -82,13 +83,28 @@ static int t_vduse_vhost_vdpa_batches(struct fx *f)
 		skip_reason("no VDUSE in this kernel");
 		return SKIP_RC;
 	}
-	if (system("modprobe vhost_vdpa 2>/dev/null") ||
-	    access("/usr/sbin/vdpa", X_OK)) {
-		skip_reason("needs the vhost_vdpa module and iproute2's vdpa tool");
+	if (system("modprobe vhost_vdpa 2>/dev/null")) {
+		skip_reason("needs the vhost_vdpa module");
 		return SKIP_RC;
 	}
 	CHECK_OK(bring_up(NULL, &n, node, sizeof(node)));
 	diag("%s bound to vhost_vdpa as %s", NAME, node);
+	/* The netlink view: listed, a virtio-net device of VDUSE; no twin. */
+	{
+		struct vdpa_nl_dev d[8];
+		int k, nd = vdpa_nl_dev_list(d, 8);
+
+		CHECK(nd >= 1);
+		for (k = 0; k < nd && k < 8 && strcmp(d[k].name, NAME); k++)
+			;
+		CHECK(k < nd && k < 8);
+		CHECK_EQ(d[k].device_id, 1);
+		CHECK(!strcmp(d[k].mgmtdev, "vduse"));
+		CHECK_ERR(vdpa_nl_dev_add(NAME, "vduse"), -EEXIST);
+		CHECK_ERR(vdpa_nl_dev_add("ioasid-nope", "no-such-mgmtdev"),
+			  -ENODEV);
+		CHECK_ERR(vdpa_nl_dev_del("ioasid-nope"), -ENODEV);
+	}
 	fd = open(node, O_RDWR);
 	CHECK(fd >= 0);
 	CHECK(ioctl(fd, VHOST_SET_OWNER) == 0);
@@ -152,7 +168,14 @@ static int t_vduse_vhost_vdpa_batches(struct fx *f)
 	ioasid_fp_shadow_destroy(sh);
 	ioasid_fp_backend_destroy(be);
 	close(fd);
-	CHECK_OK(system("vdpa dev del " NAME));
+	CHECK_OK(vdpa_nl_dev_del(NAME));
+	{
+		struct vdpa_nl_dev d[8];
+		int k, nd = vdpa_nl_dev_list(d, 8);
+
+		for (k = 0; k < nd && k < 8; k++)
+			CHECK(strcmp(d[k].name, NAME));
+	}
 	CHECK_OK(vduse_net_destroy(n));
 	munmap(mem, 4 * PIECE);
 	close(memfd);
@@ -204,8 +227,8 @@ static int t_vduse_testpmd(struct fx *f)
 	diag("VDUSE device: %u sent, %u back intact, %u bad, %u out of order; %llu translations fetched, %llu IOTLB updates, queues running %u, broken %u",
 	     t.sent, t.got, t.bad, t.out_of_order, (unsigned long long)st.misses,
 	     (unsigned long long)st.iotlb_updates, st.running, st.broken);
-	if (system("vdpa dev del " NAME))
-		diag("vdpa dev del failed");
+	if (vdpa_nl_dev_del(NAME))
+		diag("vdpa_nl_dev_del failed");
 	CHECK_OK(vduse_net_destroy(n));
 	if (t.got != NPKT)
 		vu_traffic_report_missing(&t, stdout, 8);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The kernel's vDPA management over generic netlink (family "vdpa", the
+ * interface iproute2's vdpa tool uses): add a device from a management
+ * device, delete it, list devices. Needs CAP_NET_ADMIN for add and del.
+ * Errors are negative errnos as the kernel returned them.
+ */
+#ifndef IOASID_VDPA_NL_H
+#define IOASID_VDPA_NL_H
+
+#include <stdint.h>
+
+struct vdpa_nl_dev {
+	char name[64];
+	char mgmtdev[64];
+	uint32_t device_id;		/* virtio device id: 1 net, 2 block */
+	uint32_t vendor_id;
+	uint32_t max_vqs;
+};
+
+/* @mgmtdev: e.g. "vduse" (a management device without a bus). */
+int vdpa_nl_dev_add(const char *name, const char *mgmtdev);
+int vdpa_nl_dev_del(const char *name);
+/* Up to @max devices into @out; returns how many there are, or -errno. */
+int vdpa_nl_dev_list(struct vdpa_nl_dev *out, int max);
+
+#endif /* IOASID_VDPA_NL_H */
