@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 
 #include "ioasid.h"
+#include "vdpa_nl.h"
 
 #define MAX_NAMES	64
 #define MAX_TOKENS	24
@@ -920,9 +921,52 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ioasidctl run [--backend embedded|kernel] SCENARIO\n"
+		"       ioasidctl vdpa list | add NAME MGMTDEV | del NAME\n"
 		"       ioasidctl --help\n"
-		"Runs the scenario's commands against one ioasid fd and prints\n"
-		"the results; see docs/ioasidctl.md for the commands.\n");
+		"run: runs the scenario's commands against one ioasid fd and\n"
+		"prints the results; see docs/ioasidctl.md for the commands.\n"
+		"vdpa: the kernel's vDPA devices over netlink (root for add/del).\n");
+}
+
+/* ioasidctl vdpa ...: list, add and delete vDPA devices. */
+static int vdpa_cmd(int argc, char **argv)
+{
+	struct vdpa_nl_dev d[64];
+	int n, k, rc;
+
+	if (argc == 3 && !strcmp(argv[2], "list")) {
+		n = vdpa_nl_dev_list(d, 64);
+		if (n < 0) {
+			fprintf(stderr, "ioasidctl: vdpa list: %s\n",
+				n == -ENOENT ? "this kernel has no vDPA netlink family (load the vdpa module)" :
+				strerror(-n));
+			return 1;
+		}
+		printf("%-24s %-16s %-10s %s\n", "name", "mgmtdev", "device", "max_vqs");
+		for (k = 0; k < n && k < 64; k++)
+			printf("%-24s %-16s %-10s %u\n", d[k].name, d[k].mgmtdev,
+			       d[k].device_id == 1 ? "net" :
+			       d[k].device_id == 2 ? "block" : "other",
+			       d[k].max_vqs);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[2], "add"))
+		rc = vdpa_nl_dev_add(argv[3], argv[4]);
+	else if (argc == 4 && !strcmp(argv[2], "del"))
+		rc = vdpa_nl_dev_del(argv[3]);
+	else {
+		usage(stderr);
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "ioasidctl: vdpa %s %s: %s\n", argv[2], argv[3],
+			rc == -ENOENT ? "this kernel has no vDPA netlink family (load the vdpa module)" :
+			rc == -ENODEV ? "no such device or management device" :
+			rc == -EEXIST ? "a device of that name exists" :
+			strerror(-rc));
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -939,6 +983,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "vdpa"))
+		return vdpa_cmd(argc, argv);
 	if (argc < 3 || strcmp(argv[1], "run")) {
 		usage(stderr);
 		return 2;

@@ -33,6 +33,16 @@ for t in attach map unmap batch uapi access dirty diff; do
 done
 run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
 run_prog vdpa IOASID_BACKEND=kernel $build/tests/test_vdpa
+# ioasidctl's vdpa commands against the kernel's netlink interface.
+if modprobe vduse && $build/tools/ioasidctl vdpa list > /run/vdpa.list 2>&1 &&
+   head -1 /run/vdpa.list | grep -q mgmtdev &&
+   ! $build/tools/ioasidctl vdpa del ioasid-absent > /run/vdpa.del 2>&1 &&
+   grep -q "no such device" /run/vdpa.del; then
+	echo "GUEST-TAP: ok - vdpa/ioasidctl_vdpa"
+else
+	echo "GUEST-TAP: not ok - vdpa/ioasidctl_vdpa"
+	cat /run/vdpa.list /run/vdpa.del 2>/dev/null | sed 's/^/GUEST-TAP: # /'
+fi
 run_prog vfio IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim $build/tests/test_vfio
 run_prog fpshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 VFIO_TEST_FAULT_LOG=note $build/tests/test_fastpath_vfio
 # The same type1 programs on the stock driver: the shim must behave alike,
