@@ -130,7 +130,8 @@ static int open_vdpa(uint16_t *family)
 	return fd;
 }
 
-int vdpa_nl_dev_add(const char *name, const char *mgmtdev)
+/* A device command acknowledged by the kernel; @mgmtdev only for add. */
+static int dev_cmd(uint8_t cmd, const char *name, const char *mgmtdev)
 {
 	uint16_t family;
 	struct req r;
@@ -138,27 +139,23 @@ int vdpa_nl_dev_add(const char *name, const char *mgmtdev)
 
 	if (fd < 0)
 		return fd;
-	start(&r, family, VDPA_CMD_DEV_NEW, NLM_F_ACK);
-	put_str(&r, VDPA_ATTR_MGMTDEV_DEV_NAME, mgmtdev);
+	start(&r, family, cmd, NLM_F_ACK);
+	if (mgmtdev)
+		put_str(&r, VDPA_ATTR_MGMTDEV_DEV_NAME, mgmtdev);
 	put_str(&r, VDPA_ATTR_DEV_NAME, name);
 	rc = talk(fd, &r, NULL, NULL);
 	close(fd);
 	return rc;
 }
 
+int vdpa_nl_dev_add(const char *name, const char *mgmtdev)
+{
+	return dev_cmd(VDPA_CMD_DEV_NEW, name, mgmtdev);
+}
+
 int vdpa_nl_dev_del(const char *name)
 {
-	uint16_t family;
-	struct req r;
-	int fd = open_vdpa(&family), rc;
-
-	if (fd < 0)
-		return fd;
-	start(&r, family, VDPA_CMD_DEV_DEL, NLM_F_ACK);
-	put_str(&r, VDPA_ATTR_DEV_NAME, name);
-	rc = talk(fd, &r, NULL, NULL);
-	close(fd);
-	return rc;
+	return dev_cmd(VDPA_CMD_DEV_DEL, name, NULL);
 }
 
 struct list {
