@@ -265,6 +265,25 @@ struct ioasid_khost *ioasid_file_khost(struct file *file)
 	return file->private_data;
 }
 
+/*
+ * For ioasid_vdpa.ko, the vDPA adaptor: it binds vDPA address spaces to
+ * contexts as devices and listens to their ioasids.
+ */
+EXPORT_SYMBOL_GPL(ioasid_khost_create);
+EXPORT_SYMBOL_GPL(ioasid_khost_destroy);
+EXPORT_SYMBOL_GPL(ioasid_file_khost);
+EXPORT_SYMBOL_GPL(ioasid_ctx_call);
+EXPORT_SYMBOL_GPL(ioasid_ctx_lock);
+EXPORT_SYMBOL_GPL(ioasid_ctx_unlock);
+EXPORT_SYMBOL_GPL(ioasid_dev_bind);
+EXPORT_SYMBOL_GPL(ioasid_dev_unbind);
+EXPORT_SYMBOL_GPL(ioasid_dev_attach);
+EXPORT_SYMBOL_GPL(ioasid_as_add_listener);
+EXPORT_SYMBOL_GPL(ioasid_as_del_listener);
+EXPORT_SYMBOL_GPL(ioasid_as_find);
+EXPORT_SYMBOL_GPL(ioasid_ctx_as_attrs);
+EXPORT_SYMBOL_GPL(ioasid_check_compat);
+
 static int __init ioasid_init(void)
 {
 	int rc;

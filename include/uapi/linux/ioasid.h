@@ -637,4 +637,88 @@ struct ioasid_vfio_bind {
 };
 #define IOASID_VFIO_BIND	_IO(IOASID_TYPE, 0xe0)
 
+/*
+ * The vDPA adaptor (kernel module ioasid_vdpa.ko). A vDPA bus driver that
+ * takes a vDPA device in place of vhost_vdpa and gives it a character
+ * device, /dev/ioasid-vdpa-N, speaking the vhost-vdpa uAPI (its char
+ * region is named "vhost-vdpa", so clients that look the major up in
+ * /proc/devices, as DPDK's virtio_user does, recognise it).
+ *
+ * Each address space (ASID) of the device translates through an ioasid:
+ * - compat mode (the default): a private ioasid of the open file, filled by
+ *   vhost IOTLB messages (UPDATE, INVALIDATE, BATCH_BEGIN/END), as with
+ *   vhost_vdpa;
+ * - attached: an ioasid of an ioasid fd, after IOASID_VDPA_ATTACH. The
+ *   device follows the ioasid's map and unmap events, one push per call or
+ *   batch; IOTLB messages for that ASID fail with EPERM.
+ */
+
+/**
+ * struct ioasid_vdpa_attach - IOASID_VDPA_ATTACH, on /dev/ioasid-vdpa-N
+ * @size: sizeof(struct ioasid_vdpa_attach)
+ * @flags: must be 0
+ * @ioasid_fd: an open /dev/ioasid
+ * @ioasid: an ioasid of that fd
+ * @asid: the device's address space, below VHOST_VDPA_GET_AS_NUM
+ * @out_dev_id: the device's id in the fd's id space
+ *
+ * Binds the ASID to the fd's context as a device and attaches it to
+ * @ioasid under the usual rules (compatibility of attributes); the
+ * ioasid's existing mappings reach the device before the call returns.
+ * The ASID's compat mappings are dropped first. EBADF: not an ioasid fd.
+ * ENOENT: no such ioasid. EINVAL: @asid out of range, an incompatible
+ * ioasid, or an IOTLB batch is open. EBUSY: already attached. The ASID
+ * holds the fd until it is detached or the device file is closed.
+ */
+struct ioasid_vdpa_attach {
+	__u32 size;
+	__u32 flags;
+	__s32 ioasid_fd;
+	__u32 ioasid;
+	__u32 asid;
+	__u32 out_dev_id;
+};
+#define IOASID_VDPA_ATTACH	_IO(IOASID_TYPE, 0xe1)
+
+/**
+ * struct ioasid_vdpa_detach - IOASID_VDPA_DETACH
+ * @size: sizeof(struct ioasid_vdpa_detach)
+ * @flags: must be 0
+ * @asid: an attached ASID
+ *
+ * The device stops translating through the ioasid (its mappings are
+ * removed from the device before the call returns) and the ASID goes back
+ * to an empty compat ioasid. EINVAL: not attached.
+ */
+struct ioasid_vdpa_detach {
+	__u32 size;
+	__u32 flags;
+	__u32 asid;
+	__u32 __reserved;
+};
+#define IOASID_VDPA_DETACH	_IO(IOASID_TYPE, 0xe2)
+
+/**
+ * struct ioasid_vdpa_stats - IOASID_VDPA_STATS
+ * @size: sizeof(struct ioasid_vdpa_stats)
+ * @asid: in: the ASID
+ * @out_attached: 1 if attached to an ioasid fd's ioasid, 0 in compat mode
+ * @out_ioasid: the ioasid (the private one in compat mode)
+ * @out_pushes: translation updates pushed to the device (set_map calls)
+ * @out_entries: translation entries the device holds now
+ * @out_map_events: map events received from the ioasid
+ * @out_unmap_events: unmap events received from the ioasid
+ */
+struct ioasid_vdpa_stats {
+	__u32 size;
+	__u32 asid;
+	__u32 out_attached;
+	__u32 out_ioasid;
+	__aligned_u64 out_pushes;
+	__aligned_u64 out_entries;
+	__aligned_u64 out_map_events;
+	__aligned_u64 out_unmap_events;
+};
+#define IOASID_VDPA_STATS	_IO(IOASID_TYPE, 0xe3)
+
 #endif /* _UAPI_LINUX_IOASID_H */
