@@ -110,6 +110,15 @@ int ioasid_swdev_create(struct ioasid_handle *h,
 int ioasid_swdev_destroy(struct ioasid_handle *h, uint32_t dev_id);
 int ioasid_attach(struct ioasid_handle *h, uint32_t dev_id, uint32_t ioasid);
 int ioasid_detach(struct ioasid_handle *h, uint32_t dev_id);
+/*
+ * A vDPA device's address space @asid, on the ioasid_vdpa adaptor's
+ * character device @vdpa_fd (/dev/ioasid-vdpa-N), translates through
+ * @ioasid of @h (kernel backend only: -EOPNOTSUPP otherwise) until
+ * detached or the device file is closed; see IOASID_VDPA_ATTACH.
+ */
+int ioasid_vdpa_attach(struct ioasid_handle *h, int vdpa_fd, uint32_t ioasid,
+		       uint32_t asid, uint32_t *dev_id);
+int ioasid_vdpa_detach(int vdpa_fd, uint32_t asid);
 /* DMA by a software device: IOASID_ACCESS_READ or _WRITE. */
 int ioasid_swdev_access(struct ioasid_handle *h, uint32_t dev_id,
 			uint32_t flags, uint64_t iova, void *buf,

@@ -360,6 +360,38 @@ int ioasid_detach(struct ioasid_handle *h, uint32_t dev_id)
 	return (int)ioasid_ioctl(h, IOASID_DEVICE_DETACH, &d);
 }
 
+/*
+ * vDPA: the adaptor's ioctls take the ioasid fd, so they need the kernel
+ * backend; the embedded one has no fd a kernel driver could hold.
+ */
+int ioasid_vdpa_attach(struct ioasid_handle *h, int vdpa_fd, uint32_t ioasid,
+		       uint32_t asid, uint32_t *dev_id)
+{
+	struct ioasid_vdpa_attach a = {
+		.size = sizeof(a),
+		.ioasid_fd = h->fd,
+		.ioasid = ioasid,
+		.asid = asid,
+	};
+
+	last_err.explained = false;
+	if (h->backend != IOASID_BACKEND_KERNEL)
+		return -EOPNOTSUPP;
+	if (ioctl(vdpa_fd, IOASID_VDPA_ATTACH, &a))
+		return -errno;
+	if (dev_id)
+		*dev_id = a.out_dev_id;
+	return 0;
+}
+
+int ioasid_vdpa_detach(int vdpa_fd, uint32_t asid)
+{
+	struct ioasid_vdpa_detach d = { .size = sizeof(d), .asid = asid };
+
+	last_err.explained = false;
+	return ioctl(vdpa_fd, IOASID_VDPA_DETACH, &d) ? -errno : 0;
+}
+
 int ioasid_swdev_access(struct ioasid_handle *h, uint32_t dev_id,
 			uint32_t flags, uint64_t iova, void *buf,
 			uint64_t length)

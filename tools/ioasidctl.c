@@ -922,10 +922,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ioasidctl run [--backend embedded|kernel] SCENARIO\n"
 		"       ioasidctl vdpa list | add NAME MGMTDEV | del NAME\n"
+		"       ioasidctl vdpa bind NAME DRIVER | node NAME\n"
 		"       ioasidctl --help\n"
 		"run: runs the scenario's commands against one ioasid fd and\n"
 		"prints the results; see docs/ioasidctl.md for the commands.\n"
-		"vdpa: the kernel's vDPA devices over netlink (root for add/del).\n");
+		"vdpa: the kernel's vDPA devices over netlink (root for add/del);\n"
+		"bind hands a device to a vDPA bus driver (ioasid_vdpa, vhost_vdpa),\n"
+		"node prints the character device its driver made for it.\n");
 }
 
 /* ioasidctl vdpa ...: list, add and delete vDPA devices. */
@@ -942,27 +945,48 @@ static int vdpa_cmd(int argc, char **argv)
 				strerror(-n));
 			return 1;
 		}
-		printf("%-24s %-16s %-10s %s\n", "name", "mgmtdev", "device", "max_vqs");
-		for (k = 0; k < n && k < 64; k++)
-			printf("%-24s %-16s %-10s %u\n", d[k].name, d[k].mgmtdev,
-			       d[k].device_id == 1 ? "net" :
+		printf("%-24s %-16s %-10s %-8s %s\n", "name", "mgmtdev",
+		       "device", "max_vqs", "driver");
+		for (k = 0; k < n && k < 64; k++) {
+			char drv[128] = "";
+
+			vdpa_dev_driver(d[k].name, drv, sizeof(drv));
+			printf("%-24s %-16s %-10s %-8u %s\n", d[k].name,
+			       d[k].mgmtdev, d[k].device_id == 1 ? "net" :
 			       d[k].device_id == 2 ? "block" : "other",
-			       d[k].max_vqs);
+			       d[k].max_vqs, drv[0] ? drv : "-");
+		}
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[2], "node")) {
+		char node[300];
+
+		rc = vdpa_dev_node(argv[3], node, sizeof(node));
+		if (rc) {
+			fprintf(stderr, "ioasidctl: vdpa node %s: no such device, or its driver made no character device\n",
+				argv[3]);
+			return 1;
+		}
+		printf("%s\n", node);
 		return 0;
 	}
 	if (argc == 5 && !strcmp(argv[2], "add"))
 		rc = vdpa_nl_dev_add(argv[3], argv[4]);
 	else if (argc == 4 && !strcmp(argv[2], "del"))
 		rc = vdpa_nl_dev_del(argv[3]);
+	else if (argc == 5 && !strcmp(argv[2], "bind"))
+		rc = vdpa_dev_bind(argv[3], argv[4]);
 	else {
 		usage(stderr);
 		return 2;
 	}
 	if (rc) {
 		fprintf(stderr, "ioasidctl: vdpa %s %s: %s\n", argv[2], argv[3],
+			rc == -ENOENT && !strcmp(argv[2], "bind") ? "no such vDPA bus driver (load its module)" :
 			rc == -ENOENT ? "this kernel has no vDPA netlink family (load the vdpa module)" :
 			rc == -ENODEV ? "no such device or management device" :
 			rc == -EEXIST ? "a device of that name exists" :
+			rc == -EIO ? "the driver refused the device (see dmesg)" :
 			strerror(-rc));
 		return 1;
 	}

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* vDPA management over generic netlink (see vdpa_nl.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/vdpa.h>
@@ -220,4 +223,90 @@ int vdpa_nl_dev_list(struct vdpa_nl_dev *out, int max)
 	rc = talk(fd, &r, one_dev, &l);
 	close(fd);
 	return rc ? rc : l.n;
+}
+
+/* ---- the vdpa bus in sysfs ---- */
+
+#define BUS	"/sys/bus/vdpa"
+
+static int put_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int vdpa_dev_driver(const char *name, char *drv, size_t len)
+{
+	char path[512], link[512];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), BUS "/devices/%s", name);
+	if (access(path, F_OK))
+		return -ENODEV;
+	drv[0] = 0;
+	snprintf(path, sizeof(path), BUS "/devices/%s/driver", name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = 0;
+		snprintf(drv, len, "%s", basename(link));
+	}
+	return 0;
+}
+
+int vdpa_dev_bind(const char *name, const char *driver)
+{
+	char path[512], cur[128];
+	int rc = vdpa_dev_driver(name, cur, sizeof(cur));
+
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), BUS "/drivers/%s", driver);
+	if (access(path, F_OK))
+		return -ENOENT;
+	if (!strcmp(cur, driver))
+		return 0;
+	snprintf(path, sizeof(path), BUS "/devices/%s/driver_override", name);
+	rc = put_sysfs(path, driver);
+	if (rc)
+		return rc;
+	if (cur[0]) {
+		snprintf(path, sizeof(path), BUS "/drivers/%s/unbind", cur);
+		rc = put_sysfs(path, name);
+		if (rc)
+			return rc;
+	}
+	/* The probe's own failure is in dmesg; here only its outcome. */
+	put_sysfs(BUS "/drivers_probe", name);
+	rc = vdpa_dev_driver(name, cur, sizeof(cur));
+	if (rc)
+		return rc;
+	return strcmp(cur, driver) ? -EIO : 0;
+}
+
+int vdpa_dev_node(const char *name, char *path, size_t len)
+{
+	char dir[512];
+	struct dirent *e;
+	DIR *d;
+	int rc = -ENOENT;
+
+	snprintf(dir, sizeof(dir), BUS "/devices/%s", name);
+	d = opendir(dir);
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "vhost-vdpa-", 11) ||
+		    !strncmp(e->d_name, "ioasid-vdpa-", 12)) {
+			snprintf(path, len, "/dev/%s", e->d_name);
+			rc = 0;
+			break;
+		}
+	closedir(d);
+	return rc;
 }

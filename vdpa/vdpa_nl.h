@@ -8,6 +8,7 @@
 #ifndef IOASID_VDPA_NL_H
 #define IOASID_VDPA_NL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct vdpa_nl_dev {
@@ -23,5 +24,19 @@ int vdpa_nl_dev_add(const char *name, const char *mgmtdev);
 int vdpa_nl_dev_del(const char *name);
 /* Up to @max devices into @out; returns how many there are, or -errno. */
 int vdpa_nl_dev_list(struct vdpa_nl_dev *out, int max);
+
+/*
+ * Sysfs side of vDPA management (the vdpa bus, not netlink):
+ * vdpa_dev_bind() hands device @name to vDPA bus driver @driver (e.g.
+ * "ioasid_vdpa" or "vhost_vdpa") through driver_override, unbinding it
+ * from its driver first; 0 once @driver has it, -ENODEV for no such
+ * device, -ENOENT for no such driver, -EIO if the driver refused it (see
+ * dmesg). vdpa_dev_driver() puts the current driver's name in @drv ("" if
+ * none). vdpa_dev_node() finds the character device the driver created
+ * for it (/dev/vhost-vdpa-N or /dev/ioasid-vdpa-N): 0 or -ENOENT.
+ */
+int vdpa_dev_bind(const char *name, const char *driver);
+int vdpa_dev_driver(const char *name, char *drv, size_t len);
+int vdpa_dev_node(const char *name, char *path, size_t len);
 
 #endif /* IOASID_VDPA_NL_H */

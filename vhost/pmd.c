@@ -69,6 +69,11 @@ static void show_log(const char *path, FILE *to)
 
 int pmd_start(struct pmd *p, const char *vdev)
 {
+	return pmd_start_eal(p, vdev, NULL);
+}
+
+int pmd_start_eal(struct pmd *p, const char *vdev, const char *eal)
+{
 	int in[2], fd;
 
 	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d", (int)getpid());
@@ -90,12 +95,23 @@ int pmd_start(struct pmd *p, const char *vdev)
 		}
 		dup2(in[0], 0);
 		close(in[1]);
-		execl(PMD_PATH, "dpdk-testpmd", "-l", "0-1",
-		      "-n", "1", "--no-pci", "--file-prefix", p->prefix,
-		      "-m", "256", "--single-file-segments", "--vdev", vdev,
-		      "--", "--forward-mode=io", "--port-topology=loop",
-		      "--auto-start", "--nb-cores=1", "--rxd=256", "--txd=256",
-		      (char *)NULL);
+		{
+			char *argv[] = { "dpdk-testpmd", "-l", "0-1", "-n", "1",
+				"--no-pci", "--file-prefix", p->prefix,
+				"-m", "256", "--single-file-segments",
+				"--vdev", (char *)vdev, "--",
+				"--forward-mode=io", "--port-topology=loop",
+				"--auto-start", "--nb-cores=1", "--rxd=256",
+				"--txd=256", NULL, NULL };
+
+			if (eal) {	/* before the "--": shift the tail */
+				memmove(&argv[14], &argv[13],
+					(sizeof(argv) / sizeof(argv[0]) - 14) *
+					sizeof(argv[0]));
+				argv[13] = (char *)eal;
+			}
+			execv(PMD_PATH, argv);
+		}
 		_exit(127);
 	}
 	close(in[0]);

@@ -27,6 +27,8 @@ struct pmd {
 int pmd_hugepages(unsigned int n);
 /* Start testpmd with @vdev as its one port. */
 int pmd_start(struct pmd *p, const char *vdev);
+/* The same with one more EAL argument (e.g. "--iova-mode=va"). */
+int pmd_start_eal(struct pmd *p, const char *vdev, const char *eal);
 bool pmd_alive(struct pmd *p);
 /*
  * Stop it (a line on stdin, SIGKILL after 30 s), print its log to @show

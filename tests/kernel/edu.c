@@ -326,3 +326,45 @@ bool fault_logged(int fd, uint64_t iova)
 	return irq_seen;
 }
 
+/* ---- the ioasid fd, for containers bound to it ---- */
+
+int io_alloc(int fd, uint32_t *id)
+{
+	struct ioasid_alloc a = { .size = sizeof(a) };
+
+	if (ioctl(fd, IOASID_ALLOC, &a))
+		return -errno;
+	*id = a.out_ioasid;
+	return 0;
+}
+
+int io_attach(int fd, uint32_t dev, uint32_t as)
+{
+	struct ioasid_device_attach a = {
+		.size = sizeof(a), .dev_id = dev, .ioasid = as,
+	};
+
+	return ioctl(fd, IOASID_DEVICE_ATTACH, &a) ? -errno : 0;
+}
+
+int io_map(int fd, uint32_t as, uint64_t iova, void *va, uint64_t len)
+{
+	struct ioasid_map_dma m = {
+		.size = sizeof(m), .flags = RW, .ioasid = as, .iova = iova,
+		.vaddr = (uintptr_t)va, .length = len,
+	};
+
+	return ioctl(fd, IOASID_MAP_DMA, &m) ? -errno : 0;
+}
+
+int io_bind(struct edu *e, int fd, uint32_t *dev)
+{
+	struct ioasid_vfio_bind b = {
+		.size = sizeof(b), .ioasid_fd = fd, .num_devs = 1,
+		.dev_ids_uptr = (uintptr_t)dev,
+	};
+
+	if (ioctl(e->container, IOASID_VFIO_BIND, &b))
+		return -errno;
+	return b.num_devs == 1 ? 0 : -EPROTO;
+}

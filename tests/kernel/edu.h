@@ -67,4 +67,11 @@ int all_bytes(const uint8_t *p, size_t len, uint8_t v);
 int kmsg_mark(void);
 bool fault_logged(int fd, uint64_t iova);
 
+/* On an ioasid fd: 0 or -errno. io_map maps read and write. */
+int io_alloc(int fd, uint32_t *id);
+int io_attach(int fd, uint32_t dev, uint32_t as);
+int io_map(int fd, uint32_t as, uint64_t iova, void *va, uint64_t len);
+/* Bind @e's container to ioasid fd @fd; its one device's id in *dev. */
+int io_bind(struct edu *e, int fd, uint32_t *dev);
+
 #endif /* IOASID_TEST_EDU_H */

@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The vDPA adaptor (kernel/ioasid/vdpa_adaptor.c, ioasid_vdpa.ko), in the
+ * kernel suite's VM, with the project's VDUSE virtio-net device
+ * (vdpa/vduse_net.c) bound to it in place of vhost_vdpa:
+ *
+ * - compat mode: vhost IOTLB messages, batched, reach the device in one
+ *   push and pin what they map; bad attach requests fail with their errno;
+ * - one ioasid shared by an edu (VFIO shim) and the vDPA device: one
+ *   batched map reaches both, one unmap takes the buffer from both;
+ * - unmodified dpdk-testpmd on the adaptor's node: killed with traffic
+ *   running, then run again to the end; and switched, while running, from
+ *   its compat ioasid to an ioasid of another process's ioasid fd.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/vhost.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "edu.h"
+#include "harness.h"
+#include "pmd.h"
+#include "traffic.h"
+#include "vdpa_nl.h"
+#include "vduse_net.h"
+
+#define NAME	"ioasid-vduse1"
+#define DRIVER	"ioasid_vdpa"
+#define PIECE	SZ_1M
+#define IOVA	0x100000ULL
+
+static int needs(bool pmd)
+{
+	if (access("/dev/vduse/control", F_OK) &&
+	    system("modprobe vduse 2>/dev/null")) {
+		skip_reason("no VDUSE in this kernel");
+		return SKIP_RC;
+	}
+	if (access("/sys/bus/vdpa/drivers/" DRIVER, F_OK)) {
+		skip_reason("ioasid_vdpa.ko is not loaded");
+		return SKIP_RC;
+	}
+	if (pmd && access(PMD_PATH, X_OK)) {
+		skip_reason("needs dpdk-testpmd");
+		return SKIP_RC;
+	}
+	if (pmd && pmd_hugepages(200)) {
+		skip_reason("cannot reserve hugepages in the guest");
+		return SKIP_RC;
+	}
+	return 0;
+}
+
+/*
+ * Create the VDUSE device (with @app's data path, or none), add it to the
+ * vDPA bus, hand it to the adaptor and wait for the adaptor's node.
+ */
+static int adaptor_up(const struct vu_app *app, struct vduse_net **n,
+		      char *node, size_t len)
+{
+	char drv[64];
+	int i, rc = vduse_net_create(NAME, app, n);
+
+	if (rc) {
+		diag("vduse_net_create: %s", strerror(-rc));
+		return 1;
+	}
+	CHECK_OK(vdpa_nl_dev_add(NAME, "vduse"));
+	for (i = 0; i < 100 && vdpa_dev_driver(NAME, drv, sizeof(drv)); i++)
+		usleep(50000);
+	CHECK_OK(vdpa_dev_bind(NAME, DRIVER));
+	CHECK_OK(vdpa_dev_driver(NAME, drv, sizeof(drv)));
+	CHECK(!strcmp(drv, DRIVER));
+	for (i = 0; i < 100 && (vdpa_dev_node(NAME, node, len) ||
+				access(node, F_OK)); i++)
+		usleep(50000);
+	CHECK(i < 100);
+	CHECK(!strncmp(node, "/dev/ioasid-vdpa-", 17));
+	return 0;
+}
+
+static int adaptor_down(struct vduse_net *n)
+{
+	CHECK_OK(vdpa_nl_dev_del(NAME));
+	CHECK_OK(vduse_net_destroy(n));
+	return 0;
+}
+
+static int iotlb(int fd, uint32_t asid, uint8_t type, uint64_t iova,
+		 uint64_t size, const void *uaddr, uint8_t perm)
+{
+	struct vhost_msg_v2 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VHOST_IOTLB_MSG_V2;
+	m.asid = asid;
+	m.iotlb.type = type;
+	m.iotlb.iova = iova;
+	m.iotlb.size = size;
+	m.iotlb.uaddr = (uintptr_t)uaddr;
+	m.iotlb.perm = perm;
+	return write(fd, &m, sizeof(m)) == (ssize_t)sizeof(m) ? 0 : -errno;
+}
+
+static int stats(int fd, struct ioasid_vdpa_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return ioctl(fd, IOASID_VDPA_STATS, st) ? -errno : 0;
+}
+
+static int attach(int fd, int iofd, uint32_t ioasid, uint32_t asid)
+{
+	struct ioasid_vdpa_attach a = {
+		.size = sizeof(a), .ioasid_fd = iofd, .ioasid = ioasid,
+		.asid = asid,
+	};
+
+	return ioctl(fd, IOASID_VDPA_ATTACH, &a) ? -errno : 0;
+}
+
+static int detach(int fd, uint32_t asid)
+{
+	struct ioasid_vdpa_detach d = { .size = sizeof(d), .asid = asid };
+
+	return ioctl(fd, IOASID_VDPA_DETACH, &d) ? -errno : 0;
+}
+
+/* A /proc/self/status field in kB, or -1. */
+static long status_kb(const char *field)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			v = atol(line + strlen(field) + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int open_owned(const char *node, bool batch)
+{
+	uint64_t bf = 0;
+	int fd = open(node, O_RDWR);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VHOST_SET_OWNER) ||
+	    ioctl(fd, VHOST_GET_BACKEND_FEATURES, &bf)) {
+		close(fd);
+		return -errno;
+	}
+	bf &= (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+	      (1ULL << VHOST_BACKEND_F_IOTLB_ASID) |
+	      (batch ? 1ULL << VHOST_BACKEND_F_IOTLB_BATCH : 0);
+	if (ioctl(fd, VHOST_SET_BACKEND_FEATURES, &bf)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/*
+ * Compat mode: IOTLB messages in a batch become one push; the device sees
+ * the bytes; INVALIDATE takes them away and unpins; then the attach
+ * requests that must fail, and one that works.
+ */
+static int t_compat_iotlb(struct fx *f)
+{
+	struct ioasid_vdpa_stats st;
+	struct vduse_net_stats ds;
+	struct ioasid_alloc al = { .size = sizeof(al) };
+	struct ioasid_swdev_create sc = {
+		.size = sizeof(sc), .pgsize_bitmap = SZ_4K,
+		.aperture_start = 0, .aperture_last = (1ULL << 39) - 1,
+	};
+	struct vduse_net *n = NULL;
+	uint64_t len = 0, feat = 0;
+	char node[300];
+	uint8_t *mem, *dev;
+	long pin0;
+	int fd, iofd, memfd, i, rc;
+	uint32_t freed;
+
+	(void)f;
+	rc = needs(false);
+	if (rc)
+		return rc;
+	CHECK_OK(adaptor_up(NULL, &n, node, sizeof(node)));
+	diag("%s bound to %s as %s", NAME, DRIVER, node);
+	fd = open_owned(node, true);
+	CHECK(fd >= 0);
+	/* A second open is refused, as with vhost_vdpa. */
+	CHECK(open(node, O_RDWR) == -1 && errno == EBUSY);
+	CHECK(ioctl(fd, VHOST_GET_FEATURES, &feat) == 0);
+	CHECK(feat & (1ULL << 32));	/* VIRTIO_F_VERSION_1 */
+	memfd = memfd_create("vdpa-guest", MFD_CLOEXEC);
+	CHECK(memfd >= 0 && ftruncate(memfd, 4 * PIECE) == 0);
+	mem = mmap(NULL, 4 * PIECE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   memfd, 0);
+	CHECK(mem != MAP_FAILED);
+	fill(mem, 4 * PIECE, 0x5a);
+	pin0 = status_kb("VmPin:");
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL, 0));
+	for (i = 0; i < 4; i++)
+		CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA + i * PIECE,
+			       PIECE, mem + i * PIECE, VHOST_ACCESS_RW));
+	/* Nothing reaches the device before the batch ends. */
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_pushes, 0);
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, NULL, 0));
+	CHECK_OK(stats(fd, &st));
+	vduse_net_stats(n, &ds);
+	diag("compat: %llu pushes, %llu entries, %llu map events; device: %llu IOTLB updates; VmPin %ld -> %ld kB",
+	     (unsigned long long)st.out_pushes,
+	     (unsigned long long)st.out_entries,
+	     (unsigned long long)st.out_map_events,
+	     (unsigned long long)ds.iotlb_updates, pin0, status_kb("VmPin:"));
+	CHECK_EQ(st.out_attached, 0);
+	CHECK_EQ(st.out_pushes, 1);
+	CHECK_EQ(st.out_entries, 4);
+	CHECK_EQ(ds.iotlb_updates, 1);
+	CHECK_EQ(status_kb("VmPin:") - pin0, 4 * PIECE / 1024);
+	for (i = 0; i < 4; i++) {
+		uint64_t at = IOVA + i * PIECE + 4096 * (uint64_t)i + 77;
+
+		dev = vduse_net_lookup(n, at, &len);
+		CHECK(dev != NULL && len >= 64);
+		CHECK(!memcmp(dev, mem + (at - IOVA), 64));
+	}
+	/* What vhost_vdpa refuses, refused alike. */
+	CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+			VHOST_ACCESS_RW), -EEXIST);
+	CHECK_ERR(iotlb(fd, 1, VHOST_IOTLB_UPDATE, 0x40000000, PIECE, mem,
+			VHOST_ACCESS_RW), -EINVAL);
+	CHECK_ERR(iotlb(fd, 0, 77, IOVA, PIECE, mem, VHOST_ACCESS_RW),
+		  -EINVAL);
+	/* INVALIDATE inside a piece removes the whole entry, as in vhost. */
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, IOVA + PIECE + 4096,
+		       4096, NULL, 0));
+	CHECK(vduse_net_lookup(n, IOVA + PIECE + 100, &len) == NULL);
+	CHECK(vduse_net_lookup(n, IOVA + 100, &len) != NULL);
+	CHECK_EQ(status_kb("VmPin:") - pin0, 3 * PIECE / 1024);
+
+	/* Attach requests that must fail, each with its errno. */
+	iofd = open("/dev/ioasid", O_RDWR);
+	CHECK(iofd >= 0);
+	CHECK(ioctl(iofd, IOASID_ALLOC, &al) == 0);
+	freed = al.out_ioasid;
+	CHECK(ioctl(iofd, IOASID_FREE, &al) == 0);
+	CHECK_ERR(attach(fd, iofd, freed, 0), -ENOENT);	/* freed ioasid */
+	CHECK_ERR(attach(fd, memfd, 1, 0), -EBADF);	/* not an ioasid fd */
+	CHECK(ioctl(iofd, IOASID_ALLOC, &al) == 0);
+	CHECK_ERR(attach(fd, iofd, al.out_ioasid, 1), -EINVAL);	/* ASID 1 of 1 */
+	CHECK_ERR(detach(fd, 0), -EINVAL);		/* not attached */
+	/* Mid-batch: refused, and the batch goes on. */
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL, 0));
+	CHECK_ERR(attach(fd, iofd, al.out_ioasid, 0), -EINVAL);
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, NULL, 0));
+	/* The failed attaches left compat mode whole. */
+	CHECK(vduse_net_lookup(n, IOVA + 100, &len) != NULL);
+	CHECK_EQ(status_kb("VmPin:") - pin0, 3 * PIECE / 1024);
+
+	/*
+	 * Attached: an ioasid fixed by a software device with a 39-bit
+	 * aperture (the vDPA device covers it). Compat mappings are gone and
+	 * unpinned; IOTLB messages are refused; the ioasid's maps arrive.
+	 */
+	CHECK(ioctl(iofd, IOASID_SWDEV_CREATE, &sc) == 0);
+	CHECK_OK(io_attach(iofd, sc.out_dev_id, al.out_ioasid));
+	CHECK_OK(attach(fd, iofd, al.out_ioasid, 0));
+	CHECK_ERR(attach(fd, iofd, al.out_ioasid, 0), -EBUSY);
+	CHECK_EQ(status_kb("VmPin:") - pin0, 0);
+	CHECK(vduse_net_lookup(n, IOVA + 100, &len) == NULL);
+	CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+			VHOST_ACCESS_RW), -EPERM);
+	CHECK_OK(io_map(iofd, al.out_ioasid, IOVA, mem, PIECE));
+	dev = vduse_net_lookup(n, IOVA + 5, &len);
+	CHECK(dev != NULL && !memcmp(dev, mem + 5, 64));
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_attached, 1);
+	CHECK_EQ(st.out_ioasid, al.out_ioasid);
+	/* The ioasid is busy while the device is on it. */
+	CHECK(ioctl(iofd, IOASID_FREE, &al) == -1 && errno == EBUSY);
+	/* Detached: the device has nothing; compat works again. */
+	CHECK_OK(detach(fd, 0));
+	CHECK(vduse_net_lookup(n, IOVA + 5, &len) == NULL);
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+		       VHOST_ACCESS_RW));
+	CHECK(vduse_net_lookup(n, IOVA + 5, &len) != NULL);
+	close(fd);
+	/* Closing the device file unpins what compat pinned. */
+	CHECK_EQ(status_kb("VmPin:") - pin0, PIECE / 1024);
+	close(iofd);
+	CHECK_EQ(status_kb("VmPin:"), pin0);
+	munmap(mem, 4 * PIECE);
+	close(memfd);
+	return adaptor_down(n);
+}
+
+/*
+ * One ioasid, two devices: an edu behind the IOMMU (VFIO shim) and the
+ * vDPA device. One batch maps source and destination for both; one unmap
+ * takes the destination from both, and only then is it unpinned.
+ */
+static int t_shared_with_edu(struct fx *f)
+{
+	struct ioasid_vdpa_stats st0, st;
+	struct ioasid_dma_entry e[2];
+	struct ioasid_batch b = { .size = sizeof(b) };
+	struct ioasid_unmap_dma u = { .size = sizeof(u) };
+	struct vduse_net *n = NULL;
+	struct edu ed, ed2;
+	uint32_t as = 0, as2 = 0, dev = 0, dev2 = 0;
+	uint64_t len = 0;
+	uint8_t *mem, *p;
+	char node[300];
+	long long pins;
+	int fd, iofd, memfd, rc;
+
+	(void)f;
+	rc = needs(false);
+	if (rc)
+		return rc;
+	find_edus();
+	rc = edu_open(&ed, 0, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	rc = edu_open(&ed2, 1, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	CHECK_OK(adaptor_up(NULL, &n, node, sizeof(node)));
+	fd = open_owned(node, true);
+	CHECK(fd >= 0);
+	iofd = open("/dev/ioasid", O_RDWR);
+	CHECK(iofd >= 0);
+	CHECK_OK(io_bind(&ed, iofd, &dev));
+	CHECK_OK(io_bind(&ed2, iofd, &dev2));
+	/*
+	 * Attributes: an ioasid first fixed by the vDPA device (any page
+	 * size, any IOVA) does not fit the IOMMU (4K/2M/1G pages, a 48-bit
+	 * aperture), so the edu is refused there.
+	 */
+	CHECK_OK(io_alloc(iofd, &as2));
+	CHECK_OK(attach(fd, iofd, as2, 0));
+	CHECK_ERR(io_attach(iofd, dev2, as2), -EINVAL);
+	CHECK_OK(detach(fd, 0));
+	/* The other order works: the IOMMU's ioasid fits the vDPA device. */
+	CHECK_OK(io_alloc(iofd, &as));
+	CHECK_OK(io_attach(iofd, dev, as));
+	CHECK_OK(attach(fd, iofd, as, 0));
+	CHECK_OK(stats(fd, &st0));
+	/* The driver's memory: a memfd, so the VDUSE device can reach it. */
+	memfd = memfd_create("shared", MFD_CLOEXEC);
+	CHECK(memfd >= 0 && ftruncate(memfd, 2 * SZ_4K) == 0);
+	mem = mmap(NULL, 2 * SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   memfd, 0);
+	CHECK(mem != MAP_FAILED);
+	fill(mem, SZ_4K, 0x3c);
+	memset(mem + SZ_4K, 0, SZ_4K);
+	pins = kernel_pins();
+	memset(e, 0, sizeof(e));
+	e[0] = (struct ioasid_dma_entry){ .flags = RW, .iova = IOVA_SRC,
+		.vaddr = (uintptr_t)mem, .length = SZ_4K };
+	e[1] = (struct ioasid_dma_entry){ .flags = RW, .iova = IOVA_DST,
+		.vaddr = (uintptr_t)(mem + SZ_4K), .length = SZ_4K };
+	b.ioasid = as;
+	b.count = 2;
+	b.entry_size = sizeof(e[0]);
+	b.entries_uptr = (uintptr_t)e;
+	CHECK(ioctl(iofd, IOASID_MAP_BATCH, &b) == 0);
+	CHECK_EQ(kernel_pins() - pins, 2);
+	/* One batch, one push to the vDPA device. */
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_map_events - st0.out_map_events, 1);
+	CHECK_EQ(st.out_pushes - st0.out_pushes, 1);
+	CHECK_EQ(st.out_entries, 2);
+	/* Both devices reach the same bytes. */
+	p = vduse_net_lookup(n, IOVA_SRC, &len);
+	CHECK(p != NULL && len >= SZ_4K && !memcmp(p, mem, SZ_4K));
+	CHECK(edu_dma(&ed, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&ed, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(!memcmp(mem + SZ_4K, mem, EDU_LEN));
+	/* What the vDPA device writes, the edu reads. */
+	p = vduse_net_lookup(n, IOVA_SRC, &len);
+	CHECK(p != NULL);
+	memset(p, 0xe7, EDU_LEN);
+	CHECK(edu_dma(&ed, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&ed, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(all_bytes(mem + SZ_4K, EDU_LEN, 0xe7));
+	/* One unmap: gone from both, and unpinned once it returns. */
+	u.ioasid = as;
+	u.iova = IOVA_DST;
+	u.length = SZ_4K;
+	memset(mem + SZ_4K, 0x11, SZ_4K);
+	CHECK(ioctl(iofd, IOASID_UNMAP_DMA, &u) == 0);
+	CHECK_EQ(u.out_unmapped, SZ_4K);
+	CHECK_EQ(kernel_pins() - pins, 1);
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_unmap_events - st0.out_unmap_events, 1);
+	CHECK_EQ(st.out_entries, 1);
+	errno = 0;
+	CHECK(vduse_net_lookup(n, IOVA_DST, &len) == NULL);
+	diag("after the unmap the vDPA device reports a miss at 0x%llx (%s)",
+	     IOVA_DST, strerror(errno));
+	CHECK(vduse_net_lookup(n, IOVA_SRC, &len) != NULL);
+	edu_dma(&ed, IOVA_DST, true, EDU_LEN);	/* faults in the IOMMU */
+	CHECK(all_bytes(mem + SZ_4K, SZ_4K, 0x11));
+	/* Closing the vDPA file detaches it; the edu keeps the ioasid. */
+	close(fd);
+	CHECK(edu_dma(&ed, IOVA_SRC, false, EDU_LEN) == 0);
+	edu_close(&ed2);
+	edu_close(&ed);
+	close(iofd);
+	CHECK_EQ(kernel_pins(), pins);
+	munmap(mem, 2 * SZ_4K);
+	close(memfd);
+	return adaptor_down(n);
+}
+
+#define NPKT	3000U
+#define WINDOW	64U
+/* Runs that are interrupted midway: long enough to still be running. */
+#define NPKT_LONG	200000U
+
+static uint32_t got(struct vu_traffic *t)
+{
+	return __atomic_load_n(&t->got, __ATOMIC_ACQUIRE) +
+	       __atomic_load_n(&t->bad, __ATOMIC_ACQUIRE);
+}
+
+/* Wait until @want packets are back or testpmd died: up to 300 s (TCG). */
+static void wait_for(struct pmd *p, struct vu_traffic *t, uint32_t want)
+{
+	int i;
+
+	for (i = 0; i < 300000 && got(t) < want && (i % 100 || pmd_alive(p));
+	     i++)
+		usleep(1000);
+}
+
+static int traffic_ok(struct pmd *p, struct vu_traffic *t,
+		      struct vduse_net *n, const char *what)
+{
+	struct vduse_net_stats st;
+
+	vduse_net_stats(n, &st);
+	pmd_stop(p, t->got != t->npkt || t->bad ? stdout : NULL);
+	diag("%s: %u sent, %u back intact, %u bad, %u out of order; device: %llu translations fetched, %llu IOTLB updates, broken %u",
+	     what, t->sent, t->got, t->bad, t->out_of_order,
+	     (unsigned long long)st.misses,
+	     (unsigned long long)st.iotlb_updates, st.broken);
+	if (t->got != t->npkt)
+		vu_traffic_report_missing(t, stdout, 8);
+	CHECK_EQ(t->got, t->npkt);
+	CHECK_EQ(t->bad, 0);
+	CHECK_EQ(t->out_of_order, 0);
+	CHECK_EQ(st.broken, 0);
+	return 0;
+}
+
+/*
+ * Unmodified testpmd (net_virtio_user, which recognises the node by the
+ * "vhost-vdpa" major in /proc/devices) on the adaptor, compat mode. The
+ * first run is killed with traffic flowing: its pins go, the node opens
+ * again, and a second run on the same device gets every packet back.
+ */
+static int t_testpmd_compat(struct fx *f)
+{
+	static struct vu_traffic t;
+	struct vduse_net *n = NULL;
+	struct vu_app app;
+	char node[300], vdev[400];
+	long long pins;
+	struct pmd p;
+	int fd, rc;
+
+	(void)f;
+	rc = needs(true);
+	if (rc)
+		return rc;
+	CHECK_OK(vu_traffic_init(&t, NPKT_LONG, WINDOW, &app));
+	CHECK_OK(adaptor_up(&app, &n, node, sizeof(node)));
+	snprintf(vdev, sizeof(vdev),
+		 "net_virtio_user0,path=%s,queues=1,queue_size=256", node);
+	pins = kernel_pins();
+	CHECK_OK(pmd_start(&p, vdev));
+	wait_for(&p, &t, 1000);
+	diag("first run: %u of %u packets back; SIGKILL with traffic running",
+	     got(&t), NPKT_LONG);
+	CHECK(got(&t) >= 1000 && got(&t) < NPKT_LONG);
+	CHECK(pmd_alive(&p));
+	kill(p.pid, SIGKILL);
+	pmd_stop(&p, NULL);
+	/* Its device file is closed: every pin it caused is gone. */
+	CHECK_EQ(kernel_pins(), pins);
+	fd = open(node, O_RDWR);
+	CHECK(fd >= 0);
+	close(fd);
+	vu_traffic_fini(&t);
+	CHECK_OK(vu_traffic_init(&t, NPKT, WINDOW, &app));
+	CHECK_OK(pmd_start(&p, vdev));
+	wait_for(&p, &t, NPKT);
+	rc = traffic_ok(&p, &t, n, "second run, compat");
+	vu_traffic_fini(&t);
+	if (rc)
+		return rc;
+	CHECK_EQ(kernel_pins(), pins);
+	return adaptor_down(n);
+}
+
+/* testpmd's descriptor for @node, duplicated into this process. */
+static int steal_fd(pid_t pid, const char *node)
+{
+	char dir[64], path[400], link[400];
+	struct dirent *e;
+	int pidfd, fd = -1;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		ssize_t k;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = 0;
+		if (!strcmp(link, node)) {
+			pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+			if (pidfd >= 0) {
+				fd = (int)syscall(SYS_pidfd_getfd, pidfd,
+						  atoi(e->d_name), 0);
+				close(pidfd);
+			}
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	return fd;
+}
+
+#define MAX_SEGS	512
+
+/*
+ * testpmd's hugepage memory, mapped into this process from the same
+ * files: IOVA = testpmd's address (--iova-mode=va), vaddr = ours.
+ */
+static int map_pmd_memory(pid_t pid, struct ioasid_dma_entry *e, int max,
+			  void **ours, uint64_t *lens)
+{
+	char path[64], line[512], file[300];
+	unsigned long long start, end, off;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f) && n < max) {
+		int fd;
+
+		file[0] = 0;
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %299s", &start,
+			   &end, &off, file) != 4 ||
+		    strncmp(file, "/dev/hugepages/", 15))
+			continue;
+		fd = open(file, O_RDWR);
+		if (fd < 0)
+			continue;
+		ours[n] = mmap(NULL, end - start, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, (off_t)off);
+		close(fd);
+		if (ours[n] == MAP_FAILED)
+			continue;
+		lens[n] = end - start;
+		e[n] = (struct ioasid_dma_entry){ .flags = RW, .iova = start,
+			.vaddr = (uintptr_t)ours[n], .length = end - start };
+		n++;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Unmodified testpmd starts in compat mode; with traffic flowing, this
+ * process takes a duplicate of its device file, maps testpmd's memory
+ * into an ioasid of its own ioasid fd (one batch; a software device holds
+ * the ioasid until the vDPA device joins) and attaches the running device
+ * to it. testpmd notices nothing; every packet comes back.
+ */
+static int t_testpmd_attached(struct fx *f)
+{
+	static struct vu_traffic t;
+	struct ioasid_swdev_create sc = {
+		.size = sizeof(sc), .pgsize_bitmap = SZ_4K,
+		.aperture_start = 0, .aperture_last = (1ULL << 47) - 1,
+	};
+	static struct ioasid_dma_entry e[MAX_SEGS];
+	struct ioasid_batch b = { .size = sizeof(b) };
+	struct ioasid_vdpa_stats st0, st;
+	struct vduse_net *n = NULL;
+	static void *ours[MAX_SEGS];
+	static uint64_t lens[MAX_SEGS];
+	struct vu_app app;
+	char node[300], vdev[400];
+	uint32_t as = 0, before;
+	struct pmd p;
+	int fd, iofd, nseg, i, rc;
+
+	(void)f;
+	rc = needs(true);
+	if (rc)
+		return rc;
+	CHECK_OK(vu_traffic_init(&t, NPKT_LONG, WINDOW, &app));
+	CHECK_OK(adaptor_up(&app, &n, node, sizeof(node)));
+	snprintf(vdev, sizeof(vdev),
+		 "net_virtio_user0,path=%s,queues=1,queue_size=256", node);
+	CHECK_OK(pmd_start_eal(&p, vdev, "--iova-mode=va"));
+	wait_for(&p, &t, 1000);
+	CHECK(pmd_alive(&p));
+	fd = steal_fd(p.pid, node);
+	CHECK(fd >= 0);
+	iofd = open("/dev/ioasid", O_RDWR);
+	CHECK(iofd >= 0);
+	CHECK_OK(io_alloc(iofd, &as));
+	CHECK(ioctl(iofd, IOASID_SWDEV_CREATE, &sc) == 0);
+	CHECK_OK(io_attach(iofd, sc.out_dev_id, as));
+	nseg = map_pmd_memory(p.pid, e, MAX_SEGS, ours, lens);
+	CHECK(nseg > 0 && nseg < MAX_SEGS);
+	b.ioasid = as;
+	b.count = (uint32_t)nseg;
+	b.entry_size = sizeof(e[0]);
+	b.entries_uptr = (uintptr_t)e;
+	CHECK(ioctl(iofd, IOASID_MAP_BATCH, &b) == 0);
+	CHECK_OK(stats(fd, &st0));
+	before = got(&t);
+	CHECK_OK(attach(fd, iofd, as, 0));
+	CHECK_OK(stats(fd, &st));
+	diag("attached with %u packets back: %d hugepage segments in one batch; compat had %llu entries, the ioasid gives %llu, in %llu push",
+	     before, nseg, (unsigned long long)st0.out_entries,
+	     (unsigned long long)st.out_entries,
+	     (unsigned long long)(st.out_pushes - st0.out_pushes));
+	CHECK_EQ(st.out_attached, 1);
+	CHECK_EQ(st.out_pushes - st0.out_pushes, 1);
+	CHECK(st.out_entries >= (uint64_t)nseg);
+	CHECK(before < NPKT_LONG);
+	wait_for(&p, &t, NPKT_LONG);
+	CHECK(got(&t) > before);
+	/* testpmd holds the device file: the stolen copy can go. */
+	close(fd);
+	rc = traffic_ok(&p, &t, n, "attached");
+	vu_traffic_fini(&t);
+	close(iofd);
+	for (i = 0; i < nseg; i++)
+		munmap(ours[i], lens[i]);
+	if (rc)
+		return rc;
+	return adaptor_down(n);
+}
+
+static const struct test tests[] = {
+	{ "compat_iotlb", t_compat_iotlb, NULL },
+	{ "shared_with_edu", t_shared_with_edu, NULL },
+	{ "testpmd_compat_kill_rerun", t_testpmd_compat, NULL },
+	{ "testpmd_attached", t_testpmd_attached, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return run_tests("adaptor", tests, sizeof(tests) / sizeof(tests[0]),
+			 argc, argv);
+}
