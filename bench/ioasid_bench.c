@@ -94,7 +94,8 @@ void check(struct bench_opts *o, const char *bench, const char *layer,
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ioasid-bench core|iotlb|map|vhost [--json] [--quick]\n"
-		   "       ioasid-bench map --backend kernel [--json] [--quick]\n");
+		   "       ioasid-bench map --backend kernel [--json] [--quick]\n"
+		   "       ioasid-bench vdpa [--json] [--quick]   (root, in the kernel VM)\n");
 }
 
 int main(int argc, char **argv)
@@ -128,6 +129,8 @@ int main(int argc, char **argv)
 		rc = o.kernel ? bench_map_kernel(&o) : bench_map(&o);
 	else if (!strcmp(argv[1], "vhost"))
 		rc = bench_vhost(&o);
+	else if (!strcmp(argv[1], "vdpa"))
+		rc = bench_vdpa(&o);
 	else if (!strcmp(argv[1], "--help"))
 		return usage(stdout), 0;
 	else {

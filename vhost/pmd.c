@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* dpdk-testpmd as a child process, for tests and benchmarks: see pmd.h. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +77,46 @@ int pmd_start(struct pmd *p, const char *vdev)
 
 int pmd_start_eal(struct pmd *p, const char *vdev, const char *eal)
 {
+	return pmd_start_vdpa(p, vdev, eal, NULL);
+}
+
+/*
+ * In the child, before exec: a private mount namespace where
+ * /proc/devices names only @node's major "vhost-vdpa" (other lines kept).
+ */
+static int only_this_vdpa(const char *node, const char *tmp)
+{
+	char line[256];
+	unsigned int major;
+	struct stat st;
+	FILE *in, *out;
+
+	if (stat(node, &st) || !S_ISCHR(st.st_mode))
+		return -1;
+	in = fopen("/proc/devices", "r");
+	out = fopen(tmp, "w");
+	while (in && out && fgets(line, sizeof(line), in)) {
+		char name[64];
+
+		if (sscanf(line, "%u %63s", &major, name) == 2 &&
+		    !strcmp(name, "vhost-vdpa") && major != major(st.st_rdev))
+			continue;
+		fputs(line, out);
+	}
+	if (in)
+		fclose(in);
+	if (!out || fclose(out))
+		return -1;
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(tmp, "/proc/devices", NULL, MS_BIND, NULL))
+		return -1;
+	return 0;
+}
+
+int pmd_start_vdpa(struct pmd *p, const char *vdev, const char *eal,
+		   const char *node)
+{
 	int in[2], fd;
 
 	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d", (int)getpid());
@@ -95,6 +138,15 @@ int pmd_start_eal(struct pmd *p, const char *vdev, const char *eal)
 		}
 		dup2(in[0], 0);
 		close(in[1]);
+		if (node) {
+			char tmp[128];
+
+			snprintf(tmp, sizeof(tmp), "%s.devices", p->log);
+			if (only_this_vdpa(node, tmp)) {
+				perror("pmd: a /proc/devices for one vhost-vdpa driver");
+				_exit(126);
+			}
+		}
 		{
 			char *argv[] = { "dpdk-testpmd", "-l", "0-1", "-n", "1",
 				"--no-pci", "--file-prefix", p->prefix,

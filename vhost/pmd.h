@@ -29,6 +29,15 @@ int pmd_hugepages(unsigned int n);
 int pmd_start(struct pmd *p, const char *vdev);
 /* The same with one more EAL argument (e.g. "--iova-mode=va"). */
 int pmd_start_eal(struct pmd *p, const char *vdev, const char *eal);
+/*
+ * The same, and @node (a vhost-vdpa character device) is the only one
+ * DPDK 22.11 can recognise: it takes the first "vhost-vdpa" major in
+ * /proc/devices, and ioasid_vdpa's region has that name too, so with both
+ * drivers loaded testpmd would see one of them only. The child gets a
+ * private mount namespace with a /proc/devices naming @node's major.
+ */
+int pmd_start_vdpa(struct pmd *p, const char *vdev, const char *eal,
+		   const char *node);
 bool pmd_alive(struct pmd *p);
 /*
  * Stop it (a line on stdin, SIGKILL after 30 s), print its log to @show

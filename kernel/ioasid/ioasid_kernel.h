@@ -26,6 +26,8 @@ struct ioasid_khost {
 };
 
 struct ioasid_khost *ioasid_khost_create(void);
+/* Pins and charges nothing: for devices that map by virtual address. */
+struct ioasid_khost *ioasid_khost_create_va(void);
 void ioasid_khost_destroy(struct ioasid_khost *h);
 /* The context behind an ioasid fd, with a reference on @file; or NULL. */
 struct ioasid_khost *ioasid_file_khost(struct file *file);

@@ -183,12 +183,56 @@ static const struct ioasid_host_ops kh_ops = {
 	.contig = kh_contig,
 };
 
+/*
+ * A context whose only devices reach memory by virtual address (the vDPA
+ * adaptor's private compat context, for VDUSE-like devices): nothing is
+ * pinned or charged, as vhost_vdpa does not for such devices. The engine
+ * still keeps the mappings and their rules; a device that needs pages
+ * cannot be bound to such a context (none can: it has no fd).
+ */
+static int kh_va_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
+{
+	if (vaddr & ~PAGE_MASK || len & ~PAGE_MASK || !len)
+		return -EINVAL;
+	*cookie = NULL;
+	return 0;
+}
+
+static void kh_va_unpin(void *host, u64 vaddr, u64 len, void *cookie)
+{
+}
+
+static int kh_va_charge(void *host, u64 bytes)
+{
+	return 0;
+}
+
+static void kh_va_uncharge(void *host, u64 bytes)
+{
+}
+
+static int kh_va_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+			u64 uptr, u64 len, bool to_mem)
+{
+	return -EOPNOTSUPP;
+}
+
+static const struct ioasid_host_ops kh_va_ops = {
+	.pin = kh_va_pin,
+	.unpin = kh_va_unpin,
+	.charge = kh_va_charge,
+	.uncharge = kh_va_uncharge,
+	.copy_from_user = kh_copy_from,
+	.copy_to_user = kh_copy_to,
+	.dma_rw = kh_va_dma_rw,
+};
+
 static unsigned int max_mappings = IOASID_DEFAULT_MAX_MAPPINGS;
 module_param(max_mappings, uint, 0644);
 MODULE_PARM_DESC(max_mappings,
 		 "mappings per ioasid (VFIO type1's dma_entry_limit is 65535); read at open");
 
-struct ioasid_khost *ioasid_khost_create(void)
+static struct ioasid_khost *khost_create(const struct ioasid_host_ops *ops)
 {
 	struct ioasid_ctx_config cfg = {
 		.max_mappings = READ_ONCE(max_mappings),
@@ -201,13 +245,23 @@ struct ioasid_khost *ioasid_khost_create(void)
 	mmgrab(h->mm);
 	if (!READ_ONCE(memlock_per_process))
 		h->user = get_uid(current_user());
-	if (ioasid_ctx_create(&kh_ops, h, &cfg, &h->ctx)) {
+	if (ioasid_ctx_create(ops, h, &cfg, &h->ctx)) {
 		free_uid(h->user);
 		mmdrop(h->mm);
 		kfree(h);
 		return NULL;
 	}
 	return h;
+}
+
+struct ioasid_khost *ioasid_khost_create(void)
+{
+	return khost_create(&kh_ops);
+}
+
+struct ioasid_khost *ioasid_khost_create_va(void)
+{
+	return khost_create(&kh_va_ops);
 }
 
 void ioasid_khost_destroy(struct ioasid_khost *h)
@@ -270,6 +324,7 @@ struct ioasid_khost *ioasid_file_khost(struct file *file)
  * contexts as devices and listens to their ioasids.
  */
 EXPORT_SYMBOL_GPL(ioasid_khost_create);
+EXPORT_SYMBOL_GPL(ioasid_khost_create_va);
 EXPORT_SYMBOL_GPL(ioasid_khost_destroy);
 EXPORT_SYMBOL_GPL(ioasid_file_khost);
 EXPORT_SYMBOL_GPL(ioasid_ctx_call);

@@ -41,7 +41,6 @@
 #include <linux/vhost_types.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
-#include <linux/workqueue.h>
 
 #include "ioasid_kernel.h"
 
@@ -69,7 +68,6 @@ struct iv_vq {
 	wait_queue_head_t *kick_wqh;
 	wait_queue_entry_t kick_wait;
 	poll_table kick_pt;
-	struct work_struct kick_work;
 };
 
 /* One address space of the device and the ioasid it translates through. */
@@ -245,13 +243,16 @@ static void iv_unmap(struct ioasid_listener *l, struct ioasid_mapping *chain)
 	for (; chain; chain = chain->next)
 		iv_iotlb_del(as->iotlb, chain->iova, chain->last);
 	/*
-	 * Even in a batch: the engine unpins when this returns. The one
-	 * exception is the switch to another ioasid (iv_attach), where the
-	 * device keeps its old entries until the new ones replace them in one
-	 * push: a device served here reaches memory through the files its
-	 * entries hold, not through the pages the engine pinned.
+	 * In an IOTLB batch, or while switching ioasids, the push waits (as
+	 * vhost_vdpa's does in a batch), although the engine unpins when this
+	 * returns: a device served here reaches memory through the files its
+	 * entries hold, not through the pages the engine pinned, so it can
+	 * never see a freed page, only, until the push, what the client
+	 * itself asked to keep for the batch.
 	 */
-	if (!as->hold)
+	if (as->hold || as->defer)
+		as->dirty = true;
+	else
 		iv_push(as);
 }
 
@@ -384,20 +385,18 @@ static void iv_as_compat_free(struct iv_as *as)
 
 /* Virtqueue kicks and calls. */
 
-static void iv_kick_work(struct work_struct *work)
-{
-	struct iv_vq *vq = container_of(work, struct iv_vq, kick_work);
-
-	vq->v->vdpa->config->kick_vq(vq->v->vdpa, vq->idx);
-}
-
+/*
+ * A kick goes to the device from the eventfd's wakeup, in atomic context,
+ * as a doorbell write would; kick_vq may not sleep (VDUSE defers its own
+ * eventfd signal when it cannot signal from there). No worker hop.
+ */
 static int iv_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
 			int sync, void *key)
 {
 	struct iv_vq *vq = container_of(wait, struct iv_vq, kick_wait);
 
 	if (key_to_poll(key) & EPOLLIN)
-		schedule_work(&vq->kick_work);
+		vq->v->vdpa->config->kick_vq(vq->v->vdpa, vq->idx);
 	return 0;
 }
 
@@ -415,7 +414,6 @@ static void iv_kick_put(struct iv_vq *vq)
 	if (!vq->kick)
 		return;
 	remove_wait_queue(vq->kick_wqh, &vq->kick_wait);
-	cancel_work_sync(&vq->kick_work);
 	fput(vq->kick);
 	vq->kick = NULL;
 }
@@ -434,7 +432,7 @@ static int iv_kick_set(struct iv_vq *vq, int fd)
 	init_waitqueue_func_entry(&vq->kick_wait, iv_kick_wake);
 	init_poll_funcptr(&vq->kick_pt, iv_kick_queue);
 	if (vfs_poll(f, &vq->kick_pt) & EPOLLIN)
-		schedule_work(&vq->kick_work);
+		vq->v->vdpa->config->kick_vq(vq->v->vdpa, vq->idx);
 	return 0;
 }
 
@@ -1068,7 +1066,8 @@ static int iv_open(struct inode *inode, struct file *file)
 		return -EBUSY;
 	reinit_completion(&v->closed);
 	mutex_lock(&v->lock);
-	v->priv = ioasid_khost_create();
+	/* The device maps by virtual address: compat pins nothing. */
+	v->priv = ioasid_khost_create_va();
 	if (!v->priv) {
 		rc = -ENOMEM;
 		goto err;
@@ -1112,7 +1111,6 @@ static int iv_release(struct inode *inode, struct file *file)
 		else
 			iv_as_compat_free(&v->as[i]);
 	}
-	/* Destroying the context unpins and uncharges what compat pinned. */
 	ioasid_khost_destroy(v->priv);
 	v->priv = NULL;
 	if (v->owner) {
@@ -1193,7 +1191,6 @@ static int iv_probe(struct vdpa_device *vdpa)
 	for (i = 0; i < v->nvqs; i++) {
 		v->vqs[i].v = v;
 		v->vqs[i].idx = i;
-		INIT_WORK(&v->vqs[i].kick_work, iv_kick_work);
 	}
 	for (i = 0; i < vdpa->nas; i++) {
 		struct iv_as *as = &v->as[i];
