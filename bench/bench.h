@@ -50,6 +50,25 @@ void check(struct bench_opts *o, const char *bench, const char *layer,
 	   const char *what, double value, const char *op, double target,
 	   uint64_t at);
 
+/*
+ * VFIO for the kernel benchmarks (bench_kmap.c): a device bound to
+ * vfio-pci alone in its IOMMU group, in a container of IOMMU type
+ * VFIO_TYPE1v2_IOMMU or VFIO_IOASID_IOMMU (then bound and attached to a
+ * fresh ioasid of a new ioasid fd). bench_vfio_type1_param() turns
+ * ioasid.ko's vfio_type1 parameter on or off (off: stock type1 serves the
+ * next TYPE1v2 container).
+ */
+struct vdev {
+	int container, group;
+	int ioasid_fd;
+	uint32_t as;
+};
+
+bool bench_vfio_find(void);
+void bench_vfio_type1_param(bool on);
+void vdev_open(struct vdev *v, unsigned long type);
+void vdev_close(struct vdev *v);
+
 int bench_core(struct bench_opts *o);
 int bench_iotlb(struct bench_opts *o);
 int bench_map(struct bench_opts *o);

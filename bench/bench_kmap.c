@@ -33,12 +33,6 @@
 #define PARAM	"/sys/module/ioasid/parameters/vfio_type1"
 #define RW	(IOASID_DMA_READ | IOASID_DMA_WRITE)
 
-struct vdev {
-	int container, group;
-	int ioasid_fd;
-	uint32_t as;
-};
-
 static char bdf[300];
 static int groupno = -1;
 
@@ -60,7 +54,7 @@ static int group_devices(const char *name)
 	return n;
 }
 
-static bool find_device(void)
+bool bench_vfio_find(void)
 {
 	const char *want = getenv("IOASID_BENCH_DEVICE");
 	DIR *d = opendir("/sys/bus/pci/drivers/vfio-pci");
@@ -90,7 +84,7 @@ static bool find_device(void)
 	return true;
 }
 
-static void set_type1_param(bool on)
+void bench_vfio_type1_param(bool on)
 {
 	int fd = open(PARAM, O_WRONLY);
 
@@ -100,7 +94,7 @@ static void set_type1_param(bool on)
 }
 
 /* A container with the device's group, IOMMU type @type. */
-static void vdev_open(struct vdev *v, unsigned long type)
+void vdev_open(struct vdev *v, unsigned long type)
 {
 	char path[64];
 
@@ -135,7 +129,7 @@ static void vdev_open(struct vdev *v, unsigned long type)
 	}
 }
 
-static void vdev_close(struct vdev *v)
+void vdev_close(struct vdev *v)
 {
 	close(v->group);
 	close(v->container);
@@ -274,7 +268,7 @@ int bench_map_kernel(struct bench_opts *o)
 	};
 
 	print_header(o, "map", "map+unmap on /dev/ioasid vs stock vfio_iommu_type1, same device, same boot");
-	if (!find_device())
+	if (!bench_vfio_find())
 		die("no device bound to vfio-pci (bind one, or set IOASID_BENCH_DEVICE)");
 	for (size_t c = 0; c < 2; c++) {
 		uint64_t pg = cases[c].pg;
@@ -304,10 +298,10 @@ int bench_map_kernel(struct bench_opts *o)
 					continue;
 				}
 
-				set_type1_param(m != TYPE1);
+				bench_vfio_type1_param(m != TYPE1);
 				vdev_open(&v, m <= SHIM_TYPE1 ? VFIO_TYPE1v2_IOMMU :
 					  VFIO_IOASID_IOMMU);
-				set_type1_param(true);
+				bench_vfio_type1_param(true);
 				if (m <= SHIM_TYPE1)
 					t[m][k] = round_type1(&v, mem, n, pg);
 				else if (m == IOASID_ONE)

@@ -10,6 +10,12 @@
  *   compat-batch  ioasid_vdpa in compat mode, the same messages
  *   ioasid-b256   ioasid_vdpa attached to an ioasid, IOASID_MAP_BATCH and
  *                 IOASID_UNMAP_BATCH of 256 entries on the ioasid fd
+ * and, for one VFIO device (an edu) and the vDPA device serving the same
+ * memory, which is what the ioasid is for:
+ *   pair-stock    stock vfio_iommu_type1 VFIO_IOMMU_MAP_DMA per page and
+ *                 the stock-batch messages: two sets of mappings and pins
+ *   pair-ioasid   one ioasid, the edu on it through the VFIO shim and the
+ *                 vDPA device attached: one batch of 256 serves both
  * Every push to the device costs one VDUSE_UPDATE_IOTLB round trip to
  * the device process. 4 KiB pages come from a memfd, 2 MiB pages from a
  * hugetlb memfd (VDUSE reaches memory through files).
@@ -25,6 +31,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/vfio.h>
 #include <linux/vhost.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -43,10 +50,14 @@
 #define CHUNK		256U
 #define RW		(IOASID_DMA_READ | IOASID_DMA_WRITE)
 
-enum mode { STOCK, STOCK_BATCH, COMPAT_BATCH, IOASID_B256, NMODES };
+enum mode {
+	STOCK, STOCK_BATCH, COMPAT_BATCH, IOASID_B256, PAIR_STOCK, PAIR_IOASID,
+	NMODES
+};
 
 static const char *const mode_name[NMODES] = {
-	"stock", "stock-batch", "compat-batch", "ioasid-b256",
+	"stock", "stock-batch", "compat-batch", "ioasid-b256", "pair-stock",
+	"pair-ioasid",
 };
 
 static double last_map_ns;
@@ -90,14 +101,45 @@ static void msg(int fd, uint8_t type, uint64_t iova, uint64_t size,
 		    (unsigned long long)iova, strerror(errno));
 }
 
-/* ns per operation (a map or an unmap), IOTLB messages. */
+/* Stock type1 map or unmap of one page, for the pair modes. */
+static void type1_op(struct vdev *v, bool unmap, uint64_t iova, uint64_t pg,
+		     uint8_t *va)
+{
+	if (!unmap) {
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m), .vaddr = (uintptr_t)va,
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.iova = iova, .size = pg,
+		};
+
+		if (ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m))
+			die("VFIO map at 0x%llx: %s", (unsigned long long)iova,
+			    strerror(errno));
+	} else {
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u), .iova = iova, .size = pg,
+		};
+
+		if (ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &u))
+			die("VFIO unmap at 0x%llx: %s",
+			    (unsigned long long)iova, strerror(errno));
+	}
+}
+
+/*
+ * ns per operation (a map or an unmap), IOTLB messages; with @v, each
+ * page is also mapped for the VFIO device through stock type1.
+ */
 static double round_msgs(int fd, uint8_t *mem, uint32_t n, uint64_t pg,
-			 bool batch)
+			 bool batch, struct vdev *v)
 {
 	uint64_t t0 = now_ns();
 
 	for (int unmap = 0; unmap < 2; unmap++) {
 		for (uint32_t i = 0; i < n; i++) {
+			if (v)
+				type1_op(v, unmap, IOVA0 + i * pg, pg,
+					 mem + i * pg);
 			if (batch && i % CHUNK == 0)
 				msg(fd, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL);
 			msg(fd, unmap ? VHOST_IOTLB_INVALIDATE :
@@ -112,16 +154,22 @@ static double round_msgs(int fd, uint8_t *mem, uint32_t n, uint64_t pg,
 	return (double)(now_ns() - t0) / (2.0 * n);
 }
 
+/*
+ * IOASID batches on a fresh ioasid with the vDPA device attached, or,
+ * with @v, on @v's ioasid, where its VFIO device already is.
+ */
 static double round_ioasid(int fd, uint8_t *mem, uint32_t n, uint64_t pg,
 			   struct ioasid_dma_entry *me,
-			   struct ioasid_dma_entry *ue)
+			   struct ioasid_dma_entry *ue, struct vdev *v)
 {
 	struct ioasid_alloc a = { .size = sizeof(a) };
 	struct ioasid_vdpa_attach at = { .size = sizeof(at) };
-	int iofd = open("/dev/ioasid", O_RDWR);
+	int iofd = v ? v->ioasid_fd : open("/dev/ioasid", O_RDWR);
 	uint64_t t0;
 
-	if (iofd < 0 || ioctl(iofd, IOASID_ALLOC, &a))
+	if (v)
+		a.out_ioasid = v->as;
+	else if (iofd < 0 || ioctl(iofd, IOASID_ALLOC, &a))
 		die("/dev/ioasid: %s", strerror(errno));
 	at.ioasid_fd = iofd;
 	at.ioasid = a.out_ioasid;
@@ -152,7 +200,8 @@ static double round_ioasid(int fd, uint8_t *mem, uint32_t n, uint64_t pg,
 			last_map_ns = (double)(now_ns() - t0) / n;
 	}
 	t0 = now_ns() - t0;
-	close(iofd);
+	if (!v)
+		close(iofd);
 	return (double)t0 / (2.0 * n);
 }
 
@@ -176,8 +225,9 @@ static uint8_t *file_memory(uint64_t pg, uint32_t n, int *memfd)
 
 static void bench_mapping(struct bench_opts *o)
 {
+	/* vhost_vdpa holds at most 2048 entries (max_iotlb_entries). */
 	static const struct { uint64_t pg; uint32_t n; } cases[] = {
-		{ 4096, 4096 }, { 2ULL << 20, 64 },
+		{ 4096, 2048 }, { 2ULL << 20, 64 },
 	};
 	char node[300];
 
@@ -189,6 +239,7 @@ static void bench_mapping(struct bench_opts *o)
 		struct ioasid_dma_entry *me = calloc(n, sizeof(*me));
 		struct ioasid_dma_entry *ue = calloc(n, sizeof(*ue));
 		double t[NMODES][3], tm[NMODES][3], med[NMODES], medm[NMODES];
+		bool vfio = bench_vfio_find();
 
 		if (!mem) {
 			emit(o, "{\"bench\":\"vdpa\",\"page\":%llu,\"skipped\":\"no file memory of this page size: %s\"}",
@@ -201,21 +252,43 @@ static void bench_mapping(struct bench_opts *o)
 			die("out of memory");
 		for (int k = 0; k < 3; k++) {
 			for (int m = 0; m < NMODES; m++) {
-				int fd = open_on(m <= STOCK_BATCH ? "vhost_vdpa" :
-						 "ioasid_vdpa", m != STOCK,
-						 node, sizeof(node));
+				bool stock = m <= STOCK_BATCH || m == PAIR_STOCK;
+				struct vdev v;
+				int fd;
 
-				if (m == IOASID_B256)
+				if (m >= PAIR_STOCK && !vfio) {
+					t[m][k] = tm[m][k] = 0;
+					continue;
+				}
+				fd = open_on(stock ? "vhost_vdpa" : "ioasid_vdpa",
+					     m != STOCK, node, sizeof(node));
+				if (m == PAIR_STOCK) {
+					bench_vfio_type1_param(false);
+					vdev_open(&v, VFIO_TYPE1v2_IOMMU);
+					bench_vfio_type1_param(true);
+				} else if (m == PAIR_IOASID) {
+					vdev_open(&v, VFIO_IOASID_IOMMU);
+				}
+				if (m == IOASID_B256 || m == PAIR_IOASID)
 					t[m][k] = round_ioasid(fd, mem, n, pg,
-							       me, ue);
+							       me, ue,
+							       m == PAIR_IOASID ? &v : NULL);
 				else
 					t[m][k] = round_msgs(fd, mem, n, pg,
-							     m != STOCK);
+							     m != STOCK,
+							     m == PAIR_STOCK ? &v : NULL);
 				tm[m][k] = last_map_ns;
 				close(fd);
+				if (m >= PAIR_STOCK)
+					vdev_close(&v);
 			}
 		}
 		for (int m = 0; m < NMODES; m++) {
+			if (m >= PAIR_STOCK && !vfio) {
+				emit(o, "{\"bench\":\"vdpa\",\"page\":%llu,\"mode\":\"%s\",\"skipped\":\"no VFIO device alone in its group\"}",
+				     (unsigned long long)pg, mode_name[m]);
+				continue;
+			}
 			med[m] = median(t[m], 3);
 			medm[m] = median(tm[m], 3);
 			emit(o, "{\"bench\":\"vdpa\",\"page\":%llu,\"entries\":%u,\"mode\":\"%s\",\"ns_per_op\":%.1f,\"ops_per_s\":%.0f,\"map_ns\":%.1f,\"unmap_ns\":%.1f,\"maps_per_s\":%.0f}",
@@ -227,6 +300,11 @@ static void bench_mapping(struct bench_opts *o)
 		      pg == 4096 ? "4K: maps/s, ioasid batch of 256 / stock vhost_vdpa with IOTLB_BATCH" :
 				   "2M: maps/s, ioasid batch of 256 / stock vhost_vdpa with IOTLB_BATCH",
 		      medm[STOCK_BATCH] / medm[IOASID_B256], ">=", 3.0, n);
+		if (vfio)
+			check(o, "vdpa", "adaptor",
+			      pg == 4096 ? "4K: maps/s for a VFIO and a vDPA device, one ioasid batch / type1 + vhost_vdpa batch" :
+					   "2M: maps/s for a VFIO and a vDPA device, one ioasid batch / type1 + vhost_vdpa batch",
+			      medm[PAIR_STOCK] / medm[PAIR_IOASID], ">=", 3.0, n);
 		check(o, "vdpa", "adaptor",
 		      pg == 4096 ? "4K: maps/s, compat batch / stock with IOTLB_BATCH" :
 				   "2M: maps/s, compat batch / stock with IOTLB_BATCH",

@@ -679,11 +679,63 @@ static int t_testpmd_attached(struct fx *f)
 	return adaptor_down(n);
 }
 
+#define QEMU	"/usr/bin/qemu-system-x86_64"
+
+/*
+ * QEMU's vhost-vdpa netdev, unmodified, initialises against the adaptor's
+ * node: it negotiates features and backend features, reads the config
+ * space and the IOVA range, and sets the owner. The machine stays paused
+ * (-S): a guest driver would need a nested guest, far too slow under TCG.
+ */
+static int t_qemu_netdev(struct fx *f)
+{
+	struct vduse_net *n = NULL;
+	char node[300], cmd[1200], out[4096];
+	size_t got_bytes;
+	FILE *p;
+	int rc, status;
+
+	(void)f;
+	rc = needs(false);
+	if (rc)
+		return rc;
+	if (access(QEMU, X_OK)) {
+		skip_reason("needs %s", QEMU);
+		return SKIP_RC;
+	}
+	CHECK_OK(adaptor_up(NULL, &n, node, sizeof(node)));
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'info network\\nquit\\n' | " QEMU
+		 " -machine q35,accel=tcg -nodefaults -display none -m 64"
+		 " -netdev vhost-vdpa,id=n0,vhostdev=%s"
+		 " -device virtio-net-pci,netdev=n0 -S -monitor stdio 2>&1",
+		 node);
+	p = popen(cmd, "r");
+	CHECK(p != NULL);
+	got_bytes = fread(out, 1, sizeof(out) - 1, p);
+	out[got_bytes] = 0;
+	status = pclose(p);
+	/* "info network" lists the netdev with its type. */
+	rc = strstr(out, "type=vhost-vdpa") != NULL;
+	diag("QEMU on %s said:", node);
+	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+		if (strstr(l, "n0") || strstr(l, "vhost") || strstr(l, "error"))
+			diag("  %s", l);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(rc);
+	/* The node is free again: QEMU closed it. */
+	rc = open(node, O_RDWR);
+	CHECK(rc >= 0);
+	close(rc);
+	return adaptor_down(n);
+}
+
 static const struct test tests[] = {
 	{ "compat_iotlb", t_compat_iotlb, NULL },
 	{ "shared_with_edu", t_shared_with_edu, NULL },
 	{ "testpmd_compat_kill_rerun", t_testpmd_compat, NULL },
 	{ "testpmd_attached", t_testpmd_attached, NULL },
+	{ "qemu_vhost_vdpa_netdev", t_qemu_netdev, NULL },
 };
 
 int main(int argc, char **argv)
