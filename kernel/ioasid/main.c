@@ -258,11 +258,13 @@ struct ioasid_khost *ioasid_khost_create(void)
 {
 	return khost_create(&kh_ops);
 }
+EXPORT_SYMBOL_GPL(ioasid_khost_create);
 
 struct ioasid_khost *ioasid_khost_create_va(void)
 {
 	return khost_create(&kh_va_ops);
 }
+EXPORT_SYMBOL_GPL(ioasid_khost_create_va);
 
 void ioasid_khost_destroy(struct ioasid_khost *h)
 {
@@ -271,6 +273,7 @@ void ioasid_khost_destroy(struct ioasid_khost *h)
 	mmdrop(h->mm);
 	kfree(h);
 }
+EXPORT_SYMBOL_GPL(ioasid_khost_destroy);
 
 static int ioasid_open(struct inode *inode, struct file *file)
 {
@@ -318,15 +321,14 @@ struct ioasid_khost *ioasid_file_khost(struct file *file)
 	get_file(file);
 	return file->private_data;
 }
+EXPORT_SYMBOL_GPL(ioasid_file_khost);
 
 /*
  * For ioasid_vdpa.ko, the vDPA adaptor: it binds vDPA address spaces to
- * contexts as devices and listens to their ioasids.
+ * contexts as devices and listens to their ioasids. These live in core/,
+ * which userspace builds too, so they are exported here (checkpatch
+ * would have each export follow its function).
  */
-EXPORT_SYMBOL_GPL(ioasid_khost_create);
-EXPORT_SYMBOL_GPL(ioasid_khost_create_va);
-EXPORT_SYMBOL_GPL(ioasid_khost_destroy);
-EXPORT_SYMBOL_GPL(ioasid_file_khost);
 EXPORT_SYMBOL_GPL(ioasid_ctx_call);
 EXPORT_SYMBOL_GPL(ioasid_ctx_lock);
 EXPORT_SYMBOL_GPL(ioasid_ctx_unlock);
