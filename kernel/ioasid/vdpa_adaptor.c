@@ -85,6 +85,7 @@ struct iv_as {
 	bool hold;			/* switching ioasids: unmaps wait */
 	bool dirty;			/* maps not pushed yet */
 	u64 pushes, map_events, unmap_events;
+	u64 device_entries;		/* in the last push, merged */
 };
 
 struct iv_dev {
@@ -187,14 +188,87 @@ static int iv_iotlb_add(struct iv_as *as, struct mm_struct *mm,
 	return rc;
 }
 
+/* Give @dst one entry [run->start, last] with @run's file and offset. */
+static int iv_copy_entry(struct vhost_iotlb *dst, struct vhost_iotlb_map *run,
+			 u64 last)
+{
+	struct vdpa_map_file *rf = run->opaque, *mf;
+	int rc;
+
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf)
+		return -ENOMEM;
+	mf->file = get_file(rf->file);
+	mf->offset = rf->offset;
+	rc = vhost_iotlb_add_range_ctx(dst, run->start, last, run->addr,
+				       run->perm, mf);
+	if (rc) {
+		fput(mf->file);
+		kfree(mf);
+	}
+	return rc;
+}
+
+/*
+ * The table the device gets: the mirror with neighbours merged where they
+ * continue each other (next IOVA, same file, next offset, next address,
+ * same permission), so that memory mapped page by page reaches the device
+ * as a few ranges. Devices whose set_map copies the whole table (VDUSE)
+ * then copy a few entries per push, and their users fetch larger ranges.
+ * NULL if out of memory: the mirror itself is pushed then.
+ */
+static struct vhost_iotlb *iv_coalesce(struct vhost_iotlb *src)
+{
+	struct vhost_iotlb *dst = vhost_iotlb_alloc(U32_MAX, 0);
+	struct vhost_iotlb_map *m, *run = NULL;
+	u64 last = 0;
+
+	if (!dst)
+		return NULL;
+	for (m = vhost_iotlb_itree_first(src, 0, U64_MAX); m;
+	     m = vhost_iotlb_itree_next(m, 0, U64_MAX)) {
+		struct vdpa_map_file *mf = m->opaque;
+
+		if (run) {
+			struct vdpa_map_file *rf = run->opaque;
+			u64 len = last - run->start + 1;
+
+			if (m->start == last + 1 && mf->file == rf->file &&
+			    mf->offset == rf->offset + len &&
+			    m->addr == run->addr + len && m->perm == run->perm) {
+				last = m->last;
+				continue;
+			}
+			if (iv_copy_entry(dst, run, last))
+				goto fail;
+		}
+		run = m;
+		last = m->last;
+	}
+	if (run && iv_copy_entry(dst, run, last))
+		goto fail;
+	return dst;
+fail:
+	iv_iotlb_del(dst, 0, U64_MAX);
+	vhost_iotlb_free(dst);
+	return NULL;
+}
+
 static int iv_push(struct iv_as *as)
 {
 	const struct vdpa_config_ops *ops = as->v->vdpa->config;
+	struct vhost_iotlb *tlb = iv_coalesce(as->iotlb);
 	int rc;
 
 	as->dirty = false;
 	as->pushes++;
-	rc = ops->set_map(as->v->vdpa, as->asid, as->iotlb);
+	rc = ops->set_map(as->v->vdpa, as->asid, tlb ?: as->iotlb);
+	as->device_entries = tlb ? tlb->nmaps : as->iotlb->nmaps;
+	if (tlb) {
+		/* The device took its own references. */
+		iv_iotlb_del(tlb, 0, U64_MAX);
+		vhost_iotlb_free(tlb);
+	}
 	if (rc)
 		dev_warn(&as->v->dev, "asid %u: set_map failed: %d\n",
 			 as->asid, rc);
@@ -810,6 +884,7 @@ static long iv_stats(struct iv_dev *v, void __user *argp)
 	st.out_map_events = as->map_events;
 	st.out_unmap_events = as->unmap_events;
 	st.out_entries = as->iotlb->nmaps;
+	st.out_device_entries = as->device_entries;
 	if (as->h)
 		ioasid_ctx_unlock(as->h->ctx);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;

@@ -29,7 +29,10 @@
 #include "vdpa_nl.h"
 #include "vduse_net.h"
 
-#define NAME	"ioasid-vduse1"
+/* A fresh device name per test: a failed test cannot block the next. */
+static char dev_name[32];
+static int dev_seq;
+#define NAME	dev_name
 #define DRIVER	"ioasid_vdpa"
 #define PIECE	SZ_1M
 #define IOVA	0x100000ULL
@@ -64,7 +67,10 @@ static int adaptor_up(const struct vu_app *app, struct vduse_net **n,
 		      char *node, size_t len)
 {
 	char drv[64];
-	int i, rc = vduse_net_create(NAME, app, n);
+	int i, rc;
+
+	snprintf(dev_name, sizeof(dev_name), "ioasid-vduse%d", ++dev_seq);
+	rc = vduse_net_create(NAME, app, n);
 
 	if (rc) {
 		diag("vduse_net_create: %s", strerror(-rc));
@@ -229,6 +235,8 @@ static int t_compat_iotlb(struct fx *f)
 	CHECK_EQ(st.out_attached, 0);
 	CHECK_EQ(st.out_pushes, 1);
 	CHECK_EQ(st.out_entries, 4);
+	/* One file, contiguous: the device gets one merged entry. */
+	CHECK_EQ(st.out_device_entries, 1);
 	CHECK_EQ(ds.iotlb_updates, 1);
 	/* The device maps by file, so compat pins nothing (as vhost_vdpa). */
 	CHECK_EQ(status_kb("VmPin:"), pin0);
@@ -252,6 +260,21 @@ static int t_compat_iotlb(struct fx *f)
 		       4096, NULL, 0));
 	CHECK(vduse_net_lookup(n, IOVA + PIECE + 100, &len) == NULL);
 	CHECK(vduse_net_lookup(n, IOVA + 100, &len) != NULL);
+	/* The hole splits the merged entry; the far side still maps right. */
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_entries, 3);
+	CHECK_EQ(st.out_device_entries, 2);
+	dev = vduse_net_lookup(n, IOVA + 3 * PIECE + 4096 + 9, &len);
+	CHECK(dev != NULL && !memcmp(dev, mem + 3 * PIECE + 4096 + 9, 64));
+	/* Mapped again from another part of the file: no merge across. */
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA + PIECE, PIECE,
+		       mem + 3 * PIECE, VHOST_ACCESS_RW));
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_device_entries, 3);
+	dev = vduse_net_lookup(n, IOVA + PIECE + 9, &len);
+	CHECK(dev != NULL && !memcmp(dev, mem + 3 * PIECE + 9, 64));
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, IOVA + PIECE, PIECE,
+		       NULL, 0));
 
 	/* Attach requests that must fail, each with its errno. */
 	iofd = open("/dev/ioasid", O_RDWR);
@@ -655,9 +678,10 @@ static int t_testpmd_attached(struct fx *f)
 	before = got(&t);
 	CHECK_OK(attach(fd, iofd, as, 0));
 	CHECK_OK(stats(fd, &st));
-	diag("attached with %u packets back: %d hugepage segments in one batch; compat had %llu entries, the ioasid gives %llu, in %llu push",
+	diag("attached with %u packets back: %d hugepage segments in one batch; compat had %llu entries, the ioasid gives %llu (%llu merged for the device), in %llu push",
 	     before, nseg, (unsigned long long)st0.out_entries,
 	     (unsigned long long)st.out_entries,
+	     (unsigned long long)st.out_device_entries,
 	     (unsigned long long)(st.out_pushes - st0.out_pushes));
 	CHECK_EQ(st.out_attached, 1);
 	CHECK_EQ(st.out_pushes - st0.out_pushes, 1);

@@ -66,6 +66,16 @@ if modprobe vdpa && modprobe vhost_iotlb && insmod $build/kernel/ioasid/ioasid_v
 	echo "GUEST-TAP: ok - load/insmod_vdpa_adaptor"
 	grep -c ' vhost-vdpa\$' /proc/devices | sed 's/^/GUEST-TAP: # char regions named vhost-vdpa: /'
 	run_prog adaptor IOASID_BACKEND=kernel $build/tests/test_vdpa_adaptor
+	# ioasidctl's sysfs half: bind and node name the missing device.
+	if ! $build/tools/ioasidctl vdpa bind ioasid-absent ioasid_vdpa > /run/vdpa.bind 2>&1 &&
+	   grep -q "no such device" /run/vdpa.bind &&
+	   ! $build/tools/ioasidctl vdpa node ioasid-absent > /run/vdpa.node 2>&1 &&
+	   grep -q "no such device" /run/vdpa.node; then
+		echo "GUEST-TAP: ok - adaptor/ioasidctl_vdpa_bind"
+	else
+		echo "GUEST-TAP: not ok - adaptor/ioasidctl_vdpa_bind"
+		cat /run/vdpa.bind /run/vdpa.node 2>/dev/null | sed 's/^/GUEST-TAP: # /'
+	fi
 	if rmmod ioasid_vdpa; then echo "GUEST-TAP: ok - load/rmmod_vdpa_adaptor"; else echo "GUEST-TAP: not ok - load/rmmod_vdpa_adaptor"; fi
 else
 	echo "GUEST-TAP: not ok - load/insmod_vdpa_adaptor"

@@ -705,9 +705,11 @@ struct ioasid_vdpa_detach {
  * @out_attached: 1 if attached to an ioasid fd's ioasid, 0 in compat mode
  * @out_ioasid: the ioasid (the private one in compat mode)
  * @out_pushes: translation updates pushed to the device (set_map calls)
- * @out_entries: translation entries the device holds now
+ * @out_entries: translation entries of the ASID (one per mapping and VMA)
  * @out_map_events: map events received from the ioasid
  * @out_unmap_events: unmap events received from the ioasid
+ * @out_device_entries: entries in the table last pushed to the device,
+ *	where entries that continue each other are merged
  */
 struct ioasid_vdpa_stats {
 	__u32 size;
@@ -718,6 +720,7 @@ struct ioasid_vdpa_stats {
 	__aligned_u64 out_entries;
 	__aligned_u64 out_map_events;
 	__aligned_u64 out_unmap_events;
+	__aligned_u64 out_device_entries;
 };
 #define IOASID_VDPA_STATS	_IO(IOASID_TYPE, 0xe3)
 
