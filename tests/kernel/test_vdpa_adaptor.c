@@ -191,7 +191,7 @@ static int t_compat_iotlb(struct fx *f)
 	struct vduse_net *n = NULL;
 	uint64_t len = 0, feat = 0;
 	char node[300];
-	uint8_t *mem, *dev;
+	uint8_t *mem, *dev, *anon;
 	long long pins;
 	long pin0;
 	int fd, iofd, memfd, i, rc;
@@ -318,12 +318,29 @@ static int t_compat_iotlb(struct fx *f)
 	CHECK_EQ(st.out_ioasid, al.out_ioasid);
 	/* The ioasid is busy while the device is on it. */
 	CHECK(ioctl(iofd, IOASID_FREE, &al) == -1 && errno == EBUSY);
+	/*
+	 * Anonymous memory is out of the device's reach (it maps files): the
+	 * vDPA device vetoes the map, which fails whole for every device of
+	 * the ioasid and pins nothing.
+	 */
+	anon = mmap(NULL, PIECE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	CHECK(anon != MAP_FAILED);
+	CHECK_ERR(io_map(iofd, al.out_ioasid, IOVA + 2 * PIECE, anon, PIECE),
+		  -EINVAL);
+	CHECK_EQ(status_kb("VmPin:") - pin0, PIECE / 1024);
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_entries, 1);
 	/* Detached: the device has nothing; compat works again. */
 	CHECK_OK(detach(fd, 0));
 	CHECK(vduse_net_lookup(n, IOVA + 5, &len) == NULL);
 	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
 		       VHOST_ACCESS_RW));
 	CHECK(vduse_net_lookup(n, IOVA + 5, &len) != NULL);
+	/* Compat refuses anonymous memory the same way. */
+	CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA + 2 * PIECE, PIECE,
+			anon, VHOST_ACCESS_RW), -EINVAL);
+	munmap(anon, PIECE);
 	close(fd);
 	/* The ioasid keeps its mapping, pinned, until its fd goes. */
 	CHECK_EQ(status_kb("VmPin:") - pin0, PIECE / 1024);
