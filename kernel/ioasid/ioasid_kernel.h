@@ -12,11 +12,32 @@
 
 #include "ioasid_core.h"
 
-/* Pinned pages of one mapping: the engine's cookie for it. */
+/*
+ * Pinned memory of one mapping: the engine's cookie. Either npages pages
+ * (pin_user_pages) or, for a shared mapping of a memfd or hugetlbfs file,
+ * nfolios folios of the file (memfd_pin_folios), the mapping starting
+ * @first bytes into the first.
+ */
 struct ioasid_kpin {
 	unsigned long npages;
-	struct page *pages[];
+	unsigned long nfolios;		/* 0: p[] holds npages pages */
+	unsigned long first;
+	void *p[];			/* struct page * or struct folio * */
 };
+
+/* Where a walk over a mapping's folios is; start it zeroed. */
+struct ioasid_kpin_pos {
+	unsigned long i;		/* folio */
+	u64 start;			/* mapping offset of its first used byte */
+};
+
+/*
+ * The physical address of byte @off of the mapping in *pa, and how many
+ * bytes from there (at most @len) are physically contiguous. Cheapest
+ * when @off grows from call to call with the same @pos.
+ */
+u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
+		    u64 off, u64 len, phys_addr_t *pa);
 
 /* One context with its kernel host: an open /dev/ioasid or a container. */
 struct ioasid_khost {

@@ -23,10 +23,14 @@
  * user for uncharging at release, which may run after the process is gone.
  */
 #include <linux/fs.h>
+#include <linux/file.h>
 #include <linux/highmem.h>
+#include <linux/io.h>
+#include <linux/memfd.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/pfn.h>
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
@@ -35,32 +39,90 @@
 
 struct kmem_cache *ioasid_node_cache;
 
+/*
+ * A shared mapping of a memfd or hugetlbfs file (what DPDK, QEMU with a
+ * shared memory backend and VDUSE users map) is pinned by folio: one pin
+ * per folio of the file, so a 2 MiB page is one entry, not 512 pages.
+ * Returns 0 with @p filled, or non-zero when the range is not such a
+ * mapping (or the folios cannot be had), for the caller to pin by page.
+ * The access checks are the ones GUP would make.
+ */
+static int kh_pin_file(u64 vaddr, u64 len, u32 prot, struct ioasid_kpin *p)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct file *file = NULL;
+	pgoff_t first = 0;
+	loff_t start = 0;
+	u64 covered = 0;
+	long n, i;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, vaddr);
+	if (vma && vma->vm_file && (vma->vm_flags & VM_SHARED) &&
+	    (vma->vm_flags & VM_READ) &&
+	    (!(prot & IOASID_DMA_WRITE) || (vma->vm_flags & VM_WRITE)) &&
+	    !(vma->vm_flags & (VM_IO | VM_PFNMAP)) &&
+	    vaddr + len <= vma->vm_end) {
+		file = get_file(vma->vm_file);
+		start = ((loff_t)vma->vm_pgoff << PAGE_SHIFT) +
+			(vaddr - vma->vm_start);
+	}
+	mmap_read_unlock(mm);
+	if (!file)
+		return -ENOENT;
+	/* -EINVAL for a file that is neither shmem nor hugetlbfs. */
+	n = memfd_pin_folios(file, start, start + len - 1,
+			     (struct folio **)p->p, p->npages, &first);
+	fput(file);
+	if (n <= 0)
+		return -ENOENT;
+	for (i = 0; i < n; i++)
+		covered += folio_size(((struct folio **)p->p)[i]);
+	if (covered < first + len) {
+		unpin_folios((struct folio **)p->p, n);
+		return -ENOENT;
+	}
+	p->nfolios = n;
+	p->first = first;
+	return 0;
+}
+
 static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 {
 	unsigned long npages = len >> PAGE_SHIFT, done = 0;
 	unsigned int gup = FOLL_LONGTERM |
 			   (prot & IOASID_DMA_WRITE ? FOLL_WRITE : 0);
+	struct page **pages;
 	struct ioasid_kpin *p;
 
 	if (vaddr & ~PAGE_MASK || len & ~PAGE_MASK || !npages)
 		return -EINVAL;
-	p = kvzalloc(struct_size(p, pages, npages), GFP_KERNEL_ACCOUNT);
+	/* Room for a pointer per page; the counts say which are set. */
+	p = kvmalloc(struct_size(p, p, npages), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
+	p->npages = npages;
+	p->nfolios = 0;
+	p->first = 0;
+	if (!kh_pin_file(vaddr, len, prot, p)) {
+		*cookie = p;
+		return 0;
+	}
+	pages = (struct page **)p->p;
 	while (done < npages) {
 		int rc = pin_user_pages_fast(vaddr + (done << PAGE_SHIFT),
 					     min_t(unsigned long, npages - done,
 						   INT_MAX / 2),
-					     gup, p->pages + done);
+					     gup, pages + done);
 
 		if (rc <= 0) {
-			unpin_user_pages(p->pages, done);
+			unpin_user_pages(pages, done);
 			kvfree(p);
 			return rc == -ENOMEM ? -ENOMEM : -EFAULT;
 		}
 		done += rc;
 	}
-	p->npages = npages;
 	*cookie = p;
 	return 0;
 }
@@ -68,9 +130,70 @@ static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 static void kh_unpin(void *host, u64 vaddr, u64 len, void *cookie)
 {
 	struct ioasid_kpin *p = cookie;
+	unsigned long i;
 
-	unpin_user_pages_dirty_lock(p->pages, p->npages, true);
+	if (!p->nfolios) {
+		unpin_user_pages_dirty_lock((struct page **)p->p, p->npages,
+					    true);
+		kvfree(p);
+		return;
+	}
+	/* Dirtied as unpin_user_pages_dirty_lock() would: DMA may write. */
+	for (i = 0; i < p->nfolios; i++) {
+		struct folio *f = ((struct folio **)p->p)[i];
+
+		if (!folio_test_dirty(f)) {
+			folio_lock(f);
+			folio_mark_dirty(f);
+			folio_unlock(f);
+		}
+	}
+	unpin_folios((struct folio **)p->p, p->nfolios);
 	kvfree(p);
+}
+
+u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
+		    u64 off, u64 len, phys_addr_t *pa)
+{
+	struct folio **f = (struct folio **)p->p;
+	u64 run, in, skip;
+	unsigned long j;
+
+	if (!p->nfolios) {
+		struct page **pg = (struct page **)p->p;
+		unsigned long i = off >> PAGE_SHIFT;
+
+		*pa = page_to_phys(pg[i]) + offset_in_page(off);
+		run = PAGE_SIZE - offset_in_page(off);
+		for (j = i + 1; j < p->npages && run < len; j++) {
+			if (page_to_pfn(pg[j]) != page_to_pfn(pg[j - 1]) + 1)
+				break;
+			run += PAGE_SIZE;
+		}
+		return min(run, len);
+	}
+	if (off < pos->start) {		/* walked past it: start again */
+		pos->i = 0;
+		pos->start = 0;
+	}
+	for (;;) {
+		skip = pos->i ? 0 : p->first;
+		if (off < pos->start + folio_size(f[pos->i]) - skip ||
+		    pos->i + 1 == p->nfolios)
+			break;
+		pos->start += folio_size(f[pos->i]) - skip;
+		pos->i++;
+	}
+	in = off - pos->start + skip;
+	*pa = PFN_PHYS(folio_pfn(f[pos->i])) + in;
+	run = folio_size(f[pos->i]) - in;
+	for (j = pos->i + 1; j < p->nfolios && run < len; j++) {
+		if (folio_pfn(f[j]) != folio_pfn(f[j - 1]) +
+				       folio_nr_pages(f[j - 1]))
+			break;
+		run += folio_size(f[j]);
+	}
+	return min(run, len);
 }
 
 static bool memlock_per_process;
@@ -129,19 +252,22 @@ static int kh_copy_to(void *host, u64 uptr, const void *src, size_t len)
 static int kh_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		     u64 uptr, u64 len, bool to_mem)
 {
+	struct ioasid_kpin_pos pos = {};
 	struct ioasid_kpin *p = cookie;
 	u64 off = vaddr - map_vaddr;
 
+	if (WARN_ON(off + len > (u64)p->npages << PAGE_SHIFT))
+		return -EFAULT;
 	while (len) {
-		unsigned long idx = off >> PAGE_SHIFT;
-		size_t in = offset_in_page(off);
-		size_t n = min_t(u64, len, PAGE_SIZE - in);
+		phys_addr_t pa;
+		size_t in, n;
 		void *va;
 		unsigned long left;
 
-		if (WARN_ON(idx >= p->npages))
-			return -EFAULT;
-		va = kmap_local_page(p->pages[idx]);
+		ioasid_kpin_run(p, &pos, off, len, &pa);
+		in = offset_in_page(pa);
+		n = min_t(u64, len, PAGE_SIZE - in);
+		va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
 		if (to_mem)
 			left = copy_from_user(va + in, u64_to_user_ptr(uptr), n);
 		else
@@ -159,17 +285,12 @@ static int kh_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 static u64 kh_contig(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		     u64 len, u64 *out_addr)
 {
-	struct ioasid_kpin *p = cookie;
-	unsigned long idx = (vaddr - map_vaddr) >> PAGE_SHIFT, k;
-	u64 run = PAGE_SIZE - offset_in_page(vaddr);
+	struct ioasid_kpin_pos pos = {};
+	phys_addr_t pa;
+	u64 run = ioasid_kpin_run(cookie, &pos, vaddr - map_vaddr, len, &pa);
 
-	*out_addr = PFN_PHYS(page_to_pfn(p->pages[idx])) + offset_in_page(vaddr);
-	for (k = idx + 1; k < p->npages && run < len; k++) {
-		if (page_to_pfn(p->pages[k]) != page_to_pfn(p->pages[k - 1]) + 1)
-			break;
-		run += PAGE_SIZE;
-	}
-	return min(run, len);
+	*out_addr = pa;
+	return run;
 }
 
 static const struct ioasid_host_ops kh_ops = {

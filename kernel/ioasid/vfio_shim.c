@@ -161,32 +161,26 @@ static int sd_map_range(struct shim_domain *sd, u64 iova, phys_addr_t pa,
  */
 static int sd_map_one(struct shim_domain *sd, struct ioasid_mapping *m)
 {
-	struct ioasid_kpin *p = m->cookie;
+	struct ioasid_kpin_pos pos = {};
 	unsigned long sizes = sd->domain->pgsize_bitmap;
+	u64 len = ioasid_mapping_length(m), done = 0;
 	int prot = sd_prot(sd, m);
-	unsigned long i = 0, j;
-	u64 done = 0;
 	int rc;
 
 	if (m->max_pgshift)
 		sizes &= GENMASK_ULL(m->max_pgshift, 0);
-	while (i < p->npages) {
-		u64 run;
+	while (done < len) {
+		phys_addr_t pa;
+		u64 run = ioasid_kpin_run(m->cookie, &pos, done, len - done,
+					  &pa);
 
-		for (j = i + 1; j < p->npages; j++)
-			if (page_to_pfn(p->pages[j]) !=
-			    page_to_pfn(p->pages[j - 1]) + 1)
-				break;
-		run = (u64)(j - i) << PAGE_SHIFT;
-		rc = sd_map_range(sd, m->iova + done, page_to_phys(p->pages[i]),
-				  run, prot, sizes);
+		rc = sd_map_range(sd, m->iova + done, pa, run, prot, sizes);
 		if (rc) {
 			if (done)
 				iommu_unmap(sd->domain, m->iova, done);
 			return rc;
 		}
 		done += run;
-		i = j;
 	}
 	return 0;
 }

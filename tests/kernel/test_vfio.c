@@ -15,10 +15,12 @@
  *
  * The edu helpers are in edu.c.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -180,10 +182,14 @@ static int t_type1_info(struct fx *f)
 
 /* ---- containers bound to an ioasid fd ---- */
 
-/* One 2 MiB hugepage, reserving a few first (root); NULL with a reason. */
-static uint8_t *hugepage(void)
+/*
+ * One 2 MiB hugepage, reserving a few first (root); NULL with a reason.
+ * Private anonymous memory (pinned page by page), or with @shared a
+ * hugetlb memfd mapped shared, which the kernel host pins by folio.
+ */
+static uint8_t *hugepage(bool shared)
 {
-	int hp = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
+	int hp = open("/proc/sys/vm/nr_hugepages", O_WRONLY), mfd = -1;
 	void *p;
 
 	if (hp >= 0) {
@@ -191,8 +197,19 @@ static uint8_t *hugepage(void)
 			diag("cannot reserve hugepages");
 		close(hp);
 	}
+	if (shared) {
+		mfd = memfd_create("edu-huge", MFD_CLOEXEC | MFD_HUGETLB);
+		if (mfd < 0 || ftruncate(mfd, SZ_2M)) {
+			skip_reason("no hugetlb memfd: %s", strerror(errno));
+			return NULL;
+		}
+	}
 	p = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+		 shared ? MAP_SHARED | MAP_POPULATE :
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
+		 mfd, 0);
+	if (mfd >= 0)
+		close(mfd);
 	if (p == MAP_FAILED) {
 		skip_reason("no 2 MiB hugepage: %s", strerror(errno));
 		return NULL;
@@ -276,19 +293,19 @@ static int t_fd_two_ioasids_isolated(struct fx *f)
  * second device attaches reaches it too, and a 2 MiB hugepage is mapped
  * with a 2 MiB IOMMU page when the IOMMU has one.
  */
-static int t_fd_shared_ioasid_hugepage(struct fx *f)
+static int fd_shared_ioasid_hugepage(bool shared)
 {
 	struct ioasid_query_pgsize q = { .size = sizeof(q) };
+	long long pins;
 	struct edu e0, e1;
 	uint8_t *huge, *dst = pages(SZ_4K);
 	uint32_t as = 0, dev0 = 0, dev1 = 0;
 	int fd, rc;
 
-	(void)f;
 	rc = fd_shim_only();
 	if (rc)
 		return rc;
-	huge = hugepage();
+	huge = hugepage(shared);
 	if (!huge)
 		return SKIP_RC;
 	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
@@ -304,7 +321,10 @@ static int t_fd_shared_ioasid_hugepage(struct fx *f)
 	CHECK_ERR(io_alloc(fd, &as), 0);
 	CHECK_ERR(io_attach(fd, dev0, as), 0);
 	fill(huge, SZ_2M, 0x42);
+	pins = kernel_pins();
 	CHECK_ERR(io_map(fd, as, IOVA_HUGE, huge, SZ_2M), 0);
+	/* By page, 512 pins; a shared memfd by folio, one. */
+	CHECK_EQ(kernel_pins() - pins, shared ? 1 : 512);
 	CHECK_ERR(io_map(fd, as, IOVA_DST, dst, SZ_4K), 0);
 	CHECK_ERR(io_attach(fd, dev1, as), 0);
 	q.ioasid = as;
@@ -345,13 +365,26 @@ static int t_fd_shared_ioasid_hugepage(struct fx *f)
 	return 0;
 }
 
+static int t_fd_shared_ioasid_hugepage(struct fx *f)
+{
+	(void)f;
+	return fd_shared_ioasid_hugepage(false);
+}
+
+/* The same on a shared hugetlb memfd: pinned by folio, not by page. */
+static int t_fd_shared_ioasid_hugepage_memfd(struct fx *f)
+{
+	(void)f;
+	return fd_shared_ioasid_hugepage(true);
+}
+
 /*
  * Two mappings that split one 2 MiB hugepage, mapped in one batch: the
  * shim maps a batch's IOVA-contiguous mappings together, and must not let
  * an IOMMU page straddle them. Unmapping the first must leave the second
  * translating, and the first faulting.
  */
-static int t_fd_batch_halves_unmap_apart(struct fx *f)
+static int fd_batch_halves_unmap_apart(bool shared)
 {
 	struct ioasid_dma_entry e[3];
 	struct ioasid_batch b = {
@@ -364,11 +397,10 @@ static int t_fd_batch_halves_unmap_apart(struct fx *f)
 	uint32_t as = 0, dev = 0;
 	int fd, rc, kmsg;
 
-	(void)f;
 	rc = fd_shim_only();
 	if (rc)
 		return rc;
-	huge = hugepage();
+	huge = hugepage(shared);
 	if (!huge)
 		return SKIP_RC;
 	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
@@ -409,6 +441,19 @@ static int t_fd_batch_halves_unmap_apart(struct fx *f)
 	close(fd);
 	munmap(huge, SZ_2M);
 	return 0;
+}
+
+static int t_fd_batch_halves_unmap_apart(struct fx *f)
+{
+	(void)f;
+	return fd_batch_halves_unmap_apart(false);
+}
+
+/* The same on a shared hugetlb memfd: two pins on one folio. */
+static int t_fd_batch_halves_unmap_apart_memfd(struct fx *f)
+{
+	(void)f;
+	return fd_batch_halves_unmap_apart(true);
 }
 
 /*
@@ -556,7 +601,11 @@ static const struct test tests[] = {
 	{ "type1_info", t_type1_info, NULL },
 	{ "fd_two_ioasids_isolated", t_fd_two_ioasids_isolated, NULL },
 	{ "fd_shared_ioasid_hugepage", t_fd_shared_ioasid_hugepage, NULL },
+	{ "fd_shared_ioasid_hugepage_memfd", t_fd_shared_ioasid_hugepage_memfd,
+	  NULL },
 	{ "fd_batch_halves_unmap_apart", t_fd_batch_halves_unmap_apart, NULL },
+	{ "fd_batch_halves_unmap_apart_memfd",
+	  t_fd_batch_halves_unmap_apart_memfd, NULL },
 	{ "fd_group_completeness", t_fd_group_completeness, NULL },
 	{ "fd_dirty_vfio_device", t_fd_dirty_vfio_device, NULL },
 };
