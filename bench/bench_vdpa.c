@@ -87,18 +87,12 @@ static int open_on(const char *driver, bool batch, char *node, size_t len)
 static void msg(int fd, uint8_t type, uint64_t iova, uint64_t size,
 		const void *uaddr)
 {
-	struct vhost_msg_v2 m;
+	int rc = vdpa_iotlb_msg(fd, 0, type, iova, size, uaddr,
+				VHOST_ACCESS_RW);
 
-	memset(&m, 0, sizeof(m));
-	m.type = VHOST_IOTLB_MSG_V2;
-	m.iotlb.type = type;
-	m.iotlb.iova = iova;
-	m.iotlb.size = size;
-	m.iotlb.uaddr = (uintptr_t)uaddr;
-	m.iotlb.perm = VHOST_ACCESS_RW;
-	if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+	if (rc)
 		die("IOTLB message %u at 0x%llx: %s", type,
-		    (unsigned long long)iova, strerror(errno));
+		    (unsigned long long)iova, strerror(-rc));
 }
 
 /* Stock type1 map or unmap of one page, for the pair modes. */

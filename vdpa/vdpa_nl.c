@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/vhost.h>
 #include <linux/vdpa.h>
 #include <stdio.h>
 #include <string.h>
@@ -309,4 +310,20 @@ int vdpa_dev_node(const char *name, char *path, size_t len)
 		}
 	closedir(d);
 	return rc;
+}
+
+int vdpa_iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova,
+		   uint64_t size, const void *uaddr, uint8_t perm)
+{
+	struct vhost_msg_v2 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VHOST_IOTLB_MSG_V2;
+	m.asid = asid;
+	m.iotlb.type = type;
+	m.iotlb.iova = iova;
+	m.iotlb.size = size;
+	m.iotlb.uaddr = (uintptr_t)uaddr;
+	m.iotlb.perm = perm;
+	return write(fd, &m, sizeof(m)) == (ssize_t)sizeof(m) ? 0 : -errno;
 }

@@ -39,4 +39,13 @@ int vdpa_dev_bind(const char *name, const char *driver);
 int vdpa_dev_driver(const char *name, char *drv, size_t len);
 int vdpa_dev_node(const char *name, char *path, size_t len);
 
+/*
+ * One vhost IOTLB message (struct vhost_msg_v2, so the backend feature
+ * IOTLB_MSG_V2 must be on) written to a vhost-vdpa node @fd: @type is
+ * VHOST_IOTLB_UPDATE, _INVALIDATE, _BATCH_BEGIN or _BATCH_END, @perm
+ * VHOST_ACCESS_*. 0 or -errno.
+ */
+int vdpa_iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova,
+		   uint64_t size, const void *uaddr, uint8_t perm);
+
 #endif /* IOASID_VDPA_NL_H */

@@ -52,6 +52,12 @@ struct ioasid_khost *ioasid_khost_create_va(void);
 void ioasid_khost_destroy(struct ioasid_khost *h);
 /* The context behind an ioasid fd, with a reference on @file; or NULL. */
 struct ioasid_khost *ioasid_file_khost(struct file *file);
+/*
+ * The same for file descriptor @fd: the context with a reference on the
+ * file, returned in *@file (fput() it when done); NULL for a bad fd or
+ * one that is not an ioasid fd (EBADF either way).
+ */
+struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file);
 
 int ioasid_vfio_shim_init(void);
 void ioasid_vfio_shim_exit(void);

@@ -444,6 +444,20 @@ struct ioasid_khost *ioasid_file_khost(struct file *file)
 }
 EXPORT_SYMBOL_GPL(ioasid_file_khost);
 
+struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file)
+{
+	struct file *f = fget(fd);
+	struct ioasid_khost *h;
+
+	if (!f)
+		return NULL;
+	h = ioasid_file_khost(f);
+	fput(f);
+	*file = f;
+	return h;
+}
+EXPORT_SYMBOL_GPL(ioasid_fd_khost);
+
 /*
  * For ioasid_vdpa.ko, the vDPA adaptor: it binds vDPA address spaces to
  * contexts as devices and listens to their ioasids. These live in core/,

@@ -510,62 +510,65 @@ static int iv_kick_set(struct iv_vq *vq, int fd)
 	return 0;
 }
 
-static irqreturn_t iv_vq_cb(void *private)
+/* The device's interrupt for a queue or the config space: an eventfd. */
+static irqreturn_t iv_signal(void *private)
 {
-	struct iv_vq *vq = private;
-
-	if (vq->call)
-		eventfd_signal(vq->call);
+	eventfd_signal(private);
 	return IRQ_HANDLED;
+}
+
+/*
+ * In @cb a callback that signals eventfd @fd (no callback for
+ * VHOST_FILE_UNBIND), in *@ctx its context. The caller installs @cb, then
+ * iv_eventfd_swap()s: once the device has the new callback, nothing can
+ * signal the old context any more and it can be put.
+ */
+static int iv_eventfd_cb(int fd, struct vdpa_callback *cb,
+			 struct eventfd_ctx **ctx)
+{
+	memset(cb, 0, sizeof(*cb));
+	*ctx = NULL;
+	if (fd == VHOST_FILE_UNBIND)
+		return 0;
+	*ctx = eventfd_ctx_fdget(fd);
+	if (IS_ERR(*ctx))
+		return PTR_ERR(*ctx);
+	cb->callback = iv_signal;
+	cb->private = *ctx;
+	return 0;
+}
+
+static void iv_eventfd_swap(struct eventfd_ctx **slot, struct eventfd_ctx *ctx)
+{
+	if (*slot)
+		eventfd_ctx_put(*slot);
+	*slot = ctx;
 }
 
 static int iv_call_set(struct iv_vq *vq, int fd)
 {
-	const struct vdpa_config_ops *ops = vq->v->vdpa->config;
-	struct vdpa_callback cb = {};
-	struct eventfd_ctx *ctx = NULL;
+	struct vdpa_callback cb;
+	struct eventfd_ctx *ctx;
+	int rc = iv_eventfd_cb(fd, &cb, &ctx);
 
-	if (fd != VHOST_FILE_UNBIND) {
-		ctx = eventfd_ctx_fdget(fd);
-		if (IS_ERR(ctx))
-			return PTR_ERR(ctx);
-		cb.callback = iv_vq_cb;
-		cb.private = vq;
-		cb.trigger = ctx;
-	}
-	ops->set_vq_cb(vq->v->vdpa, vq->idx, &cb);
-	if (vq->call)
-		eventfd_ctx_put(vq->call);
-	vq->call = ctx;
+	if (rc)
+		return rc;
+	cb.trigger = ctx;	/* the device may signal it itself */
+	vq->v->vdpa->config->set_vq_cb(vq->v->vdpa, vq->idx, &cb);
+	iv_eventfd_swap(&vq->call, ctx);
 	return 0;
-}
-
-static irqreturn_t iv_config_cb(void *private)
-{
-	struct iv_dev *v = private;
-
-	if (v->config_call)
-		eventfd_signal(v->config_call);
-	return IRQ_HANDLED;
 }
 
 static int iv_config_call_set(struct iv_dev *v, int fd)
 {
-	const struct vdpa_config_ops *ops = v->vdpa->config;
-	struct vdpa_callback cb = {};
-	struct eventfd_ctx *ctx = NULL;
+	struct vdpa_callback cb;
+	struct eventfd_ctx *ctx;
+	int rc = iv_eventfd_cb(fd, &cb, &ctx);
 
-	if (fd != VHOST_FILE_UNBIND) {
-		ctx = eventfd_ctx_fdget(fd);
-		if (IS_ERR(ctx))
-			return PTR_ERR(ctx);
-		cb.callback = iv_config_cb;
-		cb.private = v;
-	}
-	ops->set_config_cb(v->vdpa, &cb);
-	if (v->config_call)
-		eventfd_ctx_put(v->config_call);
-	v->config_call = ctx;
+	if (rc)
+		return rc;
+	v->vdpa->config->set_config_cb(v->vdpa, &cb);
+	iv_eventfd_swap(&v->config_call, ctx);
 	return 0;
 }
 
@@ -797,11 +800,7 @@ static long iv_attach(struct iv_dev *v, void __user *argp)
 		return -EBUSY;
 	if (v->in_batch)
 		return -EINVAL;
-	f = fget(at.ioasid_fd);
-	if (!f)
-		return -EBADF;
-	h = ioasid_file_khost(f);
-	fput(f);
+	h = ioasid_fd_khost(at.ioasid_fd, &f);
 	if (!h)
 		return -EBADF;
 	rc = iv_attach_check(as, h, at.ioasid);

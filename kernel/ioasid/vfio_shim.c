@@ -796,11 +796,7 @@ static long shim_bind(struct shim_container *c, unsigned long arg)
 		return -EINVAL;
 	if (c->type1)
 		return -EINVAL;
-	f = fget(b.ioasid_fd);
-	if (!f)
-		return -EBADF;
-	h = ioasid_file_khost(f);
-	fput(f);
+	h = ioasid_fd_khost(b.ioasid_fd, &f);
 	if (!h)
 		return -EBADF;
 	mutex_lock(&c->lock);

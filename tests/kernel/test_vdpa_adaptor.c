@@ -97,21 +97,8 @@ static int adaptor_down(struct vduse_net *n)
 	return 0;
 }
 
-static int iotlb(int fd, uint32_t asid, uint8_t type, uint64_t iova,
-		 uint64_t size, const void *uaddr, uint8_t perm)
-{
-	struct vhost_msg_v2 m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = VHOST_IOTLB_MSG_V2;
-	m.asid = asid;
-	m.iotlb.type = type;
-	m.iotlb.iova = iova;
-	m.iotlb.size = size;
-	m.iotlb.uaddr = (uintptr_t)uaddr;
-	m.iotlb.perm = perm;
-	return write(fd, &m, sizeof(m)) == (ssize_t)sizeof(m) ? 0 : -errno;
-}
+/* One IOTLB message (vdpa/vdpa_nl.c), under a name short enough here. */
+#define iotlb	vdpa_iotlb_msg
 
 static int stats(int fd, struct ioasid_vdpa_stats *st)
 {
@@ -282,11 +269,12 @@ static int t_compat_iotlb(struct fx *f)
 	CHECK(ioctl(iofd, IOASID_ALLOC, &al) == 0);
 	freed = al.out_ioasid;
 	CHECK(ioctl(iofd, IOASID_FREE, &al) == 0);
-	CHECK_ERR(attach(fd, iofd, freed, 0), -ENOENT);	/* freed ioasid */
-	CHECK_ERR(attach(fd, memfd, 1, 0), -EBADF);	/* not an ioasid fd */
+	/* A freed ioasid; not an ioasid fd; ASID 1 of 1; not attached. */
+	CHECK_ERR(attach(fd, iofd, freed, 0), -ENOENT);
+	CHECK_ERR(attach(fd, memfd, 1, 0), -EBADF);
 	CHECK(ioctl(iofd, IOASID_ALLOC, &al) == 0);
-	CHECK_ERR(attach(fd, iofd, al.out_ioasid, 1), -EINVAL);	/* ASID 1 of 1 */
-	CHECK_ERR(detach(fd, 0), -EINVAL);		/* not attached */
+	CHECK_ERR(attach(fd, iofd, al.out_ioasid, 1), -EINVAL);
+	CHECK_ERR(detach(fd, 0), -EINVAL);
 	/* Mid-batch: refused, and the batch goes on. */
 	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL, 0));
 	CHECK_ERR(attach(fd, iofd, al.out_ioasid, 0), -EINVAL);
@@ -493,6 +481,20 @@ static void wait_for(struct pmd *p, struct vu_traffic *t, uint32_t want)
 		usleep(1000);
 }
 
+/*
+ * A long numbered-traffic run (@app's packets, NPKT_LONG of them) on a
+ * new device on the adaptor; @node its node, @vdev testpmd's port for it.
+ */
+static int traffic_up(struct vu_traffic *t, struct vu_app *app,
+		      struct vduse_net **n, char node[300], char vdev[400])
+{
+	CHECK_OK(vu_traffic_init(t, NPKT_LONG, WINDOW, app));
+	CHECK_OK(adaptor_up(app, n, node, 300));
+	snprintf(vdev, 400,
+		 "net_virtio_user0,path=%s,queues=1,queue_size=256", node);
+	return 0;
+}
+
 static int traffic_ok(struct pmd *p, struct vu_traffic *t,
 		      struct vduse_net *n, const char *what)
 {
@@ -533,10 +535,7 @@ static int t_testpmd_compat(struct fx *f)
 	rc = needs(true);
 	if (rc)
 		return rc;
-	CHECK_OK(vu_traffic_init(&t, NPKT_LONG, WINDOW, &app));
-	CHECK_OK(adaptor_up(&app, &n, node, sizeof(node)));
-	snprintf(vdev, sizeof(vdev),
-		 "net_virtio_user0,path=%s,queues=1,queue_size=256", node);
+	CHECK_OK(traffic_up(&t, &app, &n, node, vdev));
 	pins = kernel_pins();
 	CHECK_OK(pmd_start(&p, vdev));
 	wait_for(&p, &t, 1000);
@@ -669,10 +668,7 @@ static int t_testpmd_attached(struct fx *f)
 	rc = needs(true);
 	if (rc)
 		return rc;
-	CHECK_OK(vu_traffic_init(&t, NPKT_LONG, WINDOW, &app));
-	CHECK_OK(adaptor_up(&app, &n, node, sizeof(node)));
-	snprintf(vdev, sizeof(vdev),
-		 "net_virtio_user0,path=%s,queues=1,queue_size=256", node);
+	CHECK_OK(traffic_up(&t, &app, &n, node, vdev));
 	pins = kernel_pins();
 	CHECK_OK(pmd_start_eal(&p, vdev, "--iova-mode=va"));
 	wait_for(&p, &t, 1000);
