@@ -66,13 +66,12 @@ static double last_map_ns;
 static int open_on(const char *driver, bool batch, char *node, size_t len)
 {
 	uint64_t bf = 0;
-	int i, fd, rc = vdpa_dev_bind(DEV, driver);
+	int fd, rc = vdpa_dev_bind(DEV, driver);
 
 	if (rc)
 		die("binding %s to %s: %s", DEV, driver, strerror(-rc));
-	for (i = 0; i < 200 && (vdpa_dev_node(DEV, node, len) ||
-				access(node, F_OK)); i++)
-		usleep(10000);
+	if (vdpa_dev_node_wait(DEV, node, len, 2000))
+		die("%s: %s made no node", DEV, driver);
 	fd = open(node, O_RDWR);
 	if (fd < 0 || ioctl(fd, VHOST_SET_OWNER) ||
 	    ioctl(fd, VHOST_GET_BACKEND_FEATURES, &bf))
@@ -324,9 +323,8 @@ static double pps_on(struct bench_opts *o, const char *driver,
 
 	if (rc)
 		die("binding %s to %s: %s", DEV, driver, strerror(-rc));
-	for (i = 0; i < 200 && (vdpa_dev_node(DEV, node, sizeof(node)) ||
-				access(node, F_OK)); i++)
-		usleep(10000);
+	if (vdpa_dev_node_wait(DEV, node, sizeof(node), 2000))
+		die("%s: %s made no node", DEV, driver);
 	snprintf(vdev, sizeof(vdev),
 		 "net_virtio_user0,path=%s,queues=1,queue_size=256", node);
 	if (pmd_start_vdpa(&p, vdev, NULL, node))

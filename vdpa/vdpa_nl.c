@@ -312,6 +312,16 @@ int vdpa_dev_node(const char *name, char *path, size_t len)
 	return rc;
 }
 
+int vdpa_dev_node_wait(const char *name, char *path, size_t len, int ms)
+{
+	for (int t = 0; t <= ms; t += 10) {
+		if (!vdpa_dev_node(name, path, len) && !access(path, F_OK))
+			return 0;
+		usleep(10000);
+	}
+	return -ENOENT;
+}
+
 int vdpa_iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova,
 		   uint64_t size, const void *uaddr, uint8_t perm)
 {

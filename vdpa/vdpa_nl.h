@@ -38,6 +38,8 @@ int vdpa_nl_dev_list(struct vdpa_nl_dev *out, int max);
 int vdpa_dev_bind(const char *name, const char *driver);
 int vdpa_dev_driver(const char *name, char *drv, size_t len);
 int vdpa_dev_node(const char *name, char *path, size_t len);
+/* The same, waiting up to @ms milliseconds for the node to appear. */
+int vdpa_dev_node_wait(const char *name, char *path, size_t len, int ms);
 
 /*
  * One vhost IOTLB message (struct vhost_msg_v2, so the backend feature

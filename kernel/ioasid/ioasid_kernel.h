@@ -7,6 +7,7 @@
 #define IOASID_KERNEL_H
 
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/sched/user.h>
 
@@ -38,6 +39,17 @@ struct ioasid_kpin_pos {
  */
 u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
 		    u64 off, u64 len, phys_addr_t *pa);
+
+/*
+ * A shared mapping of a file, with pages behind it: what a device that
+ * reaches memory through files (VDUSE) can use, and what the host may pin
+ * by folio.
+ */
+static inline bool ioasid_vma_shared_file(const struct vm_area_struct *vma)
+{
+	return vma && vma->vm_file && (vma->vm_flags & VM_SHARED) &&
+	       !(vma->vm_flags & (VM_IO | VM_PFNMAP));
+}
 
 /* One context with its kernel host: an open /dev/ioasid or a container. */
 struct ioasid_khost {

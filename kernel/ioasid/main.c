@@ -59,10 +59,8 @@ static int kh_pin_file(u64 vaddr, u64 len, u32 prot, struct ioasid_kpin *p)
 
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, vaddr);
-	if (vma && vma->vm_file && (vma->vm_flags & VM_SHARED) &&
-	    (vma->vm_flags & VM_READ) &&
+	if (ioasid_vma_shared_file(vma) && (vma->vm_flags & VM_READ) &&
 	    (!(prot & IOASID_DMA_WRITE) || (vma->vm_flags & VM_WRITE)) &&
-	    !(vma->vm_flags & (VM_IO | VM_PFNMAP)) &&
 	    vaddr + len <= vma->vm_end) {
 		file = get_file(vma->vm_file);
 		start = ((loff_t)vma->vm_pgoff << PAGE_SHIFT) +

@@ -151,8 +151,7 @@ static int iv_iotlb_add(struct iv_as *as, struct mm_struct *mm,
 		struct vdpa_map_file *mf;
 		u64 len;
 
-		if (!vma || !vma->vm_file || !(vma->vm_flags & VM_SHARED) ||
-		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+		if (!ioasid_vma_shared_file(vma)) {
 			rc = -EINVAL;
 			break;
 		}

@@ -27,22 +27,6 @@
 #define IOVA	0x100000ULL
 #define PIECE	SZ_1M
 
-static int vdpa_node(char *path, size_t len)
-{
-	DIR *d = opendir("/dev");
-	struct dirent *e;
-	int found = 0;
-
-	while (d && (e = readdir(d)))
-		if (!strncmp(e->d_name, "vhost-vdpa-", 11)) {
-			snprintf(path, len, "/dev/%s", e->d_name);
-			found = 1;
-		}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /*
  * Create the VDUSE device (with @app's data path, or none), add it to the
  * vDPA bus and wait for vhost_vdpa's node: 0 with *n and @node set.
@@ -50,16 +34,14 @@ static int vdpa_node(char *path, size_t len)
 static int bring_up(const struct vu_app *app, struct vduse_net **n,
 		    char *node, size_t len)
 {
-	int i, rc = vduse_net_create(NAME, app, n);
+	int rc = vduse_net_create(NAME, app, n);
 
 	if (rc) {
 		diag("vduse_net_create: %s", strerror(-rc));
 		return 1;
 	}
 	CHECK_OK(vdpa_nl_dev_add(NAME, "vduse"));
-	for (i = 0; i < 100 && !vdpa_node(node, len); i++)
-		usleep(50000);
-	CHECK(i < 100);
+	CHECK_OK(vdpa_dev_node_wait(NAME, node, len, 5000));
 	return 0;
 }
 

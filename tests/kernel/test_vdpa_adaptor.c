@@ -71,7 +71,6 @@ static int adaptor_up(const struct vu_app *app, struct vduse_net **n,
 
 	snprintf(dev_name, sizeof(dev_name), "ioasid-vduse%d", ++dev_seq);
 	rc = vduse_net_create(NAME, app, n);
-
 	if (rc) {
 		diag("vduse_net_create: %s", strerror(-rc));
 		return 1;
@@ -82,10 +81,7 @@ static int adaptor_up(const struct vu_app *app, struct vduse_net **n,
 	CHECK_OK(vdpa_dev_bind(NAME, DRIVER));
 	CHECK_OK(vdpa_dev_driver(NAME, drv, sizeof(drv)));
 	CHECK(!strcmp(drv, DRIVER));
-	for (i = 0; i < 100 && (vdpa_dev_node(NAME, node, len) ||
-				access(node, F_OK)); i++)
-		usleep(50000);
-	CHECK(i < 100);
+	CHECK_OK(vdpa_dev_node_wait(NAME, node, len, 5000));
 	CHECK(!strncmp(node, "/dev/ioasid-vdpa-", 17));
 	return 0;
 }
