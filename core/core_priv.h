@@ -61,8 +61,7 @@ struct ioasid_ctx {
 	u32 nobjs;
 	u32 id_hint;			/* where the next free-id search starts */
 	struct ioasid_group *groups;
-	struct ioasid_mapping *va_root;	/* vaddr treap of every mapping */
-	u64 pinned_bytes;		/* union of pinned ranges, charged */
+	u64 pinned_bytes;		/* sum of mapping lengths, charged */
 	struct ioh_cache map_cache;
 };
 
@@ -77,9 +76,6 @@ void it_split(struct ioasid_mapping *t, u64 key, struct ioasid_mapping **lo,
 struct ioasid_mapping *it_merge(struct ioasid_mapping *a,
 				struct ioasid_mapping *b);
 struct ioasid_mapping *it_to_chain(struct ioasid_mapping *t);
-void vt_insert(struct ioasid_mapping **root, struct ioasid_mapping *m);
-void vt_remove(struct ioasid_mapping **root, struct ioasid_mapping *m);
-u64 vt_covered(struct ioasid_mapping *t, u64 start, u64 last);
 
 /*
  * A node's treap priority: a bijective mix of its address, so it costs no
@@ -95,11 +91,6 @@ static inline u64 mapping_prio(const struct ioasid_mapping *m)
 	x *= 0xc4ceb9fe1a85ec53ULL;
 	x ^= x >> 33;
 	return x;
-}
-
-static inline u64 mapping_vlast(const struct ioasid_mapping *m)
-{
-	return m->vaddr + (m->last - m->iova);
 }
 
 /* dirty.c */

@@ -385,7 +385,7 @@ void ioasid_ctx_destroy(struct ioasid_ctx *ctx)
 		if (o && o->type == IOASID_OBJ_AS)
 			as_destroy(container_of(o, struct ioasid_as, obj));
 	}
-	IOH_WARN_ON(ctx->nobjs || ctx->groups || ctx->va_root ||
+	IOH_WARN_ON(ctx->nobjs || ctx->groups ||
 		    ctx->pinned_bytes);
 	ioh_unlock(&ctx->lock);
 	ioh_lock_destroy(&ctx->lock);

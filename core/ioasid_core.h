@@ -42,16 +42,14 @@ struct ioasid_listener;
 
 /*
  * One mapping. Hosts and listeners read it; only the engine writes it.
- * The layout is kept small on purpose (see docs/architecture.md): two
- * treap links per tree, no parent pointers, the batch chain in @next.
+ * The layout is kept small on purpose (see docs/architecture.md): 64
+ * bytes, two treap links, no parent pointer, the batch chain in @next.
  */
 struct ioasid_mapping {
 	struct ioasid_mapping *il, *ir;	/* IOVA treap of the ioasid */
-	struct ioasid_mapping *vl, *vr;	/* vaddr treap of the context */
 	u64 iova;
 	u64 last;			/* last IOVA, inclusive */
 	u64 vaddr;
-	u64 vmax;			/* largest vaddr_last in the vaddr subtree */
 	u32 prot;			/* IOASID_DMA_READ | IOASID_DMA_WRITE */
 	u8 max_pgshift;			/* 0: no limit */
 	u8 __pad[3];
@@ -94,8 +92,10 @@ struct ioasid_host_ops {
 	int (*pin)(void *host, u64 vaddr, u64 len, u32 prot, void **cookie);
 	void (*unpin)(void *host, u64 vaddr, u64 len, void *cookie);
 	/*
-	 * Charge @bytes of newly pinned memory (the engine charges each page
-	 * once per context). -ENOMEM past the limit, with nothing charged.
+	 * Charge @bytes that are about to be pinned: the engine charges each
+	 * mapping's whole length before pin() and uncharges it after unpin()
+	 * (per mapping, as VFIO type1 does). -ENOMEM past the limit, with
+	 * nothing charged.
 	 */
 	int (*charge)(void *host, u64 bytes);
 	void (*uncharge)(void *host, u64 bytes);

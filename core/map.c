@@ -8,11 +8,11 @@
  * Map batch, all or nothing:
  *   1. each entry in order: check the arguments (rules.c), check overlap
  *      with the tree (which already holds the batch's earlier entries), the
- *      mapping-count limit, allocate the node, pin, charge the pages no
- *      other mapping of the context pins yet, insert into both trees;
+ *      mapping-count limit, allocate the node, charge the whole length,
+ *      pin, insert into the tree;
  *   2. every listener gets the whole batch in one map call;
- *   3. on any failure, the entries already done are taken out of the trees,
- *      uncharged, unpinned and freed, in that order, and no listener has
+ *   3. on any failure, the entries already done are taken out of the tree,
+ *      unpinned, uncharged and freed, in that order, and no listener has
  *      seen them (or those that had, got the matching unmap).
  *
  * Unmap batch, all or nothing:
@@ -27,11 +27,15 @@
  *      and, when it returns, can no longer translate through it; only then
  *      are the pages uncharged and unpinned and the nodes freed.
  *
- * Charging: ctx->pinned_bytes is the size of the union of all mappings'
- * vaddr ranges in the context. A new mapping charges the bytes of its range
- * that no other mapping covers (vt_covered); a removed one uncharges the
- * bytes no remaining mapping covers. The sum stays equal to the union, so
- * the same page mapped in two ioasids is charged once.
+ * Charging: per mapping, as VFIO type1 does and as iommufd does for two
+ * IOAS maps of the same virtual address. Every mapping charges its whole
+ * length before its pages are pinned (so a request over the limit costs
+ * no pinning work) and uncharges it after they are unpinned;
+ * ctx->pinned_bytes is the sum of the lengths of the context's mappings.
+ * The same memory mapped twice is charged twice: it is also pinned twice.
+ * Charging once per virtual address is not safe, because the pages behind
+ * an address change (munmap, mmap MAP_FIXED) while the first pin still
+ * holds the old ones: the user would pin unbounded memory for one charge.
  *
  * Everything here runs under ctx->lock.
  */
@@ -59,18 +63,14 @@ int as_check_ready(struct ioasid_as *as, struct ioasid_diag *diag)
 	return diag_set(diag, -EPERM, IOASID_RULE_GROUP_INCOMPLETE, 0, 0);
 }
 
-/* Take a node that is out of the IOVA tree out of everything else. */
+/* Release a node that is out of the IOVA tree: unpin, uncharge, free. */
 static void mapping_release(struct ioasid_ctx *ctx, struct ioasid_mapping *m)
 {
-	u64 len = ioasid_mapping_length(m), still;
+	u64 len = ioasid_mapping_length(m);
 
-	vt_remove(&ctx->va_root, m);
-	still = vt_covered(ctx->va_root, m->vaddr, mapping_vlast(m));
-	if (len - still) {
-		ctx->ops->uncharge(ctx->host, len - still);
-		ctx->pinned_bytes -= len - still;
-	}
 	ctx->ops->unpin(ctx->host, m->vaddr, len, m->cookie);
+	ctx->ops->uncharge(ctx->host, len);
+	ctx->pinned_bytes -= len;
 	ioh_cache_free(&ctx->map_cache, m);
 }
 
@@ -89,7 +89,7 @@ static int as_map_one(struct ioasid_as *as, const struct ioasid_dma_entry *e,
 {
 	struct ioasid_ctx *ctx = as->ctx;
 	struct ioasid_mapping *m, *prev;
-	u64 last, newb;
+	u64 last;
 	int rc;
 
 	rc = ioasid_check_map(&as->attrs, e->flags, e->max_pgshift, e->iova,
@@ -112,27 +112,23 @@ static int as_map_one(struct ioasid_as *as, const struct ioasid_dma_entry *e,
 	m->vaddr = e->vaddr;
 	m->prot = e->flags & IOASID_PROT_MASK;
 	m->max_pgshift = (u8)e->max_pgshift;
+	/* The limit first: a request over it must cost no pinning. */
+	rc = ctx->ops->charge(ctx->host, e->length);
+	if (rc) {
+		ioh_cache_free(&ctx->map_cache, m);
+		return diag_set(diag, rc, IOASID_RULE_MEMLOCK, e->length,
+				ctx->pinned_bytes);
+	}
 	rc = ctx->ops->pin(ctx->host, e->vaddr, e->length, m->prot, &m->cookie);
 	if (rc) {
+		ctx->ops->uncharge(ctx->host, e->length);
 		ioh_cache_free(&ctx->map_cache, m);
 		return diag_set(diag, rc,
 				rc == -EFAULT ? IOASID_RULE_VADDR_FAULT :
 						IOASID_RULE_NOMEM,
 				e->vaddr, 0);
 	}
-	newb = e->length - vt_covered(ctx->va_root, e->vaddr, mapping_vlast(m));
-	if (newb) {
-		rc = ctx->ops->charge(ctx->host, newb);
-		if (rc) {
-			ctx->ops->unpin(ctx->host, e->vaddr, e->length,
-					m->cookie);
-			ioh_cache_free(&ctx->map_cache, m);
-			return diag_set(diag, rc, IOASID_RULE_MEMLOCK, newb,
-					ctx->pinned_bytes);
-		}
-		ctx->pinned_bytes += newb;
-	}
-	vt_insert(&ctx->va_root, m);
+	ctx->pinned_bytes += e->length;
 	it_insert(&as->root, m);
 	as->nmaps++;
 	as->mapped_bytes += e->length;

@@ -5,10 +5,10 @@
  * called by the engine itself.
  *
  * Checked: each IOVA tree is ordered, non-overlapping and a heap by
- * priority, and its counters match; the vaddr tree is ordered, a heap, has
- * correct vmax everywhere and holds exactly the mappings of all ioasids;
- * pinned_bytes equals the size of the union of all vaddr ranges; every
- * device's ioasid lists it; every group's bound count is right.
+ * priority, and its counters match; pinned_bytes (what is charged) equals
+ * the sum of the lengths of all mappings of all ioasids, since each
+ * mapping is charged whole (map.c); every device's ioasid lists it; every
+ * group's bound count is right.
  */
 #include "core_priv.h"
 
@@ -38,60 +38,10 @@ static void it_check(const struct ioasid_mapping *t, struct it_walk *w,
 	it_check(t->ir, w, depth + 1);
 }
 
-static u64 vt_check(const struct ioasid_mapping *t, u32 *n, bool *bad,
-		    u32 depth)
-{
-	u64 v, l, r;
-
-	if (!t || *bad)
-		return 0;
-	if (depth > 4096 || (t->vl && mapping_prio(t->vl) > mapping_prio(t)) ||
-	    (t->vr && mapping_prio(t->vr) > mapping_prio(t)) ||
-	    (t->vl && t->vl->vaddr > t->vaddr) ||
-	    (t->vr && t->vr->vaddr < t->vaddr)) {
-		*bad = true;
-		return 0;
-	}
-	(*n)++;
-	v = mapping_vlast(t);
-	l = vt_check(t->vl, n, bad, depth + 1);
-	r = vt_check(t->vr, n, bad, depth + 1);
-	if (t->vl && l > v)
-		v = l;
-	if (t->vr && r > v)
-		v = r;
-	if (v != t->vmax)
-		*bad = true;
-	return v;
-}
-
-/* Union of vaddr ranges: walk the vaddr tree in order with a cursor. */
-static void vt_union(const struct ioasid_mapping *t, u64 *next, bool *started,
-		     u64 *bytes)
-{
-	u64 lo, hi;
-
-	if (!t)
-		return;
-	vt_union(t->vl, next, started, bytes);
-	lo = t->vaddr;
-	hi = mapping_vlast(t);
-	if (*started && lo < *next)
-		lo = *next;
-	if (!*started || lo <= hi) {
-		if (lo <= hi)
-			*bytes += hi - lo + 1;
-		*started = true;
-		*next = hi + 1;
-	}
-	vt_union(t->vr, next, started, bytes);
-}
-
 int ioasid_ctx_verify(struct ioasid_ctx *ctx)
 {
-	u32 id, total_maps = 0, vn = 0;
-	u64 next = 0, bytes = 0;
-	bool bad = false, started = false;
+	u32 id;
+	u64 bytes = 0;
 	struct ioasid_group *g;
 	int rc = 0;
 
@@ -133,18 +83,10 @@ int ioasid_ctx_verify(struct ioasid_ctx *ctx)
 			rc = -EIO;
 		if (as_dirty_verify(as))
 			rc = -EIO;
-		total_maps += as->nmaps;
+		bytes += as->mapped_bytes;
 	}
-	if (!rc) {
-		vt_check(ctx->va_root, &vn, &bad, 0);
-		if (bad || vn != total_maps)
-			rc = -EIO;
-	}
-	if (!rc) {
-		vt_union(ctx->va_root, &next, &started, &bytes);
-		if (bytes != ctx->pinned_bytes)
-			rc = -EIO;
-	}
+	if (!rc && bytes != ctx->pinned_bytes)
+		rc = -EIO;
 	for (g = ctx->groups; g && !rc; g = g->next)
 		if (!g->nbound || g->nbound > g->size)
 			rc = -EIO;

@@ -13,8 +13,11 @@
  * Accounting models RLIMIT_MEMLOCK per context: with
  * IOASID_OPEN_MEMLOCK_RLIMIT the limit is the process's RLIMIT_MEMLOCK,
  * read at each charge as the kernel does, and CAP_IPC_LOCK exempts;
- * otherwise a fixed byte limit (0: none). The kernel backend charges the
- * user (or the process) instead; see docs/uapi.md.
+ * otherwise a fixed byte limit (0: none). The engine charges each mapping's
+ * whole length before pinning it (per mapping, as the kernel backend and
+ * VFIO type1), so the same buffer mapped twice counts twice here too. The
+ * kernel backend charges the user (or the process) instead; see
+ * docs/uapi.md.
  */
 #include <linux/capability.h>
 #include <sys/mman.h>

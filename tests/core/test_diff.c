@@ -5,7 +5,7 @@
  *
  * The model is deliberately simple and shares no code with core/: each
  * ioasid is an unsorted array of mappings, overlap is a loop over all of
- * them, pinned pages are a bitmap over the test buffer. Operations are
+ * them, pinned pages are the sum of the mappings' lengths. Operations are
  * drawn with adversarial arguments (overlaps, exact boundaries, the
  * reserved window, wrap-around, misalignment, holes in memory, unknown
  * flags) over a small IOVA space so that collisions are common.
@@ -159,39 +159,14 @@ static bool m_mapped(struct model *m, uint64_t va, uint64_t len)
 	return true;
 }
 
+/* Each mapping is charged whole (per mapping, as VFIO type1). */
 static uint64_t m_pinned(struct model *m)
 {
-	uint8_t pinned[BUF_PAGES] = { 0 };
-	uint64_t n = 0, b = (uintptr_t)m->buf;
+	uint64_t n = 0;
 
 	for (int a = 0; a < NAS; a++)
-		for (uint32_t i = 0; i < m->as[a].nmaps; i++) {
-			struct mmap_ent *e = &m->as[a].maps[i];
-
-			for (uint64_t p = 0; p < e->len / PG; p++)
-				pinned[(e->vaddr - b) / PG + p] = 1;
-		}
-	for (int p = 0; p < BUF_PAGES; p++)
-		n += pinned[p];
-	return n;
-}
-
-static uint64_t m_pinned_with(struct model *m, const struct mmap_ent *x)
-{
-	uint8_t pinned[BUF_PAGES] = { 0 };
-	uint64_t n = 0, b = (uintptr_t)m->buf;
-
-	for (int a = 0; a < NAS; a++)
-		for (uint32_t i = 0; i < m->as[a].nmaps; i++) {
-			struct mmap_ent *e = &m->as[a].maps[i];
-
-			for (uint64_t p = 0; p < e->len / PG; p++)
-				pinned[(e->vaddr - b) / PG + p] = 1;
-		}
-	for (uint64_t p = 0; p < x->len / PG; p++)
-		pinned[(x->vaddr - b) / PG + p] = 1;
-	for (int p = 0; p < BUF_PAGES; p++)
-		n += pinned[p];
+		for (uint32_t i = 0; i < m->as[a].nmaps; i++)
+			n += m->as[a].maps[i].len / PG;
 	return n;
 }
 
@@ -228,10 +203,11 @@ static int m_map_one(struct model *m, int a, uint32_t flags, uint64_t iova,
 			return -EEXIST;
 	if (s->nmaps >= MAX_MAPS)
 		return -ENOSPC;
+	/* The limit is checked before anything is pinned. */
+	if (m_pinned(m) + len / PG > MEMLOCK_PAGES)
+		return -ENOMEM;
 	if (!m_mapped(m, va, len))
 		return -EFAULT;
-	if (m_pinned_with(m, &e) > MEMLOCK_PAGES)
-		return -ENOMEM;
 	s->maps[s->nmaps++] = e;
 	return 0;
 }
@@ -329,7 +305,7 @@ static uint64_t pick_vaddr(struct model *m)
 	uint64_t b = (uintptr_t)m->buf, r = below(100);
 
 	if (r < 50)
-		return b + below(16) * PG;	/* shared pages: charged once */
+		return b + below(16) * PG;	/* shared pages: charged per mapping */
 	if (r < 85)
 		return b + below(PICK_PAGES - 8) * PG;
 	if (r < 90)

@@ -159,15 +159,15 @@ static int map_limit(struct fx *f)
 	free(e);
 	CHECK_OK(ioasid_get_info(f->h, f->as, &info, NULL, 0));
 	CHECK_EQ(info.out_num_mappings, max);
-	/* The same page mapped max times is pinned and charged once. */
-	CHECK_EQ(info.out_fd_pinned_pages, 1);
+	/* The same page mapped max times is pinned and charged max times. */
+	CHECK_EQ(info.out_fd_pinned_pages, max);
 	/* Too many mappings to snapshot: check the counters instead. */
 	CHECK_ERR(ioasid_map(f->h, f->as, (uint64_t)max * SZ_4K, f->buf + SZ_4K,
 			     SZ_4K, RW), -ENOSPC);
 	CHECK_OK(ioasid_get_info(f->h, f->as, &info, NULL, 0));
 	CHECK_EQ(info.out_num_mappings, max);
 	CHECK_EQ(info.out_mapped_bytes, (uint64_t)max * SZ_4K);
-	CHECK_EQ(info.out_fd_pinned_pages, 1);
+	CHECK_EQ(info.out_fd_pinned_pages, max);
 	CHECK_OK(ioasid_unmap(f->h, f->as, 0, SZ_4K, NULL));
 	CHECK_OK(ioasid_map(f->h, f->as, (uint64_t)max * SZ_4K, f->buf, SZ_4K,
 			    RW));
@@ -209,26 +209,35 @@ static int map_memlock(struct fx *f)
 	MAP_FAILS(f, -ENOMEM, SZ_1M, f->buf + SZ_1M, 8 * SZ_4K, RW);
 	CHECK_OK(ioasid_map(f->h, f->as, SZ_1M, f->buf + SZ_1M, 4 * SZ_4K, RW));
 	CHECK_EQ(fd_pinned(f, f->as), 16);
-	/* Pages already pinned cost nothing more, in this ioasid or another. */
+	/*
+	 * Pages already pinned cost again in another ioasid (each mapping is
+	 * charged): the budget is spent, even a page more is refused.
+	 */
 	CHECK_OK(ioasid_alloc(f->h, &as2));
 	CHECK_OK(new_swdev(f, SZ_4K, 0, APERTURE_LAST, 0, 0, 1, &f->dev));
 	CHECK_OK(ioasid_attach(f->h, f->dev, as2));
+	CHECK_ERR(ioasid_map(f->h, as2, 0, f->buf, SZ_4K, RW), -ENOMEM);
+	CHECK_EQ(fd_pinned(f, f->as), 16);
+	/* Unmapping frees the budget of what it unmapped. */
+	CHECK_OK(ioasid_unmap(f->h, f->as, 0, 12 * SZ_4K, NULL));
+	CHECK_EQ(fd_pinned(f, f->as), 4);
 	CHECK_OK(ioasid_map(f->h, as2, 0, f->buf, 12 * SZ_4K, RW));
-	CHECK_OK(ioasid_map(f->h, as2, SZ_1M, f->buf + SZ_1M, 4 * SZ_4K, RW));
 	CHECK_EQ(fd_pinned(f, f->as), 16);
 	CHECK_ERR(ioasid_map(f->h, as2, SZ_2M, f->buf + SZ_2M, SZ_4K, RW),
 		  -ENOMEM);
-	/* Unmapping frees the budget once no mapping holds the pages. */
 	CHECK_OK(ioasid_unmap_all(f->h, as2, NULL));
-	CHECK_EQ(fd_pinned(f, f->as), 16);
-	CHECK_OK(ioasid_unmap(f->h, f->as, 0, 12 * SZ_4K, NULL));
 	CHECK_EQ(fd_pinned(f, f->as), 4);
 	CHECK_OK(ioasid_map(f->h, as2, SZ_2M, f->buf + SZ_2M, 12 * SZ_4K, RW));
 	CHECK_EQ(fd_pinned(f, f->as), 16);
 	return 0;
 }
 
-static int charge_once(struct fx *f)
+/*
+ * Charges are per mapping, as VFIO type1's: the same memory mapped twice
+ * is charged twice (it is pinned twice too), so a charge can never be
+ * shared by pages that changed behind the same virtual address.
+ */
+static int same_memory_charged_twice(struct fx *f)
 {
 	uint32_t as2, d2;
 
@@ -238,18 +247,19 @@ static int charge_once(struct fx *f)
 	CHECK_OK(ioasid_attach(f->h, d2, as2));
 	CHECK_OK(ioasid_map(f->h, f->as, 0, f->buf, 8 * SZ_4K, RW));
 	CHECK_EQ(fd_pinned(f, f->as), 8);
-	/* Same pages in another ioasid: charged once. */
+	/* Same pages in another ioasid: charged again. */
 	CHECK_OK(ioasid_map(f->h, as2, 0x10000, f->buf, 8 * SZ_4K, RW));
-	CHECK_EQ(fd_pinned(f, f->as), 8);
-	/* Half overlapping: only the new half counts. */
+	CHECK_EQ(fd_pinned(f, f->as), 16);
+	/* Half overlapping: the whole mapping counts. */
 	CHECK_OK(ioasid_map(f->h, as2, 0x40000, f->buf + 4 * SZ_4K, 8 * SZ_4K,
 			    RW));
-	CHECK_EQ(fd_pinned(f, f->as), 12);
-	/* Same pages at another IOVA of the same ioasid: once, too. */
+	CHECK_EQ(fd_pinned(f, f->as), 24);
+	/* Same pages at another IOVA of the same ioasid: charged again. */
 	CHECK_OK(ioasid_map(f->h, f->as, 0x80000, f->buf, 2 * SZ_4K, RW));
-	CHECK_EQ(fd_pinned(f, f->as), 12);
+	CHECK_EQ(fd_pinned(f, f->as), 26);
+	/* Each unmap gives back exactly what its mappings were charged. */
 	CHECK_OK(ioasid_unmap_all(f->h, f->as, NULL));
-	CHECK_EQ(fd_pinned(f, f->as), 12);
+	CHECK_EQ(fd_pinned(f, f->as), 16);
 	CHECK_OK(ioasid_unmap(f->h, as2, 0x10000, 8 * SZ_4K, NULL));
 	CHECK_EQ(fd_pinned(f, f->as), 8);
 	CHECK_OK(ioasid_unmap_all(f->h, as2, NULL));
@@ -387,7 +397,7 @@ static const struct test tests[] = {
 	{ "map_limit", map_limit, NULL },
 	{ "map_limit_small", map_limit, small_limit },
 	{ "map_memlock", map_memlock, small_limit },
-	{ "charge_once", charge_once, NULL },
+	{ "same_memory_charged_twice", same_memory_charged_twice, NULL },
 	{ "map_efault", map_efault, NULL },
 	{ "map_granularity", map_granularity, NULL },
 	{ "map_max_pgshift_rules", map_max_pgshift_rules, NULL },

@@ -167,9 +167,9 @@ struct ioasid_iova_range {
  * @out_max_mappings: the mapping-count limit of this ioasid
  * @out_num_mappings: mappings now
  * @out_mapped_bytes: bytes mapped now
- * @out_fd_pinned_pages: pages pinned by the whole fd, each page counted
- *	once however many ioasids map it (this is what RLIMIT_MEMLOCK is
- *	charged with)
+ * @out_fd_pinned_pages: pages pinned by the whole fd: the sum of the
+ *	lengths of its mappings, a page mapped twice counted twice (this is
+ *	what RLIMIT_MEMLOCK is charged with, per mapping as VFIO type1)
  */
 struct ioasid_info {
 	__u32 size;
