@@ -13,24 +13,41 @@
 
 #include "ioasid_core.h"
 
-/*
- * Pinned memory of one mapping: the engine's cookie. Either npages pages
- * (pin_user_pages) or, for a shared mapping of a memfd or hugetlbfs file,
- * nfolios folios of the file (memfd_pin_folios), the mapping starting
- * @first bytes into the first.
- */
-struct ioasid_kpin {
-	unsigned long npages;
-	unsigned long nfolios;		/* 0: p[] holds npages pages */
-	unsigned long first;
-	void *p[];			/* struct page * or struct folio * */
-};
-
 /* Where a walk over a mapping's folios is; start it zeroed. */
 struct ioasid_kpin_pos {
 	unsigned long i;		/* folio */
 	u64 start;			/* mapping offset of its first used byte */
 };
+
+/* Entries per chunk of a pin: one page of pointers. */
+#define IOASID_KPIN_CHUNK	(PAGE_SIZE / sizeof(void *))
+
+/*
+ * Pinned memory of one mapping: the engine's cookie. Either @nents pages
+ * (pin_user_pages) or, for a shared mapping of a memfd or hugetlbfs file,
+ * @nents folios of the file (memfd_pin_folios), the mapping starting
+ * @first bytes into the first. The entries live in page-sized chunks
+ * (every chunk but the last full), allocated as pinning proceeds, so no
+ * allocation is sized by the length a user asks for: memory held is
+ * proportional to what is really pinned.
+ */
+struct ioasid_kpin {
+	unsigned long npages;		/* mapping length in pages */
+	unsigned long nents;		/* entries pinned */
+	unsigned long first;
+	u32 prot;			/* IOASID_DMA_*: only WRITE unpins dirty */
+	bool folios;			/* entries are folios, not pages */
+	unsigned long nchunks;
+	unsigned long chunks_cap;
+	void ***chunks;			/* chunks[c][j]: entry c * CHUNK + j */
+	struct ioasid_kpin_pos hint;	/* kh_contig's walk (context lock) */
+};
+
+static inline void *ioasid_kpin_ent(const struct ioasid_kpin *p,
+				    unsigned long i)
+{
+	return p->chunks[i / IOASID_KPIN_CHUNK][i % IOASID_KPIN_CHUNK];
+}
 
 /*
  * The physical address of byte @off of the mapping in *pa, and how many

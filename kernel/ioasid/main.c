@@ -4,14 +4,15 @@
  * semantic engine (core/, compiled here unchanged) with a kernel host.
  *
  * Each open() is one engine context. The host below gives the engine:
- *  - pinning: pin_user_pages_fast(FOLL_LONGTERM), the page array kept as
- *    the mapping's cookie; pages are unpinned (and dirtied when the
- *    mapping was writable) only when the engine releases the mapping,
- *    which it does after every listener has flushed;
- *  - accounting: the pinned pages are charged against RLIMIT_MEMLOCK, to
- *    the opener's user (default) or its mm (memlock_per_process=1, the
- *    way VFIO type1 does); CAP_IPC_LOCK exempt; the engine charges each
- *    page once per fd;
+ *  - pinning: pin_user_pages_fast(FOLL_LONGTERM) in page-sized chunks of
+ *    entries, kept as the mapping's cookie; pages are unpinned (and
+ *    dirtied only when the mapping was writable) only when the engine
+ *    releases the mapping, which it does after every listener has
+ *    flushed; only the opener's memory is pinned (see kh_pin);
+ *  - accounting: each mapping's whole length is charged against
+ *    RLIMIT_MEMLOCK before it is pinned, to the opener's user (default)
+ *    or its mm (memlock_per_process=1, the way VFIO type1 does);
+ *    CAP_IPC_LOCK exempt; charged per mapping, as type1 and iommufd;
  *  - copies to and from the caller;
  *  - software-device DMA through kmap_local_page();
  *  - physical contiguity from the page array, so that the page sizes an
@@ -40,22 +41,95 @@
 struct kmem_cache *ioasid_node_cache;
 
 /*
+ * Pins are made in page-sized chunks of entries (ioasid_kernel.h), so that
+ * the work and the memory of a map grow with what is really pinned, and
+ * the length a user asks for sizes nothing. The engine has charged the
+ * whole length before pin() runs: a request over RLIMIT_MEMLOCK costs no
+ * pinning at all.
+ */
+static void **kpin_new_chunk(struct ioasid_kpin *p)
+{
+	void **c;
+
+	if (p->nchunks == p->chunks_cap) {
+		unsigned long cap = p->chunks_cap ? p->chunks_cap * 2 : 8;
+		void ***n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
+
+		if (!n)
+			return NULL;
+		if (p->nchunks)
+			memcpy(n, p->chunks, p->nchunks * sizeof(*n));
+		kvfree(p->chunks);
+		p->chunks = n;
+		p->chunks_cap = cap;
+	}
+	c = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (c)
+		p->chunks[p->nchunks++] = c;
+	return c;
+}
+
+/*
+ * Unpin every entry and free the chunks, leaving @p empty. Pages and
+ * folios are dirtied only when @dirty: a device could have written them.
+ * A read-only mapping's pages are never dirtied (that would write back
+ * a file the user may only read, or dirty pages of a read-only mount).
+ */
+static void kpin_release(struct ioasid_kpin *p, bool dirty)
+{
+	unsigned long c, i, n;
+
+	for (c = 0; c < p->nchunks; c++) {
+		void **e = p->chunks[c];
+
+		n = 0;
+		if (p->nents > c * IOASID_KPIN_CHUNK)
+			n = min_t(unsigned long, IOASID_KPIN_CHUNK,
+				  p->nents - c * IOASID_KPIN_CHUNK);
+		if (n && p->folios) {
+			for (i = 0; dirty && i < n; i++) {
+				struct folio *f = e[i];
+
+				if (!folio_test_dirty(f)) {
+					folio_lock(f);
+					folio_mark_dirty(f);
+					folio_unlock(f);
+				}
+			}
+			unpin_folios((struct folio **)e, n);
+		} else if (n && dirty) {
+			unpin_user_pages_dirty_lock((struct page **)e, n, true);
+		} else if (n) {
+			unpin_user_pages((struct page **)e, n);
+		}
+		kfree(e);
+		cond_resched();
+	}
+	kvfree(p->chunks);
+	p->chunks = NULL;
+	p->nchunks = 0;
+	p->chunks_cap = 0;
+	p->nents = 0;
+	p->first = 0;
+	p->folios = false;
+}
+
+/*
  * A shared mapping of a memfd or hugetlbfs file (what DPDK, QEMU with a
  * shared memory backend and VDUSE users map) is pinned by folio: one pin
  * per folio of the file, so a 2 MiB page is one entry, not 512 pages.
- * Returns 0 with @p filled, or non-zero when the range is not such a
- * mapping (or the folios cannot be had), for the caller to pin by page.
- * The access checks are the ones GUP would make.
+ * Returns 0 with @p filled, or non-zero with @p empty when the range is
+ * not such a mapping (or the folios cannot be had), for the caller to pin
+ * by page. The access checks are the ones GUP would make.
  */
 static int kh_pin_file(u64 vaddr, u64 len, u32 prot, struct ioasid_kpin *p)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	struct file *file = NULL;
-	pgoff_t first = 0;
-	loff_t start = 0;
+	loff_t start = 0, pos;
 	u64 covered = 0;
-	long n, i;
+	int rc = 0;
 
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, vaddr);
@@ -69,57 +143,116 @@ static int kh_pin_file(u64 vaddr, u64 len, u32 prot, struct ioasid_kpin *p)
 	mmap_read_unlock(mm);
 	if (!file)
 		return -ENOENT;
-	/* -EINVAL for a file that is neither shmem nor hugetlbfs. */
-	n = memfd_pin_folios(file, start, start + len - 1,
-			     (struct folio **)p->p, p->npages, &first);
-	fput(file);
-	if (n <= 0)
-		return -ENOENT;
-	for (i = 0; i < n; i++)
-		covered += folio_size(((struct folio **)p->p)[i]);
-	if (covered < first + len) {
-		unpin_folios((struct folio **)p->p, n);
-		return -ENOENT;
+	p->folios = true;
+	pos = start;
+	while (covered < len) {
+		struct folio **f = (struct folio **)kpin_new_chunk(p);
+		pgoff_t off = 0;
+		long n, i;
+		u64 bytes = 0;
+
+		if (!f) {
+			rc = -ENOMEM;
+			break;
+		}
+		/* -EINVAL for a file that is neither shmem nor hugetlbfs. */
+		n = memfd_pin_folios(file, pos, start + len - 1, f,
+				     IOASID_KPIN_CHUNK, &off);
+		if (n <= 0) {
+			rc = -ENOENT;
+			break;
+		}
+		p->nents += n;
+		for (i = 0; i < n; i++)
+			bytes += folio_size(f[i]);
+		/* Only the first call may start inside a folio. */
+		if (p->nents == n)
+			p->first = off;
+		else if (off)
+			rc = -ENOENT;
+		if (rc || bytes <= off)
+			break;
+		covered += bytes - off;
+		pos += bytes - off;
+		/* Every chunk but the last is full, for ioasid_kpin_ent(). */
+		if (covered < len && n != IOASID_KPIN_CHUNK) {
+			rc = -ENOENT;
+			break;
+		}
+		cond_resched();
 	}
-	p->nfolios = n;
-	p->first = first;
+	fput(file);
+	if (!rc && covered < len)
+		rc = -ENOENT;
+	if (rc)
+		kpin_release(p, false);
+	return rc;
+}
+
+static int kh_pin_pages(u64 vaddr, struct ioasid_kpin *p)
+{
+	unsigned int gup = FOLL_LONGTERM |
+			   (p->prot & IOASID_DMA_WRITE ? FOLL_WRITE : 0);
+	void **c = NULL;
+
+	while (p->nents < p->npages) {
+		unsigned long j = p->nents % IOASID_KPIN_CHUNK;
+		long rc;
+
+		if (!j) {
+			c = kpin_new_chunk(p);
+			if (!c)
+				return -ENOMEM;
+			cond_resched();
+			if (fatal_signal_pending(current))
+				return -EINTR;
+		}
+		rc = pin_user_pages_fast(vaddr + (p->nents << PAGE_SHIFT),
+					 min(p->npages - p->nents,
+					     IOASID_KPIN_CHUNK - j),
+					 gup, (struct page **)c + j);
+		if (rc <= 0)
+			return rc == -ENOMEM ? -ENOMEM : -EFAULT;
+		p->nents += rc;
+	}
 	return 0;
 }
 
+/*
+ * Which process's pages: a context pins only the memory of the process
+ * that opened it (its mm), because that is who is charged for the pins
+ * (the opener's user, or its mm with memlock_per_process) and whose
+ * RLIMIT_MEMLOCK and CAP_IPC_LOCK apply. A process that got the fd by
+ * fork or over a unix socket would otherwise pin its own memory against
+ * someone else's limit, past its own; its maps are refused with EPERM
+ * (nothing pinned, nothing charged: kh_charge, which the engine calls
+ * first, refuses too). VFIO type1 pins and charges the
+ * caller's mm at each map; here the opener is the one account.
+ */
 static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 {
-	unsigned long npages = len >> PAGE_SHIFT, done = 0;
-	unsigned int gup = FOLL_LONGTERM |
-			   (prot & IOASID_DMA_WRITE ? FOLL_WRITE : 0);
-	struct page **pages;
+	struct ioasid_khost *h = host;
 	struct ioasid_kpin *p;
+	int rc;
 
-	if (vaddr & ~PAGE_MASK || len & ~PAGE_MASK || !npages)
+	if (vaddr & ~PAGE_MASK || len & ~PAGE_MASK || !len)
 		return -EINVAL;
-	/* Room for a pointer per page; the counts say which are set. */
-	p = kvmalloc(struct_size(p, p, npages), GFP_KERNEL_ACCOUNT);
+	if (current->mm != h->mm)
+		return -EPERM;
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
-	p->npages = npages;
-	p->nfolios = 0;
-	p->first = 0;
+	p->npages = len >> PAGE_SHIFT;
+	p->prot = prot;
 	if (!kh_pin_file(vaddr, len, prot, p)) {
 		*cookie = p;
 		return 0;
 	}
-	pages = (struct page **)p->p;
-	while (done < npages) {
-		int rc = pin_user_pages_fast(vaddr + (done << PAGE_SHIFT),
-					     min_t(unsigned long, npages - done,
-						   INT_MAX / 2),
-					     gup, pages + done);
-
-		if (rc <= 0) {
-			unpin_user_pages(pages, done);
-			kvfree(p);
-			return rc == -ENOMEM ? -ENOMEM : -EFAULT;
-		}
-		done += rc;
+	rc = kh_pin_pages(vaddr, p);
+	if (rc) {
+		kpin_release(p, false);
+		kfree(p);
+		return rc;
 	}
 	*cookie = p;
 	return 0;
@@ -128,44 +261,29 @@ static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 static void kh_unpin(void *host, u64 vaddr, u64 len, void *cookie)
 {
 	struct ioasid_kpin *p = cookie;
-	unsigned long i;
 
-	if (!p->nfolios) {
-		unpin_user_pages_dirty_lock((struct page **)p->p, p->npages,
-					    true);
-		kvfree(p);
-		return;
-	}
-	/* Dirtied as unpin_user_pages_dirty_lock() would: DMA may write. */
-	for (i = 0; i < p->nfolios; i++) {
-		struct folio *f = ((struct folio **)p->p)[i];
-
-		if (!folio_test_dirty(f)) {
-			folio_lock(f);
-			folio_mark_dirty(f);
-			folio_unlock(f);
-		}
-	}
-	unpin_folios((struct folio **)p->p, p->nfolios);
-	kvfree(p);
+	kpin_release(p, p->prot & IOASID_DMA_WRITE);
+	kfree(p);
 }
 
 u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
 		    u64 off, u64 len, phys_addr_t *pa)
 {
-	struct folio **f = (struct folio **)p->p;
+	struct folio *f, *g;
 	u64 run, in, skip;
 	unsigned long j;
 
-	if (!p->nfolios) {
-		struct page **pg = (struct page **)p->p;
+	if (!p->folios) {
 		unsigned long i = off >> PAGE_SHIFT;
+		struct page *pg = ioasid_kpin_ent(p, i), *q;
 
-		*pa = page_to_phys(pg[i]) + offset_in_page(off);
+		*pa = page_to_phys(pg) + offset_in_page(off);
 		run = PAGE_SIZE - offset_in_page(off);
-		for (j = i + 1; j < p->npages && run < len; j++) {
-			if (page_to_pfn(pg[j]) != page_to_pfn(pg[j - 1]) + 1)
+		for (j = i + 1; j < p->nents && run < len; j++) {
+			q = ioasid_kpin_ent(p, j);
+			if (page_to_pfn(q) != page_to_pfn(pg) + 1)
 				break;
+			pg = q;
 			run += PAGE_SIZE;
 		}
 		return min(run, len);
@@ -175,21 +293,23 @@ u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
 		pos->start = 0;
 	}
 	for (;;) {
+		f = ioasid_kpin_ent(p, pos->i);
 		skip = pos->i ? 0 : p->first;
-		if (off < pos->start + folio_size(f[pos->i]) - skip ||
-		    pos->i + 1 == p->nfolios)
+		if (off < pos->start + folio_size(f) - skip ||
+		    pos->i + 1 == p->nents)
 			break;
-		pos->start += folio_size(f[pos->i]) - skip;
+		pos->start += folio_size(f) - skip;
 		pos->i++;
 	}
 	in = off - pos->start + skip;
-	*pa = PFN_PHYS(folio_pfn(f[pos->i])) + in;
-	run = folio_size(f[pos->i]) - in;
-	for (j = pos->i + 1; j < p->nfolios && run < len; j++) {
-		if (folio_pfn(f[j]) != folio_pfn(f[j - 1]) +
-				       folio_nr_pages(f[j - 1]))
+	*pa = PFN_PHYS(folio_pfn(f)) + in;
+	run = folio_size(f) - in;
+	for (j = pos->i + 1; j < p->nents && run < len; j++) {
+		g = ioasid_kpin_ent(p, j);
+		if (folio_pfn(g) != folio_pfn(f) + folio_nr_pages(f))
 			break;
-		run += folio_size(f[j]);
+		f = g;
+		run += folio_size(g);
 	}
 	return min(run, len);
 }
@@ -211,6 +331,9 @@ static int kh_charge(void *host, u64 bytes)
 	struct ioasid_khost *h = host;
 	unsigned long npages = bytes >> PAGE_SHIFT, lim, cur;
 
+	/* Only the opener's process is charged, and pinned (kh_pin). */
+	if (current->mm != h->mm)
+		return -EPERM;
 	if (!h->user)
 		return account_locked_vm(h->mm, npages, true);
 	lim = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
@@ -280,12 +403,19 @@ static int kh_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 	return 0;
 }
 
+/*
+ * The engine asks for a mapping's runs in ascending order, under the
+ * context lock (as_pgsizes_of): the walk goes on from where the previous
+ * call stopped, kept in the cookie, so one pass over a mapping of n
+ * folios costs O(n), not O(n^2) as a walk from the first folio at each
+ * call would.
+ */
 static u64 kh_contig(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		     u64 len, u64 *out_addr)
 {
-	struct ioasid_kpin_pos pos = {};
+	struct ioasid_kpin *p = cookie;
 	phys_addr_t pa;
-	u64 run = ioasid_kpin_run(cookie, &pos, vaddr - map_vaddr, len, &pa);
+	u64 run = ioasid_kpin_run(p, &p->hint, vaddr - map_vaddr, len, &pa);
 
 	*out_addr = pa;
 	return run;
@@ -483,16 +613,17 @@ static int __init ioasid_init(void)
 					      SLAB_ACCOUNT, NULL);
 	if (!ioasid_node_cache)
 		return -ENOMEM;
-	rc = misc_register(&ioasid_misc);
-	if (rc)
-		goto err_cache;
 	rc = ioasid_vfio_shim_init();
 	if (rc)
-		goto err_misc;
+		goto err_cache;
+	/* Last: once the node exists, anyone may open it. */
+	rc = misc_register(&ioasid_misc);
+	if (rc)
+		goto err_shim;
 	return 0;
 
-err_misc:
-	misc_deregister(&ioasid_misc);
+err_shim:
+	ioasid_vfio_shim_exit();
 err_cache:
 	kmem_cache_destroy(ioasid_node_cache);
 	return rc;
@@ -500,8 +631,8 @@ err_cache:
 
 static void __exit ioasid_exit(void)
 {
-	ioasid_vfio_shim_exit();
 	misc_deregister(&ioasid_misc);
+	ioasid_vfio_shim_exit();
 	kmem_cache_destroy(ioasid_node_cache);
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The kernel suite: build the module, boot the VM once, and inside it load
 # ioasid.ko and run the core test programs against the kernel backend, then
-# unload it and fail on any WARNING, BUG or lockdep report in dmesg. The
+# unload it and fail on any WARNING, BUG, Oops or lockdep report in dmesg. The
 # guests' TAP streams are merged into one, each test named
 # "program/test". Usage: kernel_suite.sh SRC BUILD
 set -u
@@ -32,6 +32,7 @@ for t in attach map unmap batch uapi access dirty diff; do
 	run_prog \$t IOASID_BACKEND=kernel $build/tests/test_\$t
 done
 run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
+run_prog hostile IOASID_BACKEND=kernel $build/tests/test_hostile
 run_prog vdpa IOASID_BACKEND=kernel $build/tests/test_vdpa
 # ioasidctl's vdpa commands against the kernel's netlink interface.
 if modprobe vduse && $build/tools/ioasidctl vdpa list > /run/vdpa.list 2>&1 &&
@@ -81,7 +82,7 @@ else
 	echo "GUEST-TAP: not ok - load/insmod_vdpa_adaptor"
 fi
 if rmmod ioasid; then echo "GUEST-TAP: ok - load/rmmod"; else echo "GUEST-TAP: not ok - load/rmmod"; fi
-if dmesg | grep -E 'WARNING:|BUG:|lockdep|RCU stall|Oops' > /run/bad; then
+if dmesg | grep -E 'WARNING:|BUG:|kernel BUG at|general protection|lockdep|RCU stall|Oops' > /run/bad; then
 	sed 's/^/GUEST-TAP: # /' /run/bad
 	echo "GUEST-TAP: not ok - load/dmesg_clean"
 else

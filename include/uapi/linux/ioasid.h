@@ -206,8 +206,10 @@ struct ioasid_info {
  * VFIO type1v2 rules: @iova, @vaddr and @length aligned to the smallest page
  * size; no wrap of @iova + @length or @vaddr + @length; the range inside the
  * aperture and outside every reserved region (EINVAL). Overlap with a
- * mapping: EEXIST. Mapping-count limit: ENOSPC. RLIMIT_MEMLOCK: ENOMEM.
- * @vaddr not mapped: EFAULT. Nothing is left behind by a failed call.
+ * mapping: EEXIST. Mapping-count limit: ENOSPC. RLIMIT_MEMLOCK: ENOMEM,
+ * checked before anything is pinned. @vaddr not mapped: EFAULT. The kernel
+ * module pins only the memory of the process that opened the fd (EPERM
+ * for another). Nothing is left behind by a failed call.
  */
 struct ioasid_map_dma {
 	__u32 size;
