@@ -191,6 +191,16 @@ int vu_front_churn(struct vu_front *f, uint32_t i)
 	return rc;
 }
 
+int vu_front_map(struct vu_front *f, uint32_t i)
+{
+	return f->c.iommu ? iotlb(f, VHOST_IOTLB_UPDATE, i) : -EINVAL;
+}
+
+int vu_front_req_fd(const struct vu_front *f)
+{
+	return f->req;
+}
+
 static int setup_queue(struct vu_front *f, uint32_t qi)
 {
 	struct fq *q = &f->q[qi];

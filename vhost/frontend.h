@@ -51,6 +51,13 @@ uint32_t vu_front_recv(struct vu_front *f, void *buf, uint32_t max);
 void vu_front_serve(struct vu_front *f);
 /* Invalidate IOTLB entry @i and send it again (a remap). */
 int vu_front_churn(struct vu_front *f, uint32_t i);
+/* Send IOTLB entry @i (an update, acknowledged), whether asked or not. */
+int vu_front_map(struct vu_front *f, uint32_t i);
+/*
+ * The backend request channel (iommu), for a test that reads it itself
+ * instead of vu_front_serve(); -1 without one.
+ */
+int vu_front_req_fd(const struct vu_front *f);
 void vu_front_stats(struct vu_front *f, struct vu_front_stats *st);
 void vu_front_close(struct vu_front *f);
 

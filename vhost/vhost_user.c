@@ -8,6 +8,20 @@
  * or memory state, keeps them apart; the worker is offline (for RCU)
  * whenever it waits, so a control-thread unmap never waits on it.
  *
+ * IOTLB misses. The worker is an RCU reader while it serves a burst, and
+ * an IOTLB update or invalidation waits for its grace period, so the
+ * worker must never block while online, least of all on the front-end:
+ * QEMU does not read the backend channel while it waits for the reply to
+ * its own IOTLB message. A miss is therefore recorded in a small table
+ * of outstanding misses (struct vu_misses) and written to the channel
+ * without blocking, once: an entry stays until an update covering its
+ * address answers it or an invalidation covering it drops it, and a miss
+ * on a page with an outstanding entry is not sent again. A miss the
+ * channel has no room for stays unsent and is retried on the worker's
+ * next pass (a message the socket took in part is finished first); a
+ * full table takes no more entries until the front-end answers, so the
+ * queues that missed wait, and the others go on.
+ *
  * Message numbers and layouts follow QEMU's docs/interop/vhost-user.rst.
  */
 #define _GNU_SOURCE
@@ -50,6 +64,29 @@ struct vu_queue {
 	bool running;
 };
 
+/* The worker's outstanding misses (see the top of the file). */
+#define VU_MISS_MAX	64
+
+struct vu_miss {
+	uint64_t iova;
+	uint32_t perm;			/* IOASID_FP_READ / _WRITE */
+	bool sent;
+};
+
+struct vu_misses {
+	/*
+	 * Taken by the worker (inside the backend's lock) and by the control
+	 * thread's IOTLB handling (without it); nothing waits while it is
+	 * held: the channel is written with MSG_DONTWAIT.
+	 */
+	pthread_mutex_t lock;
+	struct vu_miss m[VU_MISS_MAX];
+	uint32_t n;
+	uint32_t unsent;		/* entries not written yet */
+	uint8_t out[sizeof(struct vu_hdr) + sizeof(struct vhost_iotlb_msg)];
+	uint32_t out_off, out_len;	/* a message the socket took in part */
+};
+
 struct vu_backend {
 	char path[108];
 	struct vu_app app;
@@ -66,7 +103,8 @@ struct vu_backend {
 	struct ioasid_fp_shadow *sh;
 	struct ioasid_fp_batcher *b;
 	struct vu_stats st;
-	uint64_t last_miss;
+	struct vu_misses mq;
+	struct ioasid_fp_reader *reader;	/* the worker's */
 	struct netq nq;			/* the worker's packets */
 	struct vu_msg msg;		/* the control thread's */
 	bool debug;			/* $IOASID_VU_DEBUG: log each message */
@@ -107,25 +145,164 @@ static uint64_t ring_iova(struct vu_backend *b, uint64_t uaddr)
 
 /* ---- the worker ---- */
 
+static bool miss_page_eq(uint64_t a, uint64_t b)
+{
+	return (a >> 12) == (b >> 12);
+}
+
+/* Whether @iova lies in [start, start + size), without overflowing. */
+static bool in_range(uint64_t iova, uint64_t start, uint64_t size)
+{
+	return size && iova >= start && iova - start <= size - 1;
+}
+
+static void miss_remove(struct vu_misses *mq, uint32_t i)
+{
+	if (!mq->m[i].sent)
+		mq->unsent--;
+	mq->m[i] = mq->m[--mq->n];
+}
+
+/*
+ * Write what the channel takes without blocking: first the rest of a
+ * message the socket took in part, then each unsent miss. Stops at the
+ * first write that would block, to be retried on the next pass
+ * (mq->lock held).
+ */
+static void miss_flush(struct vu_backend *b)
+{
+	struct vu_misses *mq = &b->mq;
+	uint32_t i;
+	ssize_t n;
+
+	if (b->req_fd < 0)
+		return;
+	while (mq->out_off < mq->out_len) {
+		n = send(b->req_fd, mq->out + mq->out_off,
+			 mq->out_len - mq->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		mq->out_off += (uint32_t)n;
+	}
+	for (i = 0; i < mq->n && mq->unsent; i++) {
+		struct vu_miss *e = &mq->m[i];
+		struct vu_hdr h = { .request = VU_BACKEND_IOTLB_MSG,
+				    .flags = VU_VERSION,
+				    .size = sizeof(struct vhost_iotlb_msg) };
+		struct vhost_iotlb_msg t = {
+			.iova = e->iova,
+			.perm = (uint8_t)((e->perm & IOASID_FP_READ ? VHOST_ACCESS_RO : 0) |
+					  (e->perm & IOASID_FP_WRITE ? VHOST_ACCESS_WO : 0)),
+			.type = VHOST_IOTLB_MISS,
+		};
+
+		if (e->sent)
+			continue;
+		memcpy(mq->out, &h, sizeof(h));
+		memcpy(mq->out + sizeof(h), &t, sizeof(t));
+		mq->out_len = sizeof(mq->out);
+		n = send(b->req_fd, mq->out, mq->out_len,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n <= 0) {
+			mq->out_len = 0;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				b->st.misses_deferred++;
+			return;
+		}
+		/* Sent, or begun: the rest goes out before anything else. */
+		mq->out_off = (uint32_t)n;
+		e->sent = true;
+		mq->unsent--;
+		b->st.misses++;
+		if (mq->out_off < mq->out_len)
+			return;
+	}
+}
+
+/*
+ * Forget entries whose address translates now: an update can answer a
+ * miss between the worker's failed lookup and its record of the miss,
+ * and such an entry would hold its slot until the page is invalidated.
+ */
+static void miss_prune(struct vu_backend *b)
+{
+	struct vu_misses *mq = &b->mq;
+	uint32_t i = 0;
+
+	while (i < mq->n) {
+		uint64_t contig = 0;
+		void *hva = NULL;
+
+		if (b->reader &&
+		    !ioasid_fp_translate(b->reader, mq->m[i].iova, 1,
+					 mq->m[i].perm, &hva, &contig))
+			miss_remove(mq, i);
+		else
+			i++;
+	}
+}
+
+/* The vq's miss callback, on the worker: record the miss, send it once. */
 static void send_miss(void *arg, uint64_t iova, uint64_t len, uint32_t perm)
 {
 	struct vu_backend *b = arg;
-	struct vu_msg m;
+	struct vu_misses *mq = &b->mq;
+	uint32_t i;
 
 	(void)len;
-	if (b->req_fd < 0 || iova == b->last_miss)
+	if (b->req_fd < 0)
 		return;
-	b->last_miss = iova;
-	memset(&m, 0, sizeof(m));
-	m.h.request = VU_BACKEND_IOTLB_MSG;
-	m.h.flags = VU_VERSION;
-	m.h.size = sizeof(m.p.iotlb);
-	m.p.iotlb.iova = iova;
-	m.p.iotlb.perm = (uint8_t)((perm & IOASID_FP_READ ? VHOST_ACCESS_RO : 0) |
-				   (perm & IOASID_FP_WRITE ? VHOST_ACCESS_WO : 0));
-	m.p.iotlb.type = VHOST_IOTLB_MISS;
-	if (send(b->req_fd, &m, sizeof(m.h) + m.h.size, MSG_NOSIGNAL) > 0)
-		b->st.misses++;
+	pthread_mutex_lock(&mq->lock);
+	for (i = 0; i < mq->n; i++)
+		if (miss_page_eq(mq->m[i].iova, iova) &&
+		    (mq->m[i].perm & perm) == perm)
+			break;
+	if (i == mq->n && mq->n == VU_MISS_MAX)
+		miss_prune(b);
+	if (i == mq->n && mq->n == VU_MISS_MAX) {
+		b->st.misses_overflow++;	/* retried when one is answered */
+	} else if (i == mq->n) {
+		mq->m[mq->n++] = (struct vu_miss){ .iova = iova, .perm = perm };
+		mq->unsent++;
+	}
+	miss_flush(b);
+	pthread_mutex_unlock(&mq->lock);
+}
+
+/*
+ * An IOTLB message covering [iova, iova + size): an update answers the
+ * misses in it, an invalidation drops them (a later miss there is a new
+ * one). UINT64_MAX/0 forgets everything, with a half-written message
+ * (the channel changed or the memory went).
+ */
+static void miss_settle(struct vu_backend *b, uint64_t iova, uint64_t size)
+{
+	struct vu_misses *mq = &b->mq;
+	uint32_t i = 0;
+
+	pthread_mutex_lock(&mq->lock);
+	if (iova == UINT64_MAX && !size) {
+		mq->n = mq->unsent = 0;
+		mq->out_off = mq->out_len = 0;
+	}
+	while (i < mq->n) {
+		if (in_range(mq->m[i].iova, iova, size))
+			miss_remove(mq, i);
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&mq->lock);
+}
+
+/* The worker's pass: retry what the channel had no room for. */
+static void miss_retry(struct vu_backend *b)
+{
+	struct vu_misses *mq = &b->mq;
+
+	pthread_mutex_lock(&mq->lock);
+	if (mq->unsent || mq->out_off < mq->out_len)
+		miss_flush(b);
+	pthread_mutex_unlock(&mq->lock);
 }
 
 static void notify(struct vu_queue *q)
@@ -143,6 +320,7 @@ static void *worker(void *arg)
 
 	if (ioasid_fp_reader_register(b->sh, &r))
 		return NULL;
+	b->reader = r;
 	while (!b->stop) {
 		int work = 0, i;
 		uint32_t running = 0, broken = 0;
@@ -150,6 +328,7 @@ static void *worker(void *arg)
 		ioasid_fp_reader_offline(r);
 		pthread_mutex_lock(&b->lock);
 		ioasid_fp_reader_online(r);
+		miss_retry(b);
 		for (i = 0; i < 2; i++) {
 			struct vu_queue *q = &b->q[i];
 
@@ -180,6 +359,7 @@ static void *worker(void *arg)
 			ioasid_fp_reader_online(r);
 		}
 	}
+	b->reader = NULL;
 	ioasid_fp_reader_unregister(r);
 	return NULL;
 }
@@ -238,6 +418,7 @@ static void drop_memory(struct vu_backend *b)
 	uint32_t i;
 
 	ioasid_fp_unmap(b->b, 0, UINT64_MAX, NULL);
+	miss_settle(b, UINT64_MAX, 0);
 	for (i = 0; i < b->nreg; i++)
 		munmap(b->reg[i].map, b->reg[i].map_len);
 	b->nreg = 0;
@@ -299,17 +480,22 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 		if (!hva || !t->size || !perm)
 			return -EINVAL;
 		b->st.iotlb_updates++;
+		/*
+		 * An update over an older one replaces it, so the old range
+		 * goes first: the shadow-only backend would take an
+		 * overlapping map and keep both (a guest whose IOMMU QEMU
+		 * asks twice for one page sends such updates all the time;
+		 * issue 11, defect 4, fixes the shadow itself).
+		 */
+		ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
 		rc = ioasid_fp_map(b->b, t->iova, hva, t->size, perm);
-		if (rc) {
-			/* An update over an older one replaces it. */
-			ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
-			rc = ioasid_fp_map(b->b, t->iova, hva, t->size, perm);
-		}
-		b->last_miss = UINT64_MAX;
+		miss_settle(b, t->iova, t->size);
 		return rc;
 	case VHOST_IOTLB_INVALIDATE:
 		b->st.iotlb_invalidates++;
-		return ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
+		rc = ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
+		miss_settle(b, t->iova, t->size);
+		return rc;
 	default:
 		return -EINVAL;
 	}
@@ -465,6 +651,7 @@ static int handle(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
 			close(b->req_fd);
 		b->req_fd = fds[0];
 		fds[0] = -1;
+		miss_settle(b, UINT64_MAX, 0);	/* a new channel */
 		return 0;
 	case VU_IOTLB_MSG:
 		{
@@ -575,7 +762,7 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 	b->flags = flags;
 	b->conn = b->req_fd = -1;
 	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
-	b->last_miss = UINT64_MAX;
+	pthread_mutex_init(&b->mq.lock, NULL);
 	b->debug = getenv("IOASID_VU_DEBUG") != NULL;
 	pthread_mutex_init(&b->lock, NULL);
 	snprintf(b->path, sizeof(b->path), "%s", path);
@@ -616,6 +803,8 @@ err:
 		ioasid_fp_shadow_destroy(b->sh);
 	if (b->be)
 		ioasid_fp_backend_destroy(b->be);
+	pthread_mutex_destroy(&b->mq.lock);
+	pthread_mutex_destroy(&b->lock);
 	free(b);
 	return rc;
 }
@@ -646,6 +835,7 @@ void vu_backend_stop(struct vu_backend *b)
 	ioasid_fp_batcher_destroy(b->b);
 	ioasid_fp_shadow_destroy(b->sh);
 	ioasid_fp_backend_destroy(b->be);
+	pthread_mutex_destroy(&b->mq.lock);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }

@@ -42,7 +42,9 @@ struct vu_stats {
 	uint64_t tx_packets;		/* to the driver */
 	uint64_t iotlb_updates;
 	uint64_t iotlb_invalidates;
-	uint64_t misses;		/* sent to the front-end */
+	uint64_t misses;		/* sent to the front-end, once each */
+	uint64_t misses_deferred;	/* the channel was full: sent later */
+	uint64_t misses_overflow;	/* outstanding table full: retried */
 	uint64_t connections;
 	uint32_t broken;		/* queues broken (see stderr) */
 	uint32_t running;		/* queues being served now */
