@@ -1,0 +1,150 @@
+#!/bin/sh
+# qemu: unmodified QEMU (TCG) boots Debian's Linux 6.12 with a virtio-net
+# device served by the project's vhost-user backend (vu-echo-server: the
+# echo application), and in the guest vnet-frames sends a counted stream
+# of numbered frames of 64 to 1,514 bytes on the interface with AF_PACKET
+# and checks each one comes back intact and in order. One boot per
+# configuration: without a vIOMMU (split and packed rings), and behind
+# QEMU's intel-iommu with device IOTLB (virtio-net with iommu_platform and
+# ATS behind a PCIe root port, so every guest DMA address reaches the
+# backend as IOTLB updates, invalidations and misses), with the guest's
+# IOMMU strict (iommu.strict=1: every unmap is an invalidation) and lazy
+# (iommu.strict=0: flush queues, batched invalidations), split and packed.
+#
+# The guest runs from a small initramfs: busybox, the three modules
+# virtio_net needs, decompressed, and vnet-frames built static here.
+# vectors=0: QEMU 7.2 under TCG crashes when vhost-user meets MSI-X, so
+# the device uses INTx. A boot, the backend and the guest's wait are each
+# bounded; a failure shows the serial log and the backend's counters.
+#
+# TAP on stdout; exit 77 (skip) without qemu-system-x86_64, the kernel
+# image or a C compiler that links static programs.
+# Usage: test_qemu.sh SERVER SRCDIR WORKDIR [CONFIG...]
+#   CONFIG: plain-split plain-packed strict-split lazy-split strict-packed
+#   lazy-packed (default: all six); $VNET_FRAMES frames each (default 3000).
+set -u
+server=$1 src=$2 work=$3
+shift 3
+configs=${*:-plain-split plain-packed strict-split lazy-packed strict-packed lazy-split}
+frames=${VNET_FRAMES:-3000}
+boot_limit=${VNET_BOOT_LIMIT:-240}
+
+skip() {
+	echo "1..0 # SKIP $1"
+	exit 77
+}
+command -v qemu-system-x86_64 >/dev/null ||
+	skip "qemu-system-x86_64 is not installed (tools/setup.sh --kernel installs it)"
+kver=$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | grep '^6\.12\.' | sort -V | tail -1)
+[ -n "$kver" ] && [ -r "/boot/vmlinuz-$kver" ] ||
+	skip "no readable Linux 6.12 image in /boot (tools/setup.sh --kernel installs it)"
+[ -x /bin/busybox ] || skip "no static /bin/busybox (Debian's busybox-static)"
+[ -x "$server" ] || skip "no backend program $server"
+
+rm -rf "$work"
+mkdir -p "$work/initramfs/bin" "$work/initramfs/mods"
+ird=$work/initramfs
+if ! ${CC:-cc} -O2 -static -o "$ird/bin/vnet-frames" "$src/tests/vm/vnet_frames.c" \
+	2> "$work/cc.log"; then
+	cat "$work/cc.log" >&2
+	skip "cannot build a static vnet-frames (glibc's libc.a missing?)"
+fi
+cp /bin/busybox "$ird/bin/busybox"
+for m in net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
+	xz -dc "/lib/modules/$kver/kernel/$m.ko.xz" > "$ird/mods/${m##*/}.ko" ||
+		skip "cannot unpack module $m of $kver"
+done
+cat > "$ird/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in failover net_failover virtio_net; do
+	insmod /mods/$m.ko || echo "VNET-VM: cannot load $m"
+done
+frames=$(sed -n 's/.*vnet\.frames=\([0-9]*\).*/\1/p' /proc/cmdline)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	ifc=$(ls /sys/class/net | grep -v '^lo$' | head -1)
+	[ -n "$ifc" ] && break
+	sleep 1
+done
+echo "VNET-VM: kernel $(uname -r), interface ${ifc:-none}, $frames frames"
+for g in /sys/kernel/iommu_groups/*; do
+	[ -r "$g/type" ] && echo "VNET-VM: iommu group ${g##*/} type $(cat $g/type)"
+done
+rc=1
+[ -n "$ifc" ] && { vnet-frames "$ifc" "$frames" 60; rc=$?; }
+echo "VNET-VM: dmar faults $(dmesg | grep -c 'DMAR: \[DMA')"
+echo "VNET-VM: exit $rc"
+poweroff -f
+INIT
+chmod +x "$ird/init"
+(cd "$ird" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/initrd.gz"
+
+n=0
+for c in $configs; do n=$((n + 1)); done
+echo "1..$n"
+echo "# $kver, QEMU $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //'), $frames frames per boot"
+failed=0 i=0
+for c in $configs; do
+	i=$((i + 1))
+	sock=$work/$c.sock stats=$work/$c.stats log=$work/$c.serial
+	iommu_dev= net_opts= append=
+	case $c in
+	plain-*) ;;
+	strict-*|lazy-*)
+		iommu_dev="-device intel-iommu,intremap=on,device-iotlb=on"
+		net_opts=",iommu_platform=on,ats=on"
+		append="intel_iommu=on iommu.strict=$([ "${c%%-*}" = strict ] && echo 1 || echo 0)"
+		;;
+	*) echo "not ok $i - $c # unknown configuration"; failed=1; continue ;;
+	esac
+	case $c in *-packed) net_opts="$net_opts,packed=on" ;; esac
+	"$server" "$sock" --stats "$stats" > "$work/$c.server" 2>&1 &
+	spid=$!
+	w=0
+	while [ ! -S "$sock" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+	t0=$(date +%s)
+	# shellcheck disable=SC2086
+	timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
+		-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
+		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+		-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
+		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
+		-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 panic=-1 quiet $append vnet.frames=$frames" \
+		< /dev/null > "$log.raw" 2>&1
+	qrc=$?
+	t1=$(date +%s)
+	tr -d '\r' < "$log.raw" > "$log"
+	# The backend must stop when told; one that does not is wedged.
+	kill -TERM "$spid" 2>/dev/null
+	w=0
+	while kill -0 "$spid" 2>/dev/null && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
+	stuck=
+	if kill -0 "$spid" 2>/dev/null; then
+		stuck=" backend did not stop on SIGTERM (wedged);"
+		kill -KILL "$spid" 2>/dev/null
+	fi
+	wait "$spid" 2>/dev/null
+	ok=$(sed -n 's/^VNET: ok \([0-9]*\) \([0-9]*\) \([0-9]*\)$/\2 \3/p' "$log")
+	faults=$(sed -n 's/^VNET-VM: dmar faults \([0-9]*\)$/\1/p' "$log")
+	counters=$(tr '\n' ' ' < "$stats" 2>/dev/null)
+	if [ -n "$ok" ] && [ -z "$stuck" ] && [ "${faults:-0}" = 0 ] &&
+	   grep -q '^VNET-VM: exit 0$' "$log"; then
+		echo "ok $i - $c"
+		echo "# $c: ${ok% *} frames back intact in ${ok#* } ms; boot $((t1 - t0)) s; backend: $counters"
+	else
+		failed=1
+		echo "not ok $i - $c"
+		echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; backend: $counters"
+		sed -n 's/^/# serial: /p' "$log" | tail -60
+		sed -n 's/^/# backend: /p' "$work/$c.server" | tail -20
+	fi
+	rm -f "$log.raw"
+done
+exit $failed

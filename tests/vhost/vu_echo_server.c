@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * vu-echo-server: the project's vhost-user backend with the echo
+ * application on a socket, for front-ends the tests do not link with
+ * (QEMU in tests/vhost/test_qemu.sh). It offers VIRTIO_F_ACCESS_PLATFORM,
+ * so the front-end decides whether IOTLB messages flow.
+ *
+ * Every half second it rewrites STATS (when given) with its counters, one
+ * "name value" per line, and it prints them on stdout when it stops: at
+ * SIGTERM or SIGINT, or after --seconds. A backend that wedges shows as
+ * counters that stop moving while the front-end still waits.
+ *
+ * Usage: vu-echo-server SOCKET [--stats FILE] [--seconds N]
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "echo.h"
+#include "vhost_user.h"
+
+static volatile sig_atomic_t done;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	done = 1;
+}
+
+static void dump(FILE *f, const struct vu_stats *s, const struct vu_echo *e)
+{
+	fprintf(f, "rx_packets %llu\ntx_packets %llu\niotlb_updates %llu\n"
+		"iotlb_invalidates %llu\nmisses %llu\nmisses_deferred %llu\n"
+		"misses_overflow %llu\nconnections %llu\n"
+		"broken %u\nrunning %u\necho_dropped %llu\n",
+		(unsigned long long)s->rx_packets,
+		(unsigned long long)s->tx_packets,
+		(unsigned long long)s->iotlb_updates,
+		(unsigned long long)s->iotlb_invalidates,
+		(unsigned long long)s->misses,
+		(unsigned long long)s->misses_deferred,
+		(unsigned long long)s->misses_overflow,
+		(unsigned long long)s->connections, s->broken, s->running,
+		(unsigned long long)e->dropped);
+}
+
+static void write_stats(const char *path, const struct vu_stats *s,
+			const struct vu_echo *e)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	dump(f, s, e);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+	static struct vu_echo e;
+	const char *stats = NULL;
+	double seconds = 0;
+	struct vu_backend *b;
+	struct vu_stats st;
+	struct vu_app app;
+	struct sigaction sa;
+	struct timespec t0, now;
+	int i, rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s SOCKET [--stats FILE] [--seconds N]\n",
+			argv[0]);
+		return 2;
+	}
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--stats") && i + 1 < argc) {
+			stats = argv[++i];
+		} else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
+			seconds = atof(argv[++i]);
+		} else {
+			fprintf(stderr, "%s: unknown argument %s\n", argv[0],
+				argv[i]);
+			return 2;
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	vu_echo_init(&e, &app);
+	rc = vu_backend_start(argv[1], &app, VU_OFFER_IOMMU, &b);
+	if (rc) {
+		fprintf(stderr, "%s: cannot serve %s: %s\n", argv[0], argv[1],
+			strerror(-rc));
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!done) {
+		usleep(500000);
+		vu_backend_stats(b, &st);
+		if (stats)
+			write_stats(stats, &st, &e);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (seconds > 0 && (double)(now.tv_sec - t0.tv_sec) +
+				   (now.tv_nsec - t0.tv_nsec) / 1e9 >= seconds)
+			break;
+	}
+	vu_backend_stats(b, &st);
+	vu_backend_stop(b);
+	if (stats)
+		write_stats(stats, &st, &e);
+	dump(stdout, &st, &e);
+	return 0;
+}

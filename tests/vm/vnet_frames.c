@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * vnet-frames: runs in a guest whose network interface is served by a
+ * backend that echoes every frame (the project's vhost-user backend with
+ * the echo application, behind QEMU's virtio-net). It sends a counted
+ * stream of numbered Ethernet frames of 64 to 1,514 bytes with AF_PACKET
+ * and checks that each comes back intact, in order; at most WINDOW frames
+ * are in flight, and a stream with nothing back within the timeout stalled.
+ * Built static, so it runs in an initramfs with nothing else.
+ *
+ * A frame that does not come back is counted and the stream goes on; one
+ * that comes back different ends it. Output: "VNET: ok <sent> <back>
+ * <ms>", or "VNET: fail <reason>"; exit status 0 only when every frame
+ * came back.
+ *
+ * Usage: vnet-frames IFNAME COUNT [TIMEOUT_S]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ETHERTYPE_TEST	0x88b5		/* IEEE local experimental */
+#define FRAME_MIN	64U
+#define FRAME_MAX	1514U
+#define WINDOW		32U
+
+static uint32_t frame_len(uint32_t seq)
+{
+	return FRAME_MIN + (seq * 131U) % (FRAME_MAX - FRAME_MIN + 1);
+}
+
+static void frame_fill(uint8_t *f, const uint8_t *mac, uint32_t seq)
+{
+	uint32_t i, len = frame_len(seq);
+	uint16_t type = htons(ETHERTYPE_TEST);
+
+	memcpy(f, mac, 6);
+	memcpy(f + 6, mac, 6);
+	memcpy(f + 12, &type, 2);
+	memcpy(f + 14, &seq, 4);
+	for (i = 18; i < len; i++)
+		f[i] = (uint8_t)(seq * 7 + i);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t out[FRAME_MAX], in[FRAME_MAX + 64];
+	uint32_t count, sent = 0, back = 0, lost = 0;
+	uint64_t start, last_progress, limit_ms;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct ifreq ifr;
+	uint8_t mac[6];
+	int s, one = 1;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s IFNAME COUNT [TIMEOUT_S]\n", argv[0]);
+		return 2;
+	}
+	count = (uint32_t)strtoul(argv[2], NULL, 0);
+	limit_ms = (argc > 3 ? strtoull(argv[3], NULL, 0) : 30) * 1000;
+	s = socket(AF_PACKET, SOCK_RAW, htons(ETHERTYPE_TEST));
+	if (s < 0) {
+		printf("VNET: fail socket: %s\n", strerror(errno));
+		return 1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[1]);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		printf("VNET: fail no interface %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) || ioctl(s, SIOCGIFHWADDR, &ifr)) {
+		printf("VNET: fail bringing %s up: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(s, SIOCGIFINDEX, &ifr)) {
+		printf("VNET: fail ifindex: %s\n", strerror(errno));
+		return 1;
+	}
+	sll.sll_protocol = htons(ETHERTYPE_TEST);
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    setsockopt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+		       sizeof(one))) {
+		printf("VNET: fail bind: %s\n", strerror(errno));
+		return 1;
+	}
+	/* Let the link settle: carrier comes with the driver's first kick. */
+	usleep(200000);
+	start = last_progress = now_ms();
+	while (back < count) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t n;
+		uint32_t seq;
+
+		while (sent < count && sent - back < WINDOW) {
+			frame_fill(out, mac, sent);
+			if (send(s, out, frame_len(sent), 0) !=
+			    (ssize_t)frame_len(sent)) {
+				if (errno == ENOBUFS || errno == EAGAIN)
+					break;
+				printf("VNET: fail send %u: %s\n", sent,
+				       strerror(errno));
+				return 1;
+			}
+			sent++;
+		}
+		if (sent == count && now_ms() - last_progress > 5000) {
+			lost += count - back;	/* the last ones never came */
+			break;
+		}
+		if (now_ms() - last_progress > limit_ms) {
+			printf("VNET: fail stalled: %u sent, %u back, nothing for %llu s\n",
+			       sent, back, (unsigned long long)limit_ms / 1000);
+			return 1;
+		}
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(s, in, sizeof(in), MSG_DONTWAIT);
+		if (n < 0)
+			continue;
+		if (n < 18) {
+			printf("VNET: fail short frame of %zd bytes after %u\n", n,
+			       back);
+			return 1;
+		}
+		memcpy(&seq, in + 14, 4);
+		if (seq > back && seq < sent) {
+			/* Frames missing: counted, and the stream goes on. */
+			if (lost < 10)
+				printf("VNET: frames %u to %u lost\n", back,
+				       seq - 1);
+			lost += seq - back;
+			back = seq;
+		}
+		frame_fill(out, mac, back);
+		if (seq != back || (uint32_t)n != frame_len(back) ||
+		    memcmp(in, out, (size_t)n)) {
+			printf("VNET: fail frame %u: got seq %u, %zd bytes (want %u)%s\n",
+			       back, seq, n, frame_len(back),
+			       seq == back && (uint32_t)n == frame_len(back) ?
+			       ", content differs" : "");
+			return 1;
+		}
+		back++;
+		last_progress = now_ms();
+		if (back % 1000 == 0)
+			printf("VNET: progress %u\n", back);
+	}
+	if (lost) {
+		printf("VNET: fail %u of %u frames lost\n", lost, sent);
+		return 1;
+	}
+	printf("VNET: ok %u %u %llu\n", sent, back,
+	       (unsigned long long)(now_ms() - start));
+	return 0;
+}
