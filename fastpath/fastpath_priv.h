@@ -18,7 +18,8 @@
 
 /*
  * Apply @n ops in order to the shadow and publish the result as one new
- * snapshot. @unmapped[i] gets the bytes op i removed (unmaps). The caller
+ * snapshot. A map replaces what it overlaps on its range. @unmapped[i]
+ * gets the bytes op i removed (unmaps) or replaced (maps). The caller
  * serializes writers. Returns 0 or -ENOMEM (nothing published).
  */
 int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,

@@ -19,6 +19,12 @@
  * leaf with first <= x, or leaf 0), because entries never overlap: an
  * entry that starts before first[owner(a)] ends before it.
  *
+ * The shadow keeps that invariant itself, whatever a backend accepts: a
+ * map over entries it overlaps replaces them on [a, b] (what lies outside
+ * the range stays), as a vhost IOTLB update replaces what it covers. So at
+ * most one entry (one that strictly contains [a, b]) splits in two per op,
+ * which bounds every array below: an op on k entries yields at most k + 2.
+ *
  * Publication and reclamation. The new snapshot is published with a
  * release store; readers load it with acquire (ioasid_fp_translate). What
  * a publish replaced (the old top array and the leaves it no longer
@@ -398,6 +404,9 @@ static bool apply_in_place(struct work *w, const struct ioasid_fp_op *op,
 	if (op->kind == IOASID_FP_MAP) {
 		if (l->n >= IOASID_FP_LEAF_MAX)
 			return false;
+		for (k = 0; k < l->n; k++)
+			if (l->e[k].last >= a && l->e[k].iova <= b)
+				return false;	/* a replacement */
 		for (k = l->n; k > 0 && l->e[k - 1].iova > a; k--)
 			l->e[k] = l->e[k - 1];
 		l->e[k] = (struct ioasid_fp_entry){ .iova = a, .last = b,
@@ -437,11 +446,11 @@ static int apply_op(struct work *w, const struct ioasid_fp_op *op,
 	uint32_t old = w->n ? hi - lo + 1 : 0, i, k, n = 0, nl, per;
 	struct ioasid_fp_leaf **fresh = NULL;
 	struct ioasid_fp_entry *v;
-	size_t cap = 1;
+	size_t cap = 2;		/* one split and one insert (see the top) */
 	int rc = -ENOMEM;
 
 	for (i = 0; i < old; i++)
-		cap += w->leaves[lo + i]->n + 1;
+		cap += w->leaves[lo + i]->n;
 	v = malloc(cap * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -451,12 +460,12 @@ static int apply_op(struct work *w, const struct ioasid_fp_op *op,
 		for (k = 0; k < l->n; k++) {
 			struct ioasid_fp_entry e = l->e[k];
 
-			if (op->kind != IOASID_FP_UNMAP || e.last < a ||
-			    e.iova > b)
+			if (e.last < a || e.iova > b)
 				v[n++] = e;
-			else
+			else	/* an unmap, or a map that replaces */
 				removed += cut_entry(e, a, b,
-						     op->perm & FP_UNMAP_WHOLE,
+						     op->kind == IOASID_FP_UNMAP &&
+						     (op->perm & FP_UNMAP_WHOLE),
 						     v, &n);
 		}
 	}

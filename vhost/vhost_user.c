@@ -481,13 +481,10 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 			return -EINVAL;
 		b->st.iotlb_updates++;
 		/*
-		 * An update over an older one replaces it, so the old range
-		 * goes first: the shadow-only backend would take an
-		 * overlapping map and keep both (a guest whose IOMMU QEMU
-		 * asks twice for one page sends such updates all the time;
-		 * issue 11, defect 4, fixes the shadow itself).
+		 * An update over older ones replaces them on its range, in
+		 * one publish (the shadow's rule): QEMU sends such updates
+		 * whenever a guest maps a page again before unmapping it.
 		 */
-		ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
 		rc = ioasid_fp_map(b->b, t->iova, hva, t->size, perm);
 		miss_settle(b, t->iova, t->size);
 		return rc;

@@ -560,6 +560,261 @@ static int model_partial_unmap(struct fx *f)
 	return 0;
 }
 
+/*
+ * The shadow's own invariant: every leaf sorted, entries disjoint across
+ * the whole snapshot, first[i] the iova of leaf i's first entry, and the
+ * entry count what the shadow reports. Returns 0 or the first broken rule.
+ */
+static const char *snap_broken(struct fp *p)
+{
+	const struct ioasid_fp_snap *s = *p->r->snap;
+	uint64_t prev_last = 0, total = 0;
+	bool any = false;
+
+	for (uint32_t i = 0; i < s->nleaves; i++) {
+		const struct ioasid_fp_leaf *l = s->leaves[i];
+
+		if (!l->n)
+			return "an empty leaf";
+		if (s->first[i] != l->e[0].iova)
+			return "first[i] is not the leaf's first iova";
+		for (uint32_t k = 0; k < l->n; k++) {
+			if (l->e[k].last < l->e[k].iova)
+				return "an entry ends before it starts";
+			if (any && l->e[k].iova <= prev_last)
+				return "two entries overlap or are out of order";
+			prev_last = l->e[k].last;
+			any = true;
+		}
+		total += l->n;
+	}
+	if (total != s->nentries || total != ioasid_fp_shadow_count(p->s))
+		return "the entry count is wrong";
+	return NULL;
+}
+
+/*
+ * Issue 11, defect 4: with the shadow-only backend (which accepts
+ * anything, as the vhost-user backend's IOTLB does), three nested updates
+ * then an invalidation in their middle overflowed apply_op's array (ASan:
+ * heap-buffer-overflow in cut_entry). Each map now replaces what it
+ * overlaps: the last one wins on its range, the others keep the rest.
+ */
+static int overlapping_maps_replace(struct fx *f)
+{
+	static const struct { uint64_t a, b; } upd[] = {
+		{ 0, 0xffff }, { 0x1000, 0xefff }, { 0x2000, 0xdfff },
+	};
+	struct ioasid_fp_backend *none;
+	const char *why;
+	uint64_t got, c;
+	struct fp p;
+	void *hva;
+
+	CHECK_OK(ioasid_fp_backend_none(&none));
+	CHECK_OK(fp_open(&p, none, 16));
+	for (uint32_t i = 0; i < 3; i++)
+		CHECK_OK(ioasid_fp_map(p.b, upd[i].a, f->buf + SZ_1M * (i + 1),
+				       upd[i].b - upd[i].a + 1,
+				       IOASID_FP_READ | IOASID_FP_WRITE));
+	/* [0,0xfff] [0x1000,0x1fff] [0x2000,0xdfff] [0xe000,0xefff] [0xf000,0xffff] */
+	CHECK_EQ(ioasid_fp_shadow_count(p.s), 5);
+	why = snap_broken(&p);
+	if (why) {
+		diag("after the updates: %s", why);
+		return 1;
+	}
+	CHECK_OK(ioasid_fp_translate(p.r, 0x500, 1, 0, &hva, &c));
+	CHECK(hva == f->buf + SZ_1M + 0x500);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x1800, 1, 0, &hva, &c));
+	CHECK(hva == f->buf + 2 * SZ_1M + 0x800);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x8000, 0x10000, 0, &hva, &c));
+	CHECK(hva == f->buf + 3 * SZ_1M + 0x6000);
+	CHECK_EQ(c, 0xe000 - 0x8000);
+	CHECK_OK(ioasid_fp_translate(p.r, 0xe800, 1, 0, &hva, &c));
+	CHECK(hva == f->buf + 2 * SZ_1M + 0xd800);
+	CHECK_OK(ioasid_fp_translate(p.r, 0xf800, 1, 0, &hva, &c));
+	CHECK(hva == f->buf + SZ_1M + 0xf800);
+	/* The invalidation of the reproducer: it cuts the innermost only. */
+	CHECK_OK(ioasid_fp_unmap(p.b, 0x8000, 0x1000, &got));
+	CHECK_EQ(got, 0x1000);
+	CHECK_EQ(ioasid_fp_shadow_count(p.s), 6);
+	CHECK_EQ(ioasid_fp_translate(p.r, 0x8000, 1, 0, &hva, &c), -EFAULT);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x9000, 1, 0, &hva, &c));
+	CHECK(hva == f->buf + 3 * SZ_1M + 0x7000);
+	why = snap_broken(&p);
+	if (why) {
+		diag("after the invalidation: %s", why);
+		return 1;
+	}
+	/* One map over all of it replaces all of it. */
+	CHECK_OK(ioasid_fp_map(p.b, 0, f->buf, 0x10000, IOASID_FP_READ));
+	CHECK_EQ(ioasid_fp_shadow_count(p.s), 1);
+	CHECK_OK(ioasid_fp_translate(p.r, 0x8000, 0x10000, 0, &hva, &c));
+	CHECK(hva == f->buf + 0x8000);
+	CHECK_EQ(c, 0x8000);
+	CHECK_EQ(ioasid_fp_translate(p.r, 0x8000, 1, IOASID_FP_WRITE, &hva, &c),
+		 -EACCES);
+	ioasid_fp_reader_quiescent(p.r);
+	fp_close(&p);
+	ioasid_fp_backend_destroy(none);
+	return 0;
+}
+
+/*
+ * Random maps and unmaps, most of them overlapping what is there, on the
+ * shadow-only backend against a flat model: a page table of (piece, hva,
+ * perm), where a map gives its pages a new piece and splits every piece it
+ * cuts into a head and a tail of their own. Entries are small and many, so
+ * ops span runs of leaves; big maps replace hundreds at once. After every
+ * batch each page translates as the model says and the snapshot keeps its
+ * invariant. A second pass repeats it with vhost's whole-entry unmaps.
+ */
+#define OV_PAGES	2048
+
+struct ov_page {
+	uint32_t piece;			/* 0: unmapped */
+	uint32_t perm;
+	uint64_t hva;
+};
+
+static void ov_relabel(struct ov_page *pg, uint64_t from, uint64_t to,
+		       uint32_t *next)
+{
+	/* The run of one piece that ends at or starts at a cut gets a new id. */
+	uint32_t old = pg[from].piece, id = ++*next;
+
+	for (uint64_t q = from; q < to && pg[q].piece == old; q++)
+		pg[q].piece = id;
+}
+
+static int ov_pass(struct fx *f, bool whole, uint64_t seed)
+{
+	static struct ov_page pg[OV_PAGES];
+	struct ioasid_fp_req req[32];
+	struct ioasid_fp_backend *none;
+	uint64_t x = seed, maxn = 0;
+	uint32_t next = 0;
+	struct fp p;
+
+	memset(pg, 0, sizeof(pg));
+	CHECK_OK(ioasid_fp_backend_none(&none));
+	if (whole)
+		none->caps |= IOASID_FP_BE_UNMAP_OVERLAP;
+	CHECK_OK(fp_open(&p, none, 32));
+	for (int round = 0; round < 1500; round++) {
+		uint32_t n = 1 + (uint32_t)(x % 32), i;
+		const char *why;
+		uint64_t cnt = 0;
+
+		for (i = 0; i < n; i++) {
+			uint64_t p0, np, q, lo, hi;
+
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			np = (x >> 8) % 16 == 0 ? 1 + (x >> 16) % 400 :
+			     1 + (x >> 16) % 3;
+			p0 = (x >> 32) % (OV_PAGES - np);
+			if ((x >> 28) % 4) {
+				uint32_t perm = 1 + (uint32_t)((x >> 40) % 3);
+				uint64_t hva = (uintptr_t)f->buf +
+					       ((x >> 44) % 4096) * SZ_4K;
+
+				req[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP,
+					perm, p0 * SZ_4K, hva, np * SZ_4K };
+				/* The pieces cut at either end get new ids. */
+				if (p0 && pg[p0 - 1].piece &&
+				    pg[p0 - 1].piece == pg[p0].piece) {
+					for (lo = p0; lo > 0 &&
+					     pg[lo - 1].piece == pg[p0].piece; lo--)
+						;
+					ov_relabel(pg, lo, p0, &next);
+				}
+				hi = p0 + np;
+				if (hi < OV_PAGES && pg[hi].piece &&
+				    pg[hi].piece == pg[hi - 1].piece)
+					ov_relabel(pg, hi, OV_PAGES, &next);
+				next++;
+				for (q = p0; q < p0 + np; q++)
+					pg[q] = (struct ov_page){ next, perm,
+						hva + (q - p0) * SZ_4K };
+			} else {
+				req[i].op = (struct ioasid_fp_op){ IOASID_FP_UNMAP,
+					0, p0 * SZ_4K, 0, np * SZ_4K };
+				lo = p0;
+				hi = p0 + np;
+				if (whole) {	/* every piece it touches, whole */
+					while (lo > 0 && pg[lo].piece &&
+					       pg[lo - 1].piece == pg[lo].piece)
+						lo--;
+					while (hi < OV_PAGES && pg[hi - 1].piece &&
+					       pg[hi].piece == pg[hi - 1].piece)
+						hi++;
+				} else {
+					if (p0 && pg[p0 - 1].piece &&
+					    pg[p0 - 1].piece == pg[p0].piece) {
+						uint64_t s0;
+
+						for (s0 = p0; s0 > 0 &&
+						     pg[s0 - 1].piece == pg[p0].piece; s0--)
+							;
+						ov_relabel(pg, s0, p0, &next);
+					}
+					if (hi < OV_PAGES && pg[hi].piece &&
+					    pg[hi].piece == pg[hi - 1].piece)
+						ov_relabel(pg, hi, OV_PAGES, &next);
+				}
+				for (q = lo; q < hi; q++)
+					pg[q].piece = 0;
+			}
+			CHECK_OK(ioasid_fp_submit(p.b, &req[i]));
+		}
+		ioasid_fp_barrier(p.b);
+		for (uint32_t q = 0; q < OV_PAGES; q++) {
+			void *hva = NULL;
+			uint64_t c = 0;
+			int rc = ioasid_fp_translate(p.r, q * SZ_4K + 8, 8, 0,
+						     &hva, &c);
+			bool want = pg[q].piece != 0;
+
+			cnt += want && (!q || pg[q - 1].piece != pg[q].piece);
+			if (want != !rc ||
+			    (!rc && (uintptr_t)hva != pg[q].hva + 8)) {
+				diag("%s round %d page %u: shadow rc %d hva %p, model 0x%llx (seed %llu)",
+				     whole ? "whole" : "cut", round, q, rc, hva,
+				     (unsigned long long)pg[q].hva,
+				     (unsigned long long)seed);
+				return 1;
+			}
+		}
+		why = snap_broken(&p);
+		if (why || cnt != ioasid_fp_shadow_count(p.s)) {
+			diag("%s round %d: %s; %llu pieces, shadow %u (seed %llu)",
+			     whole ? "whole" : "cut", round, why ? why : "count",
+			     (unsigned long long)cnt, ioasid_fp_shadow_count(p.s),
+			     (unsigned long long)seed);
+			return 1;
+		}
+		if (cnt > maxn)
+			maxn = cnt;
+		ioasid_fp_reader_quiescent(p.r);
+	}
+	diag("%s unmaps: up to %llu entries (%u leaves at the end)",
+	     whole ? "whole-entry" : "cutting", (unsigned long long)maxn,
+	     (*p.r->snap)->nleaves);
+	CHECK(maxn > 2 * 48);		/* runs of several leaves were cut */
+	fp_close(&p);
+	ioasid_fp_backend_destroy(none);
+	return 0;
+}
+
+static int model_overlap_replace(struct fx *f)
+{
+	uint64_t seed = (uint64_t)time(NULL) * 11 + 3;
+
+	diag("seed %llu", (unsigned long long)seed);
+	return ov_pass(f, false, seed) || ov_pass(f, true, seed ^ 0x9e3779b97f4a7c15ULL);
+}
+
 static const struct test tests[] = {
 	{ "translate_basic", translate_basic, NULL },
 	{ "many_mappings", many_mappings, NULL },
@@ -569,6 +824,8 @@ static const struct test tests[] = {
 	{ "flush_by_count_and_deadline", flush_by_count_and_deadline, NULL },
 	{ "model_vs_engine", model_vs_engine, NULL },
 	{ "model_partial_unmap", model_partial_unmap, NULL },
+	{ "overlapping_maps_replace", overlapping_maps_replace, NULL },
+	{ "model_overlap_replace", model_overlap_replace, NULL },
 };
 
 int main(int argc, char **argv)
