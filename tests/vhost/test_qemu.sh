@@ -141,9 +141,13 @@ for c in $configs; do
 	else
 		failed=1
 		echo "not ok $i - $c"
-		echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; backend: $counters"
-		sed -n 's/^/# serial: /p' "$log" | tail -60
-		sed -n 's/^/# backend: /p' "$work/$c.server" | tail -20
+		# On stderr as well: meson shows a failed test's stderr, and
+		# CI shows only what meson prints.
+		{
+			echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; backend: $counters"
+			sed -n 's/^/# serial: /p' "$log" | tail -60
+			sed -n 's/^/# backend: /p' "$work/$c.server" | tail -20
+		} | tee /dev/stderr
 	fi
 	rm -f "$log.raw"
 done

@@ -113,8 +113,12 @@ awk '
 	      print "1.." n }
 ' "$work/serial.log"
 if [ $vrc -ne 0 ] || grep -q '^GUEST-[A-Za-z]*: not ok' "$work/serial.log"; then
-	echo "# the guest exited $vrc; the last of the serial log ($work/serial.log):"
-	tail -60 "$work/serial.log" | sed 's/^/#   /'
+	# Also on stderr, which is what meson (and so CI) shows of a failure.
+	{
+		echo "# the guest exited $vrc; the last of the serial log ($work/serial.log):"
+		grep '^GUEST-[A-Za-z]*: not ok' "$work/serial.log" | sed 's/^/#   /'
+		tail -60 "$work/serial.log" | sed 's/^/#   /'
+	} | tee /dev/stderr
 	exit 1
 fi
 exit 0
