@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/vhost_types.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -313,6 +314,47 @@ static void notify(struct vu_queue *q)
 		return;
 }
 
+/*
+ * One pass of the worker over the queues, as reader @r: returns the
+ * packets it moved. The lock is taken offline, so that a control-thread
+ * unmap waiting for a grace period under it never waits for the worker.
+ */
+static int worker_pass(struct vu_backend *b, struct ioasid_fp_reader *r)
+{
+	uint32_t running = 0, broken = 0;
+	int work = 0, i;
+
+	ioasid_fp_reader_offline(r);
+	pthread_mutex_lock(&b->lock);
+	ioasid_fp_reader_online(r);
+	miss_retry(b);
+	for (i = 0; i < 2; i++) {
+		struct vu_queue *q = &b->q[i];
+
+		if (!q->running || !q->enabled)
+			continue;
+		if (q->vq.r != r)
+			q->vq.r = r;
+		if (vq_burst_begin(&q->vq) == 0) {
+			bool tell = false;
+
+			b->nq.mergeable = b->features &
+					  (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+			work += i ? netq_serve_tx(&b->nq, &q->vq, &tell) :
+				    netq_serve_rx(&b->nq, &q->vq, &tell);
+			if (tell)
+				notify(q);
+		}
+		running += !q->vq.broken;
+		broken += q->vq.broken;
+	}
+	b->st.running = running;
+	b->st.broken = broken;
+	pthread_mutex_unlock(&b->lock);
+	ioasid_fp_reader_quiescent(r);
+	return work;
+}
+
 static void *worker(void *arg)
 {
 	struct vu_backend *b = arg;
@@ -322,38 +364,7 @@ static void *worker(void *arg)
 		return NULL;
 	b->reader = r;
 	while (!b->stop) {
-		int work = 0, i;
-		uint32_t running = 0, broken = 0;
-
-		ioasid_fp_reader_offline(r);
-		pthread_mutex_lock(&b->lock);
-		ioasid_fp_reader_online(r);
-		miss_retry(b);
-		for (i = 0; i < 2; i++) {
-			struct vu_queue *q = &b->q[i];
-
-			if (!q->running || !q->enabled)
-				continue;
-			if (q->vq.r != r)
-				q->vq.r = r;
-			if (vq_burst_begin(&q->vq) == 0) {
-				bool tell = false;
-
-				b->nq.mergeable = b->features &
-						  (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-				work += i ? netq_serve_tx(&b->nq, &q->vq, &tell) :
-					    netq_serve_rx(&b->nq, &q->vq, &tell);
-				if (tell)
-					notify(q);
-			}
-			running += !q->vq.broken;
-			broken += q->vq.broken;
-		}
-		b->st.running = running;
-		b->st.broken = broken;
-		pthread_mutex_unlock(&b->lock);
-		ioasid_fp_reader_quiescent(r);
-		if (!work) {
+		if (!worker_pass(b, r)) {
 			ioasid_fp_reader_offline(r);
 			usleep(50);
 			ioasid_fp_reader_online(r);
@@ -366,6 +377,14 @@ static void *worker(void *arg)
 
 /* ---- the control thread ---- */
 
+/*
+ * Read one message: the header, then exactly the payload it announces
+ * (at most sizeof(m->p)); the rest of the payload area reads as zero, so
+ * a short message never sees an earlier one's bytes. Every descriptor
+ * that came with it is in @fds, however many control messages carried
+ * them. -1 (the connection goes): a short read, a payload too large for
+ * any request, or descriptors cut off for lack of room; nothing leaks.
+ */
 static int recv_msg(int fd, struct vu_msg *m, int *fds, int *nfds)
 {
 	char cbuf[CMSG_SPACE(VU_MAX_FDS * sizeof(int))];
@@ -375,25 +394,40 @@ static int recv_msg(int fd, struct vu_msg *m, int *fds, int *nfds)
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
 	ssize_t n;
+	int i;
 
 	*nfds = 0;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	if (n != sizeof(m->h))
-		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	memset(&m->p, 0, sizeof(m->p));
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	for (c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		int k, j;
 
-			memcpy(fds, CMSG_DATA(c), (size_t)k * sizeof(int));
-			*nfds = k;
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (j = 0; j < k; j++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + j * sizeof(int), sizeof(f));
+			if (*nfds < VU_MAX_FDS)
+				fds[(*nfds)++] = f;
+			else
+				close(f);	/* cannot happen: cbuf's size */
 		}
 	}
-	if (m->h.size > sizeof(m->p))
-		return -1;
+	if (n != sizeof(m->h) || (mh.msg_flags & MSG_CTRUNC) ||
+	    m->h.size > sizeof(m->p))
+		goto fail;
 	if (m->h.size && recv(fd, &m->p, m->h.size, MSG_WAITALL) !=
 				 (ssize_t)m->h.size)
-		return -1;
+		goto fail;
 	return 0;
+fail:
+	for (i = 0; i < *nfds; i++)
+		close(fds[i]);
+	*nfds = 0;
+	return -1;
 }
 
 static int reply(struct vu_backend *b, struct vu_msg *m, uint32_t size)
@@ -412,57 +446,141 @@ static void stop_queue(struct vu_queue *q)
 	q->kick = -1;
 }
 
+static void unmap_regions(struct vu_region *reg, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		munmap(reg[i].map, reg[i].map_len);
+}
+
 /* Forget every translation and every region (caller holds the lock). */
 static void drop_memory(struct vu_backend *b)
 {
-	uint32_t i;
-
 	ioasid_fp_unmap(b->b, 0, UINT64_MAX, NULL);
 	miss_settle(b, UINT64_MAX, 0);
-	for (i = 0; i < b->nreg; i++)
-		munmap(b->reg[i].map, b->reg[i].map_len);
+	unmap_regions(b->reg, b->nreg);
 	b->nreg = 0;
 }
 
+/* Whether [a, a + as) and [c, c + cs) share a byte (sizes non-zero, no wrap). */
+static bool ranges_meet(uint64_t a, uint64_t as, uint64_t c, uint64_t cs)
+{
+	return a <= c + (cs - 1) && c <= a + (as - 1);
+}
+
+/*
+ * Check region @i of a memory table against the rules and map it: its
+ * sizes non-zero, no range that wraps, apart from the regions before it
+ * in guest-physical and in front-end addresses, and inside its file
+ * (fstat), so that every byte the table names is one this process maps.
+ */
+static int map_region(const struct vu_region_desc *d, int fd,
+		      const struct vu_region *prev, uint32_t i,
+		      struct vu_region *r)
+{
+	uint64_t align = 4096, start, end;
+	struct stat st;
+	uint32_t k;
+
+	if (!d->size) {
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: size is 0\n", i);
+		return -EINVAL;
+	}
+	if (d->gpa + (d->size - 1) < d->gpa ||
+	    d->uaddr + (d->size - 1) < d->uaddr ||
+	    d->offset + (d->size - 1) < d->offset) {
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: guest address, front-end address or offset + size 0x%llx wraps\n",
+			i, (unsigned long long)d->size);
+		return -EINVAL;
+	}
+	for (k = 0; k < i; k++) {
+		if (ranges_meet(d->gpa, d->size, prev[k].gpa, prev[k].size) ||
+		    ranges_meet(d->uaddr, d->size, prev[k].uaddr, prev[k].size)) {
+			fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u overlaps region %u\n",
+				i, k);
+			return -EINVAL;
+		}
+	}
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    d->offset + d->size > (uint64_t)st.st_size) {
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: offset 0x%llx + size 0x%llx is past the end of its file (0x%llx bytes)\n",
+			i, (unsigned long long)d->offset,
+			(unsigned long long)d->size,
+			(unsigned long long)st.st_size);
+		return -EINVAL;
+	}
+	/* hugetlbfs reports its page size: mappings start on one. */
+	if (st.st_blksize > 4096 && !(st.st_blksize & (st.st_blksize - 1)))
+		align = (uint64_t)st.st_blksize;
+	start = d->offset & ~(align - 1);
+	end = d->offset + d->size;
+	end = end + (align - 1) < end ? end : (end + (align - 1)) & ~(align - 1);
+	if (end - start > SIZE_MAX || start > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	r->map = mmap(NULL, (size_t)(end - start), PROT_READ | PROT_WRITE,
+		      MAP_SHARED, fd, (off_t)start);
+	if (r->map == MAP_FAILED) {
+		int e = errno;
+
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: mmap: %s\n",
+			i, strerror(e));
+		return -e;
+	}
+	r->map_len = (size_t)(end - start);
+	r->hva = (uint8_t *)r->map + (d->offset - start);
+	r->gpa = d->gpa;
+	r->size = d->size;
+	r->uaddr = d->uaddr;
+	return 0;
+}
+
+/*
+ * A new memory table replaces the old one only once all of it is checked
+ * and mapped: a table that breaks a rule leaves the old one in use. The
+ * descriptors are closed here, used or not.
+ */
 static int set_mem_table(struct vu_backend *b, struct vu_msg *m, int *fds,
 			 int nfds)
 {
+	struct vu_region fresh[VU_MAX_REGIONS];
 	uint32_t i, n = m->p.mem.nregions;
+	int rc = 0;
 
-	if (n > VU_MAX_REGIONS || (int)n != nfds)
+	if (n > VU_MAX_REGIONS || m->h.size != 8 + n * sizeof(struct vu_region_desc) ||
+	    (int)n != nfds) {
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: %u regions need %u to %u, a payload of %zu bytes and as many descriptors (got %u bytes, %d descriptors)\n",
+			n, 0, VU_MAX_REGIONS,
+			8 + (size_t)(n <= VU_MAX_REGIONS ? n : 0) * sizeof(struct vu_region_desc),
+			m->h.size, nfds);
 		return -EINVAL;
-	drop_memory(b);
-	for (i = 0; i < n; i++) {
-		struct vu_region_desc dd, *d = &dd;
-		struct vu_region *r = &b->reg[i];
-		struct stat s;
-		size_t len, align = 4096;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		struct vu_region_desc d;
 
-		memcpy(d, m->p.raw + 8 + i * sizeof(*d), sizeof(*d));
-		len = d->size + d->offset;
-
-		if (!fstat(fds[i], &s) && s.st_blksize > 0)
-			align = (size_t)s.st_blksize;
-		len = (len + align - 1) / align * align;
-		r->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      fds[i], 0);
+		memcpy(&d, m->p.raw + 8 + i * sizeof(d), sizeof(d));
+		rc = map_region(&d, fds[i], fresh, i, &fresh[i]);
+		if (rc)
+			unmap_regions(fresh, i);
+	}
+	for (i = 0; i < (uint32_t)nfds; i++) {
 		close(fds[i]);
 		fds[i] = -1;
-		if (r->map == MAP_FAILED) {
-			b->nreg = i;
-			return -errno;
+	}
+	if (rc)
+		return rc;
+	drop_memory(b);
+	memcpy(b->reg, fresh, n * sizeof(*fresh));
+	b->nreg = n;
+	/* Without an IOMMU the memory table is the translation. */
+	for (i = 0; i < n && !iommu_on(b); i++) {
+		rc = ioasid_fp_map(b->b, b->reg[i].gpa, b->reg[i].hva,
+				   b->reg[i].size,
+				   IOASID_FP_READ | IOASID_FP_WRITE);
+		if (rc) {
+			drop_memory(b);	/* nothing half-installed */
+			return rc;
 		}
-		r->map_len = len;
-		r->hva = (uint8_t *)r->map + d->offset;
-		r->gpa = d->gpa;
-		r->size = d->size;
-		r->uaddr = d->uaddr;
-		b->nreg = i + 1;
-		/* Without an IOMMU the memory table is the translation. */
-		if (!iommu_on(b) &&
-		    ioasid_fp_map(b->b, r->gpa, r->hva, r->size,
-				  IOASID_FP_READ | IOASID_FP_WRITE))
-			return -EINVAL;
 	}
 	return 0;
 }
@@ -474,25 +592,40 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 	uint8_t *hva;
 	int rc;
 
+	if (!iommu_on(b)) {
+		fprintf(stderr, "vhost-user: IOTLB_MSG: VIRTIO_F_ACCESS_PLATFORM was not negotiated\n");
+		return -EINVAL;
+	}
 	switch (t->type) {
 	case VHOST_IOTLB_UPDATE:
 		hva = uaddr_hva(b, t->uaddr, t->size);
-		if (!hva || !t->size || !perm)
+		if (!hva || !t->size || !perm || (t->perm & ~VHOST_ACCESS_RW)) {
+			fprintf(stderr, "vhost-user: IOTLB_MSG: update of 0x%llx bytes at front-end address 0x%llx, permission %u: %s\n",
+				(unsigned long long)t->size,
+				(unsigned long long)t->uaddr, t->perm,
+				!t->size ? "size is 0" :
+				!hva ? "not inside one memory region" :
+				"permission is not RO, WO or RW");
 			return -EINVAL;
-		b->st.iotlb_updates++;
+		}
 		/*
 		 * An update over older ones replaces them on its range, in
 		 * one publish (the shadow's rule): QEMU sends such updates
 		 * whenever a guest maps a page again before unmapping it.
 		 */
 		rc = ioasid_fp_map(b->b, t->iova, hva, t->size, perm);
+		if (rc)
+			return rc;
+		b->st.iotlb_updates++;
 		miss_settle(b, t->iova, t->size);
-		return rc;
+		return 0;
 	case VHOST_IOTLB_INVALIDATE:
-		b->st.iotlb_invalidates++;
 		rc = ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
+		if (rc)
+			return rc;
+		b->st.iotlb_invalidates++;
 		miss_settle(b, t->iova, t->size);
-		return rc;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -512,79 +645,220 @@ static uint64_t offered(struct vu_backend *b)
 	return f;
 }
 
-static void start_queue(struct vu_backend *b, struct vu_queue *q)
+static uint64_t offered_protocol(struct vu_backend *b)
 {
+	return (1ULL << VU_PF_REPLY_ACK) |
+	       (b->flags & VU_OFFER_IOMMU ? 1ULL << VU_PF_BACKEND_REQ : 0);
+}
+
+/*
+ * SET_VRING_KICK starts a queue with what the front-end set: its size,
+ * ring addresses and base. -EINVAL (the queue stays stopped) if they do
+ * not make a queue: a size never set, misaligned rings, a packed base
+ * past the ring.
+ */
+static int start_queue(struct vu_backend *b, struct vu_queue *q)
+{
+	bool packed = b->features & (1ULL << VIRTIO_F_RING_PACKED);
 	struct vq_config c = {
 		.size = q->cfg.size,
 		.features = (b->features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC) ?
 			     VQ_F_INDIRECT : 0) |
 			    (b->features & (1ULL << VIRTIO_RING_F_EVENT_IDX) ?
 			     VQ_F_EVENT_IDX : 0) |
-			    (b->features & (1ULL << VIRTIO_F_RING_PACKED) ?
-			     VQ_F_PACKED : 0),
+			    (packed ? VQ_F_PACKED : 0),
 		.desc = ring_iova(b, q->desc_addr),
 		.avail = ring_iova(b, q->avail_addr),
 		.used = ring_iova(b, q->used_addr),
 		.miss = send_miss,
 		.miss_arg = b,
 	};
+	uint16_t slot = packed ? q->base & 0x7fff : q->base;
+	bool wrap = packed && (q->base >> 15);
 
 	vq_fini(&q->vq);
 	if (vq_init(&q->vq, &c, NULL)) {
-		fprintf(stderr, "vhost-user: queue of size %u refused\n", c.size);
-		return;
+		fprintf(stderr, "vhost-user: SET_VRING_KICK: queue %d refused: size %u (set by SET_VRING_NUM) or ring addresses not aligned\n",
+			(int)(q - b->q), c.size);
+		return -EINVAL;
 	}
-	if (c.features & VQ_F_PACKED) {
-		/* Index in bits 0-14, its wrap counter in bit 15. */
-		q->vq.last_avail = q->vq.used_idx = q->base & 0x7fff;
-		q->vq.avail_wrap = q->vq.used_wrap = q->base >> 15;
-	} else {
-		q->vq.last_avail = q->base;
-		q->vq.used_idx = q->base;
+	/* Packed: the used side starts where the driver's avail side is. */
+	if (vq_set_base(&q->vq, slot, wrap, slot, wrap)) {
+		fprintf(stderr, "vhost-user: SET_VRING_KICK: queue %d refused: base slot %u is past the ring of %u\n",
+			(int)(q - b->q), slot, c.size);
+		vq_fini(&q->vq);
+		return -EINVAL;
 	}
 	q->running = true;
 	/* Without protocol features a started ring is enabled. */
 	if (!(b->features & (1ULL << VU_F_PROTOCOL_FEATURES)))
 		q->enabled = true;
+	return 0;
 }
 
-/* One message; returns whether a REPLY_ACK should say failure. */
-static int handle(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
-{
-	uint32_t idx;
-	struct vu_queue *q = NULL;
-	int rc = 0;
+/*
+ * What each request may carry, in one place: payload bytes (exact unless
+ * min < max), descriptors, whether the payload names a queue, whether it
+ * is always answered and whether it runs without the backend's lock.
+ * process() checks every message against its row before any handler
+ * runs; a request without a row is refused (EOPNOTSUPP).
+ */
+#define VR_QUEUE	(1U << 0)	/* u32 queue index first (vring state) */
+#define VR_QUEUE_FD	(1U << 1)	/* u64: index in bits 0-7, bit 8 "no fd" */
+#define VR_FD		(1U << 2)	/* exactly one descriptor */
+#define VR_REPLIES	(1U << 3)	/* answered whatever the flags */
+#define VR_UNLOCKED	(1U << 4)	/* IOTLB: the worker goes on */
 
-	switch (m->h.request) {
-	case VU_SET_VRING_NUM: case VU_SET_VRING_ADDR: case VU_SET_VRING_BASE:
-	case VU_GET_VRING_BASE: case VU_SET_VRING_ENABLE:
-		idx = m->p.state.index;
-		if (idx >= 2)
+struct vu_rule {
+	const char *name;
+	uint16_t min, max;		/* payload bytes */
+	uint8_t fds;			/* at most */
+	uint8_t flags;
+};
+
+#define RULE(req, mn, mx, nfd, fl) [VU_##req] = { #req, mn, mx, nfd, fl }
+static const struct vu_rule rules[] = {
+	RULE(GET_FEATURES, 0, 0, 0, VR_REPLIES),
+	RULE(SET_FEATURES, 8, 8, 0, 0),
+	RULE(SET_OWNER, 0, 0, 0, 0),
+	RULE(RESET_OWNER, 0, 0, 0, 0),
+	RULE(SET_MEM_TABLE, 8, 8 + VU_MAX_REGIONS * sizeof(struct vu_region_desc),
+	     VU_MAX_REGIONS, 0),
+	RULE(SET_VRING_NUM, 8, 8, 0, VR_QUEUE),
+	RULE(SET_VRING_ADDR, sizeof(struct vhost_vring_addr),
+	     sizeof(struct vhost_vring_addr), 0, VR_QUEUE),
+	RULE(SET_VRING_BASE, 8, 8, 0, VR_QUEUE),
+	RULE(GET_VRING_BASE, 8, 8, 0, VR_QUEUE | VR_REPLIES),
+	RULE(SET_VRING_KICK, 8, 8, 1, VR_QUEUE_FD),
+	RULE(SET_VRING_CALL, 8, 8, 1, VR_QUEUE_FD),
+	RULE(SET_VRING_ERR, 8, 8, 1, VR_QUEUE_FD),
+	RULE(GET_PROTOCOL_FEATURES, 0, 0, 0, VR_REPLIES),
+	RULE(SET_PROTOCOL_FEATURES, 8, 8, 0, 0),
+	RULE(GET_QUEUE_NUM, 0, 0, 0, VR_REPLIES),
+	RULE(SET_VRING_ENABLE, 8, 8, 0, VR_QUEUE),
+	RULE(SEND_RARP, 8, 8, 0, 0),
+	RULE(NET_SET_MTU, 8, 8, 0, 0),
+	RULE(SET_BACKEND_REQ_FD, 0, 0, 1, VR_FD),
+	RULE(IOTLB_MSG, sizeof(struct vhost_iotlb_msg),
+	     sizeof(struct vhost_iotlb_msg), 0, VR_UNLOCKED),
+};
+#undef RULE
+
+static const struct vu_rule *rule_of(uint32_t request)
+{
+	if (request >= sizeof(rules) / sizeof(rules[0]) || !rules[request].name)
+		return NULL;
+	return &rules[request];
+}
+
+/*
+ * The message's framing against its rule: 0, or -EINVAL with one line
+ * naming the request, the field and the rule. A message that fails here
+ * ends the connection (the front-end and the backend no longer agree on
+ * what was said).
+ */
+static int check_framing(const struct vu_rule *r, const struct vu_msg *m,
+			 int nfds)
+{
+	uint32_t f = m->h.flags, sz = m->h.size;
+
+	if ((f & 3) != VU_VERSION || (f & ~(3U | VU_FLAG_NEED_REPLY))) {
+		fprintf(stderr, "vhost-user: %s: flags 0x%x: version must be 1, and only NEED_REPLY may be set\n",
+			r->name, f);
+		return -EINVAL;
+	}
+	if (sz < r->min || sz > r->max) {
+		if (r->min == r->max)
+			fprintf(stderr, "vhost-user: %s: payload of %u bytes, must be %u\n",
+				r->name, sz, r->min);
+		else
+			fprintf(stderr, "vhost-user: %s: payload of %u bytes, must be %u to %u\n",
+				r->name, sz, r->min, r->max);
+		return -EINVAL;
+	}
+	if (nfds > r->fds || ((r->flags & VR_FD) && nfds != 1)) {
+		fprintf(stderr, "vhost-user: %s: %d descriptors, %s %u\n",
+			r->name, nfds, r->flags & VR_FD ? "must be" : "at most",
+			r->fds);
+		return -EINVAL;
+	}
+	if (r->flags & VR_QUEUE_FD) {
+		uint64_t v = m->p.u64;
+
+		if (v & ~(0xffULL | VU_VRING_NOFD)) {
+			fprintf(stderr, "vhost-user: %s: payload 0x%llx: only bits 0-8 (queue index, no-fd flag) may be set\n",
+				r->name, (unsigned long long)v);
 			return -EINVAL;
-		q = &b->q[idx];
-		break;
-	case VU_SET_VRING_KICK: case VU_SET_VRING_CALL: case VU_SET_VRING_ERR:
-		idx = (uint32_t)(m->p.u64 & 0xff);
-		if (idx >= 2)
+		}
+		if ((v & VU_VRING_NOFD) ? nfds != 0 : nfds != 1) {
+			fprintf(stderr, "vhost-user: %s: no-fd flag %s but %d descriptors\n",
+				r->name, v & VU_VRING_NOFD ? "set" : "clear", nfds);
 			return -EINVAL;
-		q = &b->q[idx];
-		break;
+		}
+	}
+	return 0;
+}
+
+/* The queue a message names: -EINVAL (with its line) past the two we serve. */
+static struct vu_queue *queue_of(struct vu_backend *b, const struct vu_rule *r,
+				 const struct vu_msg *m)
+{
+	uint32_t idx = r->flags & VR_QUEUE ? m->p.state.index :
+		       (uint32_t)(m->p.u64 & 0xff);
+
+	if (idx >= 2) {
+		fprintf(stderr, "vhost-user: %s: queue index %u, must be 0 or 1 (one queue pair)\n",
+			r->name, idx);
+		return NULL;
+	}
+	return &b->q[idx];
+}
+
+/* An eventfd we write must never block the worker: make it non-blocking. */
+static int take_event_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* One checked message; returns 0 or the errno a REPLY_ACK reports. */
+static int handle(struct vu_backend *b, const struct vu_rule *r,
+		  struct vu_msg *m, int *fds, int nfds)
+{
+	struct vu_queue *q = NULL;
+	uint32_t num;
+
+	if (r->flags & (VR_QUEUE | VR_QUEUE_FD)) {
+		q = queue_of(b, r, m);
+		if (!q)
+			return -EINVAL;
 	}
 	switch (m->h.request) {
 	case VU_GET_FEATURES:
 		m->p.u64 = offered(b);
 		return reply(b, m, 8);
 	case VU_SET_FEATURES:
-		if (m->p.u64 & ~offered(b))
+		if (m->p.u64 & ~offered(b)) {
+			fprintf(stderr, "vhost-user: SET_FEATURES: 0x%llx has bits not offered (0x%llx)\n",
+				(unsigned long long)m->p.u64,
+				(unsigned long long)offered(b));
 			return -EINVAL;
+		}
 		b->features = m->p.u64;
 		return 0;
 	case VU_GET_PROTOCOL_FEATURES:
-		m->p.u64 = (1ULL << VU_PF_REPLY_ACK) |
-			   (b->flags & VU_OFFER_IOMMU ?
-			    1ULL << VU_PF_BACKEND_REQ : 0);
+		m->p.u64 = offered_protocol(b);
 		return reply(b, m, 8);
 	case VU_SET_PROTOCOL_FEATURES:
+		if (m->p.u64 & ~offered_protocol(b)) {
+			fprintf(stderr, "vhost-user: SET_PROTOCOL_FEATURES: 0x%llx has bits not offered (0x%llx)\n",
+				(unsigned long long)m->p.u64,
+				(unsigned long long)offered_protocol(b));
+			return -EINVAL;
+		}
 		b->protocol = m->p.u64;
 		return 0;
 	case VU_GET_QUEUE_NUM:
@@ -594,13 +868,15 @@ static int handle(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
 	case VU_NET_SET_MTU:
 		return 0;
 	case VU_SET_MEM_TABLE:
-		rc = set_mem_table(b, m, fds, nfds);
-		return rc;
+		return set_mem_table(b, m, fds, nfds);
 	case VU_SET_VRING_NUM:
-		if (!m->p.state.num || m->p.state.num > VQ_MAX_SIZE ||
-		    (m->p.state.num & (m->p.state.num - 1)))
+		num = m->p.state.num;
+		if (!num || num > VQ_MAX_SIZE || (num & (num - 1))) {
+			fprintf(stderr, "vhost-user: SET_VRING_NUM: %u entries, must be a power of 2 from 1 to %u\n",
+				num, VQ_MAX_SIZE);
 			return -EINVAL;
-		q->cfg.size = (uint16_t)m->p.state.num;
+		}
+		q->cfg.size = (uint16_t)num;
 		return 0;
 	case VU_SET_VRING_ADDR:
 		q->desc_addr = m->p.addr.desc_user_addr;
@@ -608,9 +884,22 @@ static int handle(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
 		q->used_addr = m->p.addr.used_user_addr;
 		return 0;
 	case VU_SET_VRING_BASE:
-		q->base = (uint16_t)m->p.state.num;
-		if ((b->features & (1ULL << VIRTIO_F_RING_PACKED)) &&
-		    !(q->base & 0x7fff) && !m->p.state.num)
+		/*
+		 * Split: a free-running 16-bit index. Packed: the slot in
+		 * bits 0-14 and its wrap counter in bit 15 (bits 16-31, the
+		 * used side some front-ends add, are not used: the backend
+		 * starts its used side where the driver's avail side is).
+		 * The slot is checked against the ring's size when the
+		 * queue starts, as the two may come in either order.
+		 */
+		num = m->p.state.num;
+		if (!(b->features & (1ULL << VIRTIO_F_RING_PACKED)) && num > 0xffff) {
+			fprintf(stderr, "vhost-user: SET_VRING_BASE: %u is not a 16-bit ring index\n",
+				num);
+			return -EINVAL;
+		}
+		q->base = (uint16_t)num;
+		if ((b->features & (1ULL << VIRTIO_F_RING_PACKED)) && !num)
 			q->base = 0x8000;	/* a new packed ring: wrap 1 */
 		return 0;
 	case VU_GET_VRING_BASE:
@@ -624,44 +913,103 @@ static int handle(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
 		return reply(b, m, sizeof(m->p.state));
 	case VU_SET_VRING_KICK:
 		stop_queue(q);
-		q->kick = (m->p.u64 & VU_VRING_NOFD) || nfds < 1 ? -1 : fds[0];
-		if (q->kick >= 0)
+		if (nfds) {
+			int rc = take_event_fd(fds[0]);
+
+			if (rc)
+				return rc;
+			q->kick = fds[0];
 			fds[0] = -1;
-		start_queue(b, q);
-		return 0;
+		}
+		return start_queue(b, q);
 	case VU_SET_VRING_CALL:
+		if (nfds) {
+			int rc = take_event_fd(fds[0]);
+
+			if (rc)
+				return rc;
+		}
 		if (q->call >= 0)
 			close(q->call);
-		q->call = (m->p.u64 & VU_VRING_NOFD) || nfds < 1 ? -1 : fds[0];
-		if (q->call >= 0)
+		q->call = nfds ? fds[0] : -1;
+		if (nfds)
 			fds[0] = -1;
 		return 0;
 	case VU_SET_VRING_ERR:
-		return 0;
+		return 0;		/* not used: the descriptor is closed */
 	case VU_SET_VRING_ENABLE:
+		if (m->p.state.num > 1) {
+			fprintf(stderr, "vhost-user: SET_VRING_ENABLE: %u, must be 0 or 1\n",
+				m->p.state.num);
+			return -EINVAL;
+		}
 		q->enabled = m->p.state.num != 0;
 		return 0;
 	case VU_SET_BACKEND_REQ_FD:
-		if (nfds < 1)
-			return -EINVAL;
 		if (b->req_fd >= 0)
 			close(b->req_fd);
 		b->req_fd = fds[0];
 		fds[0] = -1;
 		miss_settle(b, UINT64_MAX, 0);	/* a new channel */
 		return 0;
-	case VU_IOTLB_MSG:
-		{
-			struct vhost_iotlb_msg t;
+	case VU_IOTLB_MSG: {
+		struct vhost_iotlb_msg t;	/* the payload is unaligned */
 
-			memcpy(&t, m->p.raw, sizeof(t));
-			return iotlb_msg(b, &t);
-		}
-	default:
+		memcpy(&t, m->p.raw, sizeof(t));
+		return iotlb_msg(b, &t);
+	}
+	}
+	return -EOPNOTSUPP;		/* a row without a case: not reached */
+}
+
+/*
+ * One message from the front-end, checked against its rule and handled,
+ * answered as asked; descriptors it did not keep are closed. Returns 0, or
+ * -1 when the connection must go (framing broken, or a reply not sent).
+ */
+static int process(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
+{
+	const struct vu_rule *r = rule_of(m->h.request);
+	bool ack = (m->h.flags & VU_FLAG_NEED_REPLY) &&
+		   (b->protocol & (1ULL << VU_PF_REPLY_ACK));
+	int rc, i, drop = 0;
+
+	if (b->debug)
+		fprintf(stderr, "vhost-user: request %u (%s) size %u flags 0x%x fds %d u64 0x%llx\n",
+			m->h.request, r ? r->name : "?", m->h.size, m->h.flags,
+			nfds, (unsigned long long)m->p.u64);
+	if (!r) {
 		fprintf(stderr, "vhost-user: request %u not supported\n",
 			m->h.request);
-		return -EOPNOTSUPP;
+		rc = -EOPNOTSUPP;
+	} else if ((rc = check_framing(r, m, nfds))) {
+		drop = -1;
+	} else if (r->flags & VR_UNLOCKED) {
+		/*
+		 * IOTLB messages only touch the shadow, which the worker
+		 * reads under RCU: they do not stop the worker (an
+		 * invalidation waits for its grace period only).
+		 */
+		rc = handle(b, r, m, fds, nfds);
+	} else {
+		pthread_mutex_lock(&b->lock);
+		rc = handle(b, r, m, fds, nfds);
+		pthread_mutex_unlock(&b->lock);
 	}
+	for (i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (rc && r)
+		fprintf(stderr, "vhost-user: %s failed: %s\n", r->name,
+			strerror(-rc));
+	if (drop || (r && (r->flags & VR_REPLIES) && rc))
+		return -1;		/* an answer the front-end waits for */
+	if (ack && !(r && (r->flags & VR_REPLIES))) {
+		m->p.u64 = rc ? 1 : 0;
+		if (reply(b, m, 8))
+			return -1;
+	}
+	return 0;
 }
 
 static void disconnect(struct vu_backend *b)
@@ -669,12 +1017,16 @@ static void disconnect(struct vu_backend *b)
 	int i;
 
 	pthread_mutex_lock(&b->lock);
+	/* The next front-end inherits nothing of this one's queues. */
 	for (i = 0; i < 2; i++) {
-		stop_queue(&b->q[i]);
-		b->q[i].enabled = false;
-		if (b->q[i].call >= 0)
-			close(b->q[i].call);
-		b->q[i].call = -1;
+		struct vu_queue *q = &b->q[i];
+
+		stop_queue(q);
+		if (q->call >= 0)
+			close(q->call);
+		vq_fini(&q->vq);
+		memset(q, 0, sizeof(*q));
+		q->kick = q->call = -1;
 	}
 	drop_memory(b);
 	if (b->req_fd >= 0)
@@ -698,43 +1050,11 @@ static void *control(void *arg)
 			continue;
 		b->st.connections++;
 		for (;;) {
-			int fds[VU_MAX_FDS], nfds, rc, i;
-			bool ack, replied;
+			int fds[VU_MAX_FDS], nfds;
 
-			if (recv_msg(b->conn, m, fds, &nfds))
+			if (recv_msg(b->conn, m, fds, &nfds) ||
+			    process(b, m, fds, nfds))
 				break;
-			ack = (m->h.flags & VU_FLAG_NEED_REPLY) &&
-			      (b->protocol & (1ULL << VU_PF_REPLY_ACK));
-			replied = m->h.request == VU_GET_FEATURES ||
-				  m->h.request == VU_GET_PROTOCOL_FEATURES ||
-				  m->h.request == VU_GET_QUEUE_NUM ||
-				  m->h.request == VU_GET_VRING_BASE;
-			if (b->debug)
-				fprintf(stderr, "vhost-user: request %u size %u flags 0x%x u64 0x%llx\n",
-					m->h.request, m->h.size, m->h.flags,
-					(unsigned long long)m->p.u64);
-			/*
-			 * IOTLB messages only touch the shadow, which the
-			 * worker reads under RCU: they do not stop the worker
-			 * (an invalidation waits for its grace period only).
-			 */
-			if (m->h.request == VU_IOTLB_MSG) {
-				rc = handle(b, m, fds, nfds);
-			} else {
-				pthread_mutex_lock(&b->lock);
-				rc = handle(b, m, fds, nfds);
-				pthread_mutex_unlock(&b->lock);
-			}
-			for (i = 0; i < nfds; i++)
-				if (fds[i] >= 0)
-					close(fds[i]);
-			if (rc)
-				fprintf(stderr, "vhost-user: request %u failed: %s\n",
-					m->h.request, strerror(-rc));
-			if (ack && !replied) {
-				m->p.u64 = rc ? 1 : 0;
-				reply(b, m, 8);
-			}
 		}
 		disconnect(b);
 	}

@@ -77,6 +77,20 @@ int vq_init(struct vq *q, const struct vq_config *c,
 	return 0;
 }
 
+int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
+		bool used_wrap)
+{
+	if (q->c.features & VQ_F_PACKED) {
+		if (avail >= q->c.size || used >= q->c.size)
+			return -EINVAL;
+		q->avail_wrap = avail_wrap;
+		q->used_wrap = used_wrap;
+	}
+	q->last_avail = avail;
+	q->used_idx = used;
+	return 0;
+}
+
 void vq_fini(struct vq *q)
 {
 	free(q->pend);
@@ -342,6 +356,8 @@ static int pop_packed(struct vq *q, struct vq_chain *c)
 
 	memset(c, 0, offsetof(struct vq_chain, iov));
 	c->head = slot;		/* for messages until the id is known */
+	if (slot >= n)		/* vq_set_base() refuses it; never index past */
+		return vq_break(q, "slot %u is outside the ring of %u", slot, n);
 	for (;;) {
 		uint16_t f = q->pdesc[slot].flags;
 		bool avail = f & PK_AVAIL, used = f & PK_USED;

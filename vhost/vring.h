@@ -114,6 +114,14 @@ struct vq {
 /* 0, -EINVAL for a bad size or feature set, -ENOMEM. */
 int vq_init(struct vq *q, const struct vq_config *c,
 	    struct ioasid_fp_reader *r);
+/*
+ * Where a queue starts (vhost-user's SET_VRING_BASE, a VDUSE queue's
+ * state): split rings take free-running 16-bit indices; packed rings a
+ * slot below the ring's size and its wrap counter. 0, or -EINVAL (the
+ * queue is left as it was).
+ */
+int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
+		bool used_wrap);
 /* Free what vq_init() allocated (packed queues). */
 void vq_fini(struct vq *q);
 /*

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * vu_hostile: a front-end that breaks the vhost-user rules on purpose,
+ * against the project's backend (in this process, so that its mappings
+ * in /proc/self/maps and its descriptors in /proc/self/fd can be counted).
+ * Each message is raw: the test builds headers, payloads and descriptor
+ * lists itself. A broken rule must give a NACK (REPLY_ACK) or, when the
+ * framing itself is wrong, end the connection; never a mapping of memory
+ * the table does not name, a queue that reads past its ring, a descriptor
+ * kept or a worker that blocks. After each case the backend must still
+ * serve a well-behaved connection.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "echo.h"
+#include "harness.h"
+#include "vhost_user.h"
+#include "vhost_user_proto.h"
+
+#define H_MEM		(1U << 20)	/* the memfd behind each region */
+#define H_UADDR		0x7f0000000000ULL
+
+static char sock[64];
+static struct vu_backend *be;
+static struct vu_echo echo;
+
+/*
+ * The harness runs each test in a child process of its own: the backend
+ * starts there, so that its mappings and descriptors are the ones this
+ * process counts.
+ */
+static int be_start(void)
+{
+	struct vu_app app;
+
+	vu_echo_init(&echo, &app);
+	snprintf(sock, sizeof(sock), "/tmp/ioasid-vuh-%d.sock", (int)getpid());
+	return vu_backend_start(sock, &app, VU_OFFER_IOMMU, &be);
+}
+
+static int cl_open(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	for (int i = 0; i < 100; i++) {
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return fd;
+		usleep(10000);	/* the backend accepts one at a time */
+	}
+	close(fd);
+	return -1;
+}
+
+/* One raw message: header fields as given, @size payload bytes, @fds. */
+static int cl_send(int fd, uint32_t req, uint32_t flags, const void *p,
+		   uint32_t size, const int *fds, int nfds)
+{
+	char cbuf[CMSG_SPACE(16 * sizeof(int))];
+	struct vu_hdr h = { .request = req, .flags = flags, .size = size };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)p, size } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
+
+	if (nfds) {
+		struct cmsghdr *c;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) ==
+	       (ssize_t)(sizeof(h) + size) ? 0 : -1;
+}
+
+/* A reply's u64, or -1 when the backend closed the connection (10 s). */
+static int64_t cl_reply(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct vu_hdr h;
+	uint64_t v = 0;
+
+	if (poll(&p, 1, 10000) != 1)
+		return -2;		/* neither answered nor closed */
+	if (recv(fd, &h, sizeof(h), MSG_WAITALL) != sizeof(h))
+		return -1;
+	if (h.size != 8 || recv(fd, &v, 8, MSG_WAITALL) != 8)
+		return -3;
+	return (int64_t)v;
+}
+
+/* Send with NEED_REPLY: 0 accepted, 1 refused, -1 connection ended. */
+static int64_t cl_ack(int fd, uint32_t req, const void *p, uint32_t size,
+		      const int *fds, int nfds)
+{
+	if (cl_send(fd, req, VU_VERSION | VU_FLAG_NEED_REPLY, p, size, fds,
+		    nfds))
+		return -1;
+	return cl_reply(fd);
+}
+
+static int64_t cl_u64(int fd, uint32_t req, uint64_t v)
+{
+	return cl_ack(fd, req, &v, 8, NULL, 0);
+}
+
+static int64_t cl_state(int fd, uint32_t req, uint32_t index, uint32_t num)
+{
+	struct vhost_vring_state s = { .index = index, .num = num };
+
+	return cl_ack(fd, req, &s, sizeof(s), NULL, 0);
+}
+
+/* Negotiate REPLY_ACK (and @features): the connection, or -1. */
+static int cl_hello(uint64_t features)
+{
+	int fd = cl_open();
+
+	if (fd < 0 || cl_send(fd, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0) ||
+	    cl_reply(fd) < 0 ||
+	    cl_send(fd, VU_SET_FEATURES, VU_VERSION, &features, 8, NULL, 0))
+		goto fail;
+	{
+		uint64_t pf = 1ULL << VU_PF_REPLY_ACK;
+
+		if (cl_send(fd, VU_SET_PROTOCOL_FEATURES, VU_VERSION, &pf, 8,
+			    NULL, 0))
+			goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int memfd(uint64_t size)
+{
+	int fd = memfd_create("vu-hostile", MFD_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, (off_t)size)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* This process's mappings of vu-hostile memfds, and its open descriptors. */
+static int count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "memfd:vu-hostile") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0;
+
+	for (int i = 0; i < 4096; i++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+		n += !access(path, F_OK);
+	}
+	return n;
+}
+
+/* Close @fd and wait until the backend serves the next connection. */
+static bool backend_idle(int fd)
+{
+	close(fd);
+	for (int i = 0; i < 500; i++) {
+		int probe = cl_open();
+		int64_t r;
+
+		if (probe < 0)
+			return false;
+		r = cl_send(probe, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0) ?
+		    -1 : cl_reply(probe);
+		close(probe);
+		if (r > 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * The descriptors open now, once the backend has let go of the last
+ * connection (it closes its end when it reads the end of the stream).
+ */
+static int fds_settled(int want)
+{
+	int n = count_fds();
+
+	for (int i = 0; i < 200 && n != want; i++) {
+		usleep(10000);
+		n = count_fds();
+	}
+	return n;
+}
+
+struct region_msg {
+	uint32_t n, pad;
+	struct vu_region_desc r[VU_MAX_REGIONS + 1];
+} __attribute__((packed));
+
+static int64_t mem_table(int fd, const struct vu_region_desc *r, uint32_t n,
+			 uint32_t nfds)
+{
+	struct region_msg m = { .n = n };
+	int fds[VU_MAX_REGIONS + 1] = { -1 };
+	int64_t rc;
+	uint32_t i;
+
+	for (i = 0; i < nfds; i++)
+		fds[i] = memfd(H_MEM);
+	memcpy(m.r, r, (n < VU_MAX_REGIONS + 1 ? n : VU_MAX_REGIONS + 1) * sizeof(*r));
+	rc = cl_ack(fd, VU_SET_MEM_TABLE, &m,
+		    8 + (n < VU_MAX_REGIONS + 1 ? n : VU_MAX_REGIONS + 1) * sizeof(*r),
+		    fds, (int)nfds);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	return rc;
+}
+
+#define GOOD(i) ((struct vu_region_desc){ .gpa = (uint64_t)(i) * H_MEM, \
+	.size = H_MEM, .uaddr = H_UADDR + (uint64_t)(i) * H_MEM, .offset = 0 })
+
+/*
+ * Issue 11, defect 5 and the memory table's other rules. One good table
+ * first; every bad one after it is refused and leaves exactly the good
+ * one mapped; the connection's end unmaps it and closes every descriptor.
+ */
+static int mem_table_rules(struct fx *fx)
+{
+	static const struct {
+		const char *what;
+		struct vu_region_desc r[2];
+		uint32_t n;
+	} bad[] = {
+		{ "offset + size wraps (offset 2^64 - 4 KiB, size 8 KiB)",
+		  { { 0, 0x2000, H_UADDR, UINT64_MAX - 0xfff } }, 1 },
+		{ "size 0", { { 0, 0, H_UADDR, 0 } }, 1 },
+		{ "guest address + size wraps",
+		  { { UINT64_MAX - 0xfff, 0x2000, H_UADDR, 0 } }, 1 },
+		{ "front-end address + size wraps",
+		  { { 0, 0x2000, UINT64_MAX - 0xfff, 0 } }, 1 },
+		{ "past the end of the file",
+		  { { 0, H_MEM, H_UADDR, 0x1000 } }, 1 },
+		{ "larger than the file", { { 0, 2 * H_MEM, H_UADDR, 0 } }, 1 },
+		{ "guest ranges overlap",
+		  { GOOD(0), { H_MEM / 2, H_MEM, H_UADDR + 4 * H_MEM, 0 } }, 2 },
+		{ "front-end ranges overlap",
+		  { GOOD(0), { 4 * H_MEM, H_MEM, H_UADDR + H_MEM / 2, 0 } }, 2 },
+	};
+	struct vu_region_desc nine[VU_MAX_REGIONS + 1];
+	int fd, fds0;
+
+	(void)fx;
+	CHECK_OK(be_start());
+	fds0 = count_fds();
+	fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES);
+	CHECK(fd >= 0);
+	CHECK_EQ(mem_table(fd, (struct vu_region_desc[]){ GOOD(0) }, 1, 1), 0);
+	CHECK_EQ(count_maps(), 1);
+	for (uint32_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t rc = mem_table(fd, bad[i].r, bad[i].n, bad[i].n);
+
+		if (rc != 1 || count_maps() != 1) {
+			diag("%s: reply %lld (want 1, refused), %d mappings (want the old table's 1)",
+			     bad[i].what, (long long)rc, count_maps());
+			return 1;
+		}
+	}
+	/* More regions than the backend takes; regions without descriptors. */
+	for (uint32_t i = 0; i <= VU_MAX_REGIONS; i++)
+		nine[i] = GOOD(i);
+	CHECK_EQ(mem_table(fd, nine, VU_MAX_REGIONS + 1, VU_MAX_REGIONS), -1);
+	CHECK(backend_idle(fd));
+	CHECK_EQ(count_maps(), 0);
+	fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES);
+	CHECK(fd >= 0);
+	CHECK_EQ(mem_table(fd, nine, 2, 1), 1);
+	CHECK_EQ(count_maps(), 0);
+	/* Two good regions, each descriptor in a control message of its own. */
+	{
+		struct region_msg m = { .n = 2, .r = { GOOD(0), GOOD(1) } };
+		struct vu_hdr h = { VU_SET_MEM_TABLE,
+				    VU_VERSION | VU_FLAG_NEED_REPLY,
+				    8 + 2 * sizeof(m.r[0]) };
+		char cbuf[2 * CMSG_SPACE(sizeof(int))];
+		struct iovec iov[2] = { { &h, sizeof(h) }, { &m, h.size } };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2,
+				     .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		int a = memfd(H_MEM), b2 = memfd(H_MEM);
+
+		memset(cbuf, 0, sizeof(cbuf));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &a, sizeof(int));
+		c = CMSG_NXTHDR(&mh, c);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &b2, sizeof(int));
+		CHECK(sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)(sizeof(h) + h.size));
+		CHECK_EQ(cl_reply(fd), 0);
+		close(a);
+		close(b2);
+		CHECK_EQ(count_maps(), 2);
+	}
+	CHECK(backend_idle(fd));
+	CHECK_EQ(count_maps(), 0);
+	CHECK_EQ(fds_settled(fds0), fds0);
+	vu_backend_stop(be);
+	return 0;
+}
+
+/*
+ * Framing: a payload shorter or longer than the request's, descriptors a
+ * request does not take, flags that are not a request's. Each ends the
+ * connection (the next one works), and every descriptor sent is closed.
+ */
+static int framing(struct fx *fx)
+{
+	static const struct {
+		const char *what;
+		uint32_t req, flags, size, nfds;
+	} bad[] = {
+		{ "SET_VRING_ADDR without its payload", VU_SET_VRING_ADDR,
+		  VU_VERSION, 0, 0 },
+		{ "SET_VRING_NUM with 4 bytes", VU_SET_VRING_NUM, VU_VERSION, 4, 0 },
+		{ "SET_FEATURES with 16 bytes", VU_SET_FEATURES, VU_VERSION, 16, 0 },
+		{ "IOTLB_MSG with 8 bytes", VU_IOTLB_MSG, VU_VERSION, 8, 0 },
+		{ "GET_FEATURES with 3 descriptors", VU_GET_FEATURES, VU_VERSION, 0, 3 },
+		{ "SET_OWNER with a descriptor", VU_SET_OWNER, VU_VERSION, 0, 1 },
+		{ "SET_BACKEND_REQ_FD without one", VU_SET_BACKEND_REQ_FD,
+		  VU_VERSION, 0, 0 },
+		{ "version 2", VU_SET_OWNER, 2, 0, 0 },
+		{ "the reply flag on a request", VU_SET_OWNER,
+		  VU_VERSION | VU_FLAG_REPLY, 0, 0 },
+	};
+	uint8_t payload[64] = { 0 };
+	int fds0;
+
+	(void)fx;
+	CHECK_OK(be_start());
+	fds0 = count_fds();
+	for (uint32_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES), ev[3];
+		int64_t rc;
+
+		CHECK(fd >= 0);
+		for (uint32_t k = 0; k < bad[i].nfds; k++)
+			ev[k] = memfd(4096);
+		rc = cl_send(fd, bad[i].req, bad[i].flags | VU_FLAG_NEED_REPLY,
+			     payload, bad[i].size, ev, (int)bad[i].nfds) ?
+		     -1 : cl_reply(fd);
+		for (uint32_t k = 0; k < bad[i].nfds; k++)
+			close(ev[k]);
+		if (rc != -1) {
+			diag("%s: reply %lld, want the connection closed",
+			     bad[i].what, (long long)rc);
+			return 1;
+		}
+		CHECK(backend_idle(fd));
+	}
+	/* A request the backend does not know: refused, the connection stays. */
+	{
+		int fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES);
+
+		CHECK(fd >= 0);
+		CHECK_EQ(cl_ack(fd, 99, payload, 16, NULL, 0), 1);
+		CHECK_EQ(cl_u64(fd, VU_NET_SET_MTU, 1500), 0);
+		CHECK(backend_idle(fd));
+	}
+	CHECK_EQ(fds_settled(fds0), fds0);
+	vu_backend_stop(be);
+	return 0;
+}
+
+/*
+ * Queue indices and ring state (issue 11, defect 6): an index past the
+ * queue pair, sizes that are not a ring's, reserved bits in the kick and
+ * call payloads, and a packed base past the ring, which used to start a
+ * queue that read descriptors beyond it (here: past the end of the
+ * region, a fault).
+ */
+static int ring_rules(struct fx *fx)
+{
+	const uint64_t f = (1ULL << VU_F_PROTOCOL_FEATURES) |
+			   (1ULL << VIRTIO_F_VERSION_1) |
+			   (1ULL << VIRTIO_F_RING_PACKED);
+	struct vhost_vring_addr a = { .index = 1 };
+	struct vu_stats st;
+	int fd, ev, fds0, fl, p[2];
+
+	(void)fx;
+	CHECK_OK(be_start());
+	fds0 = count_fds();
+	fd = cl_hello(f);
+	CHECK(fd >= 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 2, 256), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, UINT32_MAX, 256), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_ENABLE, 7, 1), 1);
+	CHECK_EQ(cl_state(fd, VU_GET_VRING_BASE, 2, 0) , -1);
+	CHECK(backend_idle(fd));
+	fd = cl_hello(f);
+	CHECK(fd >= 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 1, 0), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 1, 3), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 1, 65536), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_ENABLE, 1, 2), 1);
+	ev = memfd(4096);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_KICK, &(uint64_t){ 5 }, 8, &ev, 1), 1);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_CALL, &(uint64_t){ 1ULL << 12 }, 8,
+			&ev, 1), -1);
+	CHECK(backend_idle(fd));
+	/* A call descriptor the worker writes is made non-blocking. */
+	fd = cl_hello(f);
+	CHECK(fd >= 0);
+	CHECK_OK(pipe2(p, O_CLOEXEC));
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_CALL, &(uint64_t){ 1 }, 8, &p[1], 1), 0);
+	fl = fcntl(p[1], F_GETFL);
+	CHECK(fl >= 0 && (fl & O_NONBLOCK));
+	close(p[0]);
+	close(p[1]);
+	/* The desc ring in the region's last page; a packed base past it. */
+	CHECK_EQ(mem_table(fd, (struct vu_region_desc[]){ GOOD(0) }, 1, 1), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 1, 256), 0);
+	a.desc_user_addr = H_UADDR + H_MEM - 4096;
+	a.avail_user_addr = H_UADDR;
+	a.used_user_addr = H_UADDR + 64;
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_BASE, 1, 0x8000 | 300), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_ENABLE, 1, 1), 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_KICK, &(uint64_t){ 1 }, 8, &ev, 1), 1);
+	usleep(20000);
+	vu_backend_stats(be, &st);
+	CHECK_EQ(st.running, 0);
+	/* The same queue with a base inside the ring runs. */
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_BASE, 1, 0x8000 | 255), 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_KICK, &(uint64_t){ 1 }, 8, &ev, 1), 0);
+	for (int i = 0; i < 200 && (vu_backend_stats(be, &st), !st.running); i++)
+		usleep(10000);
+	CHECK_EQ(st.running, 1);
+	CHECK_EQ(st.broken, 0);
+	/* Split rings take 16-bit bases only. */
+	CHECK(backend_idle(fd));
+	fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES);
+	CHECK(fd >= 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_BASE, 0, 0x10000), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_BASE, 0, 0xffff), 0);
+	/* IOTLB messages without VIRTIO_F_ACCESS_PLATFORM. */
+	{
+		struct vhost_iotlb_msg t = { .iova = 0, .size = 4096,
+					     .uaddr = H_UADDR,
+					     .perm = VHOST_ACCESS_RW,
+					     .type = VHOST_IOTLB_UPDATE };
+
+		CHECK_EQ(mem_table(fd, (struct vu_region_desc[]){ GOOD(0) }, 1, 1), 0);
+		CHECK_EQ(cl_ack(fd, VU_IOTLB_MSG, &t, sizeof(t), NULL, 0), 1);
+	}
+	CHECK(backend_idle(fd));
+	close(ev);
+	CHECK_EQ(count_maps(), 0);
+	CHECK_EQ(fds_settled(fds0), fds0);
+	vu_backend_stop(be);
+	return 0;
+}
+
+/* IOTLB messages with the IOMMU on: ranges, permissions, types. */
+static int iotlb_rules(struct fx *fx)
+{
+	const uint64_t f = (1ULL << VU_F_PROTOCOL_FEATURES) |
+			   (1ULL << VIRTIO_F_VERSION_1) |
+			   (1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	static const struct {
+		const char *what;
+		struct vhost_iotlb_msg t;
+	} bad[] = {
+		{ "size 0", { 0, 0, H_UADDR, VHOST_ACCESS_RW, VHOST_IOTLB_UPDATE } },
+		{ "outside the region", { 0, 4096, H_UADDR + H_MEM, VHOST_ACCESS_RW,
+					  VHOST_IOTLB_UPDATE } },
+		{ "across the region's end", { 0, 8192, H_UADDR + H_MEM - 4096,
+					       VHOST_ACCESS_RW, VHOST_IOTLB_UPDATE } },
+		{ "front-end address wraps", { 0, 8192, UINT64_MAX - 4095,
+					       VHOST_ACCESS_RW, VHOST_IOTLB_UPDATE } },
+		{ "iova + size wraps", { UINT64_MAX - 4095, 8192, H_UADDR,
+					 VHOST_ACCESS_RW, VHOST_IOTLB_UPDATE } },
+		{ "no permission", { 0, 4096, H_UADDR, 0, VHOST_IOTLB_UPDATE } },
+		{ "unknown permission bits", { 0, 4096, H_UADDR, 0x13,
+					       VHOST_IOTLB_UPDATE } },
+		{ "a miss from the front-end", { 0, 4096, H_UADDR, VHOST_ACCESS_RW,
+						 VHOST_IOTLB_MISS } },
+		{ "unknown type", { 0, 4096, H_UADDR, VHOST_ACCESS_RW, 77 } },
+		{ "invalidation of size 0", { 0, 0, 0, 0, VHOST_IOTLB_INVALIDATE } },
+	};
+	struct vhost_iotlb_msg good = { 0x10000, 4096, H_UADDR, VHOST_ACCESS_RW,
+					VHOST_IOTLB_UPDATE };
+	struct vu_stats st0, st;
+	int fd;
+
+	(void)fx;
+	CHECK_OK(be_start());
+	vu_backend_stats(be, &st0);
+	fd = cl_hello(f);
+	CHECK(fd >= 0);
+	CHECK_EQ(mem_table(fd, (struct vu_region_desc[]){ GOOD(0) }, 1, 1), 0);
+	for (uint32_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t rc = cl_ack(fd, VU_IOTLB_MSG, &bad[i].t, sizeof(bad[i].t),
+				    NULL, 0);
+
+		if (rc != 1) {
+			diag("%s: reply %lld, want 1 (refused)", bad[i].what,
+			     (long long)rc);
+			return 1;
+		}
+	}
+	CHECK_EQ(cl_ack(fd, VU_IOTLB_MSG, &good, sizeof(good), NULL, 0), 0);
+	good.type = VHOST_IOTLB_INVALIDATE;
+	CHECK_EQ(cl_ack(fd, VU_IOTLB_MSG, &good, sizeof(good), NULL, 0), 0);
+	vu_backend_stats(be, &st);
+	CHECK_EQ(st.iotlb_updates - st0.iotlb_updates, 1);
+	CHECK(backend_idle(fd));
+	vu_backend_stop(be);
+	return 0;
+}
+
+static const struct test tests[] = {
+	{ "mem_table_rules", mem_table_rules, NULL },
+	{ "framing", framing, NULL },
+	{ "ring_rules", ring_rules, NULL },
+	{ "iotlb_rules", iotlb_rules, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return run_tests("vu_hostile", tests, sizeof(tests) / sizeof(tests[0]),
+			 argc, argv);
+}
