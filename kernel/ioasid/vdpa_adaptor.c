@@ -24,6 +24,7 @@
  * physical addresses or sit behind the platform IOMMU are refused at probe
  * (-EOPNOTSUPP); see docs/kernel.md.
  */
+#include <linux/capability.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/eventfd.h>
@@ -93,6 +94,7 @@ struct iv_dev {
 	struct device dev;
 	struct cdev cdev;
 	int minor;
+	u32 nas;			/* vdpa->nas, for iv_free */
 	atomic_t opened;
 	struct completion closed;
 	struct mutex lock;		/* the ioctls and writes of the file */
@@ -274,15 +276,37 @@ static int iv_push(struct iv_as *as)
 	return rc;
 }
 
+/*
+ * The address space whose VMAs give the entries of a map. Compat mode: the
+ * owner's (VHOST_SET_OWNER), the only process whose IOTLB messages fill the
+ * private context, and the one calling here. Not the private context's own
+ * mm: that is whoever opened the node, who may have forked or passed the
+ * file on before an owner was set, and whose memory the owner must not
+ * reach. Attached: the ioasid fd's opener, the only process whose memory
+ * that ioasid pins (kh_pin).
+ */
+static struct mm_struct *iv_map_mm(struct iv_as *as)
+{
+	struct iv_dev *v = as->v;
+
+	if (as->h != v->priv)
+		return as->h->mm;
+	if (!v->owner || v->owner != current->mm)
+		return NULL;
+	return v->owner;
+}
+
 /* Listener ops: called under the lock of the context the ASID is bound to. */
 static int iv_map(struct ioasid_listener *l, struct ioasid_mapping *chain)
 {
 	struct iv_as *as = container_of(l, struct iv_as, l);
-	struct mm_struct *mm = as->h->mm;
+	struct mm_struct *mm = iv_map_mm(as);
 	struct ioasid_mapping *m;
 	int rc = 0;
 
 	as->map_events++;
+	if (!mm)
+		return -EPERM;
 	if (!mmget_not_zero(mm))
 		return -EFAULT;
 	for (m = chain; m; m = m->next) {
@@ -780,6 +804,21 @@ static int iv_attach_check(struct iv_as *as, struct ioasid_khost *h,
 	return ioasid_check_compat(&cur, &mine, NULL);
 }
 
+/*
+ * Who may change what an ASID translates through (attach, detach): the
+ * owner, as only the owner may send IOTLB messages; or a process with the
+ * privilege that manages vDPA devices (the vdpa netlink family's
+ * CAP_NET_ADMIN), which can take the device away anyway. A process that
+ * merely holds the file (a child forked after VHOST_SET_OWNER, a receiver
+ * over a unix socket) cannot point the owner's device at memory it pins.
+ */
+static int iv_may_switch(struct iv_dev *v)
+{
+	if (v->owner && v->owner == current->mm)
+		return 0;
+	return capable(CAP_NET_ADMIN) ? 0 : -EPERM;
+}
+
 static long iv_attach(struct iv_dev *v, void __user *argp)
 {
 	struct ioasid_vdpa_attach at;
@@ -792,6 +831,9 @@ static long iv_attach(struct iv_dev *v, void __user *argp)
 		return -EFAULT;
 	if (at.size != sizeof(at) || at.flags)
 		return -EINVAL;
+	rc = iv_may_switch(v);
+	if (rc)
+		return rc;
 	if (at.asid >= v->vdpa->nas)
 		return -EINVAL;
 	as = &v->as[array_index_nospec(at.asid, v->vdpa->nas)];
@@ -848,11 +890,15 @@ static long iv_detach(struct iv_dev *v, void __user *argp)
 {
 	struct ioasid_vdpa_detach dt;
 	struct iv_as *as;
+	int rc;
 
 	if (copy_from_user(&dt, argp, sizeof(dt)))
 		return -EFAULT;
 	if (dt.size != sizeof(dt) || dt.flags || dt.__reserved)
 		return -EINVAL;
+	rc = iv_may_switch(v);
+	if (rc)
+		return rc;
 	if (dt.asid >= v->vdpa->nas)
 		return -EINVAL;
 	as = &v->as[array_index_nospec(dt.asid, v->vdpa->nas)];
@@ -1047,7 +1093,8 @@ static long iv_iotlb_msg(struct iv_dev *v, u32 asid,
 	struct iv_as *as;
 	long rc = 0;
 
-	if (v->owner != current->mm)
+	/* As vhost_vdpa: the owner only, and nobody before there is one. */
+	if (!v->owner || v->owner != current->mm)
 		return -EPERM;
 	if (asid >= v->vdpa->nas)
 		return -EINVAL;
@@ -1210,8 +1257,13 @@ static void iv_free(struct iv_dev *v)
 {
 	u32 i;
 
+	/*
+	 * The last reference may go after iv_remove() returned and the vDPA
+	 * device was freed (an open file's cdev holds one until its final
+	 * fput): nothing here may look at v->vdpa.
+	 */
 	if (v->as)
-		for (i = 0; i < v->vdpa->nas; i++)
+		for (i = 0; i < v->nas; i++)
 			if (v->as[i].iotlb)
 				vhost_iotlb_free(v->as[i].iotlb);
 	kfree(v->as);
@@ -1248,6 +1300,7 @@ static int iv_probe(struct vdpa_device *vdpa)
 	v->minor = minor;
 	v->vdpa = vdpa;
 	v->nvqs = vdpa->nvqs;
+	v->nas = vdpa->nas;
 	mutex_init(&v->lock);
 	init_completion(&v->closed);
 	complete_all(&v->closed);

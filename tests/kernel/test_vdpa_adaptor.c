@@ -10,7 +10,11 @@
  *   batched map reaches both, one unmap takes the buffer from both;
  * - unmodified dpdk-testpmd on the adaptor's node: killed with traffic
  *   running, then run again to the end; and switched, while running, from
- *   its compat ioasid to an ioasid of another process's ioasid fd.
+ *   its compat ioasid to an ioasid of another process's ioasid fd;
+ * - only the owner (VHOST_SET_OWNER) maps: a file passed to another
+ *   process before an owner is set translates the new owner's memory, not
+ *   the opener's; a child forked after VHOST_SET_OWNER, as nobody, can
+ *   neither send IOTLB messages nor attach or detach the owner's device.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,6 +23,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -712,6 +717,268 @@ static int t_testpmd_attached(struct fx *f)
 	return adaptor_down(n);
 }
 
+/* Owners. */
+
+#define NOBODY		65534
+
+static int send_fd(int sock, int fd)
+{
+	char c = 0, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec io = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &io, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *cm;
+
+	memset(ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char c, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec io = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &io, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &mh, 0) != 1)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* What a child did, one result (0 or -errno) per step, sent to the parent. */
+struct child_res {
+	int r[4];
+};
+
+static int child_wait(pid_t pid, int rd, struct child_res *res)
+{
+	int status = 0;
+
+	memset(res, 0x7f, sizeof(*res));
+	CHECK(read(rd, res, sizeof(*res)) == (ssize_t)sizeof(*res));
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return 0;
+}
+
+static const char *rname(int r)
+{
+	return r ? ioasid_errno_name(r) : "ok";
+}
+
+static int set_v2(int fd)
+{
+	uint64_t bf = 0;
+
+	if (ioctl(fd, VHOST_GET_BACKEND_FEATURES, &bf))
+		return -errno;
+	bf &= (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+	      (1ULL << VHOST_BACKEND_F_IOTLB_ASID);
+	return ioctl(fd, VHOST_SET_BACKEND_FEATURES, &bf) ? -errno : 0;
+}
+
+/*
+ * The node is opened by this process and passed, before anyone is the
+ * owner, to a child over a unix socket (as a management process hands a
+ * vhost-vdpa file to a VMM). The child becomes the owner and maps an
+ * address where it has its own memory and the opener has other memory:
+ * the device must get the owner's bytes, never the opener's. The opener,
+ * not the owner, is refused.
+ */
+static int t_owner_not_opener(struct fx *f)
+{
+	struct child_res res;
+	struct vduse_net *n = NULL;
+	uint8_t *addr, *owner_view, *dev;
+	uint64_t len = 0;
+	char node[300];
+	int fd, sv[2], pipefd[2], secret, mine, rc;
+	pid_t pid;
+
+	(void)f;
+	rc = needs(false);
+	if (rc)
+		return rc;
+	CHECK_OK(adaptor_up(NULL, &n, node, sizeof(node)));
+	/* At @addr: the opener's secret here, the owner's memory there. */
+	secret = memfd_create("opener-secret", MFD_CLOEXEC);
+	mine = memfd_create("owner-memory", MFD_CLOEXEC);
+	CHECK(secret >= 0 && ftruncate(secret, PIECE) == 0);
+	CHECK(mine >= 0 && ftruncate(mine, PIECE) == 0);
+	addr = mmap(NULL, PIECE, PROT_READ | PROT_WRITE, MAP_SHARED, secret, 0);
+	owner_view = mmap(NULL, PIECE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  mine, 0);
+	CHECK(addr != MAP_FAILED && owner_view != MAP_FAILED);
+	fill(addr, PIECE, 0x5e);
+	fill(owner_view, PIECE, 0x0e);
+	CHECK(memcmp(addr, owner_view, 64));
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_OK(pipe(pipefd));
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		int vfd;
+
+		close(sv[0]);
+		close(pipefd[0]);
+		memset(&res, 0, sizeof(res));
+		if (mmap(addr, PIECE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, mine, 0) != addr)
+			_exit(2);
+		vfd = recv_fd(sv[1]);
+		if (vfd < 0)
+			_exit(3);
+		res.r[0] = ioctl(vfd, VHOST_SET_OWNER) ? -errno : 0;
+		res.r[1] = set_v2(vfd);
+		res.r[2] = iotlb(vfd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, addr,
+				 VHOST_ACCESS_RW);
+		_exit(write(pipefd[1], &res, sizeof(res)) == sizeof(res) ?
+		      0 : 4);
+	}
+	close(sv[1]);
+	close(pipefd[1]);
+	fd = open(node, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK_OK(send_fd(sv[0], fd));
+	CHECK_OK(child_wait(pid, pipefd[0], &res));
+	close(sv[0]);
+	close(pipefd[0]);
+	CHECK_OK(res.r[0]);
+	CHECK_OK(res.r[1]);
+	CHECK_OK(res.r[2]);
+	/* The device translates through the owner's memory. */
+	dev = vduse_net_lookup(n, IOVA + 4096 + 5, &len);
+	CHECK(dev != NULL && len >= 64);
+	diag("opener passed the file, the owner mapped 0x%llx: the device reads 0x%02x (owner's 0x%02x, opener's 0x%02x)",
+	     IOVA, dev[0], owner_view[4096 + 5], addr[4096 + 5]);
+	CHECK(memcmp(dev, addr + 4096 + 5, 64));
+	CHECK(!memcmp(dev, owner_view + 4096 + 5, 64));
+	/* The opener is not the owner: refused, nothing changes. */
+	CHECK_OK(set_v2(fd));
+	CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA + PIECE, PIECE, addr,
+			VHOST_ACCESS_RW), -EPERM);
+	CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, IOVA, PIECE, NULL, 0),
+		  -EPERM);
+	CHECK(vduse_net_lookup(n, IOVA + PIECE + 5, &len) == NULL);
+	CHECK(vduse_net_lookup(n, IOVA + 5, &len) != NULL);
+	close(fd);
+	munmap(addr, PIECE);
+	munmap(owner_view, PIECE);
+	close(secret);
+	close(mine);
+	return adaptor_down(n);
+}
+
+/*
+ * The owner forks; the child, which holds the file but is not the owner,
+ * sends an IOTLB message, then, as nobody (no privilege to manage vDPA
+ * devices), tries to switch the device to an ioasid of its own, whose
+ * memory it could then pin for the owner's device. Everything is refused,
+ * and the owner's maps keep working. No IOTLB message is accepted before
+ * there is an owner.
+ */
+static int t_fork_after_owner(struct fx *f)
+{
+	struct ioasid_vdpa_stats st;
+	struct child_res res;
+	struct vduse_net *n = NULL;
+	uint64_t len = 0;
+	uint8_t *mem, *dev;
+	char node[300];
+	int fd, memfd, pipefd[2], rc;
+	pid_t pid;
+
+	(void)f;
+	rc = needs(false);
+	if (rc)
+		return rc;
+	CHECK_OK(adaptor_up(NULL, &n, node, sizeof(node)));
+	memfd = memfd_create("owner", MFD_CLOEXEC);
+	CHECK(memfd >= 0 && ftruncate(memfd, 2 * PIECE) == 0);
+	mem = mmap(NULL, 2 * PIECE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   memfd, 0);
+	CHECK(mem != MAP_FAILED);
+	fill(mem, 2 * PIECE, 0x6b);
+	/* Before VHOST_SET_OWNER nobody maps, the opener included. */
+	fd = open(node, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK_OK(set_v2(fd));
+	CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+			VHOST_ACCESS_RW), -EPERM);
+	close(fd);
+	fd = open_owned(node, true);
+	CHECK(fd >= 0);
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+		       VHOST_ACCESS_RW));
+	CHECK_OK(pipe(pipefd));
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		struct ioasid_alloc al = { .size = sizeof(al) };
+		int iofd;
+
+		close(pipefd[0]);
+		memset(&res, 0, sizeof(res));
+		res.r[0] = iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA + PIECE,
+				 PIECE, mem + PIECE, VHOST_ACCESS_RW);
+		if (setgid(NOBODY) || setuid(NOBODY))
+			_exit(2);
+		iofd = open("/dev/ioasid", O_RDWR);
+		if (iofd < 0 || ioctl(iofd, IOASID_ALLOC, &al))
+			_exit(3);
+		res.r[1] = iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, IOVA, PIECE,
+				 NULL, 0);
+		res.r[2] = detach(fd, 0);
+		res.r[3] = attach(fd, iofd, al.out_ioasid, 0);
+		_exit(write(pipefd[1], &res, sizeof(res)) == sizeof(res) ?
+		      0 : 4);
+	}
+	close(pipefd[1]);
+	CHECK_OK(child_wait(pid, pipefd[0], &res));
+	close(pipefd[0]);
+	diag("forked child (not the owner): IOTLB update %s, invalidate %s; as nobody: detach %s, attach %s",
+	     rname(res.r[0]), rname(res.r[1]), rname(res.r[2]),
+	     rname(res.r[3]));
+	CHECK_ERR(res.r[0], -EPERM);
+	CHECK_ERR(res.r[1], -EPERM);
+	CHECK_ERR(res.r[2], -EPERM);
+	CHECK_ERR(res.r[3], -EPERM);
+	/* The owner's device is as it was, and the owner still maps. */
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_attached, 0);
+	CHECK_EQ(st.out_entries, 1);
+	CHECK(vduse_net_lookup(n, IOVA + PIECE + 5, &len) == NULL);
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA + PIECE, PIECE,
+		       mem + PIECE, VHOST_ACCESS_RW));
+	dev = vduse_net_lookup(n, IOVA + PIECE + 5, &len);
+	CHECK(dev != NULL && !memcmp(dev, mem + PIECE + 5, 64));
+	dev = vduse_net_lookup(n, IOVA + 5, &len);
+	CHECK(dev != NULL && !memcmp(dev, mem + 5, 64));
+	CHECK_OK(stats(fd, &st));
+	CHECK_EQ(st.out_entries, 2);
+	close(fd);
+	munmap(mem, 2 * PIECE);
+	close(memfd);
+	return adaptor_down(n);
+}
+
 #define QEMU	"/usr/bin/qemu-system-x86_64"
 
 /*
@@ -769,6 +1036,8 @@ static const struct test tests[] = {
 	{ "testpmd_compat_kill_rerun", t_testpmd_compat, NULL },
 	{ "testpmd_attached", t_testpmd_attached, NULL },
 	{ "qemu_vhost_vdpa_netdev", t_qemu_netdev, NULL },
+	{ "owner_not_opener", t_owner_not_opener, NULL },
+	{ "fork_after_owner", t_fork_after_owner, NULL },
 };
 
 int main(int argc, char **argv)
