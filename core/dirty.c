@@ -11,9 +11,17 @@
  * read until tracking restarts. That is also the fallback when the set
  * would outgrow DIRTY_MAX_RANGES, so that nothing dirty is ever lost.
  *
- * A read builds the bitmap a chunk at a time (DIRTY_CHUNK bytes of it),
- * copies each chunk out, and clears the range only once every chunk has
- * been copied, so a bad bitmap pointer clears nothing.
+ * A read builds the bitmap a chunk at a time (DIRTY_CHUNK bytes of it, on
+ * the stack: nothing is allocated by the size a user asks for), copies each
+ * chunk out, and clears the range only once every chunk has been copied, so
+ * a bad bitmap pointer clears nothing. A read may cover up to
+ * IOASID_DIRTY_MAX_BITS pages (65536 chunks), so the walk goes through the
+ * sorted set once over all chunks, and lets others run between chunks
+ * (ioh_resched()).
+ *
+ * The set grows with what devices write, up to DIRTY_MAX_RANGES entries
+ * (1 MiB): it comes from ioh_kvzalloc(), which in the kernel may use
+ * vmalloc rather than need that many contiguous pages.
  */
 #include "core_priv.h"
 
@@ -32,15 +40,35 @@ static bool dirty_grow(struct ioasid_as *as)
 
 	if (cap > DIRTY_MAX_RANGES)
 		return false;
-	n = ioh_zalloc(cap * sizeof(*n));
+	n = ioh_kvzalloc(cap * sizeof(*n));
 	if (!n)
 		return false;
 	if (as->ndirty)
 		memcpy(n, as->dirty, as->ndirty * sizeof(*n));
-	ioh_free(as->dirty);
+	ioh_kvfree(as->dirty);
 	as->dirty = n;
 	as->dirty_cap = cap;
 	return true;
+}
+
+/*
+ * The first range that ends at or after start - 1 (touching merges): the
+ * set is sorted and disjoint, so the ranges before it are a prefix.
+ */
+static u32 dirty_find(const struct ioasid_as *as, u64 start)
+{
+	u32 lo = 0, hi = as->ndirty;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		u64 l = as->dirty[mid].last;
+
+		if (l != IOH_U64_MAX && l + 1 < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Add [start, last] to the set, merging with what it touches. */
@@ -53,10 +81,7 @@ void as_dirty_mark(struct ioasid_as *as, u64 start, u64 last)
 		return;
 	start &= ~(pg - 1);
 	last |= pg - 1;
-	/* First range that ends at or after start - 1 (touching merges). */
-	for (i = 0; i < as->ndirty && as->dirty[i].last + 1 < start &&
-		    as->dirty[i].last != IOH_U64_MAX; i++)
-		;
+	i = dirty_find(as, start);
 	if (i < as->ndirty && as->dirty[i].start <= last + 1 &&
 	    last != IOH_U64_MAX) {
 		if (start < as->dirty[i].start)
@@ -84,11 +109,16 @@ void as_dirty_mark(struct ioasid_as *as, u64 start, u64 last)
 	as->ndirty++;
 }
 
+/* One unmap call may carry every mapping of the ioasid (up to 65535). */
 void as_dirty_note_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
 {
-	for (; chain; chain = chain->next)
+	if (!as->dirty_on)
+		return;
+	for (; chain; chain = chain->next) {
 		if (chain->prot & IOASID_DMA_WRITE)
 			as_dirty_mark(as, chain->iova, chain->last);
+		ioh_resched();
+	}
 }
 
 void as_dirty_note_attach(struct ioasid_as *as, struct ioasid_dev *dev)
@@ -99,7 +129,7 @@ void as_dirty_note_attach(struct ioasid_as *as, struct ioasid_dev *dev)
 
 void as_dirty_reset(struct ioasid_as *as)
 {
-	ioh_free(as->dirty);
+	ioh_kvfree(as->dirty);
 	as->dirty = NULL;
 	as->ndirty = 0;
 	as->dirty_cap = 0;
@@ -207,7 +237,7 @@ int as_dirty_read(struct ioasid_as *as, struct ioasid_dirty_read *r,
 	u64 pg, last, pages, first_page, done, count = 0;
 	bool all;
 	struct ioasid_dev *d;
-	u32 shift_min = 0, i;
+	u32 shift_min = 0, i, from = 0;
 	int rc;
 
 	if (r->flags & ~IOASID_DIRTY_NO_CLEAR)
@@ -254,7 +284,17 @@ int as_dirty_read(struct ioasid_as *as, struct ioasid_dirty_read *r,
 		u32 nwords = (u32)((n + 63) / 64);
 
 		memset(words, 0, sizeof(words));
-		for (i = 0; i < as->ndirty; i++)
+		/*
+		 * The set is sorted and disjoint: ranges that end before this
+		 * chunk end before every later one too, so each chunk starts
+		 * where the previous one stopped, and stops at the first range
+		 * past it.
+		 */
+		while (from < as->ndirty &&
+		       (as->dirty[from].last >> r->pgshift) < cfirst)
+			from++;
+		for (i = from; i < as->ndirty &&
+		     (as->dirty[i].start >> r->pgshift) <= clast; i++)
 			chunk_mark(words, cfirst, clast, r->pgshift,
 				   as->dirty[i].start, as->dirty[i].last);
 		if (all) {
@@ -278,6 +318,7 @@ int as_dirty_read(struct ioasid_as *as, struct ioasid_dirty_read *r,
 		if (rc)
 			return diag_set(diag, -EFAULT, IOASID_RULE_BAD_POINTER,
 					r->bitmap_uptr, 0);
+		ioh_resched();
 	}
 	if (!(r->flags & IOASID_DIRTY_NO_CLEAR))
 		dirty_clear(as, r->iova, last);

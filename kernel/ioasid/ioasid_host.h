@@ -14,6 +14,7 @@
 #include <linux/limits.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -31,6 +32,30 @@ static inline void *ioh_zalloc(size_t size)
 static inline void ioh_free(void *p)
 {
 	kfree(p);
+}
+
+/*
+ * For arrays that grow with what users do, up to a bound the engine sets:
+ * large ones come from vmalloc rather than failing for want of contiguous
+ * pages. Free with ioh_kvfree().
+ */
+static inline void *ioh_kvzalloc(size_t size)
+{
+	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+static inline void ioh_kvfree(void *p)
+{
+	kvfree(p);
+}
+
+/*
+ * A point in a long walk, sized by a user's request, where the engine holds
+ * only its context mutex: let others run.
+ */
+static inline void ioh_resched(void)
+{
+	cond_resched();
 }
 
 /*

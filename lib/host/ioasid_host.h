@@ -48,6 +48,22 @@ static inline void ioh_free(void *p)
 	free(p);
 }
 
+/* Arrays that grow with what users do (the kernel's kvzalloc/kvfree). */
+static inline void *ioh_kvzalloc(size_t size)
+{
+	return calloc(1, size);
+}
+
+static inline void ioh_kvfree(void *p)
+{
+	free(p);
+}
+
+/* A point in a long walk where the kernel host reschedules: nothing here. */
+static inline void ioh_resched(void)
+{
+}
+
 /*
  * Fixed-size object cache, the userspace twin of a kmem_cache: objects are
  * carved from 64 KiB slabs and recycled through a free list, so that the

@@ -21,7 +21,11 @@
  *  - query_linear: QUERY_PGSIZE over scattered folios costs time linear
  *    in the folios;
  *  - race_close_free_detach: a second thread detaches, frees the ioasid
- *    and closes the fd while the first maps batches; nothing is leaked.
+ *    and closes the fd while the first maps batches; nothing is leaked;
+ *  - dirty_read_wide: with 64 KiB of memlock, nobody fills the dirty set
+ *    (65535 ranges a page each, 16 MiB apart) and reads the widest bitmap
+ *    allowed (2^28 pages, 32 MiB): the read is right, marking and reading
+ *    take time linear in the ranges and chunks, and nothing soft-locks.
  * Every test also checks that the kernel log gained no WARNING, BUG or
  * Oops line.
  */
@@ -878,6 +882,134 @@ static int t_race_close_free_detach(struct fx *f)
 	return 0;
 }
 
+/* Dirty reads over the widest window --------------------------------- */
+
+#define WIDE_RANGES	65535U
+#define WIDE_STRIDE	(1ULL << 24)	/* 16 MiB: 65535 of them fill 2^40 */
+
+#define WIDE_PART	1024U		/* ranges timed at each end */
+
+struct wide_arg {
+	uint8_t *page;
+	uint64_t *bitmap;
+	double empty_s, mark_s, first_s, last_s, read_s;
+	uint64_t dirty;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* As nobody: one page, mapped and unmapped at 65535 IOVAs, then a read. */
+static int wide_child(void *p)
+{
+	struct wide_arg *w = p;
+	struct ioasid_dirty_tracking t = { .size = sizeof(t),
+					   .flags = IOASID_DIRTY_START };
+	struct ioasid_dirty_read d = { .size = sizeof(d), .pgshift = 12 };
+	struct ioasid_unmap_dma u = { .size = sizeof(u) };
+	struct kfd k;
+	uint64_t i;
+	double t0;
+
+	if (kfd_open(&k))
+		return 10;
+	t.ioasid = d.ioasid = u.ioasid = k.as;
+	if (ioctl(k.fd, IOASID_DIRTY_TRACKING, &t))
+		return 11;
+	d.length = (uint64_t)IOASID_DIRTY_MAX_BITS << 12;
+	d.bitmap_uptr = (uintptr_t)w->bitmap;
+	d.flags = IOASID_DIRTY_NO_CLEAR;
+	/* The cost of the chunks alone: the same read of an empty set. */
+	t0 = now_s();
+	if (ioctl(k.fd, IOASID_DIRTY_READ, &d) || d.out_dirty_pages)
+		return 15;
+	w->empty_s = now_s() - t0;
+	t0 = now_s();
+	for (i = 0; i < WIDE_RANGES; i++) {
+		if (i == WIDE_PART)
+			w->first_s = now_s() - t0;
+		if (i == WIDE_RANGES - WIDE_PART)
+			w->last_s = now_s();
+		if (kmap(&k, i * WIDE_STRIDE, (uintptr_t)w->page, SZ_4K))
+			return 12;
+		u.iova = i * WIDE_STRIDE;
+		u.length = SZ_4K;
+		if (ioctl(k.fd, IOASID_UNMAP_DMA, &u))
+			return 13;
+	}
+	w->last_s = now_s() - w->last_s;
+	w->mark_s = now_s() - t0;
+	t0 = now_s();
+	if (ioctl(k.fd, IOASID_DIRTY_READ, &d))
+		return 14;
+	w->read_s = now_s() - t0;
+	w->dirty = d.out_dirty_pages;
+	close(k.fd);
+	return 0;
+}
+
+static int t_dirty_read_wide(struct fx *f)
+{
+	size_t bytes = IOASID_DIRTY_MAX_BITS / 8;
+	struct wide_arg *w;
+	struct child c;
+	uint64_t i, set = 0;
+	int bad = klog_bad(), r;
+
+	(void)f;
+	/* Shared with the child, so that it can report back. */
+	w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(w != MAP_FAILED);
+	w->page = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	w->bitmap = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(w->page != MAP_FAILED && w->bitmap != MAP_FAILED);
+	memset(w->bitmap, 0xa5, bytes);
+	CHECK_OK(child_start(&c, 64 * 1024, wide_child, w));
+	r = child_result(&c);
+	CHECK_OK(child_finish(&c));
+	diag("nobody: %u one-page ranges marked in %.2f s (first %u %.3f s, last %u %.3f s); a %zu MiB bitmap read in %.2f s (%.2f s with none), %llu pages dirty (child result %d)",
+	     WIDE_RANGES, w->mark_s, WIDE_PART, w->first_s, WIDE_PART,
+	     w->last_s, bytes >> 20, w->read_s, w->empty_s,
+	     (unsigned long long)w->dirty, r);
+	CHECK_EQ(r, 0);
+	CHECK_EQ(w->dirty, WIDE_RANGES);
+	/*
+	 * The times are reported, not asserted (tests never assert wall-clock
+	 * time): before the one-pass read and the binary-search insert the
+	 * last 1024 marks took 17x the first 1024 and the read with 65535
+	 * ranges 80x the read with none. What is asserted is the bitmap,
+	 * word by word, and a clean kernel log (no soft lockup).
+	 */
+	for (i = 0; i < bytes / 8; i++) {
+		uint64_t word = w->bitmap[i], want = 0;
+
+		if (i * 64 % (WIDE_STRIDE >> 12) == 0 &&
+		    i * 64 / (WIDE_STRIDE >> 12) < WIDE_RANGES)
+			want = 1;
+		if (word != want) {
+			diag("bitmap word %llu = 0x%llx, expected 0x%llx",
+			     (unsigned long long)i, (unsigned long long)word,
+			     (unsigned long long)want);
+			return 1;
+		}
+		set += want;
+	}
+	CHECK_EQ(set, WIDE_RANGES);
+	munmap(w->bitmap, bytes);
+	munmap(w->page, SZ_4K);
+	munmap(w, sizeof(*w));
+	CHECK_EQ(klog_bad(), bad);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "memlock_same_vaddr", t_memlock_same_vaddr, NULL },
 	{ "huge_lengths", t_huge_lengths, NULL },
@@ -886,6 +1018,7 @@ static const struct test tests[] = {
 	{ "limits", t_limits, NULL },
 	{ "query_linear", t_query_linear, NULL },
 	{ "race_close_free_detach", t_race_close_free_detach, NULL },
+	{ "dirty_read_wide", t_dirty_read_wide, NULL },
 };
 
 int main(int argc, char **argv)
