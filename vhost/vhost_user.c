@@ -1156,3 +1156,72 @@ void vu_backend_stop(struct vu_backend *b)
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
+
+/* ---- a session without threads or socket: the fuzzer's entry ---- */
+
+int vu_session_open(const struct vu_app *app, uint32_t flags, int conn,
+		    struct vu_backend **out)
+{
+	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg) };
+	struct vu_backend *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	b->app = *app;
+	b->nq.app = *app;
+	b->flags = flags;
+	b->listen_fd = -1;
+	b->conn = conn;
+	b->req_fd = -1;
+	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
+	pthread_mutex_init(&b->mq.lock, NULL);
+	pthread_mutex_init(&b->lock, NULL);
+	rc = ioasid_fp_backend_none(&b->be);
+	if (!rc)
+		rc = ioasid_fp_shadow_create(&b->sh);
+	if (!rc)
+		rc = ioasid_fp_batcher_create(b->sh, b->be, &cfg, &b->b);
+	if (!rc)
+		rc = ioasid_fp_reader_register(b->sh, &b->reader);
+	if (rc) {
+		b->reader = NULL;
+		vu_session_close(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+int vu_session_msg(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds)
+{
+	return process(b, m, fds, nfds);
+}
+
+int vu_session_pass(struct vu_backend *b)
+{
+	return worker_pass(b, b->reader);
+}
+
+void vu_session_close(struct vu_backend *b)
+{
+	int conn = b->conn;
+
+	if (b->b && b->sh) {
+		b->conn = dup(conn);	/* disconnect() closes its own */
+		disconnect(b);
+	}
+	if (b->reader)
+		ioasid_fp_reader_unregister(b->reader);
+	for (int i = 0; i < 2; i++)
+		vq_fini(&b->q[i].vq);
+	if (b->b)
+		ioasid_fp_batcher_destroy(b->b);
+	if (b->sh)
+		ioasid_fp_shadow_destroy(b->sh);
+	if (b->be)
+		ioasid_fp_backend_destroy(b->be);
+	pthread_mutex_destroy(&b->mq.lock);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}

@@ -59,6 +59,21 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st);
 /* Stop the threads, drop the connection and every mapping, close. */
 void vu_backend_stop(struct vu_backend *b);
 
+/*
+ * For the fuzzer and tests: a backend with no socket and no threads, on a
+ * connection @conn the caller owns (replies are written to it). The
+ * caller's thread is the worker: vu_session_pass() serves the queues once.
+ * vu_session_msg() checks and handles one message exactly as the control
+ * thread does (descriptors it does not keep are closed); -1: the backend
+ * would end the connection. Closing drops everything the session holds.
+ */
+struct vu_msg;
+int vu_session_open(const struct vu_app *app, uint32_t flags, int conn,
+		    struct vu_backend **out);
+int vu_session_msg(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds);
+int vu_session_pass(struct vu_backend *b);
+void vu_session_close(struct vu_backend *b);
+
 #ifdef __cplusplus
 }
 #endif
