@@ -305,6 +305,8 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
  */
 long ioasid_ctx_call(struct ioasid_ctx *ctx, unsigned int nr, void *kcmd,
 		     struct ioasid_diag *diag);
+/* Mappings each ioasid of @ctx may hold (its configuration's limit). */
+u32 ioasid_ctx_max_mappings(struct ioasid_ctx *ctx);
 /* An ioasid's fixed attributes and mapping count; -ENODEV if none yet. */
 int ioasid_ctx_as_attrs(struct ioasid_ctx *ctx, u32 ioasid,
 			struct ioasid_attrs *out, u32 *nmaps);

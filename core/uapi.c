@@ -620,6 +620,11 @@ long ioasid_ctx_call(struct ioasid_ctx *ctx, unsigned int nr, void *kcmd,
 	return rc;
 }
 
+u32 ioasid_ctx_max_mappings(struct ioasid_ctx *ctx)
+{
+	return ctx->cfg.max_mappings;	/* fixed at creation */
+}
+
 int ioasid_ctx_as_attrs(struct ioasid_ctx *ctx, u32 ioasid,
 			struct ioasid_attrs *out, u32 *nmaps)
 {

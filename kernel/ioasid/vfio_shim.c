@@ -687,7 +687,7 @@ static long shim_get_info(struct shim_container *c, unsigned long arg)
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	size_t rsz, capsz;
 	struct ioasid_attrs a;
-	u32 n, nmaps, i;
+	u32 n, nmaps, max, i;
 	long rc;
 
 	if (copy_from_user(&info, (void __user *)arg, minsz))
@@ -726,7 +726,8 @@ static long shim_get_info(struct shim_container *c, unsigned long arg)
 		ranges->iova_ranges[i].start = r[i].start;
 		ranges->iova_ranges[i].end = r[i].last;
 	}
-	avail.avail = IOASID_DEFAULT_MAX_MAPPINGS - nmaps;
+	max = ioasid_ctx_max_mappings(c->h->ctx);
+	avail.avail = nmaps < max ? max - nmaps : 0;
 	info.cap_offset = sizeof(info);
 	rc = 0;
 	if (copy_to_user((void __user *)arg + sizeof(info), ranges, rsz) ||
