@@ -434,7 +434,12 @@ static int reply(struct vu_backend *b, struct vu_msg *m, uint32_t size)
 {
 	m->h.flags = VU_VERSION | VU_FLAG_REPLY;
 	m->h.size = size;
-	return send(b->conn, m, sizeof(m->h) + size, MSG_NOSIGNAL) ==
+	/*
+	 * Never wait on the front-end (replies go out under the backend's
+	 * lock): one that does not read its replies loses the connection.
+	 */
+	return send(b->conn, m, sizeof(m->h) + size,
+		    MSG_NOSIGNAL | MSG_DONTWAIT) ==
 	       (ssize_t)(sizeof(m->h) + size) ? 0 : -1;
 }
 
@@ -455,8 +460,11 @@ static void unmap_regions(struct vu_region *reg, uint32_t n)
 /* Forget every translation and every region (caller holds the lock). */
 static void drop_memory(struct vu_backend *b)
 {
+	/* Two calls: one range of 2^64 bytes has no length. */
 	ioasid_fp_unmap(b->b, 0, UINT64_MAX, NULL);
-	miss_settle(b, UINT64_MAX, 0);
+	ioasid_fp_unmap(b->b, UINT64_MAX, 1, NULL);
+	miss_settle(b, 0, UINT64_MAX);
+	miss_settle(b, UINT64_MAX, 1);
 	unmap_regions(b->reg, b->nreg);
 	b->nreg = 0;
 }
@@ -485,10 +493,10 @@ static int map_region(const struct vu_region_desc *d, int fd,
 		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: size is 0\n", i);
 		return -EINVAL;
 	}
-	if (d->gpa + (d->size - 1) < d->gpa ||
-	    d->uaddr + (d->size - 1) < d->uaddr ||
-	    d->offset + (d->size - 1) < d->offset) {
-		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: guest address, front-end address or offset + size 0x%llx wraps\n",
+	if (d->gpa + d->size <= d->gpa ||
+	    d->uaddr + d->size <= d->uaddr ||
+	    d->offset + d->size <= d->offset) {
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: guest address, front-end address or offset + size 0x%llx reaches 2^64\n",
 			i, (unsigned long long)d->size);
 		return -EINVAL;
 	}
@@ -503,7 +511,8 @@ static int map_region(const struct vu_region_desc *d, int fd,
 	if (fstat(fd, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    d->offset + d->size > (uint64_t)st.st_size) {
+	    d->offset > (uint64_t)st.st_size ||
+	    d->size > (uint64_t)st.st_size - d->offset) {
 		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: offset 0x%llx + size 0x%llx is past the end of its file (0x%llx bytes)\n",
 			i, (unsigned long long)d->offset,
 			(unsigned long long)d->size,
@@ -599,13 +608,16 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 	switch (t->type) {
 	case VHOST_IOTLB_UPDATE:
 		hva = uaddr_hva(b, t->uaddr, t->size);
-		if (!hva || !t->size || !perm || (t->perm & ~VHOST_ACCESS_RW)) {
+		if (!hva || !t->size || !perm || (t->perm & ~VHOST_ACCESS_RW) ||
+		    t->iova + t->size <= t->iova) {
 			fprintf(stderr, "vhost-user: IOTLB_MSG: update of 0x%llx bytes at front-end address 0x%llx, permission %u: %s\n",
 				(unsigned long long)t->size,
 				(unsigned long long)t->uaddr, t->perm,
 				!t->size ? "size is 0" :
 				!hva ? "not inside one memory region" :
-				"permission is not RO, WO or RW");
+				t->perm & ~VHOST_ACCESS_RW || !perm ?
+				"permission is not RO, WO or RW" :
+				"iova + size reaches 2^64");
 			return -EINVAL;
 		}
 		/*
@@ -616,14 +628,15 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 		rc = ioasid_fp_map(b->b, t->iova, hva, t->size, perm);
 		if (rc)
 			return rc;
-		b->st.iotlb_updates++;
+		__atomic_fetch_add(&b->st.iotlb_updates, 1, __ATOMIC_RELAXED);
 		miss_settle(b, t->iova, t->size);
 		return 0;
 	case VHOST_IOTLB_INVALIDATE:
 		rc = ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
 		if (rc)
 			return rc;
-		b->st.iotlb_invalidates++;
+		__atomic_fetch_add(&b->st.iotlb_invalidates, 1,
+				   __ATOMIC_RELAXED);
 		miss_settle(b, t->iova, t->size);
 		return 0;
 	default:
@@ -1061,36 +1074,66 @@ static void *control(void *arg)
 	return NULL;
 }
 
+static void backend_free(struct vu_backend *b);
+
+/*
+ * A backend's state without socket or threads: the fast path (shadow-only
+ * backend, shadow, batcher) and no queue or memory. NULL on failure.
+ */
+static struct vu_backend *backend_new(const struct vu_app *app, uint32_t flags)
+{
+	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg) };
+	struct vu_backend *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->app = *app;
+	b->nq.app = *app;
+	b->flags = flags;
+	b->listen_fd = b->conn = b->req_fd = -1;
+	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
+	pthread_mutex_init(&b->mq.lock, NULL);
+	pthread_mutex_init(&b->lock, NULL);
+	if (ioasid_fp_backend_none(&b->be) ||
+	    ioasid_fp_shadow_create(&b->sh) ||
+	    ioasid_fp_batcher_create(b->sh, b->be, &cfg, &b->b)) {
+		backend_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Free what backend_new() made, and the queues' memory (no threads left). */
+static void backend_free(struct vu_backend *b)
+{
+	for (int i = 0; i < 2; i++)
+		vq_fini(&b->q[i].vq);
+	if (b->b)
+		ioasid_fp_batcher_destroy(b->b);
+	if (b->sh)
+		ioasid_fp_shadow_destroy(b->sh);
+	if (b->be)
+		ioasid_fp_backend_destroy(b->be);
+	pthread_mutex_destroy(&b->mq.lock);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
 int vu_backend_start(const char *path, const struct vu_app *app,
 		     uint32_t flags, struct vu_backend **out)
 {
-	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg) };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vu_backend *b;
 	int rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	b = calloc(1, sizeof(*b));
+	b = backend_new(app, flags);
 	if (!b)
 		return -ENOMEM;
-	b->app = *app;
-	b->nq.app = *app;
-	b->flags = flags;
-	b->conn = b->req_fd = -1;
-	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
-	pthread_mutex_init(&b->mq.lock, NULL);
 	b->debug = getenv("IOASID_VU_DEBUG") != NULL;
-	pthread_mutex_init(&b->lock, NULL);
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	strcpy(sa.sun_path, path);
-	rc = ioasid_fp_backend_none(&b->be);
-	if (!rc)
-		rc = ioasid_fp_shadow_create(&b->sh);
-	if (!rc)
-		rc = ioasid_fp_batcher_create(b->sh, b->be, &cfg, &b->b);
-	if (rc)
-		goto err;
 	unlink(path);
 	b->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (b->listen_fd < 0 ||
@@ -1112,17 +1155,9 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 	*out = b;
 	return 0;
 err:
-	if (b->listen_fd > 0)
+	if (b->listen_fd >= 0)
 		close(b->listen_fd);
-	if (b->b)
-		ioasid_fp_batcher_destroy(b->b);
-	if (b->sh)
-		ioasid_fp_shadow_destroy(b->sh);
-	if (b->be)
-		ioasid_fp_backend_destroy(b->be);
-	pthread_mutex_destroy(&b->mq.lock);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	backend_free(b);
 	return rc;
 }
 
@@ -1137,8 +1172,6 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 
 void vu_backend_stop(struct vu_backend *b)
 {
-	int i;
-
 	b->stop = true;
 	shutdown(b->listen_fd, SHUT_RDWR);
 	if (b->conn >= 0)
@@ -1147,14 +1180,7 @@ void vu_backend_stop(struct vu_backend *b)
 	pthread_join(b->worker, NULL);
 	close(b->listen_fd);
 	unlink(b->path);
-	for (i = 0; i < 2; i++)
-		vq_fini(&b->q[i].vq);
-	ioasid_fp_batcher_destroy(b->b);
-	ioasid_fp_shadow_destroy(b->sh);
-	ioasid_fp_backend_destroy(b->be);
-	pthread_mutex_destroy(&b->mq.lock);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	backend_free(b);
 }
 
 /* ---- a session without threads or socket: the fuzzer's entry ---- */
@@ -1162,31 +1188,16 @@ void vu_backend_stop(struct vu_backend *b)
 int vu_session_open(const struct vu_app *app, uint32_t flags, int conn,
 		    struct vu_backend **out)
 {
-	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg) };
-	struct vu_backend *b = calloc(1, sizeof(*b));
+	struct vu_backend *b = backend_new(app, flags);
 	int rc;
 
 	if (!b)
 		return -ENOMEM;
-	b->app = *app;
-	b->nq.app = *app;
-	b->flags = flags;
-	b->listen_fd = -1;
 	b->conn = conn;
-	b->req_fd = -1;
-	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
-	pthread_mutex_init(&b->mq.lock, NULL);
-	pthread_mutex_init(&b->lock, NULL);
-	rc = ioasid_fp_backend_none(&b->be);
-	if (!rc)
-		rc = ioasid_fp_shadow_create(&b->sh);
-	if (!rc)
-		rc = ioasid_fp_batcher_create(b->sh, b->be, &cfg, &b->b);
-	if (!rc)
-		rc = ioasid_fp_reader_register(b->sh, &b->reader);
+	rc = ioasid_fp_reader_register(b->sh, &b->reader);
 	if (rc) {
 		b->reader = NULL;
-		vu_session_close(b);
+		backend_free(b);
 		return rc;
 	}
 	*out = b;
@@ -1205,23 +1216,8 @@ int vu_session_pass(struct vu_backend *b)
 
 void vu_session_close(struct vu_backend *b)
 {
-	int conn = b->conn;
-
-	if (b->b && b->sh) {
-		b->conn = dup(conn);	/* disconnect() closes its own */
-		disconnect(b);
-	}
-	if (b->reader)
-		ioasid_fp_reader_unregister(b->reader);
-	for (int i = 0; i < 2; i++)
-		vq_fini(&b->q[i].vq);
-	if (b->b)
-		ioasid_fp_batcher_destroy(b->b);
-	if (b->sh)
-		ioasid_fp_shadow_destroy(b->sh);
-	if (b->be)
-		ioasid_fp_backend_destroy(b->be);
-	pthread_mutex_destroy(&b->mq.lock);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	b->conn = dup(b->conn);		/* disconnect() closes its own */
+	disconnect(b);
+	ioasid_fp_reader_unregister(b->reader);
+	backend_free(b);
 }

@@ -461,8 +461,20 @@ void vq_unpop(struct vq *q, uint16_t n)
 void vq_push(struct vq *q, uint16_t head, uint32_t written)
 {
 	if (q->c.features & VQ_F_PACKED) {
-		struct vq_packed_used *u = &q->pend[q->pending++];
+		struct vq_packed_used *u;
 		uint16_t nd = head < q->c.size ? ndesc_of(q)[head] : 1;
+
+		/*
+		 * A driver that makes slots available again before the used
+		 * entries of one burst are published can hand out more chains
+		 * than the ring holds: more pending entries than @pend has.
+		 */
+		if (q->pending >= q->c.size) {
+			vq_break(q, "more than %u chains used before one flush: the driver reused slots not yet returned",
+				 q->c.size);
+			return;
+		}
+		u = &q->pend[q->pending++];
 
 		u->slot = q->used_idx;
 		u->id = head;

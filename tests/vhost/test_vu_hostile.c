@@ -262,6 +262,8 @@ static int mem_table_rules(struct fx *fx)
 		{ "size 0", { { 0, 0, H_UADDR, 0 } }, 1 },
 		{ "guest address + size wraps",
 		  { { UINT64_MAX - 0xfff, 0x2000, H_UADDR, 0 } }, 1 },
+		{ "guest range ends at 2^64 - 1 (a range no unmap can name)",
+		  { { UINT64_MAX - 0xfff, 0x1000, H_UADDR, 0 } }, 1 },
 		{ "front-end address + size wraps",
 		  { { 0, 0x2000, UINT64_MAX - 0xfff, 0 } }, 1 },
 		{ "past the end of the file",
@@ -387,6 +389,27 @@ static int framing(struct fx *fx)
 		}
 		CHECK(backend_idle(fd));
 	}
+	/*
+	 * A front-end that never reads its replies: the backend must drop it
+	 * rather than wait in send() under its lock (which stopped the worker
+	 * and every vu_backend_stats() caller). SIGALRM ends a wedged run.
+	 */
+	{
+		int fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES);
+		struct vu_stats st;
+		int i;
+
+		CHECK(fd >= 0);
+		alarm(60);
+		for (i = 0; i < 100000; i++)
+			if (cl_send(fd, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0))
+				break;
+		diag("unread replies: the backend dropped the front-end after %d requests", i);
+		CHECK(i < 100000);
+		vu_backend_stats(be, &st);	/* the lock is free */
+		alarm(0);
+		CHECK(backend_idle(fd));
+	}
 	/* A request the backend does not know: refused, the connection stays. */
 	{
 		int fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES);
@@ -510,6 +533,8 @@ static int iotlb_rules(struct fx *fx)
 					       VHOST_ACCESS_RW, VHOST_IOTLB_UPDATE } },
 		{ "iova + size wraps", { UINT64_MAX - 4095, 8192, H_UADDR,
 					 VHOST_ACCESS_RW, VHOST_IOTLB_UPDATE } },
+		{ "iova range ends at 2^64 - 1", { UINT64_MAX - 4095, 4096, H_UADDR,
+						  VHOST_ACCESS_RW, VHOST_IOTLB_UPDATE } },
 		{ "no permission", { 0, 4096, H_UADDR, 0, VHOST_IOTLB_UPDATE } },
 		{ "unknown permission bits", { 0, 4096, H_UADDR, 0x13,
 					       VHOST_IOTLB_UPDATE } },
