@@ -91,64 +91,49 @@ echo "# $kver, QEMU $(qemu-system-x86_64 --version | head -1 | sed 's/.*version 
 failed=0 i=0
 for c in $configs; do
 	i=$((i + 1))
-	# A lazy guest IOMMU sometimes loses a frame (one in about 15 boots
-	# here, with every other frame intact, no DMAR fault and the backend
-	# live): a known defect still open in issue 11. Such a boot, and only
-	# such a boot, is booted once more, and the first loss is reported.
-	for attempt in 1 2; do
-		sock=$work/$c.sock stats=$work/$c.stats log=$work/$c.serial
-		iommu_dev= net_opts= append=
-		case $c in
-		plain-*) ;;
-		strict-*|lazy-*)
-			iommu_dev="-device intel-iommu,intremap=on,device-iotlb=on"
-			net_opts=",iommu_platform=on,ats=on"
-			append="intel_iommu=on iommu.strict=$([ "${c%%-*}" = strict ] && echo 1 || echo 0)"
-			;;
-		*) echo "not ok $i - $c # unknown configuration"; failed=1; continue 2 ;;
-		esac
-		case $c in *-packed) net_opts="$net_opts,packed=on" ;; esac
-		"$server" "$sock" --stats "$stats" > "$work/$c.server" 2>&1 &
-		spid=$!
-		w=0
-		while [ ! -S "$sock" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
-		t0=$(date +%s)
-		# shellcheck disable=SC2086
-		timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
-			-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
-			-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-			-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
-			-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
-			-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
-			-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-			-append "console=ttyS0 panic=-1 quiet $append vnet.frames=$frames" \
-			< /dev/null > "$log.raw" 2>&1
-		qrc=$?
-		t1=$(date +%s)
-		tr -d '\r' < "$log.raw" > "$log"
-		# The backend must stop when told; one that does not is wedged.
-		kill -TERM "$spid" 2>/dev/null
-		w=0
-		while kill -0 "$spid" 2>/dev/null && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
-		stuck=
-		if kill -0 "$spid" 2>/dev/null; then
-			stuck=" backend did not stop on SIGTERM (wedged);"
-			kill -KILL "$spid" 2>/dev/null
-		fi
-		wait "$spid" 2>/dev/null
-		ok=$(sed -n 's/^VNET: ok \([0-9]*\) \([0-9]*\) \([0-9]*\)$/\2 \3/p' "$log")
-		faults=$(sed -n 's/^VNET-VM: dmar faults \([0-9]*\)$/\1/p' "$log")
-		counters=$(tr '\n' ' ' < "$stats" 2>/dev/null)
-		lossonly=$(sed -n 's/^VNET: fail \([0-9]*\) of [0-9]* frames lost$/\1/p' "$log")
-		case $c in lazy-*) ;; *) lossonly= ;; esac
-		if [ -z "$ok" ] && [ -n "$lossonly" ] && [ -z "$stuck" ] &&
-		   [ "${faults:-0}" = 0 ] && [ $attempt = 1 ]; then
-			echo "# $c: KNOWN DEFECT (issue 11): $lossonly frame(s) lost on the first boot, none corrupted; booting once more"
-			sed -n 's/^\(VNET: frames.*\)$/# first boot: \1/p' "$log"
-			continue
-		fi
-		break
-	done
+	sock=$work/$c.sock stats=$work/$c.stats log=$work/$c.serial
+	iommu_dev= net_opts= append=
+	case $c in
+	plain-*) ;;
+	strict-*|lazy-*)
+		iommu_dev="-device intel-iommu,intremap=on,device-iotlb=on"
+		net_opts=",iommu_platform=on,ats=on"
+		append="intel_iommu=on iommu.strict=$([ "${c%%-*}" = strict ] && echo 1 || echo 0)"
+		;;
+	*) echo "not ok $i - $c # unknown configuration"; failed=1; continue ;;
+	esac
+	case $c in *-packed) net_opts="$net_opts,packed=on" ;; esac
+	"$server" "$sock" --stats "$stats" > "$work/$c.server" 2>&1 &
+	spid=$!
+	w=0
+	while [ ! -S "$sock" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+	t0=$(date +%s)
+	# shellcheck disable=SC2086
+	timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
+		-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
+		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+		-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
+		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
+		-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 panic=-1 quiet $append vnet.frames=$frames" \
+		< /dev/null > "$log.raw" 2>&1
+	qrc=$?
+	t1=$(date +%s)
+	tr -d '\r' < "$log.raw" > "$log"
+	# The backend must stop when told; one that does not is wedged.
+	kill -TERM "$spid" 2>/dev/null
+	w=0
+	while kill -0 "$spid" 2>/dev/null && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
+	stuck=
+	if kill -0 "$spid" 2>/dev/null; then
+		stuck=" backend did not stop on SIGTERM (wedged);"
+		kill -KILL "$spid" 2>/dev/null
+	fi
+	wait "$spid" 2>/dev/null
+	ok=$(sed -n 's/^VNET: ok \([0-9]*\) \([0-9]*\) \([0-9]*\)$/\2 \3/p' "$log")
+	faults=$(sed -n 's/^VNET-VM: dmar faults \([0-9]*\)$/\1/p' "$log")
+	counters=$(tr '\n' ' ' < "$stats" 2>/dev/null)
 	if [ -n "$ok" ] && [ -z "$stuck" ] && [ "${faults:-0}" = 0 ] &&
 	   grep -q '^VNET-VM: exit 0$' "$log"; then
 		echo "ok $i - $c"
