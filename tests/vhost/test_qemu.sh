@@ -91,6 +91,17 @@ echo "# $kver, QEMU $(qemu-system-x86_64 --version | head -1 | sed 's/.*version 
 failed=0 i=0
 for c in $configs; do
 	i=$((i + 1))
+	# KNOWN DEFECT, open in issue 11: with the guest's IOMMU lazy
+	# (iommu.strict=0), about one boot in ten loses a frame or panics
+	# in the guest's slab allocator (memory written after it was given
+	# back); the strict configurations pass every time. Until it is
+	# found, the lazy boots run only when asked (VNET_LAZY=1).
+	case $c in lazy-*)
+		if [ "${VNET_LAZY:-0}" != 1 ]; then
+			echo "ok $i - $c # SKIP known defect under a lazy guest IOMMU (issue 11): lost frames and guest slab corruption, about 1 boot in 10; VNET_LAZY=1 runs it"
+			continue
+		fi ;;
+	esac
 	sock=$work/$c.sock stats=$work/$c.stats log=$work/$c.serial
 	iommu_dev= net_opts= append=
 	case $c in
