@@ -827,11 +827,25 @@ static struct vu_queue *queue_of(struct vu_backend *b, const struct vu_rule *r,
 	return &b->q[idx];
 }
 
-/* An eventfd we write must never block the worker: make it non-blocking. */
-static int take_event_fd(int fd)
+/*
+ * A kick or call descriptor the worker may write must never block it:
+ * only an anonymous-inode file (an eventfd, as every front-end sends; no
+ * pipe, socket or file on a filesystem the front-end may serve, such as
+ * FUSE), and made non-blocking.
+ */
+static int take_event_fd(const char *req, int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	struct stat st;
+	int fl;
 
+	if (fstat(fd, &st))
+		return -errno;
+	if (st.st_mode & S_IFMT) {
+		fprintf(stderr, "vhost-user: %s: the descriptor is not an eventfd (file type 0%o)\n",
+			req, (unsigned int)(st.st_mode & S_IFMT));
+		return -EINVAL;
+	}
+	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	return 0;
@@ -927,7 +941,7 @@ static int handle(struct vu_backend *b, const struct vu_rule *r,
 	case VU_SET_VRING_KICK:
 		stop_queue(q);
 		if (nfds) {
-			int rc = take_event_fd(fds[0]);
+			int rc = take_event_fd(r->name, fds[0]);
 
 			if (rc)
 				return rc;
@@ -937,7 +951,7 @@ static int handle(struct vu_backend *b, const struct vu_rule *r,
 		return start_queue(b, q);
 	case VU_SET_VRING_CALL:
 		if (nfds) {
-			int rc = take_event_fd(fds[0]);
+			int rc = take_event_fd(r->name, fds[0]);
 
 			if (rc)
 				return rc;

@@ -15,6 +15,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -461,15 +462,25 @@ static int ring_rules(struct fx *fx)
 	CHECK_EQ(cl_ack(fd, VU_SET_VRING_CALL, &(uint64_t){ 1ULL << 12 }, 8,
 			&ev, 1), -1);
 	CHECK(backend_idle(fd));
-	/* A call descriptor the worker writes is made non-blocking. */
+	/*
+	 * Call and kick descriptors the worker writes: an eventfd, made
+	 * non-blocking; a pipe nobody reads (or a file) is refused.
+	 */
+	close(ev);
+	ev = eventfd(0, EFD_CLOEXEC);
+	CHECK(ev >= 0);
 	fd = cl_hello(f);
 	CHECK(fd >= 0);
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	CHECK_EQ(cl_ack(fd, VU_SET_VRING_CALL, &(uint64_t){ 1 }, 8, &p[1], 1), 0);
-	fl = fcntl(p[1], F_GETFL);
-	CHECK(fl >= 0 && (fl & O_NONBLOCK));
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_CALL, &(uint64_t){ 1 }, 8, &p[1], 1), 1);
 	close(p[0]);
 	close(p[1]);
+	p[0] = memfd(4096);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_KICK, &(uint64_t){ 1 }, 8, &p[0], 1), 1);
+	close(p[0]);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_CALL, &(uint64_t){ 1 }, 8, &ev, 1), 0);
+	fl = fcntl(ev, F_GETFL);
+	CHECK(fl >= 0 && (fl & O_NONBLOCK));
 	/* The desc ring in the region's last page; a packed base past it. */
 	CHECK_EQ(mem_table(fd, (struct vu_region_desc[]){ GOOD(0) }, 1, 1), 0);
 	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 1, 256), 0);
