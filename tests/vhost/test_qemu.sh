@@ -29,6 +29,7 @@ configs=${*:-plain-split plain-packed strict-split lazy-packed strict-packed laz
 frames=${VNET_FRAMES:-3000}
 boot_limit=${VNET_BOOT_LIMIT:-240}
 
+echo "TAP version 13"
 skip() {
 	echo "1..0 # SKIP $1"
 	exit 77
