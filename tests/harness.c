@@ -6,6 +6,7 @@
  * Exit status: 0 all passed, 1 any failed, 77 all skipped.
  */
 #include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include "harness.h"
 
@@ -275,10 +276,10 @@ int run_tests(const char *suite, const struct test *t, size_t n, int argc,
 	return ran && skipped == ran ? SKIP_RC : 0;
 }
 
-long long kernel_pins(void)
+long long vmstat(const char *field)
 {
 	char name[64];
-	long long v, acq = -1, rel = -1;
+	long long v, out = -1;
 	FILE *f;
 	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
 
@@ -291,12 +292,49 @@ long long kernel_pins(void)
 	f = fopen("/proc/vmstat", "r");
 	if (!f)
 		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, field))
+			out = v;
 	fclose(f);
+	return out;
+}
+
+long long kernel_pins(void)
+{
+	long long acq = vmstat("nr_foll_pin_acquired");
+	long long rel = vmstat("nr_foll_pin_released");
+
 	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+int kfd_open(struct kfd *k, unsigned int aperture_bits)
+{
+	struct ioasid_alloc a = { .size = sizeof(a) };
+	struct ioasid_swdev_create c = {
+		.size = sizeof(c),
+		.pgsize_bitmap = SZ_4K | SZ_2M,
+		.aperture_last = (1ULL << aperture_bits) - 1,
+	};
+	struct ioasid_device_attach at = { .size = sizeof(at) };
+
+	k->fd = open("/dev/ioasid", O_RDWR);
+	if (k->fd < 0)
+		return -errno;
+	if (ioctl(k->fd, IOASID_ALLOC, &a) ||
+	    ioctl(k->fd, IOASID_SWDEV_CREATE, &c))
+		return -errno;
+	k->as = at.ioasid = a.out_ioasid;
+	k->dev = at.dev_id = c.out_dev_id;
+	return ioctl(k->fd, IOASID_DEVICE_ATTACH, &at) ? -errno : 0;
+}
+
+int kmap_prot(struct kfd *k, uint64_t iova, uint64_t va, uint64_t len,
+	      uint32_t prot)
+{
+	struct ioasid_map_dma m = {
+		.size = sizeof(m), .flags = prot, .ioasid = k->as,
+		.iova = iova, .vaddr = va, .length = len,
+	};
+
+	return ioctl(k->fd, IOASID_MAP_DMA, &m) ? -errno : 0;
 }

@@ -63,6 +63,21 @@ void skip_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Exact only for root, who can fold the per-CPU counters first.
  */
 long long kernel_pins(void);
+/* One /proc/vmstat counter, per-CPU deltas folded in first (root); -1. */
+long long vmstat(const char *field);
+
+/*
+ * The kernel suite's raw fd (no libioasid): one ioasid with one software
+ * device (4K|2M pages, aperture of @aperture_bits) attached. -errno.
+ */
+struct kfd {
+	int fd;
+	uint32_t as, dev;
+};
+
+int kfd_open(struct kfd *k, unsigned int aperture_bits);
+int kmap_prot(struct kfd *k, uint64_t iova, uint64_t va, uint64_t len,
+	      uint32_t prot);
 int run_tests(const char *suite, const struct test *t, size_t n, int argc,
 	      char **argv);
 

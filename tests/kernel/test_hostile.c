@@ -47,43 +47,6 @@
 
 #define NOBODY		65534
 
-struct kfd {
-	int fd;
-	uint32_t as, dev;
-};
-
-static int kfd_open(struct kfd *k)
-{
-	struct ioasid_alloc a = { .size = sizeof(a) };
-	struct ioasid_swdev_create c = {
-		.size = sizeof(c),
-		.pgsize_bitmap = SZ_4K | SZ_2M,
-		.aperture_last = (1ULL << 48) - 1,
-	};
-	struct ioasid_device_attach at = { .size = sizeof(at) };
-
-	k->fd = open("/dev/ioasid", O_RDWR);
-	if (k->fd < 0)
-		return -errno;
-	if (ioctl(k->fd, IOASID_ALLOC, &a) ||
-	    ioctl(k->fd, IOASID_SWDEV_CREATE, &c))
-		return -errno;
-	k->as = at.ioasid = a.out_ioasid;
-	k->dev = at.dev_id = c.out_dev_id;
-	return ioctl(k->fd, IOASID_DEVICE_ATTACH, &at) ? -errno : 0;
-}
-
-static int kmap_prot(struct kfd *k, uint64_t iova, uint64_t va, uint64_t len,
-		     uint32_t prot)
-{
-	struct ioasid_map_dma m = {
-		.size = sizeof(m), .flags = prot, .ioasid = k->as,
-		.iova = iova, .vaddr = va, .length = len,
-	};
-
-	return ioctl(k->fd, IOASID_MAP_DMA, &m) ? -errno : 0;
-}
-
 static int kmap(struct kfd *k, uint64_t iova, uint64_t va, uint64_t len)
 {
 	return kmap_prot(k, iova, va, len, RW);
@@ -98,27 +61,6 @@ static int become_nobody(uint64_t bytes)
 	return 0;
 }
 
-/* Fold per-CPU vmstat deltas in (root), then read one counter. */
-static long long vmstat(const char *field)
-{
-	char name[64];
-	long long v, out = -1;
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	FILE *f;
-
-	if (fd >= 0) {
-		(void)!write(fd, "1", 1);
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, field))
-			out = v;
-	fclose(f);
-	return out;
-}
 
 static long long pins_settled(long long want)
 {
@@ -237,7 +179,7 @@ static int same_va_child(void *arg)
 	uint8_t *va;
 	int i, rc;
 
-	if (kfd_open(&s->k))
+	if (kfd_open(&s->k, 48))
 		return 10;
 	va = mmap(NULL, ROUND, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -310,7 +252,7 @@ static int huge_child(void *arg)
 	void *va;
 	int rc;
 
-	if (kfd_open(&k))
+	if (kfd_open(&k, 48))
 		return 10;
 	/* Address space only: PROT_NONE for what no pin could ever take. */
 	va = mmap(NULL, h->len, h->populate_ok ? PROT_READ | PROT_WRITE :
@@ -361,7 +303,7 @@ static int t_huge_lengths(struct fx *f)
 				-1, 0);
 
 		CHECK(va != MAP_FAILED);
-		CHECK_OK(kfd_open(&k));
+		CHECK_OK(kfd_open(&k, 48));
 		CHECK_ERR(kmap(&k, 0, (uintptr_t)va, 1ULL << 40), -EFAULT);
 		close(k.fd);
 		munmap(va, 1ULL << 40);
@@ -387,7 +329,7 @@ static int ro_child(void *arg)
 	size_t i;
 
 	(void)arg;
-	if (kfd_open(&k))
+	if (kfd_open(&k, 48))
 		return 10;
 	fd = open(RO_FILE, O_RDONLY);
 	if (fd < 0)
@@ -527,7 +469,7 @@ static int t_fd_passed(struct fx *f)
 	if (pid == 0) {
 		char g;
 
-		if (become_nobody(4 * SZ_1M) || kfd_open(&k) ||
+		if (become_nobody(4 * SZ_1M) || kfd_open(&k, 48) ||
 		    send_fd(sv[1], k.fd))
 			_exit(10);
 		if (read(go[0], &g, 1) != 1)
@@ -580,7 +522,7 @@ static int t_limits(struct fx *f)
 
 	(void)f;
 	CHECK(bad >= 0 && base >= 0);
-	CHECK_OK(kfd_open(&k));
+	CHECK_OK(kfd_open(&k, 48));
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		struct ioasid_unmap_dma u = { .size = sizeof(u),
 					      .ioasid = k.as,
@@ -754,7 +696,7 @@ static double query_seconds(uint64_t len)
 		pa[off] = 1;
 		pb[off] = 1;
 	}
-	if (kfd_open(&k) || kmap(&k, 0, (uintptr_t)pa, len))
+	if (kfd_open(&k, 48) || kmap(&k, 0, (uintptr_t)pa, len))
 		return -1;
 	q.ioasid = k.as;
 	q.length = len;
@@ -851,7 +793,7 @@ static int t_race_close_free_detach(struct fx *f)
 		struct ioasid_free fr = { .size = sizeof(fr) };
 		pthread_t t;
 
-		CHECK_OK(kfd_open(&r.k));
+		CHECK_OK(kfd_open(&r.k, 48));
 		r.stop = 0;
 		CHECK_OK(pthread_create(&t, NULL, race_mapper, &r));
 		usleep(2000 + round * 3000);
@@ -916,7 +858,7 @@ static int wide_child(void *p)
 	uint64_t i;
 	double t0;
 
-	if (kfd_open(&k))
+	if (kfd_open(&k, 48))
 		return 10;
 	t.ioasid = d.ioasid = u.ioasid = k.as;
 	if (ioctl(k.fd, IOASID_DIRTY_TRACKING, &t))

@@ -20,40 +20,9 @@
 #define NOBODY		65534
 #define PARAM		"/sys/module/ioasid/parameters/memlock_per_process"
 
-/* An fd with one ioasid and one software device attached to it. */
-struct kfd {
-	int fd;
-	uint32_t as, dev;
-};
-
-static int kfd_open(struct kfd *k)
-{
-	struct ioasid_alloc a = { .size = sizeof(a) };
-	struct ioasid_swdev_create c = {
-		.size = sizeof(c),
-		.pgsize_bitmap = SZ_4K | SZ_2M,
-		.aperture_last = (1ULL << 39) - 1,
-	};
-	struct ioasid_device_attach at = { .size = sizeof(at) };
-
-	k->fd = open("/dev/ioasid", O_RDWR);
-	if (k->fd < 0)
-		return -errno;
-	if (ioctl(k->fd, IOASID_ALLOC, &a) || ioctl(k->fd, IOASID_SWDEV_CREATE, &c))
-		return -errno;
-	k->as = at.ioasid = a.out_ioasid;
-	k->dev = at.dev_id = c.out_dev_id;
-	return ioctl(k->fd, IOASID_DEVICE_ATTACH, &at) ? -errno : 0;
-}
-
 static int kmap(struct kfd *k, uint64_t iova, void *va, uint64_t len)
 {
-	struct ioasid_map_dma m = {
-		.size = sizeof(m), .flags = RW, .ioasid = k->as, .iova = iova,
-		.vaddr = (uintptr_t)va, .length = len,
-	};
-
-	return ioctl(k->fd, IOASID_MAP_DMA, &m) ? -errno : 0;
+	return kmap_prot(k, iova, (uintptr_t)va, len, RW);
 }
 
 static void *pages(size_t len)
@@ -148,7 +117,7 @@ static int limit_child(void *p)
 	struct kfd k;
 	int rc;
 
-	if (kfd_open(&k))
+	if (kfd_open(&k, 39))
 		return 10;
 	rc = kmap(&k, 0, a->buf, a->first);
 	if (rc) {
@@ -193,7 +162,7 @@ static int t_memlock_limit(struct fx *f)
 		struct kfd k;
 
 		CHECK(setrlimit(RLIMIT_MEMLOCK, &r) == 0);
-		CHECK_ERR(kfd_open(&k), 0);
+		CHECK_ERR(kfd_open(&k, 39), 0);
 		CHECK_ERR(kmap(&k, 0, a.buf, SZ_2M), 0);
 		close(k.fd);
 	}
@@ -215,7 +184,7 @@ static int hold_child(void *p)
 	struct kfd k;
 	char c;
 
-	if (kfd_open(&k))
+	if (kfd_open(&k, 39))
 		return 10;
 	c = kmap(&k, 0, a->buf, a->len) ? 'n' : 'y';
 	if (write(a->ready[1], &c, 1) != 1 || read(a->go[0], &c, 1) != 1)
@@ -299,7 +268,7 @@ static void churn_child(struct churn *sh, uint8_t *buf)
 	struct kfd k;
 	int i;
 
-	if (kfd_open(&k))
+	if (kfd_open(&k, 39))
 		_exit(10);
 	b.ioasid = ub.ioasid = k.as;
 	for (i = 0; i < 256; i++) {
@@ -379,7 +348,7 @@ static int t_close_attached(struct fx *f)
 
 	(void)f;
 	CHECK(buf && base >= 0);
-	CHECK_ERR(kfd_open(&k), 0);
+	CHECK_ERR(kfd_open(&k, 39), 0);
 	for (i = 0; i < 8; i++)
 		CHECK_ERR(kmap(&k, (uint64_t)i * SZ_2M, buf + i * SZ_1M, SZ_1M),
 			  0);
