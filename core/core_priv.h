@@ -8,6 +8,45 @@
 
 #include "ioasid_core.h"
 
+/*
+ * Fault points. Every allocation, charge, pin and copy the engine asks of
+ * its host, and every listener map and device attach, goes through one of
+ * these, so that a test can fail any one of them (the host's switch,
+ * ioh_should_fail(): see docs/architecture.md, "Fault injection") and
+ * check that the call returns an errno and leaves nothing behind. The
+ * error is what the real operation would return when it fails that way.
+ */
+static inline void *ioc_zalloc(size_t size)
+{
+	return ioh_should_fail() ? NULL : ioh_zalloc(size);
+}
+
+static inline void *ioc_kvzalloc(size_t size)
+{
+	return ioh_should_fail() ? NULL : ioh_kvzalloc(size);
+}
+
+static inline void *ioc_cache_zalloc(struct ioh_cache *c)
+{
+	return ioh_should_fail() ? NULL : ioh_cache_zalloc(c);
+}
+
+#define ioc_host_call(ctx, fail_rc, op, ...) \
+	(ioh_should_fail() ? (fail_rc) : (ctx)->ops->op((ctx)->host, __VA_ARGS__))
+
+#define ioc_charge(ctx, bytes)	ioc_host_call(ctx, -ENOMEM, charge, bytes)
+#define ioc_pin(ctx, va, len, prot, cookie) \
+	ioc_host_call(ctx, -ENOMEM, pin, va, len, prot, cookie)
+#define ioc_copy_from_user(ctx, dst, uptr, len) \
+	ioc_host_call(ctx, -EFAULT, copy_from_user, dst, uptr, len)
+#define ioc_copy_to_user(ctx, uptr, src, len) \
+	ioc_host_call(ctx, -EFAULT, copy_to_user, uptr, src, len)
+#define ioc_dma_rw(ctx, ...)	ioc_host_call(ctx, -EFAULT, dma_rw, __VA_ARGS__)
+
+/* A listener's map: an IOMMU domain's map can fail for want of memory. */
+#define ioc_listener_map(l, chain) \
+	(ioh_should_fail() ? -ENOMEM : (l)->ops->map(l, chain))
+
 enum ioasid_obj_type {
 	IOASID_OBJ_NONE = 0,
 	IOASID_OBJ_AS,

@@ -43,7 +43,7 @@ int ioasid_ctx_create(const struct ioasid_host_ops *ops, void *host,
 	struct ioasid_ctx *ctx;
 	int rc;
 
-	ctx = ioh_zalloc(sizeof(*ctx));
+	ctx = ioc_zalloc(sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
 	rc = ioh_cache_init(&ctx->map_cache, sizeof(struct ioasid_mapping));
@@ -113,7 +113,7 @@ static int ctx_reserve_slot(struct ioasid_ctx *ctx, struct ioasid_diag *diag)
 	cap = ctx->objs_cap ? ctx->objs_cap * 2 : 16;
 	if (cap > ctx->cfg.max_objects + 1)
 		cap = ctx->cfg.max_objects + 1;
-	objs = ioh_zalloc(sizeof(*objs) * cap);
+	objs = ioc_zalloc(sizeof(*objs) * cap);
 	if (!objs)
 		return diag_set(diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);
 	if (ctx->objs_cap)
@@ -158,7 +158,7 @@ int ctx_alloc_as(struct ioasid_ctx *ctx, u32 *out_id, struct ioasid_diag *diag)
 	rc = ctx_reserve_slot(ctx, diag);
 	if (rc)
 		return rc;
-	as = ioh_zalloc(sizeof(*as));
+	as = ioc_zalloc(sizeof(*as));
 	if (!as)
 		return diag_set(diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);
 	as->ctx = ctx;
@@ -216,7 +216,7 @@ int ioasid_dev_bind(struct ioasid_ctx *ctx, struct ioasid_dev *dev,
 	if (rc)
 		return rc;
 	if (!g) {
-		newg = ioh_zalloc(sizeof(*newg));
+		newg = ioc_zalloc(sizeof(*newg));
 		if (!newg)
 			return diag_set(diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);
 		newg->key = group_key;
@@ -290,7 +290,7 @@ int ctx_attach(struct ioasid_dev *dev, u32 ioasid, struct ioasid_diag *diag)
 			as->attrs = dev->attrs;
 			as->has_attrs = true;
 		}
-		rc = dev->ops->attach(dev, as);
+		rc = ioh_should_fail() ? -ENOMEM : dev->ops->attach(dev, as);
 		if (rc) {
 			if (fresh)
 				as->has_attrs = false;

@@ -40,7 +40,7 @@ static bool dirty_grow(struct ioasid_as *as)
 
 	if (cap > DIRTY_MAX_RANGES)
 		return false;
-	n = ioh_kvzalloc(cap * sizeof(*n));
+	n = ioc_kvzalloc(cap * sizeof(*n));
 	if (!n)
 		return false;
 	if (as->ndirty)
@@ -312,9 +312,8 @@ int as_dirty_read(struct ioasid_as *as, struct ioasid_dirty_read *r,
 		}
 		for (i = 0; i < nwords; i++)
 			count += popcount64(words[i]);
-		rc = as->ctx->ops->copy_to_user(as->ctx->host,
-						r->bitmap_uptr + done / 8,
-						words, nwords * sizeof(u64));
+		rc = ioc_copy_to_user(as->ctx, r->bitmap_uptr + done / 8,
+				      words, nwords * sizeof(u64));
 		if (rc)
 			return diag_set(diag, -EFAULT, IOASID_RULE_BAD_POINTER,
 					r->bitmap_uptr, 0);

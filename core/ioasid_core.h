@@ -16,6 +16,8 @@
  *        u64 ioh_cache_live(c), u64 ioh_cache_bytes(c)   objects, bytes held
  *        ioh_lock_t, ioh_lock_init/destroy/lock/unlock, ioh_lock_assert_held
  *        IOH_WARN_ON(cond)
+ *        bool ioh_should_fail(void);   fault injection: true when this
+ *                                      is the call a test armed to fail
  *     None of these may sleep while holding anything the engine does not
  *     know about; all of them may sleep in the kernel (the engine's lock is
  *     a mutex).

@@ -104,7 +104,7 @@ static int as_map_one(struct ioasid_as *as, const struct ioasid_dma_entry *e,
 	if (as->nmaps >= ctx->cfg.max_mappings)
 		return diag_set(diag, -ENOSPC, IOASID_RULE_MAP_LIMIT, as->nmaps,
 				ctx->cfg.max_mappings);
-	m = ioh_cache_zalloc(&ctx->map_cache);
+	m = ioc_cache_zalloc(&ctx->map_cache);
 	if (!m)
 		return diag_set(diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);
 	m->iova = e->iova;
@@ -113,13 +113,13 @@ static int as_map_one(struct ioasid_as *as, const struct ioasid_dma_entry *e,
 	m->prot = e->flags & IOASID_PROT_MASK;
 	m->max_pgshift = (u8)e->max_pgshift;
 	/* The limit first: a request over it must cost no pinning. */
-	rc = ctx->ops->charge(ctx->host, e->length);
+	rc = ioc_charge(ctx, e->length);
 	if (rc) {
 		ioh_cache_free(&ctx->map_cache, m);
 		return diag_set(diag, rc, IOASID_RULE_MEMLOCK, e->length,
 				ctx->pinned_bytes);
 	}
-	rc = ctx->ops->pin(ctx->host, e->vaddr, e->length, m->prot, &m->cookie);
+	rc = ioc_pin(ctx, e->vaddr, e->length, m->prot, &m->cookie);
 	if (rc) {
 		ctx->ops->uncharge(ctx->host, e->length);
 		ioh_cache_free(&ctx->map_cache, m);
@@ -155,7 +155,7 @@ static int notify_map(struct ioasid_as *as, struct ioasid_mapping *chain)
 	int rc;
 
 	for (l = as->listeners; l; l = l->next) {
-		rc = l->ops->map(l, chain);
+		rc = ioc_listener_map(l, chain);
 		if (rc) {
 			for (u = as->listeners; u != l; u = u->next)
 				u->ops->unmap(u, chain);
@@ -374,7 +374,7 @@ int ioasid_as_add_listener(struct ioasid_as *as, struct ioasid_listener *l)
 	}
 	*tail = NULL;
 	if (chain) {
-		rc = l->ops->map(l, chain);
+		rc = ioc_listener_map(l, chain);
 		if (rc)
 			return rc;
 	}

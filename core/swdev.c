@@ -123,7 +123,7 @@ long swdev_create(struct ioasid_ctx *ctx, struct ioasid_swdev_create *c,
 	if (c->num_resv > IOASID_SWDEV_MAX_RESV)
 		return diag_set(diag, -EINVAL, IOASID_RULE_SWDEV_RESV,
 				c->num_resv, IOASID_SWDEV_MAX_RESV);
-	sw = ioh_zalloc(sizeof(*sw));
+	sw = ioc_zalloc(sizeof(*sw));
 	if (!sw)
 		return diag_set(diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);
 	a = &sw->dev.attrs;
@@ -135,7 +135,7 @@ long swdev_create(struct ioasid_ctx *ctx, struct ioasid_swdev_create *c,
 	for (i = 0; i < c->num_resv; i++) {
 		struct ioasid_iova_range r;
 
-		rc = ctx->ops->copy_from_user(ctx->host, &r,
+		rc = ioc_copy_from_user(ctx, &r,
 					      c->resv_uptr + i * sizeof(r),
 					      sizeof(r));
 		if (rc) {
@@ -273,7 +273,7 @@ long swdev_access(struct ioasid_ctx *ctx, struct ioasid_swdev_access *a,
 			}
 			chunk = (t->last < last ? t->last : last) - pos + 1;
 			if (pass == 1) {
-				rc = ctx->ops->dma_rw(ctx->host, t->cookie,
+				rc = ioc_dma_rw(ctx, t->cookie,
 						      t->vaddr,
 						      t->vaddr + (pos - t->iova),
 						      a->buf_uptr + done, chunk,

@@ -138,6 +138,22 @@ int ioasid_dirty_read(struct ioasid_handle *h, uint32_t ioasid, uint64_t iova,
 		      uint32_t flags, uint64_t *dirty_pages);
 
 /*
+ * Fault injection, for tests (docs/architecture.md, "Fault injection").
+ * Every allocation, charge, pin and copy the engine asks of its host, and
+ * every listener map and device attach, is a fault point. After
+ * ioasid_fault_inject(h, n), the nth point passed from then on fails once
+ * (0 disarms). The switch belongs to @h's backend and is not per handle:
+ * process-wide for the embedded backend, module-wide for the kernel one
+ * (its module parameters fail_nth and live_objects, root only: -EACCES
+ * otherwise). ioasid_fault_state() gives the points still to pass before
+ * the failure (0: it happened, or nothing is armed) and the objects the
+ * engine holds from the allocator, to compare before and after.
+ */
+int ioasid_fault_inject(struct ioasid_handle *h, uint64_t nth);
+int ioasid_fault_state(struct ioasid_handle *h, uint64_t *left,
+		       uint64_t *live_objects);
+
+/*
  * The calling thread's last failure on any handle, as one sentence:
  * "map: iova 0x1001 is not aligned to the smallest page size 0x1000
  * (EINVAL)". Valid until the thread's next failing call.

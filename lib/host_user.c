@@ -78,7 +78,7 @@ void *ioh_cache_zalloc(struct ioh_cache *c)
 	}
 	c->live++;
 	memset(p, 0, c->obj_size);
-	return p;
+	return ioh_counted(p);
 }
 
 void ioh_cache_free(struct ioh_cache *c, void *p)
@@ -88,6 +88,24 @@ void ioh_cache_free(struct ioh_cache *c, void *p)
 	*(void **)p = c->free_list;
 	c->free_list = p;
 	c->live--;
+	ioh_uncounted(p);
+}
+
+u64 ioh_fail_countdown;
+u64 ioh_live_objs;
+
+/* Decrement an armed countdown; the call that takes it to 0 fails. */
+bool ioh_fail_slow(void)
+{
+	u64 v = __atomic_load_n(&ioh_fail_countdown, __ATOMIC_RELAXED);
+
+	while (v) {
+		if (__atomic_compare_exchange_n(&ioh_fail_countdown, &v, v - 1,
+						false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return v == 1;
+	}
+	return false;
 }
 
 /*

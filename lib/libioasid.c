@@ -472,6 +472,78 @@ static const struct {
 	{ EACCES, "EACCES", "permission denied" },
 };
 
+#define FAULT_PARAM_DIR	"/sys/module/ioasid/parameters/"
+
+static int param_write(const char *name, uint64_t v)
+{
+	char path[96], buf[32];
+	int fd, len, rc = 0;
+
+	snprintf(path, sizeof(path), FAULT_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)v);
+	if (write(fd, buf, (size_t)len) != len)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int param_read(const char *name, uint64_t *v)
+{
+	char path[96], buf[32];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), FAULT_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	*v = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+int ioasid_fault_inject(struct ioasid_handle *h, uint64_t nth)
+{
+	if (!h)
+		return -EINVAL;
+	if (h->backend == IOASID_BACKEND_KERNEL)
+		return param_write("fail_nth", nth);
+	__atomic_store_n(&ioh_fail_countdown, nth, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int ioasid_fault_state(struct ioasid_handle *h, uint64_t *left,
+		       uint64_t *live_objects)
+{
+	uint64_t l, o;
+	int rc;
+
+	if (!h)
+		return -EINVAL;
+	if (h->backend == IOASID_BACKEND_KERNEL) {
+		rc = param_read("fail_nth", &l);
+		if (!rc)
+			rc = param_read("live_objects", &o);
+		if (rc)
+			return rc;
+	} else {
+		l = __atomic_load_n(&ioh_fail_countdown, __ATOMIC_RELAXED);
+		o = __atomic_load_n(&ioh_live_objs, __ATOMIC_RELAXED);
+	}
+	if (left)
+		*left = l;
+	if (live_objects)
+		*live_objects = o;
+	return 0;
+}
+
 const char *ioasid_errno_name(int err)
 {
 	size_t i;

@@ -7,6 +7,7 @@
 #ifndef IOASID_HOST_H
 #define IOASID_HOST_H
 
+#include <linux/atomic.h>
 #include <linux/bug.h>
 #include <linux/container_of.h>
 #include <linux/errno.h>
@@ -24,13 +25,42 @@
 
 #define IOH_WARN_ON(cond)	WARN_ON(cond)
 
+/*
+ * Fault injection and leak counting (core/core_priv.h, "Fault points";
+ * main.c, module parameters fail_nth and live_objects): the point that
+ * takes the armed countdown from 1 to 0 fails; ioasid_live_objs counts
+ * what the engine and the pins hold from the allocators.
+ */
+extern atomic64_t ioasid_fail_countdown;
+extern atomic64_t ioasid_live_objs;
+
+static inline bool ioh_should_fail(void)
+{
+	return atomic64_read(&ioasid_fail_countdown) > 0 &&
+	       atomic64_dec_if_positive(&ioasid_fail_countdown) == 0;
+}
+
+static inline void *ioh_counted(void *p)
+{
+	if (p)
+		atomic64_inc(&ioasid_live_objs);
+	return p;
+}
+
+static inline void ioh_uncounted(const void *p)
+{
+	if (p)
+		atomic64_dec(&ioasid_live_objs);
+}
+
 static inline void *ioh_zalloc(size_t size)
 {
-	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+	return ioh_counted(kzalloc(size, GFP_KERNEL_ACCOUNT));
 }
 
 static inline void ioh_free(void *p)
 {
+	ioh_uncounted(p);
 	kfree(p);
 }
 
@@ -41,11 +71,12 @@ static inline void ioh_free(void *p)
  */
 static inline void *ioh_kvzalloc(size_t size)
 {
-	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	return ioh_counted(kvzalloc(size, GFP_KERNEL_ACCOUNT));
 }
 
 static inline void ioh_kvfree(void *p)
 {
+	ioh_uncounted(p);
 	kvfree(p);
 }
 
@@ -91,7 +122,7 @@ static inline void *ioh_cache_zalloc(struct ioh_cache *c)
 
 	if (p)
 		c->live++;
-	return p;
+	return ioh_counted(p);
 }
 
 static inline void ioh_cache_free(struct ioh_cache *c, void *p)
@@ -99,6 +130,7 @@ static inline void ioh_cache_free(struct ioh_cache *c, void *p)
 	if (!p)
 		return;
 	c->live--;
+	ioh_uncounted(p);
 	kmem_cache_free(c->cache, p);
 }
 

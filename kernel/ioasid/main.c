@@ -53,19 +53,23 @@ static void **kpin_new_chunk(struct ioasid_kpin *p)
 
 	if (p->nchunks == p->chunks_cap) {
 		unsigned long cap = p->chunks_cap ? p->chunks_cap * 2 : 8;
-		void ***n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
+		void ***n = ioh_should_fail() ? NULL :
+			kvmalloc_array(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
 
 		if (!n)
 			return NULL;
+		ioh_counted(n);
 		if (p->nchunks)
 			memcpy(n, p->chunks, p->nchunks * sizeof(*n));
+		ioh_uncounted(p->chunks);
 		kvfree(p->chunks);
 		p->chunks = n;
 		p->chunks_cap = cap;
 	}
-	c = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	/* A fault here fails a pin part of the way through (tests). */
+	c = ioh_should_fail() ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 	if (c)
-		p->chunks[p->nchunks++] = c;
+		p->chunks[p->nchunks++] = ioh_counted(c);
 	return c;
 }
 
@@ -102,9 +106,11 @@ static void kpin_release(struct ioasid_kpin *p, bool dirty)
 		} else if (n) {
 			unpin_user_pages((struct page **)e, n);
 		}
+		ioh_uncounted(e);
 		kfree(e);
 		cond_resched();
 	}
+	ioh_uncounted(p->chunks);
 	kvfree(p->chunks);
 	p->chunks = NULL;
 	p->nchunks = 0;
@@ -239,7 +245,7 @@ static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 		return -EINVAL;
 	if (current->mm != h->mm)
 		return -EPERM;
-	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	p = ioh_zalloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->npages = len >> PAGE_SHIFT;
@@ -251,7 +257,7 @@ static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 	rc = kh_pin_pages(vaddr, p);
 	if (rc) {
 		kpin_release(p, false);
-		kfree(p);
+		ioh_free(p);
 		return rc;
 	}
 	*cookie = p;
@@ -263,7 +269,7 @@ static void kh_unpin(void *host, u64 vaddr, u64 len, void *cookie)
 	struct ioasid_kpin *p = cookie;
 
 	kpin_release(p, p->prot & IOASID_DMA_WRITE);
-	kfree(p);
+	ioh_free(p);
 }
 
 u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
@@ -475,6 +481,65 @@ static const struct ioasid_host_ops kh_va_ops = {
 	.copy_to_user = kh_copy_to,
 	.dma_rw = kh_va_dma_rw,
 };
+
+/*
+ * Fault injection, for the tests (docs/architecture.md, "Fault
+ * injection"): writing N to fail_nth makes the Nth fault point passed
+ * from then on fail, once, whichever context passes it (the module has
+ * one switch, as the kernel's own fail-nth is per task but Debian's kernel
+ * is built without it); reading gives the points still to pass (0: fired
+ * or disarmed). live_objects is what the engine and the pins hold from
+ * the allocators, for leak checks. Root only: a countdown anyone could arm
+ * would let one user fail another's calls.
+ */
+atomic64_t ioasid_fail_countdown = ATOMIC64_INIT(0);
+atomic64_t ioasid_live_objs = ATOMIC64_INIT(0);
+
+static int fail_nth_set(const char *val, const struct kernel_param *kp)
+{
+	u64 n;
+	int rc = kstrtou64(val, 0, &n);
+
+	if (rc)
+		return rc;
+	if (n > S64_MAX)
+		return -EINVAL;
+	atomic64_set(&ioasid_fail_countdown, n);
+	return 0;
+}
+
+static int fail_nth_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&ioasid_fail_countdown));
+}
+
+static const struct kernel_param_ops fail_nth_ops = {
+	.set = fail_nth_set,
+	.get = fail_nth_get,
+};
+module_param_cb(fail_nth, &fail_nth_ops, NULL, 0600);
+MODULE_PARM_DESC(fail_nth,
+		 "tests: fail the Nth fault point (allocation, charge, pin, copy, listener map, attach) from now on; reads the points left");
+
+static int live_objects_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&ioasid_live_objs));
+}
+
+static int live_objects_set(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static const struct kernel_param_ops live_objects_ops = {
+	.set = live_objects_set,
+	.get = live_objects_get,
+};
+module_param_cb(live_objects, &live_objects_ops, NULL, 0400);
+MODULE_PARM_DESC(live_objects,
+		 "tests: objects the engine and its pins hold from the allocators");
 
 static unsigned int max_mappings = IOASID_DEFAULT_MAX_MAPPINGS;
 module_param(max_mappings, uint, 0644);

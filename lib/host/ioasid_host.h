@@ -38,24 +38,58 @@ typedef __u64 u64;
 	((cond) ? (fprintf(stderr, "ioasid: WARNING %s:%d: %s\n", \
 			   __FILE__, __LINE__, #cond), 1) : 0)
 
+/*
+ * Fault injection and leak counting (core/core_priv.h, "Fault points"):
+ * ioh_fail_countdown is armed by ioasid_fault_inject(); the point that
+ * brings it from 1 to 0 fails. ioh_live_objs counts what the engine holds
+ * from the allocator (objects and cache entries), so that a test can see
+ * a leak without a leak checker. Process-wide, like the kernel's module
+ * parameters.
+ */
+extern u64 ioh_fail_countdown;
+extern u64 ioh_live_objs;
+
+bool ioh_fail_slow(void);
+
+static inline bool ioh_should_fail(void)
+{
+	return __atomic_load_n(&ioh_fail_countdown, __ATOMIC_RELAXED) &&
+	       ioh_fail_slow();
+}
+
+static inline void *ioh_counted(void *p)
+{
+	if (p)
+		__atomic_fetch_add(&ioh_live_objs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+static inline void ioh_uncounted(void *p)
+{
+	if (p)
+		__atomic_fetch_sub(&ioh_live_objs, 1, __ATOMIC_RELAXED);
+}
+
 static inline void *ioh_zalloc(size_t size)
 {
-	return calloc(1, size);
+	return ioh_counted(calloc(1, size));
 }
 
 static inline void ioh_free(void *p)
 {
+	ioh_uncounted(p);
 	free(p);
 }
 
 /* Arrays that grow with what users do (the kernel's kvzalloc/kvfree). */
 static inline void *ioh_kvzalloc(size_t size)
 {
-	return calloc(1, size);
+	return ioh_counted(calloc(1, size));
 }
 
 static inline void ioh_kvfree(void *p)
 {
+	ioh_uncounted(p);
 	free(p);
 }
 
