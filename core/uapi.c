@@ -48,17 +48,31 @@ struct ucmd {
 	struct ioasid_diag *diag;
 };
 
+/* When the struct is copied back to the caller. */
+enum ucmd_out {
+	OUT_NONE,		/* no out_ fields: never */
+	OUT_OK,			/* on success */
+	OUT_ALWAYS,		/* also on failure (batches report progress) */
+};
+
 struct ioctl_op {
 	u32 size;
 	u32 min_size;
-	bool copy_out_on_error;
+	enum ucmd_out out;
 	long (*execute)(struct ucmd *u);
+	/*
+	 * Undo a successful execute() whose result could not be copied back:
+	 * the caller never learnt the new object's id, so it must not exist
+	 * (iommufd aborts such objects too). NULL: the command's effect
+	 * stands and the caller gets -EFAULT, as VFIO type1 does for UNMAP.
+	 */
+	void (*abort)(struct ucmd *u);
 };
 
 static int copy_in(struct ioasid_ctx *ctx, void *dst, u64 uptr, size_t len,
 		   struct ioasid_diag *diag)
 {
-	if (ctx->ops->copy_from_user(ctx->host, dst, uptr, len))
+	if (ioc_copy_from_user(ctx, dst, uptr, len))
 		return diag_set(diag, -EFAULT, IOASID_RULE_BAD_POINTER, uptr,
 				0);
 	return 0;
@@ -67,7 +81,7 @@ static int copy_in(struct ioasid_ctx *ctx, void *dst, u64 uptr, size_t len,
 static int copy_out(struct ioasid_ctx *ctx, u64 uptr, const void *src,
 		    size_t len, struct ioasid_diag *diag)
 {
-	if (ctx->ops->copy_to_user(ctx->host, uptr, src, len))
+	if (ioc_copy_to_user(ctx, uptr, src, len))
 		return diag_set(diag, -EFAULT, IOASID_RULE_BAD_POINTER, uptr,
 				0);
 	return 0;
@@ -89,6 +103,13 @@ static long do_alloc(struct ucmd *u)
 	int rc = check_zero(c->flags, c->__reserved, u->diag);
 
 	return rc ? rc : ctx_alloc_as(u->ctx, &c->out_ioasid, u->diag);
+}
+
+static void abort_alloc(struct ucmd *u)
+{
+	struct ioasid_alloc *c = u->cmd;
+
+	ctx_free_as(u->ctx, c->out_ioasid, NULL);
 }
 
 static long do_free(struct ucmd *u)
@@ -382,6 +403,13 @@ static long do_swdev_create(struct ucmd *u)
 	return swdev_create(u->ctx, u->cmd, u->diag);
 }
 
+static void abort_swdev_create(struct ucmd *u)
+{
+	struct ioasid_swdev_create *c = u->cmd;
+
+	swdev_destroy(u->ctx, c->out_dev_id, NULL);
+}
+
 static long do_swdev_destroy(struct ucmd *u)
 {
 	struct ioasid_swdev_destroy *c = u->cmd;
@@ -458,32 +486,36 @@ static long do_dirty_read(struct ucmd *u)
 	return as_dirty_read(as, c, u->diag);
 }
 
-#define OP(nr, type, handler, on_error) \
+#define OP(nr, type, handler, when, undo) \
 	[IOASID_CMD_##nr - IOASID_CMD_BASE] = { \
 		.size = sizeof(struct type), \
 		.min_size = sizeof(struct type), \
-		.copy_out_on_error = on_error, \
+		.out = when, \
 		.execute = handler, \
+		.abort = undo, \
 	}
 
 static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
-	OP(ALLOC, ioasid_alloc, do_alloc, false),
-	OP(FREE, ioasid_free, do_free, false),
-	OP(GET_INFO, ioasid_info, do_info, true),
-	OP(MAP_DMA, ioasid_map_dma, do_map, false),
-	OP(UNMAP_DMA, ioasid_unmap_dma, do_unmap, false),
-	OP(MAP_BATCH, ioasid_batch, do_map_batch, true),
-	OP(UNMAP_BATCH, ioasid_batch, do_unmap_batch, true),
-	OP(QUERY_PGSIZE, ioasid_query_pgsize, do_query, false),
-	OP(LIST_MAPPINGS, ioasid_list_mappings, do_list, false),
-	OP(SWDEV_CREATE, ioasid_swdev_create, do_swdev_create, false),
-	OP(SWDEV_DESTROY, ioasid_swdev_destroy, do_swdev_destroy, false),
-	OP(DEVICE_ATTACH, ioasid_device_attach, do_attach, false),
-	OP(DEVICE_DETACH, ioasid_device_detach, do_detach, false),
-	OP(SWDEV_ACCESS, ioasid_swdev_access, do_access, true),
-	OP(SWDEV_STATS, ioasid_swdev_stats, do_stats, false),
-	OP(DIRTY_TRACKING, ioasid_dirty_tracking, do_dirty_tracking, false),
-	OP(DIRTY_READ, ioasid_dirty_read, do_dirty_read, false),
+	OP(ALLOC, ioasid_alloc, do_alloc, OUT_OK, abort_alloc),
+	OP(FREE, ioasid_free, do_free, OUT_NONE, NULL),
+	OP(GET_INFO, ioasid_info, do_info, OUT_ALWAYS, NULL),
+	OP(MAP_DMA, ioasid_map_dma, do_map, OUT_NONE, NULL),
+	OP(UNMAP_DMA, ioasid_unmap_dma, do_unmap, OUT_OK, NULL),
+	OP(MAP_BATCH, ioasid_batch, do_map_batch, OUT_ALWAYS, NULL),
+	OP(UNMAP_BATCH, ioasid_batch, do_unmap_batch, OUT_ALWAYS, NULL),
+	OP(QUERY_PGSIZE, ioasid_query_pgsize, do_query, OUT_OK, NULL),
+	OP(LIST_MAPPINGS, ioasid_list_mappings, do_list, OUT_OK, NULL),
+	OP(SWDEV_CREATE, ioasid_swdev_create, do_swdev_create, OUT_OK,
+	   abort_swdev_create),
+	OP(SWDEV_DESTROY, ioasid_swdev_destroy, do_swdev_destroy, OUT_NONE,
+	   NULL),
+	OP(DEVICE_ATTACH, ioasid_device_attach, do_attach, OUT_NONE, NULL),
+	OP(DEVICE_DETACH, ioasid_device_detach, do_detach, OUT_NONE, NULL),
+	OP(SWDEV_ACCESS, ioasid_swdev_access, do_access, OUT_ALWAYS, NULL),
+	OP(SWDEV_STATS, ioasid_swdev_stats, do_stats, OUT_OK, NULL),
+	OP(DIRTY_TRACKING, ioasid_dirty_tracking, do_dirty_tracking, OUT_NONE,
+	   NULL),
+	OP(DIRTY_READ, ioasid_dirty_read, do_dirty_read, OUT_OK, NULL),
 };
 
 static long check_extension(u64 ext)
@@ -567,18 +599,24 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 	if (rc)
 		return rc;
 
+	/*
+	 * The result is copied back under the lock, so that an abort undoes
+	 * an object nobody else can have seen yet.
+	 */
 	ioh_lock(&ctx->lock);
 	rc = op->execute(&u);
-	ioh_unlock(&ctx->lock);
-
 	if (diag && rc < 0)
 		diag->err = (int)rc;
-	if (rc == 0 || op->copy_out_on_error) {
+	if (rc == 0 ? op->out != OUT_NONE : op->out == OUT_ALWAYS) {
 		int crc = copy_out(ctx, arg, &buf, len, diag);
 
-		if (crc && !rc)
+		if (crc && !rc) {
 			rc = crc;
+			if (op->abort)
+				op->abort(&u);
+		}
 	}
+	ioh_unlock(&ctx->lock);
 	return rc;
 }
 

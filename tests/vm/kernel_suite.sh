@@ -28,7 +28,7 @@ run_prog() {	# NAME ENV... : one guest program, its TAP prefixed with NAME
 	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$name/exit_status # exited \$rc"
 }
 # The core suite, unchanged, against the module.
-for t in attach map unmap batch uapi access dirty diff; do
+for t in attach map unmap batch uapi access dirty diff faults; do
 	run_prog \$t IOASID_BACKEND=kernel $build/tests/test_\$t
 done
 run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
