@@ -12,6 +12,12 @@
  * Exit status: 0 the scenario ran, 1 a command failed, 2 the file is
  * malformed or cannot be read.
  *
+ * Commands are table rows: cmds[] for a scenario's, tools[] for the
+ * tool's own (run, vdpa, help). A row holds a command's name, how many
+ * words it takes, its usage and its one-line description; dispatch checks
+ * the words against the row before the handler runs, and "ioasidctl help"
+ * prints the rows. Errno names are libioasid's (ioasid_errno_name()).
+ *
  * The grammar is in docs/ioasidctl.md; examples/ has scenarios.
  */
 #include <ctype.h>
@@ -394,22 +400,46 @@ static int print_mappings(struct run *r, struct name *a)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int err;
-} errnames[] = {
-	{ "EINVAL", EINVAL }, { "EEXIST", EEXIST }, { "ENOSPC", ENOSPC },
-	{ "ENOMEM", ENOMEM }, { "EFAULT", EFAULT }, { "ENODEV", ENODEV },
-	{ "EPERM", EPERM }, { "EBUSY", EBUSY }, { "ENOENT", ENOENT },
-	{ "EMSGSIZE", EMSGSIZE }, { "E2BIG", E2BIG }, { "ENOTTY", ENOTTY },
-};
+/*
+ * Errno names are libioasid's, the ones its error sentences end with: a
+ * name is what ioasid_errno_name() gives for some errno, which it renders
+ * as "E?" when its table has none.
+ */
+#define ERRNO_MAX	4095
+
+static bool errno_word(const char *s)
+{
+	if (s[0] != 'E' || !s[1])
+		return false;
+	for (s++; *s; s++)
+		if (!isupper((unsigned char)*s) && !isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
 
 static int errno_by_name(const char *s)
 {
-	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (!strcmp(errnames[i].name, s))
-			return errnames[i].err;
+	if (!errno_word(s))
+		return 0;
+	for (int e = 1; e <= ERRNO_MAX; e++)
+		if (!strcmp(ioasid_errno_name(e), s))
+			return e;
 	return 0;
+}
+
+/* "EPERM, ENOENT, ...": every name libioasid has, in errno order. */
+static void errno_names(char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int e = 1; e <= ERRNO_MAX && n < len; e++) {
+		const char *s = ioasid_errno_name(e);
+
+		if (errno_word(s))
+			n += (size_t)snprintf(out + n, len - n, "%s%s",
+					      n ? ", " : "", s);
+	}
 }
 
 static int tokenize(char *line, char **t)
@@ -494,349 +524,530 @@ static int read_batch(struct run *r, bool map, struct ioasid_dma_entry *e,
 	return parse_error(r, "batch not closed by 'end'");
 }
 
-/* Run one command. Returns 0, a negative errno (the call failed), or 2. */
-static int run_cmd(struct run *r, char **t, int n)
+/*
+ * The scenario commands. Each handler gets the line's words, t[0] its
+ * name, and returns 0, a negative errno (the call failed), 1 (the backend
+ * cannot be opened) or 2 (the line is malformed). The table below says
+ * how many words each takes; run_cmd() checks that before the handler
+ * runs.
+ */
+static int cmd_option(struct run *r, char **t, int n)
 {
-	static struct ioasid_dma_entry batch_buf[MAX_BATCH];
-	const char *c = t[0];
-	struct name *a, *d, *b;
+	static const char *const keys[] = { "backend=", "max_mappings=",
+					    "memlock=", NULL };
+	const char *v;
+	uint64_t x;
+
+	if (r->opened)
+		return parse_error(r, "'option' must come before the first command");
+	if (check_keys(r, t, n, 1, keys))
+		return 2;
+	v = kv(t, n, 1, "backend");
+	if (v && !strcmp(v, "kernel"))
+		r->opts.backend = IOASID_BACKEND_KERNEL;
+	else if (v && strcmp(v, "embedded"))
+		return parse_error(r, "backend '%s' must be embedded or kernel", v);
+	v = kv(t, n, 1, "max_mappings");
+	if (v) {
+		if (num(r, "max_mappings", v, &x))
+			return 2;
+		if (!x || x > 65535)
+			return parse_error(r, "max_mappings must be 1 to 65535");
+		r->opts.max_mappings = (uint32_t)x;
+	}
+	v = kv(t, n, 1, "memlock");
+	if (v) {
+		if (num(r, "memlock", v, &x))
+			return 2;
+		r->opts.memlock_bytes = x;
+	}
+	printf("option: ok\n");
+	return 0;
+}
+
+static int cmd_buffer(struct run *r, char **t, int n)
+{
+	struct name *b;
+	uint64_t x;
+
+	if (declare(r, t[1], K_BUF, &b) || num(r, "size", t[2], &x))
+		return 2;
+	if (!x || x > (1ULL << 32))
+		return parse_error(r, "buffer size must be 1 byte to 4 GiB");
+	/* 2 MiB aligned, so scenarios can show huge pages. */
+	b->alloc_len = x + (2ULL << 20);
+	b->alloc = mmap(NULL, b->alloc_len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b->alloc == MAP_FAILED) {
+		b->alloc = NULL;
+		return parse_error(r, "cannot allocate %s", t[2]);
+	}
+	b->buf = (uint8_t *)(((uintptr_t)b->alloc + (2ULL << 20) - 1) &
+			     ~(uintptr_t)((2ULL << 20) - 1));
+	b->len = x;
+	printf("buffer %s: 0x%" PRIx64 " bytes\n", b->name, x);
+	return 0;
+}
+
+static int cmd_alloc(struct run *r, char **t, int n)
+{
+	struct name *a;
+	int rc;
+
+	if (declare(r, t[1], K_AS, &a))
+		return 2;
+	rc = ioasid_alloc(r->h, &a->id);
+	if (rc) {
+		r->nnames--;
+		return rc;
+	}
+	printf("alloc %s: ioasid %u\n", a->name, a->id);
+	return 0;
+}
+
+static int cmd_device(struct run *r, char **t, int n)
+{
+	static const char *const keys[] = { "pgsizes=", "aperture=", "resv=",
+					    "group=", "coherent", NULL };
+	struct ioasid_iova_range resv[IOASID_SWDEV_MAX_RESV];
+	struct ioasid_swdev_create sc = { .size = sizeof(sc) };
+	struct name *d;
+	const char *v;
+	uint64_t x, y;
+	int rc;
+
+	if (check_keys(r, t, n, 2, keys))
+		return 2;
+	sc.pgsize_bitmap = 0x1000 | (2ULL << 20) | (1ULL << 30);
+	sc.aperture_last = (1ULL << 48) - 1;
+	sc.group_size = 1;
+	v = kv(t, n, 2, "pgsizes");
+	if (v) {
+		char tmp[128], *tok, *save;
+
+		if (strlen(v) >= sizeof(tmp))
+			return parse_error(r, "pgsizes too long");
+		strcpy(tmp, v);
+		sc.pgsize_bitmap = 0;
+		for (tok = strtok_r(tmp, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (num(r, "page size", tok, &x))
+				return 2;
+			if (!x || (x & (x - 1)))
+				return parse_error(r, "page size %s is not a power of two", tok);
+			sc.pgsize_bitmap |= x;
+		}
+	}
+	v = kv(t, n, 2, "aperture");
+	if (v && range(r, "aperture", v, &x, &y))
+		return 2;
+	if (v) {
+		sc.aperture_start = x;
+		sc.aperture_last = y;
+	}
+	for (int i = 2; i < n; i++) {
+		if (strncmp(t[i], "resv=", 5))
+			continue;
+		if (sc.num_resv == IOASID_SWDEV_MAX_RESV)
+			return parse_error(r, "at most %u reserved regions",
+					   IOASID_SWDEV_MAX_RESV);
+		if (range(r, "resv", t[i] + 5, &x, &y))
+			return 2;
+		resv[sc.num_resv].start = x;
+		resv[sc.num_resv].last = y;
+		sc.num_resv++;
+	}
+	sc.resv_uptr = (uintptr_t)resv;
+	v = kv(t, n, 2, "group");
+	if (v) {
+		char tmp[64], *slash;
+
+		if (strlen(v) >= sizeof(tmp))
+			return parse_error(r, "group too long");
+		strcpy(tmp, v);
+		slash = strchr(tmp, '/');
+		if (!slash)
+			return parse_error(r, "group '%s' must be ID/SIZE", v);
+		*slash = '\0';
+		if (num(r, "group id", tmp, &x) ||
+		    num(r, "group size", slash + 1, &y))
+			return 2;
+		if (!x || x > UINT32_MAX || y > UINT32_MAX)
+			return parse_error(r, "group id must be 1 to 2^32-1");
+		sc.group_id = (uint32_t)x;
+		sc.group_size = (uint32_t)y;
+	}
+	if (has(t, n, 2, "coherent"))
+		sc.flags |= IOASID_SWDEV_COHERENT;
+	if (declare(r, t[1], K_DEV, &d))
+		return 2;
+	rc = ioasid_swdev_create(r->h, &sc, &d->id);
+	if (rc) {
+		r->nnames--;
+		return rc;
+	}
+	printf("device %s: software device %u\n", d->name, d->id);
+	return 0;
+}
+
+static int cmd_attach(struct run *r, char **t, int n)
+{
+	struct name *a, *d;
+	int rc;
+
+	if (lookup(r, t[1], K_DEV, &d) || lookup(r, t[2], K_AS, &a))
+		return 2;
+	rc = ioasid_attach(r->h, d->id, a->id);
+	if (!rc)
+		printf("attach %s -> %s: ok\n", d->name, a->name);
+	return rc;
+}
+
+static int cmd_detach(struct run *r, char **t, int n)
+{
+	struct name *d;
+	int rc;
+
+	if (lookup(r, t[1], K_DEV, &d))
+		return 2;
+	rc = ioasid_detach(r->h, d->id);
+	if (!rc)
+		printf("detach %s: ok\n", d->name);
+	return rc;
+}
+
+static int cmd_destroy(struct run *r, char **t, int n)
+{
+	struct name *d;
+	int rc;
+
+	if (lookup(r, t[1], K_DEV, &d))
+		return 2;
+	rc = ioasid_swdev_destroy(r->h, d->id);
+	if (!rc)
+		printf("destroy %s: ok\n", d->name);
+	return rc;
+}
+
+static int cmd_free(struct run *r, char **t, int n)
+{
+	struct name *a;
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a))
+		return 2;
+	rc = ioasid_free(r->h, a->id);
+	if (!rc)
+		printf("free %s: ok\n", a->name);
+	return rc;
+}
+
+/* map IOASID IOVA BUF[+OFF] LEN, then a permission and maxpg=, any order. */
+static int cmd_map(struct run *r, char **t, int n)
+{
+	const char *perm = NULL, *v = NULL;
+	uint32_t prot, maxpg = 0;
+	struct name *a;
 	uint64_t x, y, z;
 	int rc;
 
-	if (!strcmp(c, "option")) {
-		static const char *const keys[] = { "backend=", "max_mappings=",
-						    "memlock=", NULL };
-		const char *v;
+	if (lookup(r, t[1], K_AS, &a) || num(r, "iova", t[2], &x) ||
+	    vaddr_of(r, t[3], &y) || num(r, "length", t[4], &z))
+		return 2;
+	for (int i = 5; i < n; i++) {
+		bool is_maxpg = !strncmp(t[i], "maxpg=", 6);
 
-		if (r->opened)
-			return parse_error(r, "'option' must come before the first command");
-		if (check_keys(r, t, n, 1, keys))
+		if (is_maxpg ? v != NULL : perm != NULL)
+			return parse_error(r, "unexpected '%s' (one permission and one maxpg= at most)",
+					   t[i]);
+		if (is_maxpg)
+			v = t[i] + 6;
+		else
+			perm = t[i];
+	}
+	prot = prot_of(perm);
+	if (prot == UINT32_MAX)
+		return parse_error(r, "permission '%s' must be r, w or rw", perm);
+	if (v) {
+		uint64_t s;
+
+		if (num(r, "maxpg", v, &s))
 			return 2;
-		v = kv(t, n, 1, "backend");
-		if (v && !strcmp(v, "kernel"))
-			r->opts.backend = IOASID_BACKEND_KERNEL;
-		else if (v && strcmp(v, "embedded"))
-			return parse_error(r, "backend '%s' must be embedded or kernel", v);
-		v = kv(t, n, 1, "max_mappings");
-		if (v) {
-			if (num(r, "max_mappings", v, &x))
-				return 2;
-			if (!x || x > 65535)
-				return parse_error(r, "max_mappings must be 1 to 65535");
-			r->opts.max_mappings = (uint32_t)x;
-		}
-		v = kv(t, n, 1, "memlock");
-		if (v) {
-			if (num(r, "memlock", v, &x))
-				return 2;
-			r->opts.memlock_bytes = x;
-		}
-		printf("option: ok\n");
+		if (!s || (s & (s - 1)))
+			return parse_error(r, "maxpg %s is not a power of two", v);
+		maxpg = (uint32_t)__builtin_ctzll(s);
+	}
+	rc = ioasid_map_pgshift(r->h, a->id, x, (void *)(uintptr_t)y, z, prot,
+				maxpg);
+	if (!rc)
+		printf("map %s 0x%" PRIx64 "+0x%" PRIx64 ": ok\n", a->name, x,
+		       z);
+	return rc;
+}
+
+static int cmd_unmap(struct run *r, char **t, int n)
+{
+	struct name *a;
+	uint64_t x, y, z;
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a) || num(r, "iova", t[2], &x) ||
+	    num(r, "length", t[3], &y))
+		return 2;
+	rc = ioasid_unmap(r->h, a->id, x, y, &z);
+	if (!rc)
+		printf("unmap %s 0x%" PRIx64 "+0x%" PRIx64 ": 0x%" PRIx64 " bytes unmapped\n",
+		       a->name, x, y, z);
+	return rc;
+}
+
+static int cmd_unmap_all(struct run *r, char **t, int n)
+{
+	struct name *a;
+	uint64_t z;
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a))
+		return 2;
+	rc = ioasid_unmap_all(r->h, a->id, &z);
+	if (!rc)
+		printf("unmap-all %s: 0x%" PRIx64 " bytes unmapped\n", a->name,
+		       z);
+	return rc;
+}
+
+static int cmd_batch(struct run *r, char **t, int n)
+{
+	static struct ioasid_dma_entry batch_buf[MAX_BATCH];
+	uint32_t cnt = 0, fail = 0;
+	struct name *a;
+	uint64_t z;
+	bool map;
+	int rc;
+
+	if (strcmp(t[1], "map") && strcmp(t[1], "unmap"))
+		return parse_error(r, "batch '%s' must be map or unmap", t[1]);
+	map = !strcmp(t[1], "map");
+	if (lookup(r, t[2], K_AS, &a))
+		return 2;
+	rc = read_batch(r, map, batch_buf, &cnt);
+	if (rc)
+		return rc;
+	rc = map ? ioasid_map_batch(r->h, a->id, batch_buf, cnt, &fail) :
+		   ioasid_unmap_batch(r->h, a->id, batch_buf, cnt, &z, &fail);
+	if (!rc && map)
+		printf("batch map %s: %u entries mapped\n", a->name, cnt);
+	else if (!rc)
+		printf("batch unmap %s: %u entries, 0x%" PRIx64 " bytes unmapped\n",
+		       a->name, cnt, z);
+	return rc;
+}
+
+static int cmd_write(struct run *r, char **t, int n)
+{
+	struct name *d;
+	uint64_t x;
+	int rc;
+
+	if (lookup(r, t[1], K_DEV, &d) || num(r, "iova", t[2], &x))
+		return 2;
+	rc = ioasid_swdev_access(r->h, d->id, IOASID_ACCESS_WRITE, x, t[3],
+				 strlen(t[3]));
+	if (!rc)
+		printf("write %s @0x%" PRIx64 ": %zu bytes\n", d->name, x,
+		       strlen(t[3]));
+	return rc;
+}
+
+static int cmd_read(struct run *r, char **t, int n)
+{
+	struct name *d;
+	uint8_t *tmp;
+	uint64_t x, y;
+	int rc;
+
+	if (lookup(r, t[1], K_DEV, &d) || num(r, "iova", t[2], &x) ||
+	    num(r, "length", t[3], &y))
+		return 2;
+	if (!y || y > 4096)
+		return parse_error(r, "read length must be 1 to 4096");
+	tmp = calloc(1, y + 1);
+	if (!tmp)
+		return -ENOMEM;
+	rc = ioasid_swdev_access(r->h, d->id, IOASID_ACCESS_READ, x, tmp, y);
+	if (!rc) {
+		printf("read %s @0x%" PRIx64 ": \"", d->name, x);
+		for (uint64_t i = 0; i < y; i++)
+			putchar(isprint(tmp[i]) ? tmp[i] : '.');
+		printf("\"\n");
+	}
+	free(tmp);
+	return rc;
+}
+
+static int cmd_query(struct run *r, char **t, int n)
+{
+	struct name *a;
+	uint64_t x, y, z;
+	char pg[128];
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a) || num(r, "iova", t[2], &x) ||
+	    num(r, "length", t[3], &y))
+		return 2;
+	rc = ioasid_query_pgsize(r->h, a->id, x, y, &z, &y);
+	if (!rc) {
+		pgsizes_str(z, pg, sizeof(pg));
+		printf("query %s @0x%" PRIx64 ": 0x%" PRIx64 " bytes mapped, IOMMU page sizes %s\n",
+		       a->name, x, y, pg);
+	}
+	return rc;
+}
+
+static int cmd_info(struct run *r, char **t, int n)
+{
+	struct name *a;
+
+	if (lookup(r, t[1], K_AS, &a))
+		return 2;
+	return print_info(r, a);
+}
+
+static int cmd_mappings(struct run *r, char **t, int n)
+{
+	struct name *a;
+
+	if (lookup(r, t[1], K_AS, &a))
+		return 2;
+	return print_mappings(r, a);
+}
+
+static int cmd_stats(struct run *r, char **t, int n)
+{
+	struct ioasid_swdev_stats s;
+	struct name *d;
+	int rc;
+
+	if (lookup(r, t[1], K_DEV, &d))
+		return 2;
+	rc = ioasid_swdev_stats(r->h, d->id, &s);
+	if (!rc)
+		printf("stats %s: map notifications %llu (%llu mappings), unmap notifications %llu (%llu mappings), IOTLB hits %llu, misses %llu, faults %llu\n",
+		       d->name, (unsigned long long)s.out_map_calls,
+		       (unsigned long long)s.out_map_entries,
+		       (unsigned long long)s.out_unmap_calls,
+		       (unsigned long long)s.out_unmap_entries,
+		       (unsigned long long)s.out_iotlb_hits,
+		       (unsigned long long)s.out_iotlb_misses,
+		       (unsigned long long)s.out_faults);
+	return rc;
+}
+
+static int run_cmd(struct run *r, char **t, int n);
+
+/* expect ERRNO COMMAND...: the command must fail with that errno. */
+static int cmd_expect(struct run *r, char **t, int n)
+{
+	int want = errno_by_name(t[1]);
+	int rc;
+
+	if (!want) {
+		char names[512];
+
+		errno_names(names, sizeof(names));
+		return parse_error(r, "unknown errno '%s' (one of %s)", t[1],
+				   names);
+	}
+	if (!strcmp(t[2], "expect"))
+		return parse_error(r, "'expect' cannot take another 'expect'");
+	rc = run_cmd(r, t + 2, n - 2);
+	if (rc == 2 || rc == 1)
+		return rc;
+	if (rc == -want) {
+		printf("expected %s: %s\n", t[1], ioasid_strerror());
+		r->expected++;
 		return 0;
 	}
-	if (ensure_open(r))
+	fprintf(stderr, "%s:%u: expected %s, but %s\n", r->file, r->line,
+		t[1], rc ? ioasid_strerror() : "the command succeeded");
+	return 1;
+}
+
+#define ANY	MAX_TOKENS
+
+/*
+ * Every scenario command, in the order "ioasidctl help" lists them: its
+ * arguments (min to max words after the name, and how usage spells
+ * them), one line on what it does, and whether it runs before the fd is
+ * opened (option, and expect, whose command decides).
+ */
+static const struct cmd {
+	const char *name;
+	const char *args;
+	const char *what;
+	int min, max;
+	bool before_open;
+	int (*run)(struct run *r, char **t, int n);
+} cmds[] = {
+	{ "option", "[backend=embedded|kernel] [max_mappings=N] [memlock=BYTES]",
+	  "before any other command: open options", 0, ANY, true, cmd_option },
+	{ "buffer", "NAME SIZE", "process memory, 2 MiB aligned",
+	  2, 2, false, cmd_buffer },
+	{ "device", "NAME [pgsizes=4K,2M,...] [aperture=START-LAST] [resv=START-LAST]... [group=ID/SIZE] [coherent]",
+	  "a software device (default 4K,2M,1G, 48-bit aperture)",
+	  1, ANY, false, cmd_device },
+	{ "alloc", "NAME", "an ioasid", 1, 1, false, cmd_alloc },
+	{ "attach", "DEVICE IOASID", "attach a device to an ioasid",
+	  2, 2, false, cmd_attach },
+	{ "detach", "DEVICE", "detach a device from its ioasid",
+	  1, 1, false, cmd_detach },
+	{ "destroy", "DEVICE", "destroy a software device",
+	  1, 1, false, cmd_destroy },
+	{ "map", "IOASID IOVA BUF[+OFF] LEN [r|w|rw] [maxpg=SIZE]",
+	  "default rw; maxpg= caps the IOMMU page size",
+	  4, 6, false, cmd_map },
+	{ "unmap", "IOASID IOVA LEN", "unmap a range", 3, 3, false, cmd_unmap },
+	{ "unmap-all", "IOASID", "unmap every mapping",
+	  1, 1, false, cmd_unmap_all },
+	{ "batch", "map|unmap IOASID",
+	  "all or nothing; entries on the next lines, then 'end'",
+	  2, 2, false, cmd_batch },
+	{ "write", "DEVICE IOVA TEXT", "DMA: the device writes TEXT to memory",
+	  3, 3, false, cmd_write },
+	{ "read", "DEVICE IOVA LEN", "DMA: the device reads LEN bytes; prints them",
+	  3, 3, false, cmd_read },
+	{ "query", "IOASID IOVA LEN", "mapped bytes and IOMMU page sizes used",
+	  3, 3, false, cmd_query },
+	{ "info", "IOASID", "a table: devices, page sizes, mappings, IOVA",
+	  1, 1, false, cmd_info },
+	{ "mappings", "IOASID", "a table of the mappings",
+	  1, 1, false, cmd_mappings },
+	{ "stats", "DEVICE", "notifications, IOTLB hits and misses, faults",
+	  1, 1, false, cmd_stats },
+	{ "free", "IOASID", "free an ioasid", 1, 1, false, cmd_free },
+	{ "expect", "ERRNO COMMAND...",
+	  "the command must fail with ERRNO; the run goes on",
+	  2, ANY, true, cmd_expect },
+};
+
+#define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
+
+/* Run one command. Returns 0, a negative errno (the call failed), 1 or 2. */
+static int run_cmd(struct run *r, char **t, int n)
+{
+	const struct cmd *c = NULL;
+
+	for (size_t i = 0; i < NCMDS && !c; i++)
+		if (!strcmp(cmds[i].name, t[0]))
+			c = &cmds[i];
+	if (!c)
+		return parse_error(r, "unknown command '%s' ('ioasidctl help' lists the commands)",
+				   t[0]);
+	if (n - 1 < c->min || n - 1 > c->max)
+		return parse_error(r, "usage: %s %s", c->name, c->args);
+	if (!c->before_open && ensure_open(r))
 		return 1;
-	if (!strcmp(c, "buffer")) {
-		if (n != 3)
-			return parse_error(r, "usage: buffer NAME SIZE");
-		if (declare(r, t[1], K_BUF, &b) || num(r, "size", t[2], &x))
-			return 2;
-		if (!x || x > (1ULL << 32))
-			return parse_error(r, "buffer size must be 1 byte to 4 GiB");
-		/* 2 MiB aligned, so scenarios can show huge pages. */
-		b->alloc_len = x + (2ULL << 20);
-		b->alloc = mmap(NULL, b->alloc_len, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (b->alloc == MAP_FAILED) {
-			b->alloc = NULL;
-			return parse_error(r, "cannot allocate %s", t[2]);
-		}
-		b->buf = (uint8_t *)(((uintptr_t)b->alloc + (2ULL << 20) - 1) &
-				     ~(uintptr_t)((2ULL << 20) - 1));
-		b->len = x;
-		printf("buffer %s: 0x%" PRIx64 " bytes\n", b->name, x);
-		return 0;
-	}
-	if (!strcmp(c, "alloc")) {
-		if (n != 2)
-			return parse_error(r, "usage: alloc NAME");
-		if (declare(r, t[1], K_AS, &a))
-			return 2;
-		rc = ioasid_alloc(r->h, &a->id);
-		if (rc) {
-			r->nnames--;
-			return rc;
-		}
-		printf("alloc %s: ioasid %u\n", a->name, a->id);
-		return 0;
-	}
-	if (!strcmp(c, "device")) {
-		static const char *const keys[] = { "pgsizes=", "aperture=",
-						    "resv=", "group=",
-						    "coherent", NULL };
-		struct ioasid_iova_range resv[IOASID_SWDEV_MAX_RESV];
-		struct ioasid_swdev_create sc = { .size = sizeof(sc) };
-		const char *v;
-
-		if (n < 2)
-			return parse_error(r, "usage: device NAME [pgsizes=4K,2M] [aperture=START-LAST] [resv=START-LAST]... [group=ID/SIZE] [coherent]");
-		if (check_keys(r, t, n, 2, keys))
-			return 2;
-		sc.pgsize_bitmap = 0x1000 | (2ULL << 20) | (1ULL << 30);
-		sc.aperture_last = (1ULL << 48) - 1;
-		sc.group_size = 1;
-		v = kv(t, n, 2, "pgsizes");
-		if (v) {
-			char tmp[128], *tok, *save;
-
-			if (strlen(v) >= sizeof(tmp))
-				return parse_error(r, "pgsizes too long");
-			strcpy(tmp, v);
-			sc.pgsize_bitmap = 0;
-			for (tok = strtok_r(tmp, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				if (num(r, "page size", tok, &x))
-					return 2;
-				if (!x || (x & (x - 1)))
-					return parse_error(r, "page size %s is not a power of two", tok);
-				sc.pgsize_bitmap |= x;
-			}
-		}
-		v = kv(t, n, 2, "aperture");
-		if (v && range(r, "aperture", v, &x, &y))
-			return 2;
-		if (v) {
-			sc.aperture_start = x;
-			sc.aperture_last = y;
-		}
-		for (int i = 2; i < n; i++) {
-			if (strncmp(t[i], "resv=", 5))
-				continue;
-			if (sc.num_resv == IOASID_SWDEV_MAX_RESV)
-				return parse_error(r, "at most %u reserved regions",
-						   IOASID_SWDEV_MAX_RESV);
-			if (range(r, "resv", t[i] + 5, &x, &y))
-				return 2;
-			resv[sc.num_resv].start = x;
-			resv[sc.num_resv].last = y;
-			sc.num_resv++;
-		}
-		sc.resv_uptr = (uintptr_t)resv;
-		v = kv(t, n, 2, "group");
-		if (v) {
-			char tmp[64], *slash;
-
-			if (strlen(v) >= sizeof(tmp))
-				return parse_error(r, "group too long");
-			strcpy(tmp, v);
-			slash = strchr(tmp, '/');
-			if (!slash)
-				return parse_error(r, "group '%s' must be ID/SIZE", v);
-			*slash = '\0';
-			if (num(r, "group id", tmp, &x) ||
-			    num(r, "group size", slash + 1, &y))
-				return 2;
-			if (!x || x > UINT32_MAX || y > UINT32_MAX)
-				return parse_error(r, "group id must be 1 to 2^32-1");
-			sc.group_id = (uint32_t)x;
-			sc.group_size = (uint32_t)y;
-		}
-		if (has(t, n, 2, "coherent"))
-			sc.flags |= IOASID_SWDEV_COHERENT;
-		if (declare(r, t[1], K_DEV, &d))
-			return 2;
-		rc = ioasid_swdev_create(r->h, &sc, &d->id);
-		if (rc) {
-			r->nnames--;
-			return rc;
-		}
-		printf("device %s: software device %u\n", d->name, d->id);
-		return 0;
-	}
-	if (!strcmp(c, "attach")) {
-		if (n != 3)
-			return parse_error(r, "usage: attach DEVICE IOASID");
-		if (lookup(r, t[1], K_DEV, &d) || lookup(r, t[2], K_AS, &a))
-			return 2;
-		rc = ioasid_attach(r->h, d->id, a->id);
-		if (!rc)
-			printf("attach %s -> %s: ok\n", d->name, a->name);
-		return rc;
-	}
-	if (!strcmp(c, "detach") || !strcmp(c, "destroy")) {
-		if (n != 2)
-			return parse_error(r, "usage: %s DEVICE", c);
-		if (lookup(r, t[1], K_DEV, &d))
-			return 2;
-		rc = !strcmp(c, "detach") ? ioasid_detach(r->h, d->id) :
-					    ioasid_swdev_destroy(r->h, d->id);
-		if (!rc)
-			printf("%s %s: ok\n", c, d->name);
-		return rc;
-	}
-	if (!strcmp(c, "free")) {
-		if (n != 2)
-			return parse_error(r, "usage: free IOASID");
-		if (lookup(r, t[1], K_AS, &a))
-			return 2;
-		rc = ioasid_free(r->h, a->id);
-		if (!rc)
-			printf("free %s: ok\n", a->name);
-		return rc;
-	}
-	if (!strcmp(c, "map")) {
-		uint32_t prot, maxpg = 0;
-		const char *v;
-
-		if (n < 5)
-			return parse_error(r, "usage: map IOASID IOVA BUF[+OFF] LEN [r|w|rw] [maxpg=SIZE]");
-		if (lookup(r, t[1], K_AS, &a) || num(r, "iova", t[2], &x) ||
-		    vaddr_of(r, t[3], &y) || num(r, "length", t[4], &z))
-			return 2;
-		prot = prot_of(n > 5 && strncmp(t[5], "maxpg=", 6) ? t[5] : NULL);
-		if (prot == UINT32_MAX)
-			return parse_error(r, "permission '%s' must be r, w or rw", t[5]);
-		v = kv(t, n, 5, "maxpg");
-		if (v) {
-			uint64_t s;
-
-			if (num(r, "maxpg", v, &s))
-				return 2;
-			if (!s || (s & (s - 1)))
-				return parse_error(r, "maxpg %s is not a power of two", v);
-			maxpg = (uint32_t)__builtin_ctzll(s);
-		}
-		rc = ioasid_map_pgshift(r->h, a->id, x, (void *)(uintptr_t)y,
-					z, prot, maxpg);
-		if (!rc)
-			printf("map %s 0x%" PRIx64 "+0x%" PRIx64 ": ok\n",
-			       a->name, x, z);
-		return rc;
-	}
-	if (!strcmp(c, "unmap")) {
-		if (n != 4)
-			return parse_error(r, "usage: unmap IOASID IOVA LEN");
-		if (lookup(r, t[1], K_AS, &a) || num(r, "iova", t[2], &x) ||
-		    num(r, "length", t[3], &y))
-			return 2;
-		rc = ioasid_unmap(r->h, a->id, x, y, &z);
-		if (!rc)
-			printf("unmap %s 0x%" PRIx64 "+0x%" PRIx64 ": 0x%" PRIx64 " bytes unmapped\n",
-			       a->name, x, y, z);
-		return rc;
-	}
-	if (!strcmp(c, "unmap-all")) {
-		if (n != 2)
-			return parse_error(r, "usage: unmap-all IOASID");
-		if (lookup(r, t[1], K_AS, &a))
-			return 2;
-		rc = ioasid_unmap_all(r->h, a->id, &z);
-		if (!rc)
-			printf("unmap-all %s: 0x%" PRIx64 " bytes unmapped\n",
-			       a->name, z);
-		return rc;
-	}
-	if (!strcmp(c, "batch")) {
-		uint32_t cnt = 0, fail = 0;
-		bool map;
-
-		if (n != 3 || (strcmp(t[1], "map") && strcmp(t[1], "unmap")))
-			return parse_error(r, "usage: batch map|unmap IOASID, entries on the next lines, then 'end'");
-		map = !strcmp(t[1], "map");
-		if (lookup(r, t[2], K_AS, &a))
-			return 2;
-		rc = read_batch(r, map, batch_buf, &cnt);
-		if (rc)
-			return rc;
-		rc = map ? ioasid_map_batch(r->h, a->id, batch_buf, cnt, &fail) :
-			   ioasid_unmap_batch(r->h, a->id, batch_buf, cnt, &z,
-					      &fail);
-		if (!rc && map)
-			printf("batch map %s: %u entries mapped\n", a->name, cnt);
-		else if (!rc)
-			printf("batch unmap %s: %u entries, 0x%" PRIx64 " bytes unmapped\n",
-			       a->name, cnt, z);
-		return rc;
-	}
-	if (!strcmp(c, "write") || !strcmp(c, "read")) {
-		bool wr = c[0] == 'w';
-		uint8_t *tmp;
-
-		if (n != 4)
-			return parse_error(r, wr ? "usage: write DEVICE IOVA TEXT" :
-						   "usage: read DEVICE IOVA LEN");
-		if (lookup(r, t[1], K_DEV, &d) || num(r, "iova", t[2], &x))
-			return 2;
-		if (wr) {
-			rc = ioasid_swdev_access(r->h, d->id,
-						 IOASID_ACCESS_WRITE, x,
-						 t[3], strlen(t[3]));
-			if (!rc)
-				printf("write %s @0x%" PRIx64 ": %zu bytes\n",
-				       d->name, x, strlen(t[3]));
-			return rc;
-		}
-		if (num(r, "length", t[3], &y))
-			return 2;
-		if (!y || y > 4096)
-			return parse_error(r, "read length must be 1 to 4096");
-		tmp = calloc(1, y + 1);
-		if (!tmp)
-			return -ENOMEM;
-		rc = ioasid_swdev_access(r->h, d->id, IOASID_ACCESS_READ, x,
-					 tmp, y);
-		if (!rc) {
-			printf("read %s @0x%" PRIx64 ": \"", d->name, x);
-			for (uint64_t i = 0; i < y; i++)
-				putchar(isprint(tmp[i]) ? tmp[i] : '.');
-			printf("\"\n");
-		}
-		free(tmp);
-		return rc;
-	}
-	if (!strcmp(c, "query")) {
-		char pg[128];
-
-		if (n != 4)
-			return parse_error(r, "usage: query IOASID IOVA LEN");
-		if (lookup(r, t[1], K_AS, &a) || num(r, "iova", t[2], &x) ||
-		    num(r, "length", t[3], &y))
-			return 2;
-		rc = ioasid_query_pgsize(r->h, a->id, x, y, &z, &y);
-		if (!rc) {
-			pgsizes_str(z, pg, sizeof(pg));
-			printf("query %s @0x%" PRIx64 ": 0x%" PRIx64 " bytes mapped, IOMMU page sizes %s\n",
-			       a->name, x, y, pg);
-		}
-		return rc;
-	}
-	if (!strcmp(c, "info") || !strcmp(c, "mappings")) {
-		if (n != 2)
-			return parse_error(r, "usage: %s IOASID", c);
-		if (lookup(r, t[1], K_AS, &a))
-			return 2;
-		return c[0] == 'i' ? print_info(r, a) : print_mappings(r, a);
-	}
-	if (!strcmp(c, "stats")) {
-		struct ioasid_swdev_stats s;
-
-		if (n != 2)
-			return parse_error(r, "usage: stats DEVICE");
-		if (lookup(r, t[1], K_DEV, &d))
-			return 2;
-		rc = ioasid_swdev_stats(r->h, d->id, &s);
-		if (!rc)
-			printf("stats %s: map notifications %llu (%llu mappings), unmap notifications %llu (%llu mappings), IOTLB hits %llu, misses %llu, faults %llu\n",
-			       d->name, (unsigned long long)s.out_map_calls,
-			       (unsigned long long)s.out_map_entries,
-			       (unsigned long long)s.out_unmap_calls,
-			       (unsigned long long)s.out_unmap_entries,
-			       (unsigned long long)s.out_iotlb_hits,
-			       (unsigned long long)s.out_iotlb_misses,
-			       (unsigned long long)s.out_faults);
-		return rc;
-	}
-	return parse_error(r, "unknown command '%s' (see docs/ioasidctl.md)", c);
+	return c->run(r, t, n);
 }
 
 static void summary(struct run *r)
@@ -867,7 +1078,7 @@ static int run_file(struct run *r)
 	int rc = 0;
 
 	while (fgets(line, sizeof(line), r->in)) {
-		int n, want = 0, first = 0;
+		int n;
 
 		r->line++;
 		if (!strchr(line, '\n') && !feof(r->in))
@@ -879,30 +1090,10 @@ static int run_file(struct run *r)
 					   MAX_TOKENS);
 		if (!n)
 			continue;
-		if (!strcmp(t[0], "expect")) {
-			if (n < 3)
-				return parse_error(r, "usage: expect ERRNO COMMAND ...");
-			want = errno_by_name(t[1]);
-			if (!want)
-				return parse_error(r, "unknown errno '%s' (EINVAL, EEXIST, ...)", t[1]);
-			first = 2;
-		}
 		r->commands++;
-		rc = run_cmd(r, t + first, n - first);
+		rc = run_cmd(r, t, n);
 		if (rc == 2 || rc == 1)
 			return rc;
-		if (want) {
-			if (rc == -want) {
-				printf("expected %s: %s\n", t[1],
-				       ioasid_strerror());
-				r->expected++;
-				continue;
-			}
-			fprintf(stderr, "%s:%u: expected %s, but %s\n", r->file,
-				r->line, t[1],
-				rc ? ioasid_strerror() : "the command succeeded");
-			return 1;
-		}
 		if (rc) {
 			fprintf(stderr, "%s:%u: %s\n", r->file, r->line,
 				ioasid_strerror());
@@ -917,121 +1108,54 @@ static int run_file(struct run *r)
 	return 0;
 }
 
-static void usage(FILE *f)
+/*
+ * The tool's own commands: a first word, for vdpa a second, then the
+ * arguments (min to max words, and how usage spells them).
+ */
+struct tool {
+	const char *name;
+	const char *sub;
+	const char *args;
+	const char *what;
+	int min, max;
+	int (*run)(const struct tool *tc, int argc, char **argv);
+};
+
+static int tool_usage(const struct tool *tc)
 {
-	fprintf(f,
-		"usage: ioasidctl run [--backend embedded|kernel] SCENARIO\n"
-		"       ioasidctl vdpa list | add NAME MGMTDEV | del NAME\n"
-		"       ioasidctl vdpa bind NAME DRIVER | node NAME\n"
-		"       ioasidctl --help\n"
-		"run: runs the scenario's commands against one ioasid fd and\n"
-		"prints the results; see docs/ioasidctl.md for the commands.\n"
-		"vdpa: the kernel's vDPA devices over netlink (root for add/del);\n"
-		"bind hands a device to a vDPA bus driver (ioasid_vdpa, vhost_vdpa),\n"
-		"node prints the character device its driver made for it.\n");
+	fprintf(stderr, "usage: ioasidctl %s%s%s%s%s\n", tc->name,
+		tc->sub ? " " : "", tc->sub ? tc->sub : "",
+		*tc->args ? " " : "", tc->args);
+	return 2;
 }
 
-/* ioasidctl vdpa ...: list, add and delete vDPA devices. */
-static int vdpa_cmd(int argc, char **argv)
-{
-	struct vdpa_nl_dev d[64];
-	int n, k, rc;
-
-	if (argc == 3 && !strcmp(argv[2], "list")) {
-		n = vdpa_nl_dev_list(d, 64);
-		if (n < 0) {
-			fprintf(stderr, "ioasidctl: vdpa list: %s\n",
-				n == -ENOENT ? "this kernel has no vDPA netlink family (load the vdpa module)" :
-				strerror(-n));
-			return 1;
-		}
-		printf("%-24s %-16s %-10s %-8s %s\n", "name", "mgmtdev",
-		       "device", "max_vqs", "driver");
-		for (k = 0; k < n && k < 64; k++) {
-			char drv[128] = "";
-
-			vdpa_dev_driver(d[k].name, drv, sizeof(drv));
-			printf("%-24s %-16s %-10s %-8u %s\n", d[k].name,
-			       d[k].mgmtdev, d[k].device_id == 1 ? "net" :
-			       d[k].device_id == 2 ? "block" : "other",
-			       d[k].max_vqs, drv[0] ? drv : "-");
-		}
-		return 0;
-	}
-	if (argc == 4 && !strcmp(argv[2], "node")) {
-		char node[300];
-
-		rc = vdpa_dev_node(argv[3], node, sizeof(node));
-		if (rc) {
-			fprintf(stderr, "ioasidctl: vdpa node %s: no such device, or its driver made no character device\n",
-				argv[3]);
-			return 1;
-		}
-		printf("%s\n", node);
-		return 0;
-	}
-	if (argc == 5 && !strcmp(argv[2], "add"))
-		rc = vdpa_nl_dev_add(argv[3], argv[4]);
-	else if (argc == 4 && !strcmp(argv[2], "del"))
-		rc = vdpa_nl_dev_del(argv[3]);
-	else if (argc == 5 && !strcmp(argv[2], "bind"))
-		rc = vdpa_dev_bind(argv[3], argv[4]);
-	else {
-		usage(stderr);
-		return 2;
-	}
-	if (rc) {
-		fprintf(stderr, "ioasidctl: vdpa %s %s: %s\n", argv[2], argv[3],
-			rc == -ENOENT && !strcmp(argv[2], "bind") ? "no such vDPA bus driver (load its module)" :
-			rc == -ENOENT ? "this kernel has no vDPA netlink family (load the vdpa module)" :
-			rc == -ENODEV ? "no such device or management device" :
-			rc == -EEXIST ? "a device of that name exists" :
-			rc == -EIO ? "the driver refused the device (see dmesg)" :
-			strerror(-rc));
-		return 1;
-	}
-	return 0;
-}
-
-int main(int argc, char **argv)
+/* run [--backend embedded|kernel] SCENARIO */
+static int tool_run(const struct tool *tc, int argc, char **argv)
 {
 	struct run r;
-	int i = 2, rc;
+	int rc;
 
 	memset(&r, 0, sizeof(r));
 	r.opts.size = sizeof(r.opts);
 	r.opts.backend = ioasid_backend_from_env();
 	if (r.opts.backend == IOASID_BACKEND_AUTO)
 		r.opts.backend = IOASID_BACKEND_EMBEDDED;
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage(stdout);
-		return 0;
-	}
-	if (argc >= 2 && !strcmp(argv[1], "vdpa"))
-		return vdpa_cmd(argc, argv);
-	if (argc < 3 || strcmp(argv[1], "run")) {
-		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[i], "--backend")) {
-		if (argc < 5) {
-			usage(stderr);
-			return 2;
-		}
-		if (!strcmp(argv[3], "kernel")) {
+	if (!strcmp(argv[0], "--backend")) {
+		if (argc != 3)
+			return tool_usage(tc);
+		if (!strcmp(argv[1], "kernel")) {
 			r.opts.backend = IOASID_BACKEND_KERNEL;
-		} else if (strcmp(argv[3], "embedded")) {
+		} else if (strcmp(argv[1], "embedded")) {
 			fprintf(stderr, "ioasidctl: backend '%s' must be embedded or kernel\n",
-				argv[3]);
+				argv[1]);
 			return 2;
 		}
-		i = 4;
+		argv += 2;
+		argc -= 2;
 	}
-	if (argc != i + 1) {
-		usage(stderr);
-		return 2;
-	}
-	r.file = argv[i];
+	if (argc != 1)
+		return tool_usage(tc);
+	r.file = argv[0];
 	r.in = fopen(r.file, "r");
 	if (!r.in) {
 		fprintf(stderr, "ioasidctl: cannot open %s: %s\n", r.file,
@@ -1046,4 +1170,174 @@ int main(int argc, char **argv)
 		if (r.names[k].alloc)
 			munmap(r.names[k].alloc, r.names[k].alloc_len);
 	return rc;
+}
+
+static const char *const no_vdpa =
+	"this kernel has no vDPA netlink family (load the vdpa module)";
+
+static int vdpa_failed(const struct tool *tc, const char *dev, int rc)
+{
+	bool bind = !strcmp(tc->sub, "bind");
+
+	fprintf(stderr, "ioasidctl: vdpa %s %s: %s\n", tc->sub, dev,
+		rc == -ENOENT && bind ? "no such vDPA bus driver (load its module)" :
+		rc == -ENOENT ? no_vdpa :
+		rc == -ENODEV ? "no such device or management device" :
+		rc == -EEXIST ? "a device of that name exists" :
+		rc == -EIO ? "the driver refused the device (see dmesg)" :
+		strerror(-rc));
+	return 1;
+}
+
+static int tool_vdpa_list(const struct tool *tc, int argc, char **argv)
+{
+	struct vdpa_nl_dev d[64];
+	int n;
+
+	n = vdpa_nl_dev_list(d, 64);
+	if (n < 0) {
+		fprintf(stderr, "ioasidctl: vdpa list: %s\n",
+			n == -ENOENT ? no_vdpa : strerror(-n));
+		return 1;
+	}
+	printf("%-24s %-16s %-10s %-8s %s\n", "name", "mgmtdev", "device",
+	       "max_vqs", "driver");
+	for (int k = 0; k < n && k < 64; k++) {
+		char drv[128] = "";
+
+		vdpa_dev_driver(d[k].name, drv, sizeof(drv));
+		printf("%-24s %-16s %-10s %-8u %s\n", d[k].name, d[k].mgmtdev,
+		       d[k].device_id == 1 ? "net" :
+		       d[k].device_id == 2 ? "block" : "other",
+		       d[k].max_vqs, drv[0] ? drv : "-");
+	}
+	return 0;
+}
+
+static int tool_vdpa_add(const struct tool *tc, int argc, char **argv)
+{
+	int rc = vdpa_nl_dev_add(argv[0], argv[1]);
+
+	return rc ? vdpa_failed(tc, argv[0], rc) : 0;
+}
+
+static int tool_vdpa_del(const struct tool *tc, int argc, char **argv)
+{
+	int rc = vdpa_nl_dev_del(argv[0]);
+
+	return rc ? vdpa_failed(tc, argv[0], rc) : 0;
+}
+
+static int tool_vdpa_bind(const struct tool *tc, int argc, char **argv)
+{
+	int rc = vdpa_dev_bind(argv[0], argv[1]);
+
+	return rc ? vdpa_failed(tc, argv[0], rc) : 0;
+}
+
+static int tool_vdpa_node(const struct tool *tc, int argc, char **argv)
+{
+	char node[300];
+
+	if (vdpa_dev_node(argv[0], node, sizeof(node))) {
+		fprintf(stderr, "ioasidctl: vdpa node %s: no such device, or its driver made no character device\n",
+			argv[0]);
+		return 1;
+	}
+	printf("%s\n", node);
+	return 0;
+}
+
+static void usage(FILE *f);
+
+static int tool_help(const struct tool *tc, int argc, char **argv)
+{
+	usage(stdout);
+	return 0;
+}
+
+static const struct tool tools[] = {
+	{ "run", NULL, "[--backend embedded|kernel] SCENARIO",
+	  "run a scenario against one ioasid fd (commands below)",
+	  1, 3, tool_run },
+	{ "vdpa", "list", "", "the kernel's vDPA devices and their drivers",
+	  0, 0, tool_vdpa_list },
+	{ "vdpa", "add", "NAME MGMTDEV",
+	  "add a vDPA device, e.g. MGMTDEV vduse (root)",
+	  2, 2, tool_vdpa_add },
+	{ "vdpa", "del", "NAME", "delete a vDPA device (root)",
+	  1, 1, tool_vdpa_del },
+	{ "vdpa", "bind", "NAME DRIVER",
+	  "hand a device to ioasid_vdpa or vhost_vdpa (root)",
+	  2, 2, tool_vdpa_bind },
+	{ "vdpa", "node", "NAME",
+	  "the character device its driver made for it",
+	  1, 1, tool_vdpa_node },
+	{ "help", NULL, "", "this text (also --help, -h)", 0, 0, tool_help },
+};
+
+#define NTOOLS	(sizeof(tools) / sizeof(tools[0]))
+#define HELP_COL	24
+
+/* "  NAME ARGS  what", the description on a line of its own if need be. */
+static void help_row(FILE *f, const char *name, const char *sub,
+		     const char *args, const char *what)
+{
+	char s[160];
+	int len = snprintf(s, sizeof(s), "%s%s%s%s%s", name, sub ? " " : "",
+			   sub ? sub : "", *args ? " " : "", args);
+
+	if (len < HELP_COL)
+		fprintf(f, "  %-*s %s\n", HELP_COL, s, what);
+	else
+		fprintf(f, "  %s\n  %-*s %s\n", s, HELP_COL, "", what);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ioasidctl COMMAND [ARGUMENTS]\n");
+	for (size_t i = 0; i < NTOOLS; i++)
+		help_row(f, tools[i].name, tools[i].sub, tools[i].args,
+			 tools[i].what);
+	fprintf(f, "\nScenario commands, one a line ('#' starts a comment; docs/ioasidctl.md):\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		help_row(f, cmds[i].name, NULL, cmds[i].args, cmds[i].what);
+}
+
+int main(int argc, char **argv)
+{
+	const struct tool *tc = NULL;
+	bool named = false;
+	int skip;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: ioasidctl COMMAND [ARGUMENTS] ('ioasidctl help' lists the commands)\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NTOOLS && !tc; i++) {
+		if (strcmp(tools[i].name, argv[1]))
+			continue;
+		named = true;
+		if (!tools[i].sub || (argc > 2 && !strcmp(tools[i].sub, argv[2])))
+			tc = &tools[i];
+	}
+	if (!tc && named && argc > 2) {
+		fprintf(stderr, "ioasidctl: unknown command '%s %s' ('ioasidctl help' lists the commands)\n",
+			argv[1], argv[2]);
+		return 2;
+	}
+	if (!tc) {
+		fprintf(stderr, named ? "ioasidctl: '%s' needs a command ('ioasidctl help' lists them)\n" :
+					"ioasidctl: unknown command '%s' ('ioasidctl help' lists the commands)\n",
+			argv[1]);
+		return 2;
+	}
+	skip = tc->sub ? 3 : 2;
+	if (argc - skip < tc->min || argc - skip > tc->max)
+		return tool_usage(tc);
+	return tc->run(tc, argc - skip, argv + skip);
 }

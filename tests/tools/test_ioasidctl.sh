@@ -60,7 +60,8 @@ buffer b 64K
 device d
 attach d a
 expect EEXIST map a 0 b 4K rw'
-case_ unknown_errno 2 "unknown errno 'EWHAT'" 'expect EWHAT alloc a'
+case_ unknown_errno 2 "unknown errno 'EWHAT' (one of .*EINVAL" 'expect EWHAT alloc a'
+case_ errno_unnamed 2 "unknown errno 'E?'" 'expect E? alloc a'
 case_ duplicate_name 2 "'a' is already declared" 'alloc a
 alloc a'
 case_ bad_key 2 "unexpected 'color=red'" 'device d color=red'
@@ -71,6 +72,92 @@ buffer b 64K
 map a 0 b+128K 4K'
 case_ long_words 2 "more than 24 words" 'alloc a b c d e f g h i j k l m n o p q r s t u v w x y z'
 case_ huge_number 2 "is not a number" 'buffer b 99999999999999999999999'
+case_ usage_words 2 "s.scn:1: usage: buffer NAME SIZE" 'buffer b'
+case_ map_two_perms 2 "unexpected 'w'" 'alloc a
+buffer b 64K
+map a 0 b 4K r w'
+case_ nested_expect 2 "cannot take another 'expect'" 'expect EINVAL expect EINVAL alloc a'
+
+# Errno names are libioasid's: these parse (alloc then succeeds, so the
+# expectation is unmet: exit 1, not the parse error's 2), and so does
+# every name the refusal of an unknown one lists.
+for e in EOPNOTSUPP EOVERFLOW EACCES; do
+	case_ "expect_$e" 1 "expected $e, but the command succeeded" "expect $e alloc a"
+done
+n=$((n + 1))
+printf 'expect EWHAT alloc a\n' > "$tmp/s.scn"
+"$ctl" run "$tmp/s.scn" > /dev/null 2> "$tmp/err"
+names=$(sed -n 's/.*(one of \(.*\))$/\1/p' "$tmp/err" | tr -d ,)
+bad=""
+for e in $names; do
+	printf 'expect %s alloc a\n' "$e" > "$tmp/s.scn"
+	"$ctl" run "$tmp/s.scn" > /dev/null 2> "$tmp/err"
+	[ $? -eq 1 ] && grep -q "expected $e, but" "$tmp/err" || bad="$bad $e"
+done
+if [ -n "$names" ] && [ -z "$bad" ]; then
+	echo "# $(echo $names | wc -w) names: $names"
+	echo "ok $n - errno_names_parse"
+else
+	echo "# listed: '$names'; refused:$bad"
+	echo "not ok $n - errno_names_parse"; failed=$((failed + 1))
+fi
+
+# The tool's own command line. cli NAME WANT_EXIT PATTERN ARGS...: an
+# error is one line on stderr, nothing on stdout.
+cli() {
+	name=$1 want=$2 pattern=$3
+	shift 3
+	n=$((n + 1))
+	"$ctl" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ "$rc" -ne "$want" ] || [ "$(wc -l < "$tmp/err")" -ne 1 ] ||
+	   [ -s "$tmp/out" ] || ! grep -q -- "$pattern" "$tmp/err"; then
+		echo "# exit $rc, expected $want and one line with '$pattern':"
+		sed 's/^/#   /' "$tmp/out" "$tmp/err"
+		echo "not ok $n - $name"; failed=$((failed + 1)); return
+	fi
+	echo "# $(cat "$tmp/err")"
+	echo "ok $n - $name"
+}
+cli cli_unknown_command 2 "unknown command 'frobnicate'" frobnicate
+cli cli_unknown_vdpa_command 2 "unknown command 'vdpa frob'" vdpa frob
+cli cli_no_command 2 "usage: ioasidctl COMMAND"
+cli cli_run_words 2 "usage: ioasidctl run \[--backend embedded|kernel\] SCENARIO" run a b
+cli cli_vdpa_words 2 "usage: ioasidctl vdpa add NAME MGMTDEV" vdpa add x
+cli cli_bad_backend 2 "backend 'foo' must be embedded or kernel" run --backend foo x.scn
+
+# help lists every command, each on a line of its own, and nothing else.
+commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|help|option|buffer|device|alloc|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
+n=$((n + 1))
+"$ctl" help > "$tmp/help" 2> "$tmp/err"; rc=$?
+missing=""
+old_ifs=$IFS; IFS='|'
+for c in $commands; do
+	grep -q "^  $c\( \|\$\)" "$tmp/help" || missing="$missing '$c'"
+done
+IFS=$old_ifs
+rows=$(grep -c '^  [a-z]' "$tmp/help")
+want=$(echo "$commands" | tr '|' '\n' | wc -l)
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && [ -z "$missing" ] && [ "$rows" -eq "$want" ]; then
+	echo "# $rows commands"
+	echo "ok $n - help_lists_commands"
+else
+	echo "# exit $rc; missing:$missing; $rows rows, expected $want"
+	sed 's/^/#   /' "$tmp/help" "$tmp/err"
+	echo "not ok $n - help_lists_commands"; failed=$((failed + 1))
+fi
+# ... and a scenario knows every scenario command help lists.
+n=$((n + 1))
+unknown=""
+for c in $(sed -n '/^Scenario commands/,$s/^  \([a-z][a-z-]*\).*/\1/p' "$tmp/help"); do
+	printf '%s\n' "$c" > "$tmp/s.scn"
+	"$ctl" run "$tmp/s.scn" > /dev/null 2> "$tmp/err"
+	grep -q "unknown command" "$tmp/err" && unknown="$unknown $c"
+done
+if [ -z "$unknown" ]; then echo "ok $n - help_commands_run"; else echo "# unknown:$unknown"; echo "not ok $n - help_commands_run"; failed=$((failed + 1)); fi
+n=$((n + 1))
+"$ctl" --help > "$tmp/help2" 2>&1
+if [ $? -eq 0 ] && cmp -s "$tmp/help" "$tmp/help2"; then echo "ok $n - help_option"; else echo "not ok $n - help_option"; failed=$((failed + 1)); fi
 
 # A file that cannot be read, and a binary file.
 n=$((n + 1))
