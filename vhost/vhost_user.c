@@ -45,6 +45,7 @@
 
 #include "vhost_user.h"
 #include "vhost_user_proto.h"
+#include "memguard.h"
 #include "netq.h"
 #include "vring.h"
 
@@ -53,6 +54,7 @@ struct vu_region {
 	uint8_t *hva;
 	void *map;
 	size_t map_len;
+	int guard;		/* memguard slot */
 };
 
 struct vu_queue {
@@ -109,6 +111,7 @@ struct vu_backend {
 	struct netq nq;			/* the worker's packets */
 	struct vu_msg msg;		/* the control thread's */
 	bool debug;			/* $IOASID_VU_DEBUG: log each message */
+	uint64_t guard_seen;		/* memguard_total() last looked at */
 };
 
 static bool iommu_on(struct vu_backend *b)
@@ -315,6 +318,29 @@ static void notify(struct vu_queue *q)
 }
 
 /*
+ * A region whose file the front-end shrank reads as zeros now (memguard):
+ * the queues of this connection stop, with the reason, and stay stopped
+ * until a new memory table and rings are set up.
+ */
+static void guard_check(struct vu_backend *b)
+{
+	uint64_t now = memguard_total();
+	uint32_t i;
+
+	if (now == b->guard_seen)
+		return;
+	b->guard_seen = now;
+	for (i = 0; i < b->nreg; i++) {
+		if (!memguard_hits(b->reg[i].guard))
+			continue;
+		for (int k = 0; k < 2; k++)
+			vq_fail(&b->q[k].vq,
+				"memory region %u: the front-end shrank its file under the mapping (pages lost: %llu)",
+				i, (unsigned long long)memguard_hits(b->reg[i].guard));
+	}
+}
+
+/*
  * One pass of the worker over the queues, as reader @r: returns the
  * packets it moved. The lock is taken offline, so that a control-thread
  * unmap waiting for a grace period under it never waits for the worker.
@@ -328,6 +354,7 @@ static int worker_pass(struct vu_backend *b, struct ioasid_fp_reader *r)
 	pthread_mutex_lock(&b->lock);
 	ioasid_fp_reader_online(r);
 	miss_retry(b);
+	guard_check(b);
 	for (i = 0; i < 2; i++) {
 		struct vu_queue *q = &b->q[i];
 
@@ -453,8 +480,10 @@ static void stop_queue(struct vu_queue *q)
 
 static void unmap_regions(struct vu_region *reg, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		memguard_del(reg[i].guard);
 		munmap(reg[i].map, reg[i].map_len);
+	}
 }
 
 /* Forget every translation and every region (caller holds the lock). */
@@ -537,6 +566,14 @@ static int map_region(const struct vu_region_desc *d, int fd,
 		return -e;
 	}
 	r->map_len = (size_t)(end - start);
+	/* The front-end keeps the file: it may shrink it under us. */
+	r->guard = memguard_add(r->map, r->map_len, (size_t)align);
+	if (r->guard < 0) {
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: no SIGBUS guard: %s\n",
+			i, strerror(-r->guard));
+		munmap(r->map, r->map_len);
+		return r->guard;
+	}
 	r->hva = (uint8_t *)r->map + (d->offset - start);
 	r->gpa = d->gpa;
 	r->size = d->size;

@@ -26,6 +26,15 @@
 #define MRG_HDR_LEN	12	/* struct virtio_net_hdr_mrg_rxbuf */
 #define MRG_NUM_BUFFERS	10	/* its num_buffers field */
 
+static void vq_vbreak(struct vq *q, const char *fmt, va_list ap)
+{
+	if (!q->broken) {
+		vsnprintf(q->why, sizeof(q->why), fmt, ap);
+		q->broken = true;
+		fprintf(stderr, "vhost: queue broken: %s\n", q->why);
+	}
+}
+
 static int vq_break(struct vq *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -33,13 +42,19 @@ static int vq_break(struct vq *q, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!q->broken) {
-		va_start(ap, fmt);
-		vsnprintf(q->why, sizeof(q->why), fmt, ap);
-		va_end(ap);
-		q->broken = true;
-		fprintf(stderr, "vhost: queue broken: %s\n", q->why);
-	}
+	va_start(ap, fmt);
+	vq_vbreak(q, fmt, ap);
+	va_end(ap);
+	return -EIO;
+}
+
+int vq_fail(struct vq *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vq_vbreak(q, fmt, ap);
+	va_end(ap);
 	return -EIO;
 }
 

@@ -125,6 +125,12 @@ int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
 /* Free what vq_init() allocated (packed queues). */
 void vq_fini(struct vq *q);
 /*
+ * Break the queue from outside (its memory was lost, say), logging the
+ * reason as the queue's own checks do. Returns -EIO.
+ */
+int vq_fail(struct vq *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
  * Translate the rings for a burst: 0, -EAGAIN on a miss (reported), -EIO
  * if the queue is or becomes broken (a ring not contiguous in one mapping).
  */

@@ -585,11 +585,63 @@ static int iotlb_rules(struct fx *fx)
 	return 0;
 }
 
+/*
+ * A front-end that shrinks a region's file after the backend mapped it:
+ * the worker's next look at the ring would take SIGBUS and kill the
+ * process (every connection with it). The guard puts zeros there and the
+ * queues of that connection stop with the reason; the backend serves the
+ * next connection.
+ */
+static int shrunk_region(struct fx *fx)
+{
+	const uint64_t f = (1ULL << VU_F_PROTOCOL_FEATURES) |
+			   (1ULL << VIRTIO_F_VERSION_1);
+	struct vhost_vring_addr a = {
+		.index = 1,
+		.desc_user_addr = H_UADDR,
+		.avail_user_addr = H_UADDR + 4096,
+		.used_user_addr = H_UADDR + 8192,
+	};
+	struct region_msg m = { .n = 1, .r = { GOOD(0) } };
+	struct vu_stats st;
+	int fd, mfd, ev, i;
+
+	(void)fx;
+	CHECK_OK(be_start());
+	fd = cl_hello(f);
+	CHECK(fd >= 0);
+	mfd = memfd(H_MEM);
+	CHECK(mfd >= 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_MEM_TABLE, &m, 8 + sizeof(m.r[0]), &mfd, 1),
+		 0);
+	ev = eventfd(0, EFD_CLOEXEC);
+	CHECK(ev >= 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 1, 256), 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_BASE, 1, 0), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_ENABLE, 1, 1), 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_KICK, &(uint64_t){ 1 }, 8, &ev, 1), 0);
+	for (i = 0; i < 500 && (vu_backend_stats(be, &st), !st.running); i++)
+		usleep(10000);
+	CHECK_EQ(st.running, 1);
+	CHECK_OK(ftruncate(mfd, 0));
+	for (i = 0; i < 500 && (vu_backend_stats(be, &st), !st.broken); i++)
+		usleep(10000);
+	CHECK_EQ(st.running, 0);
+	CHECK(st.broken >= 1);
+	close(mfd);
+	close(ev);
+	CHECK(backend_idle(fd));
+	vu_backend_stop(be);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "mem_table_rules", mem_table_rules, NULL },
 	{ "framing", framing, NULL },
 	{ "ring_rules", ring_rules, NULL },
 	{ "iotlb_rules", iotlb_rules, NULL },
+	{ "shrunk_region", shrunk_region, NULL },
 };
 
 int main(int argc, char **argv)
