@@ -638,6 +638,11 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 	uint8_t *hva;
 	int rc;
 
+	if (b->debug)
+		fprintf(stderr, "vhost-user: IOTLB_MSG type %u iova 0x%llx size 0x%llx uaddr 0x%llx perm %u\n",
+			t->type, (unsigned long long)t->iova,
+			(unsigned long long)t->size,
+			(unsigned long long)t->uaddr, t->perm);
 	if (!iommu_on(b)) {
 		fprintf(stderr, "vhost-user: IOTLB_MSG: VIRTIO_F_ACCESS_PLATFORM was not negotiated\n");
 		return -EINVAL;
