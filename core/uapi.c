@@ -4,17 +4,25 @@
  * so that both accept and refuse exactly the same bytes.
  *
  * Dispatch is a table indexed by command number: each row gives the
- * struct's current size, the size of its first version, whether the out_
- * fields are copied back on failure (batches and info report why), and the
- * handler. The decoder reads the caller's size, refuses a size below the
- * first version (EINVAL) or an unknown tail that is not zero (E2BIG),
- * copies the struct in, runs the handler under the context lock, and
- * copies the struct back.
+ * struct, the last field of its first version (the smallest size accepted
+ * is the end of that field), the handler, whether the out_ fields are
+ * copied back on failure (batches and info report why), the undo of a
+ * result that could not be copied back, and whether in-kernel callers may
+ * use the command. The decoder reads the caller's size, refuses a size
+ * below the first version (EINVAL) or an unknown tail that is not zero
+ * (E2BIG), copies the struct in, runs the handler under the context lock,
+ * and copies the struct back.
  *
  * Handlers check flags and reserved fields first and then call ctx.c,
  * map.c and swdev.c. Nothing here keeps state.
  */
 #include "core_priv.h"
+
+/* The kernel's, from <linux/stddef.h>; userspace has no such macro. */
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
 
 /* Largest struct size accepted from a newer caller (its tail is checked). */
 #define UCMD_MAX_SIZE		4096U
@@ -55,10 +63,17 @@ enum ucmd_out {
 	OUT_ALWAYS,		/* also on failure (batches report progress) */
 };
 
+/* Whether ioasid_ctx_call() (the VFIO shim, the vDPA adaptor) may run it. */
+enum ucmd_kernel {
+	USER_ONLY,		/* only through the fd */
+	KERNEL_OK,		/* also for in-kernel callers */
+};
+
 struct ioctl_op {
-	u32 size;
-	u32 min_size;
+	u32 size;		/* the current struct */
+	u32 min_size;		/* its first version: offsetofend(last field) */
 	enum ucmd_out out;
+	enum ucmd_kernel kernel;
 	long (*execute)(struct ucmd *u);
 	/*
 	 * Undo a successful execute() whose result could not be copied back:
@@ -486,36 +501,74 @@ static long do_dirty_read(struct ucmd *u)
 	return as_dirty_read(as, c, u->diag);
 }
 
-#define OP(nr, type, handler, when, undo) \
+/*
+ * 0, or a build error if union ucmd_buffer cannot hold struct @type: the
+ * decoder copies a row's struct into that union. A static assertion usable
+ * inside an initializer (the kernel's BUILD_BUG_ON_ZERO() is not there in
+ * userspace), so that no row can be added without it.
+ */
+#define UCMD_FITS(type) \
+	(0 * sizeof(struct { \
+		static_assert(sizeof(struct type) <= \
+			      sizeof(union ucmd_buffer) && \
+			      __alignof__(struct type) <= \
+			      __alignof__(union ucmd_buffer), \
+			      "union ucmd_buffer lacks struct " #type); \
+		char c; \
+	}))
+
+/*
+ * One row per command. @last is the last field of the struct's first
+ * version: a caller built against that version passes
+ * offsetofend(struct, @last) and is served; a smaller size is EINVAL. A
+ * later version appends fields and keeps @last, so that older callers
+ * keep working (their missing fields read as 0).
+ */
+#define OP(nr, type, last, handler, when, undo, who) \
 	[IOASID_CMD_##nr - IOASID_CMD_BASE] = { \
-		.size = sizeof(struct type), \
-		.min_size = sizeof(struct type), \
+		.size = sizeof(struct type) + UCMD_FITS(type), \
+		.min_size = offsetofend(struct type, last), \
 		.out = when, \
+		.kernel = who, \
 		.execute = handler, \
 		.abort = undo, \
 	}
 
 static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
-	OP(ALLOC, ioasid_alloc, do_alloc, OUT_OK, abort_alloc),
-	OP(FREE, ioasid_free, do_free, OUT_NONE, NULL),
-	OP(GET_INFO, ioasid_info, do_info, OUT_ALWAYS, NULL),
-	OP(MAP_DMA, ioasid_map_dma, do_map, OUT_NONE, NULL),
-	OP(UNMAP_DMA, ioasid_unmap_dma, do_unmap, OUT_OK, NULL),
-	OP(MAP_BATCH, ioasid_batch, do_map_batch, OUT_ALWAYS, NULL),
-	OP(UNMAP_BATCH, ioasid_batch, do_unmap_batch, OUT_ALWAYS, NULL),
-	OP(QUERY_PGSIZE, ioasid_query_pgsize, do_query, OUT_OK, NULL),
-	OP(LIST_MAPPINGS, ioasid_list_mappings, do_list, OUT_OK, NULL),
-	OP(SWDEV_CREATE, ioasid_swdev_create, do_swdev_create, OUT_OK,
-	   abort_swdev_create),
-	OP(SWDEV_DESTROY, ioasid_swdev_destroy, do_swdev_destroy, OUT_NONE,
-	   NULL),
-	OP(DEVICE_ATTACH, ioasid_device_attach, do_attach, OUT_NONE, NULL),
-	OP(DEVICE_DETACH, ioasid_device_detach, do_detach, OUT_NONE, NULL),
-	OP(SWDEV_ACCESS, ioasid_swdev_access, do_access, OUT_ALWAYS, NULL),
-	OP(SWDEV_STATS, ioasid_swdev_stats, do_stats, OUT_OK, NULL),
-	OP(DIRTY_TRACKING, ioasid_dirty_tracking, do_dirty_tracking, OUT_NONE,
-	   NULL),
-	OP(DIRTY_READ, ioasid_dirty_read, do_dirty_read, OUT_OK, NULL),
+	OP(ALLOC, ioasid_alloc, __reserved,
+	   do_alloc, OUT_OK, abort_alloc, KERNEL_OK),
+	OP(FREE, ioasid_free, __reserved,
+	   do_free, OUT_NONE, NULL, KERNEL_OK),
+	OP(GET_INFO, ioasid_info, out_fd_pinned_pages,
+	   do_info, OUT_ALWAYS, NULL, USER_ONLY),
+	OP(MAP_DMA, ioasid_map_dma, length,
+	   do_map, OUT_NONE, NULL, KERNEL_OK),
+	OP(UNMAP_DMA, ioasid_unmap_dma, out_unmapped,
+	   do_unmap, OUT_OK, NULL, KERNEL_OK),
+	OP(MAP_BATCH, ioasid_batch, out_bytes,
+	   do_map_batch, OUT_ALWAYS, NULL, USER_ONLY),
+	OP(UNMAP_BATCH, ioasid_batch, out_bytes,
+	   do_unmap_batch, OUT_ALWAYS, NULL, USER_ONLY),
+	OP(QUERY_PGSIZE, ioasid_query_pgsize, out_mapped_bytes,
+	   do_query, OUT_OK, NULL, KERNEL_OK),
+	OP(LIST_MAPPINGS, ioasid_list_mappings, __reserved,
+	   do_list, OUT_OK, NULL, USER_ONLY),
+	OP(SWDEV_CREATE, ioasid_swdev_create, resv_uptr,
+	   do_swdev_create, OUT_OK, abort_swdev_create, USER_ONLY),
+	OP(SWDEV_DESTROY, ioasid_swdev_destroy, __reserved,
+	   do_swdev_destroy, OUT_NONE, NULL, USER_ONLY),
+	OP(DEVICE_ATTACH, ioasid_device_attach, ioasid,
+	   do_attach, OUT_NONE, NULL, KERNEL_OK),
+	OP(DEVICE_DETACH, ioasid_device_detach, __reserved,
+	   do_detach, OUT_NONE, NULL, KERNEL_OK),
+	OP(SWDEV_ACCESS, ioasid_swdev_access, out_faults,
+	   do_access, OUT_ALWAYS, NULL, USER_ONLY),
+	OP(SWDEV_STATS, ioasid_swdev_stats, out_iotlb_misses,
+	   do_stats, OUT_OK, NULL, USER_ONLY),
+	OP(DIRTY_TRACKING, ioasid_dirty_tracking, __reserved,
+	   do_dirty_tracking, OUT_NONE, NULL, USER_ONLY),
+	OP(DIRTY_READ, ioasid_dirty_read, out_dirty_pages,
+	   do_dirty_read, OUT_OK, NULL, USER_ONLY),
 };
 
 static long check_extension(u64 ext)
@@ -621,29 +674,24 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 }
 
 /*
- * The same handlers for an in-kernel caller (the VFIO shim) that holds the
- * struct in kernel memory: no copies, same rules, same diagnostics. Only
- * commands whose handlers do not follow user pointers are allowed.
+ * The same handlers for an in-kernel caller (the VFIO shim, the vDPA
+ * adaptor) that holds the struct in kernel memory: no copies, same rules,
+ * same diagnostics. Only the rows marked KERNEL_OK, whose handlers follow
+ * no user pointer, are allowed, and only at the current size.
  */
 long ioasid_ctx_call(struct ioasid_ctx *ctx, unsigned int nr, void *kcmd,
 		     struct ioasid_diag *diag)
 {
 	struct ucmd u = { .ctx = ctx, .cmd = kcmd, .diag = diag };
+	const struct ioctl_op *op;
 	long rc;
 
-	switch (nr) {
-	case IOASID_CMD_ALLOC:
-	case IOASID_CMD_FREE:
-	case IOASID_CMD_MAP_DMA:
-	case IOASID_CMD_UNMAP_DMA:
-	case IOASID_CMD_QUERY_PGSIZE:
-	case IOASID_CMD_DEVICE_ATTACH:
-	case IOASID_CMD_DEVICE_DETACH:
-		break;
-	default:
+	if (nr < IOASID_CMD_BASE || nr >= IOASID_CMD_LAST)
 		return -EINVAL;
-	}
-	if (*(u32 *)kcmd != ops[nr - IOASID_CMD_BASE].size)
+	op = &ops[nr - IOASID_CMD_BASE];
+	if (op->kernel != KERNEL_OK)
+		return -EINVAL;
+	if (*(u32 *)kcmd != op->size)
 		return -EINVAL;
 	if (diag) {
 		memset(diag, 0, sizeof(*diag));
@@ -651,7 +699,7 @@ long ioasid_ctx_call(struct ioasid_ctx *ctx, unsigned int nr, void *kcmd,
 		diag->index = IOH_U32_MAX;
 	}
 	ioh_lock(&ctx->lock);
-	rc = ops[nr - IOASID_CMD_BASE].execute(&u);
+	rc = op->execute(&u);
 	ioh_unlock(&ctx->lock);
 	if (diag && rc < 0)
 		diag->err = (int)rc;

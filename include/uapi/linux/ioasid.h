@@ -53,27 +53,46 @@
 #define IOASID_TYPE		('i')
 #define IOASID_CMD_BASE		0xa0
 
+/*
+ * Command numbers. Every value is written out, never left to the enum's
+ * counting (iommufd numbers its IOMMUFD_CMD_* the same way): a number is
+ * uAPI and must not change once released. Two series that each add a
+ * command then both write down the same next number and the clash shows
+ * in review, where counting would quietly give one of them another number
+ * than the one it was tested with (and an entry inserted in the middle
+ * would renumber every command after it).
+ */
 enum {
 	IOASID_CMD_GET_API_VERSION = IOASID_CMD_BASE,
-	IOASID_CMD_CHECK_EXTENSION,
-	IOASID_CMD_ALLOC,
-	IOASID_CMD_FREE,
-	IOASID_CMD_GET_INFO,
-	IOASID_CMD_MAP_DMA,
-	IOASID_CMD_UNMAP_DMA,
-	IOASID_CMD_MAP_BATCH,
-	IOASID_CMD_UNMAP_BATCH,
-	IOASID_CMD_QUERY_PGSIZE,
-	IOASID_CMD_LIST_MAPPINGS,
-	IOASID_CMD_SWDEV_CREATE,
-	IOASID_CMD_SWDEV_DESTROY,
-	IOASID_CMD_DEVICE_ATTACH,
-	IOASID_CMD_DEVICE_DETACH,
-	IOASID_CMD_SWDEV_ACCESS,
-	IOASID_CMD_SWDEV_STATS,
-	IOASID_CMD_DIRTY_TRACKING,
-	IOASID_CMD_DIRTY_READ,
-	IOASID_CMD_LAST,
+	IOASID_CMD_CHECK_EXTENSION = IOASID_CMD_BASE + 1,
+	IOASID_CMD_ALLOC = IOASID_CMD_BASE + 2,
+	IOASID_CMD_FREE = IOASID_CMD_BASE + 3,
+	IOASID_CMD_GET_INFO = IOASID_CMD_BASE + 4,
+	IOASID_CMD_MAP_DMA = IOASID_CMD_BASE + 5,
+	IOASID_CMD_UNMAP_DMA = IOASID_CMD_BASE + 6,
+	IOASID_CMD_MAP_BATCH = IOASID_CMD_BASE + 7,
+	IOASID_CMD_UNMAP_BATCH = IOASID_CMD_BASE + 8,
+	IOASID_CMD_QUERY_PGSIZE = IOASID_CMD_BASE + 9,
+	IOASID_CMD_LIST_MAPPINGS = IOASID_CMD_BASE + 10,
+	IOASID_CMD_SWDEV_CREATE = IOASID_CMD_BASE + 11,
+	IOASID_CMD_SWDEV_DESTROY = IOASID_CMD_BASE + 12,
+	IOASID_CMD_DEVICE_ATTACH = IOASID_CMD_BASE + 13,
+	IOASID_CMD_DEVICE_DETACH = IOASID_CMD_BASE + 14,
+	IOASID_CMD_SWDEV_ACCESS = IOASID_CMD_BASE + 15,
+	IOASID_CMD_SWDEV_STATS = IOASID_CMD_BASE + 16,
+	IOASID_CMD_DIRTY_TRACKING = IOASID_CMD_BASE + 17,
+	IOASID_CMD_DIRTY_READ = IOASID_CMD_BASE + 18,
+	/* One past the last command of /dev/ioasid (the decoder's table). */
+	IOASID_CMD_LAST = IOASID_CMD_BASE + 19,
+
+	/*
+	 * Ioctls on other files, not on /dev/ioasid (ENOTTY there): a VFIO
+	 * container, /dev/ioasid-vdpa-N.
+	 */
+	IOASID_CMD_VFIO_BIND = 0xe0,
+	IOASID_CMD_VDPA_ATTACH = 0xe1,
+	IOASID_CMD_VDPA_DETACH = 0xe2,
+	IOASID_CMD_VDPA_STATS = 0xe3,
 };
 
 /* Extensions reported by IOASID_CHECK_EXTENSION (returns 1 or 0). */
@@ -637,7 +656,7 @@ struct ioasid_vfio_bind {
 	__u32 num_devs;
 	__aligned_u64 dev_ids_uptr;
 };
-#define IOASID_VFIO_BIND	_IO(IOASID_TYPE, 0xe0)
+#define IOASID_VFIO_BIND	_IO(IOASID_TYPE, IOASID_CMD_VFIO_BIND)
 
 /*
  * The vDPA adaptor (kernel module ioasid_vdpa.ko). A vDPA bus driver that
@@ -680,7 +699,7 @@ struct ioasid_vdpa_attach {
 	__u32 asid;
 	__u32 out_dev_id;
 };
-#define IOASID_VDPA_ATTACH	_IO(IOASID_TYPE, 0xe1)
+#define IOASID_VDPA_ATTACH	_IO(IOASID_TYPE, IOASID_CMD_VDPA_ATTACH)
 
 /**
  * struct ioasid_vdpa_detach - IOASID_VDPA_DETACH
@@ -698,7 +717,7 @@ struct ioasid_vdpa_detach {
 	__u32 asid;
 	__u32 __reserved;
 };
-#define IOASID_VDPA_DETACH	_IO(IOASID_TYPE, 0xe2)
+#define IOASID_VDPA_DETACH	_IO(IOASID_TYPE, IOASID_CMD_VDPA_DETACH)
 
 /**
  * struct ioasid_vdpa_stats - IOASID_VDPA_STATS
@@ -724,6 +743,6 @@ struct ioasid_vdpa_stats {
 	__aligned_u64 out_unmap_events;
 	__aligned_u64 out_device_entries;
 };
-#define IOASID_VDPA_STATS	_IO(IOASID_TYPE, 0xe3)
+#define IOASID_VDPA_STATS	_IO(IOASID_TYPE, IOASID_CMD_VDPA_STATS)
 
 #endif /* _UAPI_LINUX_IOASID_H */
