@@ -304,7 +304,8 @@ static int t_kill_mid_batch(struct fx *f)
 			       .second_rc = -ENOMEM, .status_field = "VmPin",
 			       .buf = buf };
 	long long base = kernel_pins(), during = 0;
-	int round, status;
+	uint64_t before = 0;
+	int round, status, waited;
 
 	(void)f;
 	CHECK(sh != MAP_FAILED && buf && base >= 0);
@@ -318,8 +319,21 @@ static int t_kill_mid_batch(struct fx *f)
 			churn_child(sh, buf);
 		}
 		CHECK(pid > 0);
-		/* Let it run a while, a different while each round. */
-		usleep(200000 + round * 37000);
+		/*
+		 * Wait for its first whole batch (under TCG on a busy host
+		 * that can take seconds), then let it run a while more, a
+		 * different while each round, so the kill lands mid-batch.
+		 */
+		for (waited = 0; sh->batches == before && waited < 1200;
+		     waited++)
+			usleep(50000);
+		if (sh->batches == before) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			diag("round %d: the child mapped no batch in 60 s", round);
+			CHECK(sh->batches > before);
+		}
+		usleep(20000 + round * 37000);
 		during = kernel_pins() - base;
 		CHECK(kill(pid, SIGKILL) == 0);
 		CHECK(waitpid(pid, &status, 0) == pid);
@@ -328,6 +342,7 @@ static int t_kill_mid_batch(struct fx *f)
 			     WEXITSTATUS(status));
 		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		CHECK(pins_settled(base) == base);
+		before = sh->batches;
 	}
 	diag("%llu batches of 256 mapped and unmapped across 5 kills; %lld pages pinned at the last kill",
 	     (unsigned long long)sh->batches, during);
