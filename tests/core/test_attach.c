@@ -322,6 +322,104 @@ static int close_with_everything(struct fx *f)
 	return 0;
 }
 
+/*
+ * ioasid_open's opts are size-first: the first version's size (the struct
+ * up to dev_path; it has not grown, so today's struct) and a newer
+ * caller's larger struct with a zero tail are accepted, a smaller size
+ * (EINVAL) or a non-zero tail (E2BIG) refused, as the uAPI's decoder does.
+ */
+#define OPTS_SIZE_VER0	(offsetof(struct ioasid_open_opts, dev_path) + \
+			 sizeof(const char *))
+
+struct big_opts {
+	struct ioasid_open_opts o;
+	uint8_t tail[16];
+};
+
+/*
+ * Opening with @o works and gives its backend; with dev_path "/" instead
+ * the kernel backend fails with EISDIR, which shows that the last field of
+ * the first version was read.
+ */
+static int opts_applied(struct ioasid_open_opts *o, enum ioasid_backend be)
+{
+	struct ioasid_handle *h2 = NULL;
+	uint32_t as2;
+
+	o->backend = be;
+	CHECK_OK(ioasid_open(o, &h2));
+	CHECK(h2 != NULL);
+	CHECK_EQ(ioasid_backend_of(h2), be);
+	CHECK_OK(ioasid_alloc(h2, &as2));
+	ioasid_close(h2);
+	o->backend = IOASID_BACKEND_KERNEL;
+	o->dev_path = "/";
+	CHECK_ERR(ioasid_open(o, &h2), -EISDIR);
+	return 0;
+}
+
+/* Opening with @o must fail with @want, leaving *out alone. */
+static int opts_refused(const struct ioasid_open_opts *o, int want)
+{
+	struct ioasid_handle *h2 = (void *)1;
+
+	CHECK_ERR(ioasid_open(o, &h2), want);
+	CHECK(h2 == (void *)1);
+	return 0;
+}
+
+static int open_size_first_version(struct fx *f)
+{
+	struct ioasid_open_opts o = { .size = OPTS_SIZE_VER0 };
+
+	CHECK(OPTS_SIZE_VER0 <= sizeof(o));
+	return opts_applied(&o, ioasid_backend_of(f->h));
+}
+
+static int open_size_too_small(struct fx *f)
+{
+	struct ioasid_open_opts o = { .backend = ioasid_backend_of(f->h) };
+	uint32_t sizes[] = { OPTS_SIZE_VER0 - 1, sizeof(uint32_t), 1, 0 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		o.size = sizes[i];
+		diag("size %u", o.size);
+		if (opts_refused(&o, -EINVAL))
+			return 1;
+	}
+	return 0;
+}
+
+static int open_size_zero_tail(struct fx *f)
+{
+	struct big_opts big;
+
+	memset(&big, 0, sizeof(big));
+	big.o.size = sizeof(big);
+	CHECK(sizeof(big) > sizeof(big.o));
+	return opts_applied(&big.o, ioasid_backend_of(f->h));
+}
+
+static int open_size_nonzero_tail(struct fx *f)
+{
+	struct big_opts big;
+
+	memset(&big, 0, sizeof(big));
+	big.o.size = sizeof(big);
+	big.o.backend = ioasid_backend_of(f->h);
+	big.tail[sizeof(big.tail) - 1] = 1;	/* the last byte */
+	if (opts_refused(&big.o, -E2BIG))
+		return 1;
+	memset(big.tail, 0, sizeof(big.tail));
+	big.tail[0] = 0x80;			/* the first byte past sizeof */
+	if (opts_refused(&big.o, -E2BIG))
+		return 1;
+	/* A size past what any struct could need, as the uAPI caps it. */
+	memset(big.tail, 0, sizeof(big.tail));
+	big.o.size = 1U << 20;
+	return opts_refused(&big.o, -E2BIG);
+}
+
 static int swdev_attr_rules(struct fx *f)
 {
 	struct ioasid_iova_range resv[9];
@@ -370,6 +468,10 @@ static const struct test tests[] = {
 	{ "destroy_detaches", destroy_detaches, NULL },
 	{ "close_with_everything", close_with_everything, NULL },
 	{ "swdev_attr_rules", swdev_attr_rules, NULL },
+	{ "open_size_first_version", open_size_first_version, NULL },
+	{ "open_size_too_small", open_size_too_small, NULL },
+	{ "open_size_zero_tail", open_size_zero_tail, NULL },
+	{ "open_size_nonzero_tail", open_size_nonzero_tail, NULL },
 };
 
 int main(int argc, char **argv)

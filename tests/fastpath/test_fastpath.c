@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* fastpath: shadow translation, batcher coalescing and error routing, and a model check. */
+#include <stddef.h>
 #include <time.h>
 
 #include "harness.h"
@@ -329,6 +330,122 @@ static int flush_by_count_and_deadline(struct fx *f)
 	ioasid_fp_batcher_destroy(b);
 	ioasid_fp_shadow_destroy(s);
 	return 0;
+}
+
+/*
+ * The batcher's cfg is size-first: the first version's size (the struct
+ * up to flags; it has not grown, so today's struct) and a newer caller's
+ * larger struct with a zero tail are accepted, a smaller size (EINVAL) or
+ * a non-zero tail (E2BIG) refused, as the uAPI's decoder does.
+ */
+#define CFG_SIZE_VER0	(offsetof(struct ioasid_fp_batcher_cfg, flags) + \
+			 sizeof(uint32_t))
+
+struct big_cfg {
+	struct ioasid_fp_batcher_cfg c;
+	uint8_t tail[16];
+};
+
+/*
+ * max_batch 2 and IOASID_FP_NO_COALESCE: a map and an unmap of the same
+ * range reach the backend in one flush instead of cancelling; this shows
+ * the batcher read the cfg through its last field.
+ */
+static int cfg_applied(const struct ioasid_fp_batcher_cfg *cfg, void *buf)
+{
+	struct ioasid_fp_batcher *b;
+	struct ioasid_fp_shadow *s;
+	struct ioasid_fp_req r[2];
+	struct ioasid_fp_stats st;
+	struct rec_be rb;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH);
+	CHECK_OK(ioasid_fp_shadow_create(&s));
+	CHECK_OK(ioasid_fp_batcher_create(s, &rb.be, cfg, &b));
+	r[0].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW, 0x10000,
+		(uintptr_t)buf, SZ_4K };
+	r[1].op = (struct ioasid_fp_op){ IOASID_FP_UNMAP, 0, 0x10000, 0, SZ_4K };
+	CHECK_OK(ioasid_fp_submit(b, &r[0]));
+	CHECK_OK(ioasid_fp_submit(b, &r[1]));
+	ioasid_fp_batcher_stats(b, &st);
+	CHECK_EQ(st.flushes, 1);		/* max_batch */
+	CHECK_EQ(st.cancelled, 0);		/* flags */
+	CHECK_EQ(rb.calls_map, 1);
+	CHECK_EQ(rb.calls_unmap, 1);
+	CHECK_OK(ioasid_fp_wait(b, &r[0]));
+	CHECK_OK(ioasid_fp_wait(b, &r[1]));
+	ioasid_fp_batcher_destroy(b);
+	ioasid_fp_shadow_destroy(s);
+	return 0;
+}
+
+/* The cfg must be refused with @want, leaving *out alone. */
+static int cfg_refused(const struct ioasid_fp_batcher_cfg *cfg, int want)
+{
+	struct ioasid_fp_batcher *b = (void *)1;
+	struct ioasid_fp_shadow *s;
+	struct rec_be rb;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH);
+	CHECK_OK(ioasid_fp_shadow_create(&s));
+	CHECK_ERR(ioasid_fp_batcher_create(s, &rb.be, cfg, &b), want);
+	CHECK(b == (void *)1);
+	ioasid_fp_shadow_destroy(s);
+	return 0;
+}
+
+static int cfg_size_first_version(struct fx *f)
+{
+	struct ioasid_fp_batcher_cfg cfg = { .size = CFG_SIZE_VER0,
+		.max_batch = 2, .flags = IOASID_FP_NO_COALESCE };
+
+	CHECK(CFG_SIZE_VER0 <= sizeof(cfg));
+	return cfg_applied(&cfg, f->buf);
+}
+
+static int cfg_size_too_small(struct fx *f)
+{
+	struct ioasid_fp_batcher_cfg cfg = { .max_batch = 2 };
+	uint32_t sizes[] = { CFG_SIZE_VER0 - 1, sizeof(uint32_t), 1, 0 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		cfg.size = sizes[i];
+		diag("size %u", cfg.size);
+		if (cfg_refused(&cfg, -EINVAL))
+			return 1;
+	}
+	return 0;
+}
+
+static int cfg_size_zero_tail(struct fx *f)
+{
+	struct big_cfg big;
+
+	memset(&big, 0, sizeof(big));
+	big.c.size = sizeof(big);
+	big.c.max_batch = 2;
+	big.c.flags = IOASID_FP_NO_COALESCE;
+	CHECK(sizeof(big) > sizeof(big.c));
+	return cfg_applied(&big.c, f->buf);
+}
+
+static int cfg_size_nonzero_tail(struct fx *f)
+{
+	struct big_cfg big;
+
+	memset(&big, 0, sizeof(big));
+	big.c.size = sizeof(big);
+	big.tail[sizeof(big.tail) - 1] = 1;	/* the last byte */
+	if (cfg_refused(&big.c, -E2BIG))
+		return 1;
+	memset(big.tail, 0, sizeof(big.tail));
+	big.tail[0] = 0x80;			/* the first byte past sizeof */
+	if (cfg_refused(&big.c, -E2BIG))
+		return 1;
+	/* A size past what any struct could need, as the uAPI caps it. */
+	memset(big.tail, 0, sizeof(big.tail));
+	big.c.size = 1U << 20;
+	return cfg_refused(&big.c, -E2BIG);
 }
 
 /*
@@ -822,6 +939,10 @@ static const struct test tests[] = {
 	{ "no_merge_for_type1v2", no_merge_for_type1v2, NULL },
 	{ "errors_reach_their_caller", errors_reach_their_caller, NULL },
 	{ "flush_by_count_and_deadline", flush_by_count_and_deadline, NULL },
+	{ "cfg_size_first_version", cfg_size_first_version, NULL },
+	{ "cfg_size_too_small", cfg_size_too_small, NULL },
+	{ "cfg_size_zero_tail", cfg_size_zero_tail, NULL },
+	{ "cfg_size_nonzero_tail", cfg_size_nonzero_tail, NULL },
 	{ "model_vs_engine", model_vs_engine, NULL },
 	{ "model_partial_unmap", model_partial_unmap, NULL },
 	{ "overlapping_maps_replace", overlapping_maps_replace, NULL },
