@@ -2,12 +2,26 @@
 /*
  * The SIGBUS guard of memguard.h. Slots are written by whoever maps and
  * unmaps guest memory (the control thread, under its backend's lock) and
- * read by the handler, on whichever thread touched the memory: every slot
- * field is accessed atomically, and a slot is published (start last) only
- * once its length and page size are set.
+ * read by the handler, on whichever thread touched the memory.
+ *
+ * A handler may run while another thread removes or reuses a slot, so a
+ * slot is read only while the handler is counted in the slot's @busy:
+ * memguard_del() clears @start and then waits until no handler is busy
+ * on the slot, so once it returns no handler reads the old values or maps
+ * over the old range (the caller unmaps next, and the range may be
+ * reused). memguard_add() publishes @start last, after @len and @pgsize,
+ * so a handler that sees a non-zero @start sees the values that go with
+ * it. The page replaced is checked to lie inside [start, start + len).
+ *
+ * Only a SIGBUS the kernel raised for an access to a lost page of a file
+ * mapping (si_code BUS_ADRERR) is handled: a signal sent by a process
+ * (kill, sigqueue: si_code <= 0, whose si_addr the sender chose), a
+ * machine-check report (BUS_MCEERR_*) and any other kind go to the
+ * handler installed before, or take the default action.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -21,6 +35,7 @@ struct slot {
 	uintptr_t pgsize;
 	uint64_t hits;
 	int taken;		/* reserved by memguard_add() */
+	int busy;		/* handlers reading this slot */
 };
 
 static struct slot slots[MEMGUARD_SLOTS];
@@ -31,21 +46,28 @@ static int install_err;
 
 static bool replace(struct slot *s, uintptr_t addr)
 {
-	uintptr_t start = __atomic_load_n(&s->start, __ATOMIC_ACQUIRE);
-	uintptr_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
-	uintptr_t pg = __atomic_load_n(&s->pgsize, __ATOMIC_RELAXED);
-	uintptr_t page;
+	uintptr_t start, len, pg, page;
+	bool done = false;
 
+	__atomic_fetch_add(&s->busy, 1, __ATOMIC_SEQ_CST);
+	start = __atomic_load_n(&s->start, __ATOMIC_SEQ_CST);
+	len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+	pg = __atomic_load_n(&s->pgsize, __ATOMIC_RELAXED);
 	if (!start || addr - start >= len)
-		return false;
+		goto out;
 	/* A hugetlbfs mapping can only be replaced by whole huge pages. */
 	page = start + ((addr - start) & ~(pg - 1));
+	if (page - start > len - pg)
+		goto out;	/* memguard_add() keeps len a multiple of pg */
 	if (mmap((void *)page, pg, PROT_READ | PROT_WRITE,
 		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
-		return false;
+		goto out;
 	__atomic_fetch_add(&s->hits, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&total, 1, __ATOMIC_RELEASE);
-	return true;
+	done = true;
+out:
+	__atomic_fetch_sub(&s->busy, 1, __ATOMIC_RELEASE);
+	return done;
 }
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
@@ -53,10 +75,12 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	uintptr_t addr = (uintptr_t)si->si_addr;
 	int saved = errno;
 
-	for (int i = 0; i < MEMGUARD_SLOTS; i++) {
-		if (replace(&slots[i], addr)) {
-			errno = saved;
-			return;	/* the access runs again, on zeros */
+	if (si->si_code == BUS_ADRERR) {
+		for (int i = 0; i < MEMGUARD_SLOTS; i++) {
+			if (replace(&slots[i], addr)) {
+				errno = saved;
+				return;	/* the access runs again, on zeros */
+			}
 		}
 	}
 	errno = saved;
@@ -64,12 +88,19 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		prev.sa_sigaction(sig, si, uc);
 		return;
 	}
+	if (prev.sa_handler == SIG_IGN && si->si_code <= 0)
+		return;		/* sent, and ignored before we came */
 	if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
 		prev.sa_handler(sig);
 		return;
 	}
-	/* Not ours: the default action, when the access runs again. */
+	/*
+	 * Not ours: the default action, now (SA_NODEFER: raise() delivers
+	 * at once). Returning instead would swallow a signal that was sent
+	 * or an asynchronous machine-check report.
+	 */
 	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
 }
 
 static void install(void)
@@ -87,7 +118,8 @@ static void install(void)
 int memguard_add(void *map, size_t len, size_t pgsize)
 {
 	if (!map || !len || !pgsize || (pgsize & (pgsize - 1)) ||
-	    ((uintptr_t)map & (pgsize - 1)))
+	    ((uintptr_t)map & (pgsize - 1)) || (len & (pgsize - 1)) ||
+	    (uintptr_t)map + len < (uintptr_t)map)
 		return -EINVAL;
 	pthread_once(&once, install);
 	if (install_err)
@@ -113,7 +145,10 @@ void memguard_del(int slot)
 {
 	if (slot < 0 || slot >= MEMGUARD_SLOTS)
 		return;
-	__atomic_store_n(&slots[slot].start, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&slots[slot].start, 0, __ATOMIC_SEQ_CST);
+	/* A handler that read the old start finishes before we go on. */
+	while (__atomic_load_n(&slots[slot].busy, __ATOMIC_ACQUIRE))
+		sched_yield();
 	__atomic_store_n(&slots[slot].taken, 0, __ATOMIC_RELEASE);
 }
 

@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/vhost_types.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -40,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -96,7 +98,9 @@ struct vu_backend {
 	uint32_t flags;
 	int listen_fd, conn, req_fd;
 	pthread_t ctl, worker;
-	volatile bool stop;
+	bool stop;			/* atomic */
+	/* conn's assignment and close, against vu_backend_stop()'s shutdown */
+	pthread_mutex_t conn_lock;
 	pthread_mutex_t lock;
 	uint64_t features, protocol;
 	struct vu_region reg[VU_MAX_REGIONS];
@@ -390,7 +394,7 @@ static void *worker(void *arg)
 	if (ioasid_fp_reader_register(b->sh, &r))
 		return NULL;
 	b->reader = r;
-	while (!b->stop) {
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
 		if (!worker_pass(b, r)) {
 			ioasid_fp_reader_offline(r);
 			usleep(50);
@@ -515,6 +519,7 @@ static int map_region(const struct vu_region_desc *d, int fd,
 		      struct vu_region *r)
 {
 	uint64_t align = 4096, start, end;
+	struct statfs sfs;
 	struct stat st;
 	uint32_t k;
 
@@ -548,8 +553,13 @@ static int map_region(const struct vu_region_desc *d, int fd,
 			(unsigned long long)st.st_size);
 		return -EINVAL;
 	}
-	/* hugetlbfs reports its page size: mappings start on one. */
-	if (st.st_blksize > 4096 && !(st.st_blksize & (st.st_blksize - 1)))
+	/*
+	 * hugetlbfs reports its page size: mappings start on one. Only
+	 * hugetlbfs is believed: another file system (FUSE, say, which the
+	 * front-end may serve itself) can report any block size.
+	 */
+	if (st.st_blksize > 4096 && !(st.st_blksize & (st.st_blksize - 1)) &&
+	    !fstatfs(fd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC)
 		align = (uint64_t)st.st_blksize;
 	start = d->offset & ~(align - 1);
 	end = d->offset + d->size;
@@ -731,6 +741,17 @@ static int start_queue(struct vu_backend *b, struct vu_queue *q)
 	uint16_t slot = packed ? q->base & 0x7fff : q->base;
 	bool wrap = packed && (q->base >> 15);
 
+	/*
+	 * Memory this connection lost stays lost (it reads as zeros): a
+	 * queue does not start again on it until a new memory table comes.
+	 */
+	for (uint32_t i = 0; i < b->nreg; i++) {
+		if (memguard_hits(b->reg[i].guard)) {
+			fprintf(stderr, "vhost-user: SET_VRING_KICK: queue %d refused: memory region %u lost pages (the front-end shrank its file); send a new memory table first\n",
+				(int)(q - b->q), i);
+			return -EIO;
+		}
+	}
 	vq_fini(&q->vq);
 	if (vq_init(&q->vq, &c, NULL)) {
 		fprintf(stderr, "vhost-user: SET_VRING_KICK: queue %d refused: size %u (set by SET_VRING_NUM) or ring addresses not aligned\n",
@@ -1104,8 +1125,10 @@ static void disconnect(struct vu_backend *b)
 	b->features = b->protocol = 0;
 	b->nq.txlen = 0;
 	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_lock(&b->conn_lock);
 	close(b->conn);
 	b->conn = -1;
+	pthread_mutex_unlock(&b->conn_lock);
 }
 
 static void *control(void *arg)
@@ -1113,10 +1136,19 @@ static void *control(void *arg)
 	struct vu_backend *b = arg;
 	struct vu_msg *m = &b->msg;
 
-	while (!b->stop) {
-		b->conn = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (b->conn < 0)
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		int c = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0)
 			continue;
+		pthread_mutex_lock(&b->conn_lock);
+		if (__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+			pthread_mutex_unlock(&b->conn_lock);
+			close(c);
+			break;
+		}
+		b->conn = c;
+		pthread_mutex_unlock(&b->conn_lock);
 		b->st.connections++;
 		for (;;) {
 			int fds[VU_MAX_FDS], nfds;
@@ -1150,6 +1182,7 @@ static struct vu_backend *backend_new(const struct vu_app *app, uint32_t flags)
 	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
 	pthread_mutex_init(&b->mq.lock, NULL);
 	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->conn_lock, NULL);
 	if (ioasid_fp_backend_none(&b->be) ||
 	    ioasid_fp_shadow_create(&b->sh) ||
 	    ioasid_fp_batcher_create(b->sh, b->be, &cfg, &b->b)) {
@@ -1172,6 +1205,7 @@ static void backend_free(struct vu_backend *b)
 		ioasid_fp_backend_destroy(b->be);
 	pthread_mutex_destroy(&b->mq.lock);
 	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->conn_lock);
 	free(b);
 }
 
@@ -1203,7 +1237,7 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 		goto err;
 	}
 	if (pthread_create(&b->ctl, NULL, control, b)) {
-		b->stop = true;
+		__atomic_store_n(&b->stop, true, __ATOMIC_RELEASE);
 		pthread_join(b->worker, NULL);
 		rc = -EAGAIN;
 		goto err;
@@ -1228,10 +1262,12 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 
 void vu_backend_stop(struct vu_backend *b)
 {
-	b->stop = true;
+	__atomic_store_n(&b->stop, true, __ATOMIC_RELEASE);
 	shutdown(b->listen_fd, SHUT_RDWR);
+	pthread_mutex_lock(&b->conn_lock);
 	if (b->conn >= 0)
 		shutdown(b->conn, SHUT_RDWR);
+	pthread_mutex_unlock(&b->conn_lock);
 	pthread_join(b->ctl, NULL);
 	pthread_join(b->worker, NULL);
 	close(b->listen_fd);
