@@ -25,7 +25,7 @@
 #endif
 
 /* Largest struct size accepted from a newer caller (its tail is checked). */
-#define UCMD_MAX_SIZE		4096U
+#define UCMD_MAX_SIZE		IOASID_UCMD_MAX_SIZE
 /* Batch entries and list outputs are copied in chunks of this many. */
 #define UCMD_CHUNK		16U
 #define LIST_MAX		4096U

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the parts of ioasid.ko share: the kernel host of one context
- * (main.c) and the VFIO shim (vfio_shim.c).
+ * (main.c) and the VFIO shim (vfio_shim.c); and what ioasid_vdpa.ko uses
+ * of them (exported in the IOASID symbol namespace).
  */
 #ifndef IOASID_KERNEL_H
 #define IOASID_KERNEL_H
@@ -10,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/sched/user.h>
+#include <linux/uaccess.h>
 
 #include "ioasid_core.h"
 
@@ -87,6 +89,36 @@ struct ioasid_khost *ioasid_file_khost(struct file *file);
  * one that is not an ioasid fd (EBADF either way).
  */
 struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file);
+
+/*
+ * The decoder's size-first rule (core/uapi.c) for the ioctls outside it:
+ * the struct at @uarg starts with its size. A size below @min_size (the end
+ * of the first version's last field) is EINVAL; a size past
+ * IOASID_UCMD_MAX_SIZE, or bytes past @ksize that are not 0, E2BIG. The
+ * struct is copied into @dst (@ksize bytes), the fields a smaller, older
+ * caller does not know reading as 0. The size read is returned in *@usize:
+ * copy back at most min(*@usize, @ksize) bytes, the prefix the caller
+ * knows. The caller checks flags and reserved fields.
+ */
+static inline int ioasid_struct_from_user(void *dst, size_t ksize,
+					  size_t min_size,
+					  const void __user *uarg, u32 *usize)
+{
+	u32 size;
+	int rc;
+
+	if (get_user(size, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (size < min_size)
+		return -EINVAL;
+	if (size > IOASID_UCMD_MAX_SIZE)
+		return -E2BIG;
+	rc = copy_struct_from_user(dst, ksize, uarg, size);
+	if (rc)
+		return rc;
+	*usize = size;
+	return 0;
+}
 
 int ioasid_vfio_shim_init(void);
 void ioasid_vfio_shim_exit(void);

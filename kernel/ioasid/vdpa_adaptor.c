@@ -819,17 +819,29 @@ static int iv_may_switch(struct iv_dev *v)
 	return capable(CAP_NET_ADMIN) ? 0 : -EPERM;
 }
 
+/*
+ * The first version of each of the adaptor's own structs ends at this
+ * field: a caller passes at least that size (ioasid_struct_from_user()).
+ */
+#define IV_ATTACH_MIN_SIZE	offsetofend(struct ioasid_vdpa_attach, out_dev_id)
+#define IV_DETACH_MIN_SIZE	offsetofend(struct ioasid_vdpa_detach, __reserved)
+#define IV_STATS_MIN_SIZE \
+	offsetofend(struct ioasid_vdpa_stats, out_device_entries)
+
 static long iv_attach(struct iv_dev *v, void __user *argp)
 {
 	struct ioasid_vdpa_attach at;
 	struct ioasid_khost *h;
 	struct iv_as *as;
 	struct file *f;
+	u32 usize;
 	long rc;
 
-	if (copy_from_user(&at, argp, sizeof(at)))
-		return -EFAULT;
-	if (at.size != sizeof(at) || at.flags)
+	rc = ioasid_struct_from_user(&at, sizeof(at), IV_ATTACH_MIN_SIZE, argp,
+				     &usize);
+	if (rc)
+		return rc;
+	if (at.flags)
 		return -EINVAL;
 	rc = iv_may_switch(v);
 	if (rc)
@@ -874,7 +886,8 @@ static long iv_attach(struct iv_dev *v, void __user *argp)
 	as->file = f;
 	iv_switch_done(as);
 	at.out_dev_id = as->dev.obj.id;
-	return copy_to_user(argp, &at, sizeof(at)) ? -EFAULT : 0;
+	return copy_to_user(argp, &at, min_t(u32, usize, sizeof(at))) ?
+	       -EFAULT : 0;
 }
 
 static void iv_as_detach_file(struct iv_as *as)
@@ -890,11 +903,14 @@ static long iv_detach(struct iv_dev *v, void __user *argp)
 {
 	struct ioasid_vdpa_detach dt;
 	struct iv_as *as;
+	u32 usize;
 	int rc;
 
-	if (copy_from_user(&dt, argp, sizeof(dt)))
-		return -EFAULT;
-	if (dt.size != sizeof(dt) || dt.flags || dt.__reserved)
+	rc = ioasid_struct_from_user(&dt, sizeof(dt), IV_DETACH_MIN_SIZE, argp,
+				     &usize);
+	if (rc)
+		return rc;
+	if (dt.flags || dt.__reserved)
 		return -EINVAL;
 	rc = iv_may_switch(v);
 	if (rc)
@@ -912,10 +928,14 @@ static long iv_stats(struct iv_dev *v, void __user *argp)
 {
 	struct ioasid_vdpa_stats st;
 	struct iv_as *as;
+	u32 usize;
+	int rc;
 
-	if (copy_from_user(&st, argp, sizeof(st)))
-		return -EFAULT;
-	if (st.size != sizeof(st))
+	rc = ioasid_struct_from_user(&st, sizeof(st), IV_STATS_MIN_SIZE, argp,
+				     &usize);
+	if (rc)
+		return rc;
+	if (st.flags || st.__reserved)
 		return -EINVAL;
 	if (st.asid >= v->vdpa->nas)
 		return -EINVAL;
@@ -931,7 +951,9 @@ static long iv_stats(struct iv_dev *v, void __user *argp)
 	st.out_device_entries = as->device_entries;
 	if (as->h)
 		ioasid_ctx_unlock(as->h->ctx);
-	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+	/* An older caller gets the prefix it knows. */
+	return copy_to_user(argp, &st, min_t(u32, usize, sizeof(st))) ?
+	       -EFAULT : 0;
 }
 
 static long iv_ioctl_locked(struct iv_dev *v, unsigned int cmd,

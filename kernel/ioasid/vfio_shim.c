@@ -782,18 +782,23 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 	return copy_to_user((void __user *)arg, &unmap, minsz) ? -EFAULT : 0;
 }
 
+/* IOASID_VFIO_BIND's first version ends here; later ones append. */
+#define SHIM_BIND_MIN_SIZE	offsetofend(struct ioasid_vfio_bind, dev_ids_uptr)
+
 static long shim_bind(struct shim_container *c, unsigned long arg)
 {
 	struct ioasid_vfio_bind b;
 	struct ioasid_khost *h;
 	struct shim_group *g;
 	struct file *f;
-	u32 n = 0, i;
-	long rc = 0;
+	u32 n = 0, i, usize;
+	long rc;
 
-	if (copy_from_user(&b, (void __user *)arg, sizeof(b)))
-		return -EFAULT;
-	if (b.size != sizeof(b) || b.flags)
+	rc = ioasid_struct_from_user(&b, sizeof(b), SHIM_BIND_MIN_SIZE,
+				     (void __user *)arg, &usize);
+	if (rc)
+		return rc;
+	if (b.flags)
 		return -EINVAL;
 	if (c->type1)
 		return -EINVAL;
@@ -829,7 +834,7 @@ static long shim_bind(struct shim_container *c, unsigned long arg)
 	if (!rc && n > b.num_devs)
 		rc = -EMSGSIZE;
 	b.num_devs = n;
-	if (copy_to_user((void __user *)arg, &b, sizeof(b)))
+	if (copy_to_user((void __user *)arg, &b, min_t(u32, usize, sizeof(b))))
 		rc = -EFAULT;
 	mutex_unlock(&c->lock);
 	return rc;

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/vhost.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -979,6 +980,145 @@ static int t_fork_after_owner(struct fx *f)
 	return adaptor_down(n);
 }
 
+/* The end of @field in @type: a struct version's size, by its last field. */
+#define END_OF(type, field) \
+	(offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* One of the adaptor's own ioctls at @size from @buf: 0 or -errno. */
+static int sized(int fd, unsigned long cmd, void *buf, uint32_t size)
+{
+	*(uint32_t *)buf = size;
+	return ioctl(fd, cmd, buf) ? -errno : 0;
+}
+
+/*
+ * IOASID_VDPA_ATTACH, _DETACH and _STATS read their structs the way the
+ * ioasid fd's decoder does (size first). Each: the first version's size
+ * served; a newer caller's larger struct served with a zero tail, E2BIG
+ * with a non-zero one or past the 4 KiB bound; a size below the first
+ * version, unknown flags and reserved bits EINVAL. STATS, an output,
+ * writes back only the size it was given: a caller of the first version
+ * (before its flags) gets that prefix.
+ */
+static int t_struct_sizes(struct fx *f)
+{
+	const uint32_t at_first = END_OF(struct ioasid_vdpa_attach, out_dev_id);
+	const uint32_t dt_first = END_OF(struct ioasid_vdpa_detach, __reserved);
+	const uint32_t st_first = END_OF(struct ioasid_vdpa_stats,
+					 out_device_entries);
+	struct ioasid_alloc al = { .size = sizeof(al) };
+	struct ioasid_vdpa_attach *at;
+	struct ioasid_vdpa_detach *dt;
+	struct ioasid_vdpa_stats *st;
+	struct vduse_net *n = NULL;
+	uint8_t *buf = calloc(1, 8192);
+	uint32_t big, i;
+	char node[300];
+	int fd, iofd, rc;
+
+	(void)f;
+	rc = needs(false);
+	if (rc)
+		return rc;
+	CHECK(buf != NULL);
+	CHECK_OK(adaptor_up(NULL, &n, node, sizeof(node)));
+	fd = open_owned(node, true);
+	CHECK(fd >= 0);
+	iofd = open("/dev/ioasid", O_RDWR);
+	CHECK(iofd >= 0 && ioctl(iofd, IOASID_ALLOC, &al) == 0);
+
+	/* STATS: the first version (no flags) gets its prefix, no more. */
+	CHECK(st_first < sizeof(*st));
+	st = (struct ioasid_vdpa_stats *)buf;
+	memset(buf, 0xa5, 8192);
+	st->asid = 0;
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, st_first), 0);
+	CHECK_EQ(st->out_attached, 0);
+	CHECK(st->out_ioasid != 0);
+	for (i = st_first; i < 64; i++)
+		CHECK_EQ(buf[i], 0xa5);
+	memset(buf, 0, 8192);
+	big = sizeof(*st) + 24;
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, big), 0);
+	CHECK(st->out_ioasid != 0);
+	for (i = sizeof(*st); i < big; i++)
+		CHECK_EQ(buf[i], 0);
+	buf[big - 1] = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, big), -E2BIG);
+	buf[big - 1] = 0;
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, 8192), -E2BIG);
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, st_first - 8), -EINVAL);
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, 4), -EINVAL);
+	st->flags = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, sizeof(*st)), -EINVAL);
+	st->flags = 0;
+	st->__reserved = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_STATS, buf, sizeof(*st)), -EINVAL);
+
+	/* ATTACH: every refusal first; nothing is attached by one. */
+	memset(buf, 0, 8192);
+	at = (struct ioasid_vdpa_attach *)buf;
+	at->ioasid_fd = iofd;
+	at->ioasid = al.out_ioasid;
+	big = sizeof(*at) + 40;
+	buf[big - 1] = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, big), -E2BIG);
+	buf[big - 1] = 0;
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, 8192), -E2BIG);
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, at_first - 4), -EINVAL);
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, 4), -EINVAL);
+	at->flags = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, at_first), -EINVAL);
+	at->flags = 1u << 31;
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, big), -EINVAL);
+	at->flags = 0;
+	CHECK_OK(stats(fd, (struct ioasid_vdpa_stats *)(buf + 4096)));
+	CHECK_EQ(((struct ioasid_vdpa_stats *)(buf + 4096))->out_attached, 0);
+	/* A newer caller, zero tail: attached; the tail is left alone. */
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, big), 0);
+	CHECK(at->out_dev_id != 0);
+	for (i = sizeof(*at); i < big; i++)
+		CHECK_EQ(buf[i], 0);
+	CHECK_OK(stats(fd, (struct ioasid_vdpa_stats *)(buf + 4096)));
+	CHECK_EQ(((struct ioasid_vdpa_stats *)(buf + 4096))->out_attached, 1);
+
+	/* DETACH: the refusals leave it attached; a larger zero tail works. */
+	memset(buf, 0, 8192);
+	dt = (struct ioasid_vdpa_detach *)buf;
+	big = sizeof(*dt) + 16;
+	buf[big - 1] = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_DETACH, buf, big), -E2BIG);
+	buf[big - 1] = 0;
+	CHECK_ERR(sized(fd, IOASID_VDPA_DETACH, buf, 8192), -E2BIG);
+	CHECK_ERR(sized(fd, IOASID_VDPA_DETACH, buf, dt_first - 4), -EINVAL);
+	dt->flags = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_DETACH, buf, dt_first), -EINVAL);
+	dt->flags = 0;
+	dt->__reserved = 1;
+	CHECK_ERR(sized(fd, IOASID_VDPA_DETACH, buf, dt_first), -EINVAL);
+	dt->__reserved = 0;
+	CHECK_OK(stats(fd, (struct ioasid_vdpa_stats *)(buf + 4096)));
+	CHECK_EQ(((struct ioasid_vdpa_stats *)(buf + 4096))->out_attached, 1);
+	CHECK_ERR(sized(fd, IOASID_VDPA_DETACH, buf, big), 0);
+	CHECK_OK(stats(fd, (struct ioasid_vdpa_stats *)(buf + 4096)));
+	CHECK_EQ(((struct ioasid_vdpa_stats *)(buf + 4096))->out_attached, 0);
+
+	/* The first versions of attach and detach, as old callers pass them. */
+	memset(buf, 0, 8192);
+	at->ioasid_fd = iofd;
+	at->ioasid = al.out_ioasid;
+	CHECK_ERR(sized(fd, IOASID_VDPA_ATTACH, buf, at_first), 0);
+	CHECK(at->out_dev_id != 0);
+	memset(buf, 0, 8192);
+	CHECK_ERR(sized(fd, IOASID_VDPA_DETACH, buf, dt_first), 0);
+	CHECK_OK(stats(fd, (struct ioasid_vdpa_stats *)(buf + 4096)));
+	CHECK_EQ(((struct ioasid_vdpa_stats *)(buf + 4096))->out_attached, 0);
+	close(iofd);
+	close(fd);
+	free(buf);
+	return adaptor_down(n);
+}
+
 #define QEMU	"/usr/bin/qemu-system-x86_64"
 
 /*
@@ -1038,6 +1178,7 @@ static const struct test tests[] = {
 	{ "qemu_vhost_vdpa_netdev", t_qemu_netdev, NULL },
 	{ "owner_not_opener", t_owner_not_opener, NULL },
 	{ "fork_after_owner", t_fork_after_owner, NULL },
+	{ "struct_sizes", t_struct_sizes, NULL },
 };
 
 int main(int argc, char **argv)

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
@@ -634,6 +635,80 @@ static int t_fd_dirty_vfio_device(struct fx *f)
 	return 0;
 }
 
+/* The end of @field in @type: a struct version's size, by its last field. */
+#define END_OF(type, field) \
+	(offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* IOASID_VFIO_BIND at @size from @buf: 0 or -errno. */
+static int bind_sized(int container, void *buf, uint32_t size)
+{
+	((struct ioasid_vfio_bind *)buf)->size = size;
+	return ioctl(container, IOASID_VFIO_BIND, buf) ? -errno : 0;
+}
+
+/*
+ * IOASID_VFIO_BIND reads its struct the way the ioasid fd's decoder does
+ * (size first): the first version's size is served; a newer caller's
+ * larger struct is served when the bytes this build does not know are 0
+ * and refused with E2BIG otherwise, as is a size past the 4 KiB bound; a
+ * size below the first version and unknown flags are EINVAL. Nothing is
+ * bound by a refused call, and a served call writes back no byte past the
+ * struct it knows.
+ */
+static int t_fd_bind_struct_sizes(struct fx *f)
+{
+	const uint32_t first = END_OF(struct ioasid_vfio_bind, dev_ids_uptr);
+	const uint32_t big = sizeof(struct ioasid_vfio_bind) + 40;
+	struct ioasid_vfio_bind *b;
+	uint8_t *buf = calloc(1, 8192);
+	uint32_t id = 0, i;
+	struct edu e0;
+	int fd, rc;
+
+	(void)f;
+	rc = fd_shim_only();
+	if (rc)
+		return rc;
+	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
+	if (rc)
+		return rc;
+	fd = open("/dev/ioasid", O_RDWR);
+	CHECK(fd >= 0 && buf);
+	b = (struct ioasid_vfio_bind *)buf;
+	b->ioasid_fd = fd;
+	b->num_devs = 1;
+	b->dev_ids_uptr = (uintptr_t)&id;
+	CHECK_ERR(bind_sized(e0.container, buf, first - 8), -EINVAL);
+	CHECK_ERR(bind_sized(e0.container, buf, 4), -EINVAL);
+	b->flags = 1;
+	CHECK_ERR(bind_sized(e0.container, buf, first), -EINVAL);
+	b->flags = 1u << 31;
+	CHECK_ERR(bind_sized(e0.container, buf, big), -EINVAL);
+	b->flags = 0;
+	buf[big - 1] = 1;
+	CHECK_ERR(bind_sized(e0.container, buf, big), -E2BIG);
+	buf[big - 1] = 0;
+	CHECK_ERR(bind_sized(e0.container, buf, 8192), -E2BIG);
+	CHECK_EQ(id, 0);			/* nothing bound so far */
+	/* A newer caller: zero tail, served; the tail is left alone. */
+	memset(buf + sizeof(*b), 0, 8192 - sizeof(*b));
+	CHECK_ERR(bind_sized(e0.container, buf, big), 0);
+	CHECK_EQ(b->num_devs, 1);
+	CHECK(id != 0);
+	for (i = sizeof(*b); i < big; i++)
+		CHECK_EQ(buf[i], 0);
+	/* The first version, again on the same fd: the same device. */
+	b->num_devs = 1;
+	id = 0;
+	CHECK_ERR(bind_sized(e0.container, buf, first), 0);
+	CHECK_EQ(b->num_devs, 1);
+	CHECK(id != 0);
+	edu_close(&e0);
+	close(fd);
+	free(buf);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "type1_dma_roundtrip", t_type1_dma_roundtrip, NULL },
 	{ "type1_unmap_faults", t_type1_unmap_faults, NULL },
@@ -648,6 +723,7 @@ static const struct test tests[] = {
 	  t_fd_batch_halves_unmap_apart_memfd, NULL },
 	{ "fd_group_completeness", t_fd_group_completeness, NULL },
 	{ "fd_dirty_vfio_device", t_fd_dirty_vfio_device, NULL },
+	{ "fd_bind_struct_sizes", t_fd_bind_struct_sizes, NULL },
 };
 
 int main(int argc, char **argv)

@@ -721,7 +721,9 @@ struct ioasid_vdpa_detach {
 
 /**
  * struct ioasid_vdpa_stats - IOASID_VDPA_STATS
- * @size: sizeof(struct ioasid_vdpa_stats)
+ * @size: sizeof(struct ioasid_vdpa_stats), or the first version's size,
+ *	offsetofend(struct ioasid_vdpa_stats, out_device_entries), which has
+ *	no @flags (read as 0); a caller's size gets that much back
  * @asid: in: the ASID
  * @out_attached: 1 if attached to an ioasid fd's ioasid, 0 in compat mode
  * @out_ioasid: the ioasid (the private one in compat mode)
@@ -731,6 +733,8 @@ struct ioasid_vdpa_detach {
  * @out_unmap_events: unmap events received from the ioasid
  * @out_device_entries: entries in the table last pushed to the device,
  *	where entries that continue each other are merged
+ * @flags: must be 0 (added after the first version, hence at the end)
+ * @__reserved: must be 0
  */
 struct ioasid_vdpa_stats {
 	__u32 size;
@@ -742,6 +746,8 @@ struct ioasid_vdpa_stats {
 	__aligned_u64 out_map_events;
 	__aligned_u64 out_unmap_events;
 	__aligned_u64 out_device_entries;
+	__u32 flags;
+	__u32 __reserved;
 };
 #define IOASID_VDPA_STATS	_IO(IOASID_TYPE, IOASID_CMD_VDPA_STATS)
 
