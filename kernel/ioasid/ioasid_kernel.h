@@ -89,6 +89,8 @@ struct ioasid_khost *ioasid_file_khost(struct file *file);
  * one that is not an ioasid fd (EBADF either way).
  */
 struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file);
+/* @fn(@arg) under @h's context lock; its result. See main.c. */
+int ioasid_khost_run(struct ioasid_khost *h, int (*fn)(void *arg), void *arg);
 
 /*
  * The decoder's size-first rule (core/uapi.c) for the ioctls outside it:

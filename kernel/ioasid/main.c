@@ -572,13 +572,13 @@ struct ioasid_khost *ioasid_khost_create(void)
 {
 	return khost_create(&kh_ops);
 }
-EXPORT_SYMBOL_GPL(ioasid_khost_create);
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_create, IOASID);
 
 struct ioasid_khost *ioasid_khost_create_va(void)
 {
 	return khost_create(&kh_va_ops);
 }
-EXPORT_SYMBOL_GPL(ioasid_khost_create_va);
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_create_va, IOASID);
 
 void ioasid_khost_destroy(struct ioasid_khost *h)
 {
@@ -587,7 +587,28 @@ void ioasid_khost_destroy(struct ioasid_khost *h)
 	mmdrop(h->mm);
 	kfree(h);
 }
-EXPORT_SYMBOL_GPL(ioasid_khost_destroy);
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_destroy, IOASID);
+
+/*
+ * The one way another module runs code under a context's lock: @fn(@arg)
+ * with @h's context lock held, its result returned. The lock itself is not
+ * exported, so no module can hold it past a call or leave it held on an
+ * error path. ioasid_vdpa.ko needs it for the engine calls made under the
+ * lock (bind, attach, unbind, lookup) and for its own state, which its
+ * listener writes under that lock. @fn must not sleep on anything a
+ * listener of the context waits for, nor call ioasid_ctx_call() (which
+ * takes the lock).
+ */
+int ioasid_khost_run(struct ioasid_khost *h, int (*fn)(void *arg), void *arg)
+{
+	int rc;
+
+	ioasid_ctx_lock(h->ctx);
+	rc = fn(arg);
+	ioasid_ctx_unlock(h->ctx);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_run, IOASID);
 
 static int ioasid_open(struct inode *inode, struct file *file)
 {
@@ -635,7 +656,7 @@ struct ioasid_khost *ioasid_file_khost(struct file *file)
 	get_file(file);
 	return file->private_data;
 }
-EXPORT_SYMBOL_GPL(ioasid_file_khost);
+EXPORT_SYMBOL_NS_GPL(ioasid_file_khost, IOASID);
 
 struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file)
 {
@@ -649,25 +670,25 @@ struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file)
 	*file = f;
 	return h;
 }
-EXPORT_SYMBOL_GPL(ioasid_fd_khost);
+EXPORT_SYMBOL_NS_GPL(ioasid_fd_khost, IOASID);
 
 /*
  * For ioasid_vdpa.ko, the vDPA adaptor: it binds vDPA address spaces to
  * contexts as devices and listens to their ioasids. These live in core/,
  * which userspace builds too, so they are exported here (checkpatch
- * would have each export follow its function).
+ * would have each export follow its function). All of the module's
+ * exports are in the IOASID namespace (MODULE_IMPORT_NS(IOASID) to use
+ * them). The context lock is not exported: see ioasid_khost_run().
  */
-EXPORT_SYMBOL_GPL(ioasid_ctx_call);
-EXPORT_SYMBOL_GPL(ioasid_ctx_lock);
-EXPORT_SYMBOL_GPL(ioasid_ctx_unlock);
-EXPORT_SYMBOL_GPL(ioasid_dev_bind);
-EXPORT_SYMBOL_GPL(ioasid_dev_unbind);
-EXPORT_SYMBOL_GPL(ioasid_dev_attach);
-EXPORT_SYMBOL_GPL(ioasid_as_add_listener);
-EXPORT_SYMBOL_GPL(ioasid_as_del_listener);
-EXPORT_SYMBOL_GPL(ioasid_as_find);
-EXPORT_SYMBOL_GPL(ioasid_ctx_as_attrs);
-EXPORT_SYMBOL_GPL(ioasid_check_compat);
+EXPORT_SYMBOL_NS_GPL(ioasid_ctx_call, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_dev_bind, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_dev_unbind, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_dev_attach, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_as_add_listener, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_as_del_listener, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_as_find, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_ctx_as_attrs, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_check_compat, IOASID);
 
 static int __init ioasid_init(void)
 {

@@ -406,28 +406,60 @@ static void iv_attrs(struct iv_dev *v, struct ioasid_attrs *a)
 	a->flags = IOASID_ATTR_COHERENT;
 }
 
+/*
+ * The work below runs under the lock of the context the ASID is bound to,
+ * through ioasid_khost_run(): the engine's bind, attach, unbind and lookup
+ * want it, and the ASID's listener (iv_map, iv_unmap) runs under it, so
+ * whatever else touches the state the listener writes (the mirror, the
+ * defer, hold and dirty bits, the counters) takes it too.
+ */
+struct iv_bind_args {
+	struct iv_as *as;
+	struct ioasid_khost *h;
+	u32 ioasid;
+	struct ioasid_diag *diag;
+};
+
+static int iv_bind_attach_locked(void *arg)
+{
+	struct iv_bind_args *a = arg;
+	struct iv_as *as = a->as;
+	int rc;
+
+	rc = ioasid_dev_bind(a->h->ctx, &as->dev, IV_GROUP_KEY(as), 1, a->diag);
+	if (!rc) {
+		as->h = a->h;
+		as->bound = true;
+		rc = ioasid_dev_attach(&as->dev, a->ioasid, a->diag);
+		if (rc)
+			ioasid_dev_unbind(&as->dev);
+		else
+			as->ioasid = a->ioasid;
+	}
+	return rc;
+}
+
 /* Bind the ASID to @h's context and attach it to @ioasid. */
 static int iv_as_bind_attach(struct iv_as *as, struct ioasid_khost *h,
 			     u32 ioasid, struct ioasid_diag *diag)
 {
-	int rc;
+	struct iv_bind_args a = {
+		.as = as, .h = h, .ioasid = ioasid, .diag = diag,
+	};
 
 	memset(&as->dev, 0, sizeof(as->dev));
 	as->dev.ops = &iv_dev_ops;
 	iv_attrs(as->v, &as->dev.attrs);
-	ioasid_ctx_lock(h->ctx);
-	rc = ioasid_dev_bind(h->ctx, &as->dev, IV_GROUP_KEY(as), 1, diag);
-	if (!rc) {
-		as->h = h;
-		as->bound = true;
-		rc = ioasid_dev_attach(&as->dev, ioasid, diag);
-		if (rc)
-			ioasid_dev_unbind(&as->dev);
-		else
-			as->ioasid = ioasid;
-	}
-	ioasid_ctx_unlock(h->ctx);
-	return rc;
+	return ioasid_khost_run(h, iv_bind_attach_locked, &a);
+}
+
+static int iv_unbind_locked(void *arg)
+{
+	struct iv_as *as = arg;
+
+	if (as->bound)
+		ioasid_dev_unbind(&as->dev);
+	return 0;
 }
 
 /* Detach (removing every entry from the device) and unbind. */
@@ -437,10 +469,7 @@ static void iv_as_unbind(struct iv_as *as)
 
 	if (!h)
 		return;
-	ioasid_ctx_lock(h->ctx);
-	if (as->bound)
-		ioasid_dev_unbind(&as->dev);
-	ioasid_ctx_unlock(h->ctx);
+	ioasid_khost_run(h, iv_unbind_locked, as);
 	as->h = NULL;
 	as->defer = false;
 	as->dirty = false;
@@ -774,14 +803,20 @@ static long iv_config(struct iv_dev *v, struct vhost_vdpa_config __user *c,
 	return rc;
 }
 
-/* After a switch: the device gets the ASID's new entries in one push. */
-static void iv_switch_done(struct iv_as *as)
+static int iv_switch_done_locked(void *arg)
 {
-	ioasid_ctx_lock(as->h->ctx);
+	struct iv_as *as = arg;
+
 	as->hold = false;
 	as->defer = false;
 	iv_push(as);
-	ioasid_ctx_unlock(as->h->ctx);
+	return 0;
+}
+
+/* After a switch: the device gets the ASID's new entries in one push. */
+static void iv_switch_done(struct iv_as *as)
+{
+	ioasid_khost_run(as->h, iv_switch_done_locked, as);
 }
 
 /*
@@ -924,8 +959,30 @@ static long iv_detach(struct iv_dev *v, void __user *argp)
 	return iv_as_compat(as);
 }
 
+struct iv_stats_args {
+	struct iv_as *as;
+	struct ioasid_vdpa_stats *st;
+};
+
+static int iv_stats_fill(void *arg)
+{
+	struct iv_stats_args *a = arg;
+	struct ioasid_vdpa_stats *st = a->st;
+	struct iv_as *as = a->as;
+
+	st->out_attached = !!as->file;
+	st->out_ioasid = as->ioasid;
+	st->out_pushes = as->pushes;
+	st->out_map_events = as->map_events;
+	st->out_unmap_events = as->unmap_events;
+	st->out_entries = as->iotlb->nmaps;
+	st->out_device_entries = as->device_entries;
+	return 0;
+}
+
 static long iv_stats(struct iv_dev *v, void __user *argp)
 {
+	struct iv_stats_args a;
 	struct ioasid_vdpa_stats st;
 	struct iv_as *as;
 	u32 usize;
@@ -940,17 +997,13 @@ static long iv_stats(struct iv_dev *v, void __user *argp)
 	if (st.asid >= v->vdpa->nas)
 		return -EINVAL;
 	as = &v->as[array_index_nospec(st.asid, v->vdpa->nas)];
+	a.as = as;
+	a.st = &st;
+	/* Unbound, no listener writes the counters: read them directly. */
 	if (as->h)
-		ioasid_ctx_lock(as->h->ctx);
-	st.out_attached = !!as->file;
-	st.out_ioasid = as->ioasid;
-	st.out_pushes = as->pushes;
-	st.out_map_events = as->map_events;
-	st.out_unmap_events = as->unmap_events;
-	st.out_entries = as->iotlb->nmaps;
-	st.out_device_entries = as->device_entries;
-	if (as->h)
-		ioasid_ctx_unlock(as->h->ctx);
+		ioasid_khost_run(as->h, iv_stats_fill, &a);
+	else
+		iv_stats_fill(&a);
 	/* An older caller gets the prefix it knows. */
 	return copy_to_user(argp, &st, min_t(u32, usize, sizeof(st))) ?
 	       -EFAULT : 0;
@@ -1078,6 +1131,25 @@ static long iv_iotlb_update(struct iv_as *as, struct vhost_iotlb_msg *msg)
 	return ioasid_ctx_call(as->h->ctx, IOASID_CMD_MAP_DMA, &m, NULL);
 }
 
+struct iv_span_args {
+	struct iv_as *as;
+	u64 first, last;
+};
+
+/* Widen [first, last] to the mappings that hold its ends. */
+static int iv_span_locked(void *arg)
+{
+	struct iv_span_args *a = arg;
+	struct ioasid_as *ioas = a->as->dev.as;
+	struct ioasid_mapping *m;
+
+	m = ioas ? ioasid_as_find(ioas, a->first) : NULL;
+	a->first = m ? m->iova : round_down(a->first, PAGE_SIZE);
+	m = ioas ? ioasid_as_find(ioas, a->last) : NULL;
+	a->last = m ? m->last : (a->last | (PAGE_SIZE - 1));
+	return 0;
+}
+
 /*
  * vhost's INVALIDATE removes every entry that meets the range, whole; the
  * engine's unmap refuses to cut a mapping. Widen the range to the
@@ -1086,20 +1158,16 @@ static long iv_iotlb_update(struct iv_as *as, struct vhost_iotlb_msg *msg)
 static long iv_iotlb_invalidate(struct iv_as *as, struct vhost_iotlb_msg *msg)
 {
 	struct ioasid_unmap_dma u = { .size = sizeof(u), .ioasid = as->ioasid };
-	u64 first = msg->iova, last;
-	struct ioasid_mapping *m;
-	struct ioasid_as *ioas;
+	struct iv_span_args a = { .as = as, .first = msg->iova };
+	u64 first, last;
 
 	if (!msg->size)
 		return 0;
-	last = msg->size > U64_MAX - first ? U64_MAX : first + msg->size - 1;
-	ioasid_ctx_lock(as->h->ctx);
-	ioas = as->dev.as;
-	m = ioas ? ioasid_as_find(ioas, first) : NULL;
-	first = m ? m->iova : round_down(first, PAGE_SIZE);
-	m = ioas ? ioasid_as_find(ioas, last) : NULL;
-	last = m ? m->last : (last | (PAGE_SIZE - 1));
-	ioasid_ctx_unlock(as->h->ctx);
+	a.last = msg->size > U64_MAX - a.first ? U64_MAX :
+		 a.first + msg->size - 1;
+	ioasid_khost_run(as->h, iv_span_locked, &a);
+	first = a.first;
+	last = a.last;
 	if (!first && last == U64_MAX)
 		u.flags = IOASID_UNMAP_ALL;
 	else {
@@ -1107,6 +1175,15 @@ static long iv_iotlb_invalidate(struct iv_as *as, struct vhost_iotlb_msg *msg)
 		u.length = last - first + 1;
 	}
 	return ioasid_ctx_call(as->h->ctx, IOASID_CMD_UNMAP_DMA, &u, NULL);
+}
+
+/* BATCH_END: the maps of the batch reach the device in one push. */
+static int iv_batch_end_locked(void *arg)
+{
+	struct iv_as *as = arg;
+
+	as->defer = false;
+	return as->dirty ? iv_push(as) : 0;
 }
 
 static long iv_iotlb_msg(struct iv_dev *v, u32 asid,
@@ -1146,11 +1223,7 @@ static long iv_iotlb_msg(struct iv_dev *v, u32 asid,
 		break;
 	case VHOST_IOTLB_BATCH_END:
 		v->in_batch = false;
-		ioasid_ctx_lock(as->h->ctx);
-		as->defer = false;
-		if (as->dirty)
-			rc = iv_push(as);
-		ioasid_ctx_unlock(as->h->ctx);
+		rc = ioasid_khost_run(as->h, iv_batch_end_locked, as);
 		break;
 	default:
 		rc = -EINVAL;
@@ -1410,5 +1483,6 @@ static void __exit iv_exit(void)
 
 module_init(iv_init);
 module_exit(iv_exit);
+MODULE_IMPORT_NS(IOASID);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vhost-vdpa devices whose address spaces are ioasids");
