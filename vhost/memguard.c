@@ -146,8 +146,12 @@ void memguard_del(int slot)
 	if (slot < 0 || slot >= MEMGUARD_SLOTS)
 		return;
 	__atomic_store_n(&slots[slot].start, 0, __ATOMIC_SEQ_CST);
-	/* A handler that read the old start finishes before we go on. */
-	while (__atomic_load_n(&slots[slot].busy, __ATOMIC_ACQUIRE))
+	/*
+	 * A handler that read the old start finishes before we go on. The
+	 * store above and this load are both seq_cst, against the handler's
+	 * increment and load: one of the two sides sees the other.
+	 */
+	while (__atomic_load_n(&slots[slot].busy, __ATOMIC_SEQ_CST))
 		sched_yield();
 	__atomic_store_n(&slots[slot].taken, 0, __ATOMIC_RELEASE);
 }

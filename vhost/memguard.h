@@ -24,7 +24,11 @@
  * memguard_hit(), or -errno (-ENOSPC: every slot is in use).
  */
 int memguard_add(void *map, size_t len, size_t pgsize);
-/* Stop guarding a slot; before the mapping is unmapped. */
+/*
+ * Stop guarding a slot; before the mapping is unmapped. Waits for a
+ * handler still working on the slot, so never call it from a signal
+ * handler.
+ */
 void memguard_del(int slot);
 /* Pages of the slot replaced since it was added (0: none lost). */
 uint64_t memguard_hits(int slot);
