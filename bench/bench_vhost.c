@@ -3,7 +3,7 @@
  * ioasid-bench vhost: packets per second through a vhost-user backend,
  * the project's (vhost/vhost_user.c, in this process, one worker thread)
  * against DPDK 22.11's own (dpdk-testpmd with net_vhost, one forwarding
- * lcore), both driven by the project's front-end (vhost/frontend.c) on
+ * lcore), both driven by the project's front-end (tests/lib/frontend.c) on
  * one thread, so each side has the same two cores: one for the driver,
  * one for the device. The project's backend echoes each packet; testpmd
  * forwards each packet back (io mode, one port in loop). A packet counts

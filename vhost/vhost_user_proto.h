@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The vhost-user wire format both sides of the project use (the backend,
- * vhost_user.c, and the front-end, frontend.c): message numbers, flags
+ * vhost_user.c, and the test front-end, tests/lib/frontend.c): message numbers, flags
  * and payloads as QEMU's docs/interop/vhost-user.rst defines them.
  */
 #ifndef IOASID_VHOST_USER_PROTO_H

@@ -1,17 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Split virtqueues, device side, through the fast path (see vring.h).
+ * Virtqueues, device side, split and packed, through the fast path (see
+ * vring.h).
  *
- * Layout (virtio 1.x, little-endian, which is the host's order here):
+ * Split layout (virtio 1.x, little-endian, which is the host's order here):
  *   desc   size * 16 bytes: addr, len, flags, next
  *   avail  flags, idx, ring[size], used_event        (16-bit words)
  *   used   flags, idx, ring[size] of {id, len} (32-bit), avail_event
  *
+ * Packed layout: one ring of size 16-byte descriptors (addr, len, id,
+ * flags) whose AVAIL and USED flag bits, compared with the ring's wrap
+ * counter, say whether a slot is the device's; the avail and used
+ * addresses are then the driver's and the device's event suppression
+ * areas (off_wrap, flags). A used chain gets its id and length in its
+ * first slot; a flush writes every pending entry, then stores their flags
+ * from the last to the first.
+ *
  * The driver may change anything in guest memory at any time, so each
  * descriptor is read once into a local copy and only the copy is used;
- * the avail index is read with acquire semantics and the used index
- * published with release semantics, and a full fence separates that
- * publication from reading the driver's event index.
+ * the avail index (split) or a slot's flags (packed) is read with acquire
+ * semantics and the used index or flags published with release
+ * semantics, and a full fence separates that publication from reading the
+ * driver's event index (split) or event suppression area (packed).
  */
 #include <errno.h>
 #include <linux/virtio_ring.h>

@@ -12,6 +12,9 @@
  * A segment's IOVA is rte_memseg.iova: the virtual address in IOVA-as-VA
  * mode, the physical one in IOVA-as-PA mode. Segments without a valid IOVA
  * (RTE_BAD_IOVA) are skipped.
+ *
+ * Messages go through DPDK's log under the logtype "lib.ioasid" (level
+ * NOTICE by default; --log-level=lib.ioasid:debug raises it).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,9 +24,13 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_log.h>
 #include <rte_memory.h>
 
 #include "rte_ioasid.h"
+
+RTE_LOG_REGISTER(rte_ioasid_logtype, lib.ioasid, NOTICE);
+#define RTE_LOGTYPE_IOASID rte_ioasid_logtype
 
 struct rte_ioasid_dma {
 	struct ioasid_fp_batcher *b;
@@ -140,7 +147,7 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len,
 	}
 	rc = batch_run(d, &sb);
 	if (rc)
-		fprintf(stderr, "rte_ioasid: %s of %zu bytes at %p: %s\n",
+		RTE_LOG(ERR, IOASID, "%s of %zu bytes at %p: %s\n",
 			type == RTE_MEM_EVENT_ALLOC ? "map" : "unmap", len,
 			addr, strerror(-rc));
 }
