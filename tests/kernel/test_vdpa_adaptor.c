@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The vDPA adaptor (kernel/ioasid/vdpa_adaptor.c, ioasid_vdpa.ko), in the
- * kernel suite's VM, with the project's VDUSE virtio-net device
- * (vdpa/vduse_net.c) bound to it in place of vhost_vdpa:
+ * The vDPA adaptor (ioasid_vdpa.ko: kernel/ioasid/vdpa_as.c and
+ * vdpa_cdev.c), in the kernel suite's VM, with the project's VDUSE
+ * virtio-net device (vdpa/vduse_net.c) bound to it in place of vhost_vdpa:
  *
  * - compat mode: vhost IOTLB messages, batched, reach the device in one
  *   push and pin nothing; bad attach requests fail with their errno;
