@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the parts of ioasid.ko share: the kernel host of one context
- * (main.c) and the VFIO shim (vfio_shim.c); and what ioasid_vdpa.ko uses
- * of them (exported in the IOASID symbol namespace).
+ * (main.c), the VFIO shim (vfio_shim.c) and the IOMMU domains
+ * (iommu_domain.c); and what ioasid_vdpa.ko uses of them (exported in the
+ * IOASID symbol namespace).
  */
 #ifndef IOASID_KERNEL_H
 #define IOASID_KERNEL_H

@@ -17,8 +17,8 @@
  *  - software-device DMA through kmap_local_page();
  *  - physical contiguity from the page array, so that the page sizes an
  *    IOMMU would use are reported from real memory.
- * VFIO devices and their IOMMU domains are in vfio_shim.c; this file is
- * the fd and the host.
+ * VFIO devices are in vfio_shim.c, their IOMMU domains in iommu_domain.c;
+ * this file is the fd and the host.
  *
  * Lifetime: the context holds a reference on the opener's mm (mmgrab) and
  * user for uncharging at release, which may run after the process is gone.
