@@ -348,6 +348,12 @@ struct iv_bind_args {
 	struct ioasid_diag *diag;
 };
 
+/*
+ * Bound and attached, or neither: an attach that fails unbinds, and the
+ * ASID is left as it came, with no context and no ioasid. Nothing may
+ * then reach @h through it (IOTLB messages, stats, a later unbind or a
+ * compat free of an ioasid number it no longer owns).
+ */
 static int iv_bind_attach_locked(void *arg)
 {
 	struct iv_bind_args *a = arg;
@@ -355,16 +361,19 @@ static int iv_bind_attach_locked(void *arg)
 	int rc;
 
 	rc = ioasid_dev_bind(a->h->ctx, &as->dev, IV_GROUP_KEY(as), 1, a->diag);
-	if (!rc) {
-		as->h = a->h;
-		as->bound = true;
-		rc = ioasid_dev_attach(&as->dev, a->ioasid, a->diag);
-		if (rc)
-			ioasid_dev_unbind(&as->dev);
-		else
-			as->ioasid = a->ioasid;
+	if (rc)
+		return rc;
+	/* Before the attach: its replay of mappings asks iv_map_mm(). */
+	as->h = a->h;
+	as->bound = true;
+	rc = ioasid_dev_attach(&as->dev, a->ioasid, a->diag);
+	if (rc) {
+		ioasid_dev_unbind(&as->dev);	/* iv_dev_release: unbound */
+		as->h = NULL;
+		return rc;
 	}
-	return rc;
+	as->ioasid = a->ioasid;
+	return 0;
 }
 
 /* Bind the ASID to @h's context and attach it to @ioasid. */
@@ -375,6 +384,9 @@ static int iv_as_bind_attach(struct iv_as *as, struct ioasid_khost *h,
 		.as = as, .h = h, .ioasid = ioasid, .diag = diag,
 	};
 
+	/* Callers unbind first: as->dev is the engine's while bound. */
+	if (WARN_ON(as->h))
+		return -EBUSY;
 	memset(&as->dev, 0, sizeof(as->dev));
 	as->dev.ops = &iv_dev_ops;
 	iv_attrs(as->v, &as->dev.attrs);
@@ -390,15 +402,19 @@ static int iv_unbind_locked(void *arg)
 	return 0;
 }
 
-/* Detach (removing every entry from the device) and unbind. */
+/*
+ * Detach (removing every entry from the device) and unbind. The ASID is
+ * then unbound whatever it was: no context, no ioasid (0 is never one),
+ * no maps waiting for an IOTLB batch to end.
+ */
 static void iv_as_unbind(struct iv_as *as)
 {
 	struct ioasid_khost *h = as->h;
 
-	if (!h)
-		return;
-	ioasid_khost_run(h, iv_unbind_locked, as);
+	if (h)
+		ioasid_khost_run(h, iv_unbind_locked, as);
 	as->h = NULL;
+	as->ioasid = 0;
 	as->defer = false;
 	as->dirty = false;
 }
