@@ -13,8 +13,21 @@
 #include <linux/mm_types.h>
 #include <linux/sched/user.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include "ioasid_core.h"
+
+/*
+ * The IOASID symbol namespace, for EXPORT_SYMBOL_NS_GPL() in ioasid.ko
+ * and MODULE_IMPORT_NS() in ioasid_vdpa.ko. Linux 6.13 made their
+ * namespace argument a string literal ("IOASID"); 6.12 takes the bare
+ * name and stringifies it (after expanding this macro).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define IOASID_NS	"IOASID"
+#else
+#define IOASID_NS	IOASID
+#endif
 
 /* Where a walk over a mapping's folios is; start it zeroed. */
 struct ioasid_kpin_pos {

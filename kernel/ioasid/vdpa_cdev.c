@@ -685,6 +685,6 @@ static void __exit iv_exit(void)
 
 module_init(iv_init);
 module_exit(iv_exit);
-MODULE_IMPORT_NS(IOASID);
+MODULE_IMPORT_NS(IOASID_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vhost-vdpa devices whose address spaces are ioasids");
