@@ -34,8 +34,10 @@
 #include "vdpa_priv.h"
 
 /* Group keys of the engine: VFIO uses 1 << 56, software devices 2 << 56. */
-#define IV_GROUP_KEY(as) \
-	((3ULL << 56) | ((u64)(as)->v->minor << 16) | (as)->asid)
+static u64 iv_group_key(const struct iv_as *as)
+{
+	return (3ULL << 56) | ((u64)as->v->minor << 16) | as->asid;
+}
 
 /* Translation entries: file and offset behind each virtual address. */
 
@@ -360,7 +362,7 @@ static int iv_bind_attach_locked(void *arg)
 	struct iv_as *as = a->as;
 	int rc;
 
-	rc = ioasid_dev_bind(a->h->ctx, &as->dev, IV_GROUP_KEY(as), 1, a->diag);
+	rc = ioasid_dev_bind(a->h->ctx, &as->dev, iv_group_key(as), 1, a->diag);
 	if (rc)
 		return rc;
 	/* Before the attach: its replay of mappings asks iv_map_mm(). */
@@ -725,9 +727,9 @@ static long iv_iotlb_invalidate(struct iv_as *as, struct vhost_iotlb_msg *msg)
 	ioasid_khost_run(as->h, iv_span_locked, &a);
 	first = a.first;
 	last = a.last;
-	if (!first && last == U64_MAX)
+	if (!first && last == U64_MAX) {
 		u.flags = IOASID_UNMAP_ALL;
-	else {
+	} else {
 		u.iova = first;
 		u.length = last - first + 1;
 	}

@@ -59,7 +59,7 @@ struct shim_group {
 };
 
 struct shim_container {
-	struct mutex lock;
+	struct mutex lock;		/* the rest; outside the context lock */
 	bool type1;
 	struct ioasid_khost *h;		/* type1: own; else the bound fd's */
 	struct file *file;		/* the bound ioasid fd */
@@ -593,10 +593,9 @@ static long shim_bind(struct shim_container *c, unsigned long arg)
 	list_for_each_entry(g, &c->groups, node) {
 		for (i = 0; i < g->ndevs; i++, n++) {
 			u32 id = g->devs[i].dev.obj.id;
+			u32 __user *out = u64_to_user_ptr(b.dev_ids_uptr);
 
-			if (n < b.num_devs &&
-			    put_user(id, (u32 __user *)u64_to_user_ptr(
-					 b.dev_ids_uptr) + n))
+			if (n < b.num_devs && put_user(id, out + n))
 				rc = -EFAULT;
 		}
 	}
