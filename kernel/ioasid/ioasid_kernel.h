@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the parts of ioasid.ko share: the kernel host of one context
- * (main.c) and the VFIO shim (vfio_shim.c); and what ioasid_vdpa.ko uses
- * of them (exported in the IOASID symbol namespace).
+ * (main.c), the VFIO shim (vfio_shim.c) and the IOMMU domains
+ * (iommu_domain.c); and what ioasid_vdpa.ko uses of them (exported in the
+ * IOASID symbol namespace).
  */
 #ifndef IOASID_KERNEL_H
 #define IOASID_KERNEL_H
@@ -12,8 +13,21 @@
 #include <linux/mm_types.h>
 #include <linux/sched/user.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include "ioasid_core.h"
+
+/*
+ * The IOASID symbol namespace, for EXPORT_SYMBOL_NS_GPL() in ioasid.ko
+ * and MODULE_IMPORT_NS() in ioasid_vdpa.ko. Linux 6.13 made their
+ * namespace argument a string literal ("IOASID"); 6.12 takes the bare
+ * name and stringifies it (after expanding this macro).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define IOASID_NS	"IOASID"
+#else
+#define IOASID_NS	IOASID
+#endif
 
 /* Where a walk over a mapping's folios is; start it zeroed. */
 struct ioasid_kpin_pos {
