@@ -16,6 +16,7 @@
 #include <linux/version.h>
 
 #include "ioasid_core.h"
+#include "sizefirst.h"
 
 /*
  * The IOASID symbol namespace, for EXPORT_SYMBOL_NS_GPL() in ioasid.ko
@@ -107,14 +108,15 @@ struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file);
 int ioasid_khost_run(struct ioasid_khost *h, int (*fn)(void *arg), void *arg);
 
 /*
- * The decoder's size-first rule (core/uapi.c) for the ioctls outside it:
- * the struct at @uarg starts with its size. A size below @min_size (the end
- * of the first version's last field) is EINVAL; a size past
- * IOASID_UCMD_MAX_SIZE, or bytes past @ksize that are not 0, E2BIG. The
- * struct is copied into @dst (@ksize bytes), the fields a smaller, older
- * caller does not know reading as 0. The size read is returned in *@usize:
- * copy back at most min(*@usize, @ksize) bytes, the prefix the caller
- * knows. The caller checks flags and reserved fields.
+ * The size-first rule (core/sizefirst.h) for the ioctls outside the
+ * decoder: the struct at @uarg starts with its size. A size below
+ * @min_size (the end of the first version's last field) is EINVAL; a size
+ * past IOASID_UCMD_MAX_SIZE, or bytes past @ksize that are not 0, E2BIG
+ * (copy_struct_from_user() checks the tail). The struct is copied into
+ * @dst (@ksize bytes), the fields a smaller, older caller does not know
+ * reading as 0. The size read is returned in *@usize: copy back
+ * sizefirst_len(*@usize, @ksize) bytes, the prefix the caller knows. The
+ * caller checks flags and reserved fields.
  */
 static inline int ioasid_struct_from_user(void *dst, size_t ksize,
 					  size_t min_size,
@@ -125,10 +127,9 @@ static inline int ioasid_struct_from_user(void *dst, size_t ksize,
 
 	if (get_user(size, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (size < min_size)
-		return -EINVAL;
-	if (size > IOASID_UCMD_MAX_SIZE)
-		return -E2BIG;
+	rc = sizefirst_check(size, min_size);
+	if (rc)
+		return rc;
 	rc = copy_struct_from_user(dst, ksize, uarg, size);
 	if (rc)
 		return rc;

@@ -583,7 +583,7 @@ long iv_attach(struct iv_dev *v, void __user *argp)
 	as->file = f;
 	iv_switch_done(as);
 	at.out_dev_id = as->dev.obj.id;
-	return copy_to_user(argp, &at, min_t(u32, usize, sizeof(at))) ?
+	return copy_to_user(argp, &at, sizefirst_len(usize, sizeof(at))) ?
 	       -EFAULT : 0;
 }
 
@@ -667,7 +667,7 @@ long iv_stats(struct iv_dev *v, void __user *argp)
 	else
 		iv_stats_fill(&a);
 	/* An older caller gets the prefix it knows. */
-	return copy_to_user(argp, &st, min_t(u32, usize, sizeof(st))) ?
+	return copy_to_user(argp, &st, sizefirst_len(usize, sizeof(st))) ?
 	       -EFAULT : 0;
 }
 

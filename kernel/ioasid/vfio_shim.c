@@ -602,7 +602,8 @@ static long shim_bind(struct shim_container *c, unsigned long arg)
 	if (!rc && n > b.num_devs)
 		rc = -EMSGSIZE;
 	b.num_devs = n;
-	if (copy_to_user((void __user *)arg, &b, min_t(u32, usize, sizeof(b))))
+	if (copy_to_user((void __user *)arg, &b,
+			 sizefirst_len(usize, sizeof(b))))
 		rc = -EFAULT;
 	mutex_unlock(&c->lock);
 	return rc;
