@@ -531,6 +531,40 @@ static int t_edu_shared(struct fx *f)
 	return 0;
 }
 
+/*
+ * The other order: the mdev's group first. Type1 narrows the container
+ * for the edu; the shim has fixed the ioasid's attributes from the mdev's
+ * (any page size, all 64 bits) and refuses the edu (docs/kernel.md).
+ */
+static int t_mdev_first(struct fx *f)
+{
+	const char *base = getenv("VFIO_TEST_EDU");
+	int i = base ? atoi(base) : 0, g, rc, set;
+	char path[64];
+	struct mdev m;
+
+	(void)f;
+	if (i >= solo_count) {
+		skip_reason("needs edu number %d alone in its group", i + 1);
+		return SKIP_RC;
+	}
+	rc = mdev_open_in(&m, -1, false);
+	if (rc)
+		return rc;
+	g = group_of(solo_bdf[i]);
+	CHECK(g >= 0);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
+	rc = open(path, O_RDWR);
+	CHECK(rc >= 0);
+	set = ioctl(rc, VFIO_GROUP_SET_CONTAINER, &m.container) ? -errno : 0;
+	CHECK_EQ(set, on_shim() ? -EINVAL : 0);
+	if (!set)
+		CHECK(ioctl(rc, VFIO_GROUP_UNSET_CONTAINER) == 0);
+	close(rc);
+	mdev_close(&m);
+	return 0;
+}
+
 static int fail_nth(unsigned int n)
 {
 	char s[16];
@@ -603,6 +637,7 @@ static const struct test tests[] = {
 	{ "pin_unmap", t_pin_unmap, NULL },
 	{ "memlock_nobody", t_memlock_nobody, NULL },
 	{ "edu_shared", t_edu_shared, NULL },
+	{ "mdev_first", t_mdev_first, NULL },
 	{ "fault_walk", t_fault_walk, NULL },
 	{ "remove", t_remove, NULL },
 };
