@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -565,6 +566,88 @@ static int t_mdev_first(struct fx *f)
 	return 0;
 }
 
+struct race_arg {
+	struct mdev *m;
+	volatile int stop;
+	int done, unmapped, bad;
+};
+
+static void *race_pinner(void *p)
+{
+	struct race_arg *a = p;
+
+	while (!a->stop) {
+		uint32_t st, err;
+
+		if (xfer(a->m, IOVA_SRC, IOVA_DST, 3 * 4096, MDMA_CTRL_PIN)) {
+			a->bad++;
+			continue;
+		}
+		st = rd32(a->m, MDMA_REG_STATUS);
+		err = rd32(a->m, MDMA_REG_ERROR);
+		if (st == MDMA_STATUS_DONE)
+			a->done++;
+		else if (st == MDMA_STATUS_ERROR && err == EINVAL)
+			a->unmapped++;
+		else
+			a->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * Pinned transfers racing maps and unmaps of their buffers: each unmap
+ * completes (or, while the pins keep being retaken, fails with EBUSY and
+ * is tried again: type1 BUGs there, so this runs on the shim only), each
+ * transfer is done or finds its memory unmapped, and nothing stays
+ * pinned. Exercises the unmap's callback loop against the pin path.
+ */
+static int t_race_unmap(struct fx *f)
+{
+	uint8_t *src = pages(BUF_LEN), *dst = pages(BUF_LEN);
+	long long p0 = kernel_pins();
+	struct race_arg a = { .m = NULL };
+	int i, busy = 0, tries, rc;
+	struct mdev m;
+	pthread_t th;
+
+	(void)f;
+	if (!on_shim()) {
+		skip_reason("type1 BUG()s when pins are retaken through 10 dma_unmap calls");
+		return SKIP_RC;
+	}
+	CHECK(src && dst);
+	rc = mdev_open_in(&m, -1, false);
+	if (rc)
+		return rc;
+	a.m = &m;
+	CHECK(pthread_create(&th, NULL, race_pinner, &a) == 0);
+	for (i = 0; i < 300; i++) {
+		if (map_two(m.container, src, dst))
+			break;
+		for (tries = 0; tries < 1000; tries++) {
+			rc = dunmap(m.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
+			if (rc != -EBUSY)
+				break;
+			busy++;
+		}
+		if (rc)
+			break;
+	}
+	a.stop = 1;
+	pthread_join(th, NULL);
+	diag("%d rounds: %d transfers done, %d found no mapping, %d unmaps EBUSY, %u callbacks",
+	     i, a.done, a.unmapped, busy, rd32(&m, MDMA_REG_UNMAPS));
+	CHECK_EQ(i, 300);
+	CHECK_EQ(a.bad, 0);
+	CHECK(a.done + a.unmapped > 0);
+	CHECK_EQ(rd32(&m, MDMA_REG_PINNED), 0);
+	CHECK_EQ(kernel_pins(), p0);
+	mdev_close(&m);
+	CHECK_EQ(kernel_pins(), p0);
+	return 0;
+}
+
 static int fail_nth(unsigned int n)
 {
 	char s[16];
@@ -639,6 +722,7 @@ static const struct test tests[] = {
 	{ "edu_shared", t_edu_shared, NULL },
 	{ "mdev_first", t_mdev_first, NULL },
 	{ "fault_walk", t_fault_walk, NULL },
+	{ "race_unmap", t_race_unmap, NULL },
 	{ "remove", t_remove, NULL },
 };
 
