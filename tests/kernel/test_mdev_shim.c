@@ -648,6 +648,29 @@ static int t_race_unmap(struct fx *f)
 	return 0;
 }
 
+/*
+ * An mdev cannot join a VFIO_IOASID_IOMMU container (its unmaps would
+ * come through an ioasid fd, which does not call dma_unmap): the shim's
+ * attach refuses it, so VFIO_SET_IOMMU fails, with either backend loaded
+ * for type1v2.
+ */
+static int t_ioasid_mode(struct fx *f)
+{
+	struct mdev m;
+	int rc;
+
+	(void)f;
+	rc = mdev_open_in(&m, -1, true);
+	if (rc)
+		return rc;
+	CHECK(ioctl(m.container, VFIO_SET_IOMMU, VFIO_IOASID_IOMMU) == -1);
+	CHECK_EQ(errno, EINVAL);
+	/* The container is still unset: type1v2 takes the group. */
+	CHECK(ioctl(m.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
+	mdev_close(&m);
+	return 0;
+}
+
 static int fail_nth(unsigned int n)
 {
 	char s[16];
@@ -721,6 +744,7 @@ static const struct test tests[] = {
 	{ "memlock_nobody", t_memlock_nobody, NULL },
 	{ "edu_shared", t_edu_shared, NULL },
 	{ "mdev_first", t_mdev_first, NULL },
+	{ "ioasid_mode", t_ioasid_mode, NULL },
 	{ "fault_walk", t_fault_walk, NULL },
 	{ "race_unmap", t_race_unmap, NULL },
 	{ "remove", t_remove, NULL },
