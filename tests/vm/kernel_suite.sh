@@ -5,6 +5,15 @@
 # guests' TAP streams are merged into one, each test named
 # "program/test". Usage: kernel_suite.sh SRC BUILD
 set -u
+
+# Copy stdin to stdout and to stderr. Not "tee /dev/stderr": when both are
+# the same file, that opens it again at offset 0 and overwrites the TAP
+# lines already written (a runner reading the file saw no "not ok").
+both() {
+	t=$(cat)
+	printf '%s\n' "$t"
+	printf '%s\n' "$t" >&2
+}
 src=$1 build=$2
 work=$build/vm
 mkdir -p "$work"
@@ -118,7 +127,7 @@ if [ $vrc -ne 0 ] || grep -q '^GUEST-[A-Za-z]*: not ok' "$work/serial.log"; then
 		echo "# the guest exited $vrc; the last of the serial log ($work/serial.log):"
 		grep '^GUEST-[A-Za-z]*: not ok' "$work/serial.log" | sed 's/^/#   /'
 		tail -60 "$work/serial.log" | sed 's/^/#   /'
-	} | tee /dev/stderr
+	} | both
 	exit 1
 fi
 exit 0
