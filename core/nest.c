@@ -30,9 +30,11 @@
  *      sees no gap where nothing changed); others become new entries;
  *   4. what is left aside is withdrawn (listeners' unmap, then freed),
  *      then the new entries go to the listeners in one map call.
- * A failure (mapping limit, work limit, memory, a listener) leaves the
- * range with the entries it had put back and added: a subset of a fresh
- * walk. Pieces outside the parent, without permission, or that break the
+ * A failure of the walk (mapping limit, work limit, memory) leaves the
+ * range exactly as it was: nothing was notified yet, so the new entries
+ * are dropped and the ones set aside go back. A listener's failure to
+ * map the new entries leaves the range with the unchanged entries only
+ * (the changed ones were withdrawn already): a subset of a fresh walk. Pieces outside the parent, without permission, or that break the
  * child's attributes (aperture, reserved regions, page sizes) are absent.
  * A parent MAP_DMA changes no shadow: the next invalidation picks it up.
  *
@@ -453,7 +455,7 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 		.budget = budget,
 		.diag = diag,
 	};
-	int rc, mrc;
+	int rc;
 
 	reader_init(&pr, &r, as);
 	widen(as, &r, &start, &last);
@@ -482,6 +484,21 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 		diag_set(diag, rc, IOASID_RULE_INV_WORK, start,
 			 IOASID_INV_WALK_MAX);
 	*v.tail = NULL;
+	if (rc) {
+		/* Nothing was notified: put the range back as it was. */
+		for (m = v.added; m; m = m->next)
+			it_remove(&as->root, m);
+		account_out(as, v.added);
+		entries_free(as, v.added);
+		for (m = it_to_chain(v.aside); m; m = left) {
+			left = m->next;
+			as->nmaps++;
+			as->mapped_bytes += ioasid_mapping_length(m);
+			m->il = m->ir = NULL;
+			it_insert(&as->root, m);
+		}
+		return rc;
+	}
 
 	/* Step 4: the old ones first, so listeners never see an overlap. */
 	left = it_to_chain(v.aside);
@@ -490,15 +507,13 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 		entries_free(as, left);
 	}
 	if (v.added) {
-		mrc = as_notify_map(as, v.added);
-		if (mrc) {
+		rc = as_notify_map(as, v.added);
+		if (rc) {
 			for (m = v.added; m; m = m->next)
 				it_remove(&as->root, m);
 			account_out(as, v.added);
 			entries_free(as, v.added);
-			if (!rc)
-				rc = diag_set(diag, mrc, IOASID_RULE_LISTENER,
-					      (u64)-mrc, 0);
+			diag_set(diag, rc, IOASID_RULE_LISTENER, (u64)-rc, 0);
 		}
 	}
 	forget_attrs_if_idle(as);

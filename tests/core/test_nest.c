@@ -587,13 +587,17 @@ static int malformed_and_bounded(struct fx *f)
 	/*
 	 * A loop: every root entry points at the root, so 256 * 512^3 leaves
 	 * (each the root page itself). The mapping limit stops it: ENOSPC,
-	 * the shadow full but consistent.
+	 * and the shadow is as it was.
 	 */
 	for (i = 0; i < 512; i++)
 		root[i] = n.root | T;
 	CHECK_ERR(ioasid_invalidate_all(f->h, n.child), -ENOSPC);
-	CHECK_EQ(child_maps(&n), 300);
+	CHECK_EQ(child_maps(&n), 1);
 	CHECK_OK(cread(&n, 0x10, &v));
+	CHECK_EQ(v, *ram(&n, 0x10));
+	/* A range the limit allows: the loop's leaves, as the format says. */
+	CHECK_OK(inv(&n, 0x1000, 16));
+	CHECK_OK(cread(&n, 0x1010, &v));
 	CHECK_EQ(v, root[2]);
 	/*
 	 * Leaves that all point outside the parent: nothing to keep, so the
@@ -613,7 +617,7 @@ static int malformed_and_bounded(struct fx *f)
 		}
 		CHECK_ERR(ioasid_invalidate_all(f->h, n.child), -ENOSPC);
 	}
-	CHECK_EQ(child_maps(&n), 0);
+	CHECK_EQ(child_maps(&n), 17);
 	return 0;
 }
 

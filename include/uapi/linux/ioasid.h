@@ -778,10 +778,12 @@ struct ioasid_inv_entry {
  * withdraws the shadow entries that point into it first.
  *
  * ENOSPC: the shadow reached the mapping-count limit, or the call read
- * IOASID_INV_WALK_MAX table entries; ENOMEM, or a listener's failure:
- * the failing entry's range then holds only part of its translations (a
- * subset of a fresh walk; the rest faults). EINVAL: a bad entry (nothing
- * of it done), or the ioasid is not nested or has no table bound.
+ * IOASID_INV_WALK_MAX table entries; ENOMEM: either way the failing
+ * entry's range is as it was before. A listener's failure (an IOMMU
+ * domain out of memory) leaves the range with its unchanged entries only
+ * (a subset of a fresh walk; the rest faults). EINVAL: a bad entry
+ * (nothing of it done), or the ioasid is not nested or has no table
+ * bound.
  */
 struct ioasid_invalidate {
 	__u32 size;
