@@ -47,6 +47,7 @@ struct ioasid_kpin {
 	unsigned long chunks_cap;
 	void ***chunks;			/* chunks[c][j]: entry c * CHUNK + j */
 	struct ioasid_kpin_pos hint;	/* kh_contig's walk (context lock) */
+	struct ioasid_kpin_pos read_hint; /* kh_mem_read's (context lock) */
 };
 
 static inline u64 ioasid_kpin_off(const struct ioasid_kpin *p, u64 vaddr)

@@ -434,12 +434,14 @@ static u64 kh_contig(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 
 /*
  * A nested ioasid's table entry, read from the parent mapping's pinned
- * page (the walk reads whole entries, never across a page).
+ * page (the walk reads whole entries, never across a page). The walk
+ * reads a table page's entries in ascending order, so a folio pin's
+ * position is kept from call to call (under the context lock): a page
+ * costs one search from the pin's start at most, not one per entry.
  */
 static int kh_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		       void *dst, size_t len)
 {
-	struct ioasid_kpin_pos pos = {};
 	struct ioasid_kpin *p = cookie;
 	u64 off = ioasid_kpin_off(p, vaddr);
 	phys_addr_t pa;
@@ -449,7 +451,7 @@ static int kh_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		    off + len > (u64)p->npages << PAGE_SHIFT ||
 		    offset_in_page(vaddr) + len > PAGE_SIZE))
 		return -EFAULT;
-	ioasid_kpin_run(p, &pos, off, len, &pa);
+	ioasid_kpin_run(p, &p->read_hint, off, len, &pa);
 	va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
 	memcpy(dst, va + offset_in_page(pa), len);
 	kunmap_local(va);
