@@ -326,14 +326,6 @@ struct ioasid_mem_stats {
 void ioasid_ctx_mem_stats(struct ioasid_ctx *ctx, struct ioasid_mem_stats *s);
 
 /*
- * Largest argument struct accepted from a newer caller, whose bytes past
- * the known struct must be 0: a constant, so that no caller's size sizes
- * anything. The decoder and the kernel's own ioctls (the VFIO shim's bind,
- * the vDPA adaptor's) use it.
- */
-#define IOASID_UCMD_MAX_SIZE	4096U
-
-/*
  * The ioctl entry point, shared by the kernel module and the embedded
  * backend: decodes the uAPI struct at @arg (a user pointer, or a value for
  * the commands that take one), applies the rules, copies results out.

@@ -10,13 +10,14 @@
  * result that could not be copied back, and whether in-kernel callers may
  * use the command. The decoder reads the caller's size, refuses a size
  * below the first version (EINVAL) or an unknown tail that is not zero
- * (E2BIG), copies the struct in, runs the handler under the context lock,
- * and copies the struct back.
+ * (E2BIG), copies the struct in (the size-first rule of sizefirst.h), runs
+ * the handler under the context lock, and copies the struct back.
  *
  * Handlers check flags and reserved fields first and then call ctx.c,
  * map.c and swdev.c. Nothing here keeps state.
  */
 #include "core_priv.h"
+#include "sizefirst.h"
 
 /* The kernel's, from <linux/stddef.h>; userspace has no such macro. */
 #ifndef offsetofend
@@ -698,16 +699,14 @@ static int check_tail_zero(struct ioasid_ctx *ctx, u64 uptr, u32 from, u32 to,
 	u8 buf[64];
 
 	while (from < to) {
-		u32 n = to - from < sizeof(buf) ? to - from : sizeof(buf), i;
+		u32 n = to - from < sizeof(buf) ? to - from : sizeof(buf);
 		int rc = copy_in(ctx, buf, uptr + from, n, diag);
 
 		if (rc)
 			return rc;
-		for (i = 0; i < n; i++)
-			if (buf[i])
-				return diag_set(diag, -E2BIG,
-						IOASID_RULE_SIZE_TAIL, to,
-						from);
+		if (!sizefirst_tail_zero(buf, n))
+			return diag_set(diag, -E2BIG, IOASID_RULE_SIZE_TAIL,
+					to, from);
 		from += n;
 	}
 	return 0;
@@ -740,18 +739,19 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 	rc = copy_in(ctx, &size, arg, sizeof(size), diag);
 	if (rc)
 		return rc;
-	if (size < op->min_size)
-		return diag_set(diag, -EINVAL, IOASID_RULE_SIZE_SMALL, size,
+	rc = sizefirst_check(size, op->min_size);
+	if (rc == -EINVAL)
+		return diag_set(diag, rc, IOASID_RULE_SIZE_SMALL, size,
 				op->min_size);
-	if (size > UCMD_MAX_SIZE)
-		return diag_set(diag, -E2BIG, IOASID_RULE_SIZE_TAIL, size,
+	if (rc)
+		return diag_set(diag, rc, IOASID_RULE_SIZE_TAIL, size,
 				UCMD_MAX_SIZE);
 	if (size > op->size) {
 		rc = check_tail_zero(ctx, arg, op->size, size, diag);
 		if (rc)
 			return rc;
 	}
-	len = size < op->size ? size : op->size;
+	len = sizefirst_len(size, op->size);
 	memset(&buf, 0, sizeof(buf));
 	rc = copy_in(ctx, &buf, arg, len, diag);
 	if (rc)

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "fastpath_priv.h"
+#include "sizefirst.h"
 
 enum req_state {
 	REQ_IDLE = 0,
@@ -105,41 +106,18 @@ static void *flusher_main(void *arg)
 }
 
 /*
- * The size of the first version of struct ioasid_fp_batcher_cfg, the
- * smallest cfg->size accepted: up to the end of flags. The struct has not
- * grown since, so the first version is today's struct; a field added later
- * goes after flags, and a caller built before it keeps passing this size
- * (the fields it lacks read as zero).
+ * The first version of struct ioasid_fp_batcher_cfg ends at flags, its
+ * last field today: the smallest cfg->size accepted (core/sizefirst.h). A
+ * field added later goes after flags, and a caller built before it keeps
+ * passing this size (the fields it lacks read as zero).
  */
 #define BATCHER_CFG_SIZE_VER0 \
 	(offsetof(struct ioasid_fp_batcher_cfg, flags) + \
 	 sizeof(((struct ioasid_fp_batcher_cfg *)0)->flags))
-_Static_assert(BATCHER_CFG_SIZE_VER0 <= sizeof(struct ioasid_fp_batcher_cfg),
-	       "the first version of the batcher cfg is a prefix of today's");
-/* Largest cfg->size accepted from a newer caller, as for the uAPI. */
-#define BATCHER_CFG_MAX_SIZE	4096U
-
-/*
- * Read a caller's cfg the way the uAPI's decoder reads a struct: a size
- * below the first version is refused (EINVAL), a larger one than this
- * build knows must have a zero tail (E2BIG otherwise), and what the caller
- * did not pass reads as zero.
- */
-static int batcher_cfg_copy(struct ioasid_fp_batcher_cfg *c,
-			    const struct ioasid_fp_batcher_cfg *cfg)
-{
-	uint32_t size = cfg->size, i;
-
-	if (size < BATCHER_CFG_SIZE_VER0)
-		return -EINVAL;
-	if (size > BATCHER_CFG_MAX_SIZE)
-		return -E2BIG;
-	for (i = sizeof(*c); i < size; i++)
-		if (((const unsigned char *)cfg)[i])
-			return -E2BIG;
-	memcpy(c, cfg, size < sizeof(*c) ? size : sizeof(*c));
-	return 0;
-}
+_Static_assert(sizeof(struct ioasid_fp_batcher_cfg) - BATCHER_CFG_SIZE_VER0 <
+	       _Alignof(struct ioasid_fp_batcher_cfg),
+	       "a field after flags: the first version still ends at flags; "
+	       "say so here and in ioasid_fastpath.h");
 
 int ioasid_fp_batcher_create(struct ioasid_fp_shadow *s,
 			     struct ioasid_fp_backend *be,
@@ -155,7 +133,7 @@ int ioasid_fp_batcher_create(struct ioasid_fp_shadow *s,
 		return -EINVAL;
 	memset(&c, 0, sizeof(c));
 	if (cfg) {
-		rc = batcher_cfg_copy(&c, cfg);
+		rc = sizefirst_copy(&c, sizeof(c), BATCHER_CFG_SIZE_VER0, cfg);
 		if (rc)
 			return rc;
 	}

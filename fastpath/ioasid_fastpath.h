@@ -251,6 +251,12 @@ void ioasid_fp_backend_destroy(struct ioasid_fp_backend *be);
 
 struct ioasid_fp_batcher;
 
+/*
+ * Read size-first, as the uAPI's structs are: size is the struct's size
+ * as the caller was built, at least the first version's, which ends at
+ * flags (today's struct); fields past the caller's size read as 0, and a
+ * larger size needs every byte past today's struct to be 0 (E2BIG).
+ */
 struct ioasid_fp_batcher_cfg {
 	uint32_t size;			/* sizeof(struct ioasid_fp_batcher_cfg) */
 	uint32_t max_batch;		/* flush at this many pending; 0: 256 */

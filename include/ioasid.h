@@ -43,6 +43,12 @@ enum ioasid_backend {
 #define IOASID_OPEN_MEMLOCK_RLIMIT	(1U << 0)	/* embedded: charge
 							 * RLIMIT_MEMLOCK */
 
+/*
+ * Read size-first, as the uAPI's structs are: size is the struct's size
+ * as the caller was built, at least the first version's, which ends at
+ * dev_path (today's struct); fields past the caller's size read as 0, and
+ * a larger size needs every byte past today's struct to be 0 (E2BIG).
+ */
 struct ioasid_open_opts {
 	uint32_t size;			/* sizeof(struct ioasid_open_opts) */
 	uint32_t backend;		/* enum ioasid_backend */

@@ -9,6 +9,10 @@ kver=${2:-$(ls /usr/src | sed -n 's/^linux-headers-\(6\.12\..*-amd64\)$/\1/p' | 
 kdir=/usr/src/linux-headers-$kver
 [ -d "$kdir" ] || { echo "kernel/build.sh: no headers at $kdir" >&2; exit 1; }
 mkdir -p "$out/ioasid"
+# A source renamed or removed since the last build leaves no dangling link.
+for l in "$out"/ioasid/*.c; do
+	[ -e "$l" ] || rm -f "$l"
+done
 for f in "$src"/core/*.c "$src"/kernel/ioasid/*.c "$src"/kernel/ioasid/Kbuild; do
 	ln -sf "$f" "$out/ioasid/$(basename "$f")"
 done

@@ -21,6 +21,7 @@
 
 #include "ioasid.h"
 #include "ioasid_core.h"
+#include "sizefirst.h"
 #include "libioasid_priv.h"
 
 struct ioasid_handle {
@@ -62,42 +63,18 @@ enum ioasid_backend ioasid_backend_from_env(void)
 }
 
 /*
- * The size of the first version of struct ioasid_open_opts, the smallest
- * opts->size accepted: up to the end of dev_path. The struct has not grown
- * since, so the first version is today's struct; a field added later goes
- * after dev_path, and a caller built before it keeps passing this size
- * (the fields it lacks read as zero).
+ * The first version of struct ioasid_open_opts ends at dev_path, its last
+ * field today: the smallest opts->size accepted (core/sizefirst.h). A
+ * field added later goes after dev_path, and a caller built before it
+ * keeps passing this size (the fields it lacks read as zero).
  */
 #define OPEN_OPTS_SIZE_VER0 \
 	(offsetof(struct ioasid_open_opts, dev_path) + \
 	 sizeof(((struct ioasid_open_opts *)0)->dev_path))
-_Static_assert(OPEN_OPTS_SIZE_VER0 <= sizeof(struct ioasid_open_opts),
-	       "the first version of ioasid_open_opts is a prefix of today's");
-/* Largest opts->size accepted from a newer caller, as for the uAPI. */
-#define OPEN_OPTS_MAX_SIZE	4096U
-
-/*
- * Read a caller's opts the way the uAPI's decoder reads a struct: a size
- * below the first version is refused (EINVAL), a larger one than this
- * build knows must have a zero tail (E2BIG otherwise), and what the caller
- * did not pass reads as zero.
- */
-static int open_opts_copy(struct ioasid_open_opts *o,
-			  const struct ioasid_open_opts *opts)
-{
-	uint32_t size = opts->size, i;
-
-	if (size < OPEN_OPTS_SIZE_VER0)
-		return -EINVAL;
-	if (size > OPEN_OPTS_MAX_SIZE)
-		return -E2BIG;
-	for (i = sizeof(*o); i < size; i++)
-		if (((const unsigned char *)opts)[i])
-			return -E2BIG;
-	memset(o, 0, sizeof(*o));
-	memcpy(o, opts, size < sizeof(*o) ? size : sizeof(*o));
-	return 0;
-}
+_Static_assert(sizeof(struct ioasid_open_opts) - OPEN_OPTS_SIZE_VER0 <
+	       _Alignof(struct ioasid_open_opts),
+	       "a field after dev_path: the first version still ends at "
+	       "dev_path; say so here and in ioasid.h");
 
 int ioasid_open(const struct ioasid_open_opts *opts, struct ioasid_handle **out)
 {
@@ -107,7 +84,7 @@ int ioasid_open(const struct ioasid_open_opts *opts, struct ioasid_handle **out)
 	int rc;
 
 	if (opts) {
-		rc = open_opts_copy(&o, opts);
+		rc = sizefirst_copy(&o, sizeof(o), OPEN_OPTS_SIZE_VER0, opts);
 		if (rc)
 			return rc;
 	}

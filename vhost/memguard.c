@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "memguard.h"
 
@@ -103,16 +104,37 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	raise(SIGBUS);
 }
 
+/*
+ * In a child of fork() only the forking thread exists: no handler can be
+ * busy there, whatever the counters copied from the parent say.
+ */
+static void forked_child(void)
+{
+	for (int i = 0; i < MEMGUARD_SLOTS; i++)
+		__atomic_store_n(&slots[i].busy, 0, __ATOMIC_RELAXED);
+}
+
 static void install(void)
 {
 	struct sigaction sa;
 
+	/*
+	 * @prev is read before our handler goes in: a SIGBUS that arrives
+	 * just after finds the earlier handler there, not a zeroed @prev.
+	 */
+	if (sigaction(SIGBUS, NULL, &prev)) {
+		install_err = errno;
+		return;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigbus;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, &prev))
+	if (sigaction(SIGBUS, &sa, NULL)) {
 		install_err = errno;
+		return;
+	}
+	install_err = pthread_atfork(NULL, NULL, forked_child);
 }
 
 int memguard_add(void *map, size_t len, size_t pgsize)
@@ -151,8 +173,19 @@ void memguard_del(int slot)
 	 * store above and this load are both seq_cst, against the handler's
 	 * increment and load: one of the two sides sees the other.
 	 */
-	while (__atomic_load_n(&slots[slot].busy, __ATOMIC_SEQ_CST))
-		sched_yield();
+	for (unsigned int spins = 0;
+	     __atomic_load_n(&slots[slot].busy, __ATOMIC_SEQ_CST); spins++) {
+		/*
+		 * A handler is busy for one mmap() call. Yield first; then
+		 * sleep, so that a handler on a thread of lower real-time
+		 * priority on this CPU gets to finish (sched_yield() never
+		 * lets it run).
+		 */
+		if (spins < 64)
+			sched_yield();
+		else
+			nanosleep(&(struct timespec){ .tv_nsec = 50000 }, NULL);
+	}
 	__atomic_store_n(&slots[slot].taken, 0, __ATOMIC_RELEASE);
 }
 

@@ -51,6 +51,8 @@
 #include "netq.h"
 #include "vring.h"
 
+#define VU_ACCEPT_RETRY_MS 100
+
 struct vu_region {
 	uint64_t gpa, size, uaddr;
 	uint8_t *hva;
@@ -554,12 +556,22 @@ static int map_region(const struct vu_region_desc *d, int fd,
 		return -EINVAL;
 	}
 	/*
-	 * hugetlbfs reports its page size: mappings start on one. Only
-	 * hugetlbfs is believed: another file system (FUSE, say, which the
-	 * front-end may serve itself) can report any block size.
+	 * Guest memory is shared memory (memfd, tmpfs) or hugetlbfs. A file
+	 * elsewhere is refused: on FUSE, which the front-end may serve
+	 * itself, every access of the worker could wait on the front-end's
+	 * answer for as long as it likes, and a disk file's pages are
+	 * written back under the guest's feet.
 	 */
-	if (st.st_blksize > 4096 && !(st.st_blksize & (st.st_blksize - 1)) &&
-	    !fstatfs(fd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC)
+	if (fstatfs(fd, &sfs))
+		return -errno;
+	if (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC) {
+		fprintf(stderr, "vhost-user: SET_MEM_TABLE: region %u: its file is on a file system of type 0x%llx; only shared memory (memfd, tmpfs) and hugetlbfs are mapped\n",
+			i, (unsigned long long)sfs.f_type);
+		return -EINVAL;
+	}
+	/* hugetlbfs reports its page size: mappings start on one. */
+	if (sfs.f_type == HUGETLBFS_MAGIC && st.st_blksize > 4096 &&
+	    !(st.st_blksize & (st.st_blksize - 1)))
 		align = (uint64_t)st.st_blksize;
 	start = d->offset & ~(align - 1);
 	end = d->offset + d->size;
@@ -1131,16 +1143,42 @@ static void disconnect(struct vu_backend *b)
 	pthread_mutex_unlock(&b->conn_lock);
 }
 
+/*
+ * accept() failed. Out of descriptors or memory (a local user can open
+ * connections until the process has no descriptor left), the pending
+ * connection stays queued and accept() would fail again at once: wait a
+ * little before the next try rather than spin, and say so once per run
+ * of failures. An aborted connection or a signal: try again now.
+ */
+static void accept_failed(struct vu_backend *b, int e, bool *failing)
+{
+	if (e == EINTR || e == ECONNABORTED || e == EAGAIN ||
+	    __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+		return;		/* stopping: the loop ends */
+	pthread_mutex_lock(&b->lock);
+	b->st.accept_failures++;
+	pthread_mutex_unlock(&b->lock);
+	if (!*failing)
+		fprintf(stderr, "vhost-user: accept: %s; trying again every %d ms\n",
+			strerror(e), VU_ACCEPT_RETRY_MS);
+	*failing = true;
+	poll(NULL, 0, VU_ACCEPT_RETRY_MS);
+}
+
 static void *control(void *arg)
 {
 	struct vu_backend *b = arg;
 	struct vu_msg *m = &b->msg;
+	bool failing = false;
 
 	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
 		int c = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-		if (c < 0)
+		if (c < 0) {
+			accept_failed(b, errno, &failing);
 			continue;
+		}
+		failing = false;
 		pthread_mutex_lock(&b->conn_lock);
 		if (__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
 			pthread_mutex_unlock(&b->conn_lock);
@@ -1149,7 +1187,9 @@ static void *control(void *arg)
 		}
 		b->conn = c;
 		pthread_mutex_unlock(&b->conn_lock);
+		pthread_mutex_lock(&b->lock);
 		b->st.connections++;
+		pthread_mutex_unlock(&b->lock);
 		for (;;) {
 			int fds[VU_MAX_FDS], nfds;
 

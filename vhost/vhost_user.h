@@ -46,6 +46,7 @@ struct vu_stats {
 	uint64_t misses_deferred;	/* the channel was full: sent later */
 	uint64_t misses_overflow;	/* outstanding table full: retried */
 	uint64_t connections;
+	uint64_t accept_failures;	/* accept() failed (no descriptor...) */
 	uint32_t broken;		/* queues broken (see stderr) */
 	uint32_t running;		/* queues being served now */
 };

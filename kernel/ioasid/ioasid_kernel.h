@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the parts of ioasid.ko share: the kernel host of one context
- * (main.c) and the VFIO shim (vfio_shim.c); and what ioasid_vdpa.ko uses
- * of them (exported in the IOASID symbol namespace).
+ * (main.c), the VFIO shim (vfio_shim.c) and the IOMMU domains
+ * (iommu_domain.c); and what ioasid_vdpa.ko uses of them (exported in the
+ * IOASID symbol namespace).
  */
 #ifndef IOASID_KERNEL_H
 #define IOASID_KERNEL_H
@@ -12,8 +13,22 @@
 #include <linux/mm_types.h>
 #include <linux/sched/user.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include "ioasid_core.h"
+#include "sizefirst.h"
+
+/*
+ * The IOASID symbol namespace, for EXPORT_SYMBOL_NS_GPL() in ioasid.ko
+ * and MODULE_IMPORT_NS() in ioasid_vdpa.ko. Linux 6.13 made their
+ * namespace argument a string literal ("IOASID"); 6.12 takes the bare
+ * name and stringifies it (after expanding this macro).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define IOASID_NS	"IOASID"
+#else
+#define IOASID_NS	IOASID
+#endif
 
 /* Where a walk over a mapping's folios is; start it zeroed. */
 struct ioasid_kpin_pos {
@@ -103,14 +118,15 @@ struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file);
 int ioasid_khost_run(struct ioasid_khost *h, int (*fn)(void *arg), void *arg);
 
 /*
- * The decoder's size-first rule (core/uapi.c) for the ioctls outside it:
- * the struct at @uarg starts with its size. A size below @min_size (the end
- * of the first version's last field) is EINVAL; a size past
- * IOASID_UCMD_MAX_SIZE, or bytes past @ksize that are not 0, E2BIG. The
- * struct is copied into @dst (@ksize bytes), the fields a smaller, older
- * caller does not know reading as 0. The size read is returned in *@usize:
- * copy back at most min(*@usize, @ksize) bytes, the prefix the caller
- * knows. The caller checks flags and reserved fields.
+ * The size-first rule (core/sizefirst.h) for the ioctls outside the
+ * decoder: the struct at @uarg starts with its size. A size below
+ * @min_size (the end of the first version's last field) is EINVAL; a size
+ * past IOASID_UCMD_MAX_SIZE, or bytes past @ksize that are not 0, E2BIG
+ * (copy_struct_from_user() checks the tail). The struct is copied into
+ * @dst (@ksize bytes), the fields a smaller, older caller does not know
+ * reading as 0. The size read is returned in *@usize: copy back
+ * sizefirst_len(*@usize, @ksize) bytes, the prefix the caller knows. The
+ * caller checks flags and reserved fields.
  */
 static inline int ioasid_struct_from_user(void *dst, size_t ksize,
 					  size_t min_size,
@@ -121,10 +137,9 @@ static inline int ioasid_struct_from_user(void *dst, size_t ksize,
 
 	if (get_user(size, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (size < min_size)
-		return -EINVAL;
-	if (size > IOASID_UCMD_MAX_SIZE)
-		return -E2BIG;
+	rc = sizefirst_check(size, min_size);
+	if (rc)
+		return rc;
 	rc = copy_struct_from_user(dst, ksize, uarg, size);
 	if (rc)
 		return rc;

@@ -19,8 +19,8 @@
  *    IOMMU would use are reported from real memory;
  *  - table reads for nested ioasids (kh_mem_read) from the parent
  *    mapping's pinned pages through kmap_local_page().
- * VFIO devices and their IOMMU domains are in vfio_shim.c; this file is
- * the fd and the host.
+ * VFIO devices are in vfio_shim.c, their IOMMU domains in iommu_domain.c;
+ * this file is the fd and the host.
  *
  * Lifetime: the context holds a reference on the opener's mm (mmgrab) and
  * user for uncharging at release, which may run after the process is gone.
@@ -604,13 +604,13 @@ struct ioasid_khost *ioasid_khost_create(void)
 {
 	return khost_create(&kh_ops);
 }
-EXPORT_SYMBOL_NS_GPL(ioasid_khost_create, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_create, IOASID_NS);
 
 struct ioasid_khost *ioasid_khost_create_va(void)
 {
 	return khost_create(&kh_va_ops);
 }
-EXPORT_SYMBOL_NS_GPL(ioasid_khost_create_va, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_create_va, IOASID_NS);
 
 void ioasid_khost_destroy(struct ioasid_khost *h)
 {
@@ -619,7 +619,7 @@ void ioasid_khost_destroy(struct ioasid_khost *h)
 	mmdrop(h->mm);
 	kfree(h);
 }
-EXPORT_SYMBOL_NS_GPL(ioasid_khost_destroy, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_destroy, IOASID_NS);
 
 /*
  * The one way another module runs code under a context's lock: @fn(@arg)
@@ -640,7 +640,7 @@ int ioasid_khost_run(struct ioasid_khost *h, int (*fn)(void *arg), void *arg)
 	ioasid_ctx_unlock(h->ctx);
 	return rc;
 }
-EXPORT_SYMBOL_NS_GPL(ioasid_khost_run, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_khost_run, IOASID_NS);
 
 static int ioasid_open(struct inode *inode, struct file *file)
 {
@@ -688,7 +688,7 @@ struct ioasid_khost *ioasid_file_khost(struct file *file)
 	get_file(file);
 	return file->private_data;
 }
-EXPORT_SYMBOL_NS_GPL(ioasid_file_khost, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_file_khost, IOASID_NS);
 
 struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file)
 {
@@ -702,25 +702,25 @@ struct ioasid_khost *ioasid_fd_khost(int fd, struct file **file)
 	*file = f;
 	return h;
 }
-EXPORT_SYMBOL_NS_GPL(ioasid_fd_khost, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_fd_khost, IOASID_NS);
 
 /*
  * For ioasid_vdpa.ko, the vDPA adaptor: it binds vDPA address spaces to
  * contexts as devices and listens to their ioasids. These live in core/,
  * which userspace builds too, so they are exported here (checkpatch
  * would have each export follow its function). All of the module's
- * exports are in the IOASID namespace (MODULE_IMPORT_NS(IOASID) to use
- * them). The context lock is not exported: see ioasid_khost_run().
+ * exports are in the IOASID namespace (MODULE_IMPORT_NS(IOASID_NS)
+ * to use them). The context lock is not exported: see ioasid_khost_run().
  */
-EXPORT_SYMBOL_NS_GPL(ioasid_ctx_call, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_dev_bind, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_dev_unbind, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_dev_attach, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_as_add_listener, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_as_del_listener, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_as_find, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_ctx_as_attrs, IOASID);
-EXPORT_SYMBOL_NS_GPL(ioasid_check_compat, IOASID);
+EXPORT_SYMBOL_NS_GPL(ioasid_ctx_call, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_dev_bind, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_dev_unbind, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_dev_attach, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_as_add_listener, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_as_del_listener, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_as_find, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_ctx_as_attrs, IOASID_NS);
+EXPORT_SYMBOL_NS_GPL(ioasid_check_compat, IOASID_NS);
 
 static int __init ioasid_init(void)
 {

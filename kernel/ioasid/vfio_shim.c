@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The VFIO shim: a VFIO IOMMU backend whose containers are served by the
- * ioasid engine, and the IOMMU domains behind ioasids.
+ * ioasid engine.
  *
  * Devices. When VFIO attaches a group to a container of this backend, each
  * device of the group becomes an engine device (struct shim_dev) whose
@@ -12,21 +12,13 @@
  * ioasids by the engine's rules.
  *
  * Domains. Each ioasid that has VFIO devices attached is backed by one
- * IOMMU paging domain (struct shim_domain), shared by all its groups and
- * registered with the engine as a listener: map events install each
- * mapping's physically contiguous runs of pinned pages with the largest
- * pages the domain and the memory allow (never above the mapping's
- * max_pgshift, never across two mappings) and then sync the IOTLB once
- * for the whole call or batch; unmap events remove a whole chain with
- * iommu_unmap_fast() and one iommu_iotlb_sync() before the engine unpins
- * (the driver may sync earlier when the ranges are far apart).
- * A group joins the domain when its first device attaches and leaves it
- * (back to VFIO's blocking domain) when its last device detaches; the
- * domain is freed with its last group.
+ * IOMMU paging domain (iommu_domain.c), shared by all its groups: a group
+ * joins it when its first device attaches and leaves it (back to VFIO's
+ * blocking domain) when its last device detaches.
  *
  * Locking: VFIO calls us under its container rwsem; then shim_container
  * lock, then the context lock (the engine calls the device and listener
- * ops under it), then shim_domains_lock.
+ * ops under it), then the domains' list lock (iommu_domain.c).
  */
 #include <linux/file.h>
 #include <linux/iommu.h>
@@ -37,6 +29,7 @@
 #include <linux/vfio.h>
 
 #include "ioasid_kernel.h"
+#include "iommu_domain.h"
 #include "vfio_compat.h"
 
 static bool vfio_type1 = true;
@@ -46,18 +39,6 @@ MODULE_PARM_DESC(vfio_type1,
 
 /* Group keys of VFIO devices in a context (swdevs use 2 << 56 and 3 << 62). */
 #define SHIM_GROUP_KEY(g)	((1ULL << 56) | (u32)iommu_group_id(g))
-
-struct shim_domain {
-	struct ioasid_listener l;
-	struct iommu_domain *domain;
-	struct ioasid_as *as;
-	unsigned int users;		/* groups attached */
-	int prot;			/* IOMMU_CACHE when coherent */
-	struct list_head node;
-};
-
-static LIST_HEAD(shim_domains);
-static DEFINE_MUTEX(shim_domains_lock);
 
 struct shim_group;
 
@@ -71,14 +52,14 @@ struct shim_dev {
 struct shim_group {
 	struct list_head node;		/* in the container */
 	struct iommu_group *group;
-	struct shim_domain *sd;		/* while devices are attached */
+	struct ioasid_domain *sd;	/* while devices are attached */
 	unsigned int nattached;
 	unsigned int ndevs;
 	struct shim_dev devs[] __counted_by(ndevs);
 };
 
 struct shim_container {
-	struct mutex lock;
+	struct mutex lock;		/* the rest; outside the context lock */
 	bool type1;
 	struct ioasid_khost *h;		/* type1: own; else the bound fd's */
 	struct file *file;		/* the bound ioasid fd */
@@ -86,180 +67,12 @@ struct shim_container {
 	struct list_head groups;
 };
 
-static int sd_prot(struct shim_domain *sd, struct ioasid_mapping *m)
-{
-	return sd->prot | (m->prot & IOASID_DMA_READ ? IOMMU_READ : 0) |
-	       (m->prot & IOASID_DMA_WRITE ? IOMMU_WRITE : 0);
-}
-
-/*
- * The largest page of @sizes that both @iova and @pa are aligned to and
- * that fits in @len, and in *count how many such pages to map before a
- * larger page could start (or the range ends).
- */
-static size_t sd_pgsize(unsigned long sizes, u64 iova, phys_addr_t pa,
-			u64 len, size_t *count)
-{
-	unsigned long fit = sizes & GENMASK_ULL(__fls((unsigned long)len), 0);
-	u64 align = iova | pa;
-	unsigned long bigger;
-	size_t pg;
-	u64 n;
-
-	if (align)
-		fit &= GENMASK_ULL(__ffs64(align), 0);
-	pg = 1UL << __fls(fit);
-	n = len;
-	bigger = sizes & ~GENMASK_ULL(__fls(fit), 0);
-	if (bigger) {
-		u64 next = 1ULL << __ffs(bigger);
-		u64 to_next = next - (iova & (next - 1));
-
-		/* Only worth stopping if memory can align there too. */
-		if (!((iova ^ pa) & (next - 1)) && to_next < n)
-			n = to_next;
-	}
-	*count = n / pg;
-	return pg;
-}
-
-/*
- * Map [iova, iova + len) to @pa with the domain's own map_pages() and no
- * IOTLB sync: the caller syncs once for the whole batch. This is what
- * iommu_map() does minus its sync (Linux 6.12 exports no map without
- * one). On failure nothing of the range stays mapped.
- */
-static int sd_map_range(struct shim_domain *sd, u64 iova, phys_addr_t pa,
-			u64 len, int prot, unsigned long sizes)
-{
-	const struct iommu_domain_ops *ops = sd->domain->ops;
-	u64 done = 0;
-	int rc = 0;
-
-	while (done < len) {
-		size_t count, mapped = 0;
-		size_t pg = sd_pgsize(sizes, iova + done, pa + done, len - done,
-				      &count);
-
-		rc = ops->map_pages(sd->domain, iova + done, pa + done, pg,
-				    count, prot, GFP_KERNEL_ACCOUNT, &mapped);
-		done += mapped;
-		if (rc || !mapped)
-			break;
-	}
-	if (done < len) {
-		if (done)
-			iommu_unmap(sd->domain, iova, done);
-		return rc ? rc : -EIO;
-	}
-	return 0;
-}
-
-/*
- * Map one mapping's pinned pages, run by physically contiguous run, with
- * pages no larger than its max_pgshift; on failure none of it stays.
- */
-static int sd_map_one(struct shim_domain *sd, struct ioasid_mapping *m)
-{
-	struct ioasid_kpin_pos pos = {};
-	unsigned long sizes = sd->domain->pgsize_bitmap;
-	u64 len = ioasid_mapping_length(m), done = 0;
-	/* A nested ioasid's entry starts inside its parent mapping's pin. */
-	u64 base = ioasid_kpin_off(m->cookie, m->vaddr);
-	int prot = sd_prot(sd, m);
-	int rc;
-
-	if (m->max_pgshift)
-		sizes &= GENMASK_ULL(m->max_pgshift, 0);
-	while (done < len) {
-		phys_addr_t pa;
-		u64 run = ioasid_kpin_run(m->cookie, &pos, base + done,
-					  len - done, &pa);
-
-		rc = sd_map_range(sd, m->iova + done, pa, run, prot, sizes);
-		if (rc) {
-			if (done)
-				iommu_unmap(sd->domain, m->iova, done);
-			return rc;
-		}
-		done += run;
-	}
-	return 0;
-}
-
-static void sd_unmap_chain(struct shim_domain *sd, struct ioasid_mapping *chain,
-			   struct ioasid_mapping *stop)
-{
-	struct iommu_iotlb_gather gather;
-	struct ioasid_mapping *m;
-
-	iommu_iotlb_gather_init(&gather);
-	for (m = chain; m != stop; m = m->next) {
-		size_t len = ioasid_mapping_length(m);
-
-		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, &gather) !=
-			len);
-	}
-	iommu_iotlb_sync(sd->domain, &gather);
-}
-
-/*
- * A whole map call or batch: every mapping installed, then one IOTLB sync
- * over the span they cover (a real flush on an IOMMU in caching mode, such
- * as a virtual one; nearly free otherwise).
- */
-static int sd_map(struct ioasid_listener *l, struct ioasid_mapping *chain)
-{
-	struct shim_domain *sd = container_of(l, struct shim_domain, l);
-	const struct iommu_domain_ops *ops = sd->domain->ops;
-	u64 lo = U64_MAX, hi = 0;
-	struct ioasid_mapping *m;
-	int rc = 0;
-
-	for (m = chain; m; m = m->next) {
-		rc = sd_map_one(sd, m);
-		if (rc)
-			break;
-		lo = min(lo, m->iova);
-		hi = max(hi, m->last);
-	}
-	if (!rc && chain && ops->iotlb_sync_map)
-		rc = ops->iotlb_sync_map(sd->domain, lo, hi - lo + 1);
-	if (rc) {
-		sd_unmap_chain(sd, chain, m);
-		return rc;
-	}
-	return 0;
-}
-
-static void sd_unmap(struct ioasid_listener *l, struct ioasid_mapping *chain)
-{
-	sd_unmap_chain(container_of(l, struct shim_domain, l), chain, NULL);
-}
-
-static const struct ioasid_listener_ops sd_ops = {
-	.map = sd_map,
-	.unmap = sd_unmap,
-};
-
-static struct shim_domain *sd_find(struct ioasid_as *as)
-{
-	struct shim_domain *sd;
-
-	list_for_each_entry(sd, &shim_domains, node)
-		if (sd->as == as)
-			return sd;
-	return NULL;
-}
-
 /* Engine device ops, called under the context lock. */
 static int shim_dev_attach(struct ioasid_dev *d, struct ioasid_as *as)
 {
 	struct shim_dev *sdev = container_of(d, struct shim_dev, dev);
 	struct shim_group *g = sdev->grp;
-	struct shim_domain *sd;
-	bool fresh = false;
-	int rc;
+	struct ioasid_domain *sd;
 
 	if (g->sd) {
 		/* One IOMMU group translates through one domain. */
@@ -268,71 +81,25 @@ static int shim_dev_attach(struct ioasid_dev *d, struct ioasid_as *as)
 		g->nattached++;
 		return 0;
 	}
-	mutex_lock(&shim_domains_lock);
-	sd = sd_find(as);
-	if (!sd) {
-		sd = kzalloc(sizeof(*sd), GFP_KERNEL_ACCOUNT);
-		if (!sd) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		sd->domain = iommu_paging_domain_alloc(sdev->kdev);
-		if (IS_ERR(sd->domain)) {
-			rc = PTR_ERR(sd->domain);
-			kfree(sd);
-			goto out;
-		}
-		sd->as = as;
-		sd->l.ops = &sd_ops;
-		if (d->attrs.flags & IOASID_ATTR_COHERENT)
-			sd->prot = IOMMU_CACHE;
-		fresh = true;
-	}
-	rc = iommu_attach_group(sd->domain, g->group);
-	if (!rc && fresh) {
-		/* Replays the ioasid's existing mappings into the domain. */
-		rc = ioasid_as_add_listener(as, &sd->l);
-		if (rc)
-			iommu_detach_group(sd->domain, g->group);
-		else
-			list_add(&sd->node, &shim_domains);
-	}
-	if (rc) {
-		if (fresh) {
-			iommu_domain_free(sd->domain);
-			kfree(sd);
-		}
-		goto out;
-	}
-	sd->users++;
+	sd = ioasid_domain_attach(as, sdev->kdev, g->group,
+				  d->attrs.flags & IOASID_ATTR_COHERENT);
+	if (IS_ERR(sd))
+		return PTR_ERR(sd);
 	g->sd = sd;
 	g->nattached = 1;
-out:
-	mutex_unlock(&shim_domains_lock);
-	return rc;
+	return 0;
 }
 
 static void shim_dev_detach(struct ioasid_dev *d, struct ioasid_as *as)
 {
 	struct shim_group *g = container_of(d, struct shim_dev, dev)->grp;
-	struct shim_domain *sd = g->sd;
+	struct ioasid_domain *sd = g->sd;
 
 	if (WARN_ON(!sd) || --g->nattached)
 		return;
 	g->sd = NULL;
 	/* The group falls back to VFIO's blocking domain: no DMA at all. */
-	iommu_detach_group(sd->domain, g->group);
-	mutex_lock(&shim_domains_lock);
-	if (--sd->users) {
-		mutex_unlock(&shim_domains_lock);
-		return;
-	}
-	list_del(&sd->node);
-	mutex_unlock(&shim_domains_lock);
-	/* No group uses the domain: its page table goes with it. */
-	ioasid_as_del_listener(as, &sd->l, false);
-	iommu_domain_free(sd->domain);
-	kfree(sd);
+	ioasid_domain_detach(sd, as, g->group);
 }
 
 static void shim_dev_release(struct ioasid_dev *d)
@@ -826,17 +593,17 @@ static long shim_bind(struct shim_container *c, unsigned long arg)
 	list_for_each_entry(g, &c->groups, node) {
 		for (i = 0; i < g->ndevs; i++, n++) {
 			u32 id = g->devs[i].dev.obj.id;
+			u32 __user *out = u64_to_user_ptr(b.dev_ids_uptr);
 
-			if (n < b.num_devs &&
-			    put_user(id, (u32 __user *)u64_to_user_ptr(
-					 b.dev_ids_uptr) + n))
+			if (n < b.num_devs && put_user(id, out + n))
 				rc = -EFAULT;
 		}
 	}
 	if (!rc && n > b.num_devs)
 		rc = -EMSGSIZE;
 	b.num_devs = n;
-	if (copy_to_user((void __user *)arg, &b, min_t(u32, usize, sizeof(b))))
+	if (copy_to_user((void __user *)arg, &b,
+			 sizefirst_len(usize, sizeof(b))))
 		rc = -EFAULT;
 	mutex_unlock(&c->lock);
 	return rc;

@@ -394,13 +394,21 @@ static int cfg_refused(const struct ioasid_fp_batcher_cfg *cfg, int want)
 	return 0;
 }
 
+/*
+ * The first version's size is served, and nothing past it is read: the
+ * bytes after it hold junk that a read would refuse (E2BIG).
+ */
 static int cfg_size_first_version(struct fx *f)
 {
-	struct ioasid_fp_batcher_cfg cfg = { .size = CFG_SIZE_VER0,
-		.max_batch = 2, .flags = IOASID_FP_NO_COALESCE };
+	struct big_cfg big;
 
-	CHECK(CFG_SIZE_VER0 <= sizeof(cfg));
-	return cfg_applied(&cfg, f->buf);
+	memset(&big, 0xa5, sizeof(big));
+	memset(&big.c, 0, CFG_SIZE_VER0);
+	big.c.size = CFG_SIZE_VER0;
+	big.c.max_batch = 2;
+	big.c.flags = IOASID_FP_NO_COALESCE;
+	CHECK(CFG_SIZE_VER0 <= sizeof(big.c));
+	return cfg_applied(&big.c, f->buf);
 }
 
 static int cfg_size_too_small(struct fx *f)

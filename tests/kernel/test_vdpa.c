@@ -2,11 +2,12 @@
 /*
  * vdpa, in the kernel suite's VM: the project's VDUSE virtio-net device
  * (vdpa/vduse_net.c) on the vDPA bus, bound to the stock vhost_vdpa
- * driver, fed by the fast path's vhost-vdpa backend (fastpath/
- * backend_stock.c) through the batcher. The mappings a batch installs
- * reach the device as the same bytes; an unmap takes them away from it.
- * This is the stock-kernel half of the vDPA work: the adaptor that binds
- * such a device to an ioasid comes next.
+ * driver, fed by the fast path's vhost-vdpa backend
+ * (fastpath/backend_vhost_vdpa.c) through the batcher. The mappings a
+ * batch installs reach the device as the same bytes; an unmap takes them
+ * away from it. This is the stock-kernel half of the vDPA work: the
+ * adaptor that binds such a device to an ioasid (ioasid_vdpa.ko) is
+ * tested in test_vdpa_adaptor.c.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

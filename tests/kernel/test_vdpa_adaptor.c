@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The vDPA adaptor (kernel/ioasid/vdpa_adaptor.c, ioasid_vdpa.ko), in the
- * kernel suite's VM, with the project's VDUSE virtio-net device
- * (vdpa/vduse_net.c) bound to it in place of vhost_vdpa:
+ * The vDPA adaptor (ioasid_vdpa.ko: kernel/ioasid/vdpa_as.c and
+ * vdpa_cdev.c), in the kernel suite's VM, with the project's VDUSE
+ * virtio-net device (vdpa/vduse_net.c) bound to it in place of vhost_vdpa:
  *
  * - compat mode: vhost IOTLB messages, batched, reach the device in one
  *   push and pin nothing; bad attach requests fail with their errno;
@@ -1119,6 +1119,169 @@ static int t_struct_sizes(struct fx *f)
 	return adaptor_down(n);
 }
 
+/* The module's test switches (main.c): fail_nth and live_objects. */
+#define PARAMS	"/sys/module/ioasid/parameters/"
+
+static int param_get(const char *name, uint64_t *v)
+{
+	char path[128], buf[32];
+	ssize_t got;
+	int fd, err;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	got = read(fd, buf, sizeof(buf) - 1);
+	err = errno;
+	close(fd);
+	if (got <= 0)
+		return got < 0 ? -err : -EIO;
+	buf[got] = 0;
+	*v = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int param_set(const char *name, uint64_t v)
+{
+	char path[128], buf[32];
+	int fd, len, rc = 0;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	if (write(fd, buf, len) != len)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Arm the module's fault switch at point @nth, make @call, disarm: @rc is
+ * the call's result, @fired whether it reached the point.
+ */
+#define FAULT_AT(nth, call, rc, fired) do { \
+	uint64_t left_ = 0; \
+	int err_; \
+	CHECK_OK(param_set("fail_nth", (nth))); \
+	(rc) = (call); \
+	err_ = param_get("fail_nth", &left_); \
+	CHECK_OK(param_set("fail_nth", 0)); \
+	CHECK_OK(err_); \
+	(fired) = !left_; \
+} while (0)
+
+/*
+ * A failed attach unwinds the whole bind (issue 12). Each fault point of
+ * DETACH's way back to compat mode (a fresh ioasid, the bind, the attach)
+ * and of ATTACH fails in turn. A failed detach leaves the ASID with no
+ * ioasid at all: STATS reports none, an IOTLB message gets ENODEV (not a
+ * map into an ioasid number the ASID no longer owns), and the next attach
+ * works. A failed attach falls back to a compat ioasid that maps. Every
+ * object the engine took is given back (live_objects).
+ */
+static int t_failed_attach_unwinds(struct fx *f)
+{
+	struct ioasid_alloc al = { .size = sizeof(al) };
+	unsigned int nth, failed_detach = 0, failed_attach = 0;
+	uint64_t live0 = 0, live = 0, len = 0;
+	struct ioasid_vdpa_stats st;
+	struct vduse_net *n = NULL;
+	char node[300];
+	uint8_t *mem;
+	int fd, iofd, memfd, rc;
+	bool fired;
+
+	(void)f;
+	rc = needs(false);
+	if (rc)
+		return rc;
+	rc = param_set("fail_nth", 0);
+	if (rc) {
+		skip_reason("ioasid.ko's fail_nth parameter cannot be written (%s): root is needed",
+			    strerror(-rc));
+		return SKIP_RC;
+	}
+	CHECK_OK(adaptor_up(NULL, &n, node, sizeof(node)));
+	memfd = memfd_create("vdpa-guest", MFD_CLOEXEC);
+	CHECK(memfd >= 0 && ftruncate(memfd, PIECE) == 0);
+	mem = mmap(NULL, PIECE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	CHECK(mem != MAP_FAILED);
+	fill(mem, PIECE, 0x3c);
+	CHECK_OK(param_get("live_objects", &live0));
+	fd = open_owned(node, false);
+	CHECK(fd >= 0);
+	iofd = open("/dev/ioasid", O_RDWR);
+	CHECK(iofd >= 0 && ioctl(iofd, IOASID_ALLOC, &al) == 0);
+
+	for (nth = 1; nth <= 64; nth++) {
+		/* After a failure too: the ASID can be attached again. */
+		CHECK_OK(attach(fd, iofd, al.out_ioasid, 0));
+		FAULT_AT(nth, detach(fd, 0), rc, fired);
+		CHECK_OK(stats(fd, &st));
+		CHECK_EQ(st.out_attached, 0);
+		if (!fired) {
+			CHECK_OK(rc);
+			CHECK(st.out_ioasid != 0);
+			break;
+		}
+		if (!rc) {		/* absorbed: back in compat mode */
+			CHECK(st.out_ioasid != 0);
+			continue;
+		}
+		failed_detach++;
+		CHECK_EQ(st.out_ioasid, 0);
+		CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+				VHOST_ACCESS_RW), -ENODEV);
+		CHECK(vduse_net_lookup(n, IOVA + 5, &len) == NULL);
+	}
+	CHECK(nth <= 64);
+	CHECK(failed_detach > 0);
+	/* Compat mode after the walk: the device gets what is mapped. */
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+		       VHOST_ACCESS_RW));
+	CHECK(vduse_net_lookup(n, IOVA + 5, &len) != NULL);
+	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, IOVA, PIECE, NULL, 0));
+
+	for (nth = 1; nth <= 64; nth++) {
+		FAULT_AT(nth, attach(fd, iofd, al.out_ioasid, 0), rc, fired);
+		CHECK_OK(stats(fd, &st));
+		if (!rc) {
+			CHECK_EQ(st.out_attached, 1);
+			CHECK_EQ(st.out_ioasid, al.out_ioasid);
+			if (!fired)
+				break;
+			CHECK_OK(detach(fd, 0));	/* absorbed */
+			continue;
+		}
+		CHECK(fired);
+		failed_attach++;
+		/* Compat mode again, on a fresh ioasid that maps. */
+		CHECK_EQ(st.out_attached, 0);
+		CHECK(st.out_ioasid != 0);
+		CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
+			       VHOST_ACCESS_RW));
+		CHECK(vduse_net_lookup(n, IOVA + 5, &len) != NULL);
+		CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, IOVA, PIECE,
+			       NULL, 0));
+	}
+	CHECK(nth <= 64);
+	CHECK(failed_attach > 0);
+	CHECK_OK(detach(fd, 0));
+	close(iofd);
+	close(fd);
+	CHECK_OK(param_get("live_objects", &live));
+	diag("detach: %u points failed, attach: %u; live objects %" PRIu64
+	     " before, %" PRIu64 " after", failed_detach, failed_attach, live0,
+	     live);
+	CHECK_EQ(live, live0);
+	munmap(mem, PIECE);
+	close(memfd);
+	return adaptor_down(n);
+}
+
 #define QEMU	"/usr/bin/qemu-system-x86_64"
 
 /*
@@ -1179,6 +1342,7 @@ static const struct test tests[] = {
 	{ "owner_not_opener", t_owner_not_opener, NULL },
 	{ "fork_after_owner", t_fork_after_owner, NULL },
 	{ "struct_sizes", t_struct_sizes, NULL },
+	{ "failed_attach_unwinds", t_failed_attach_unwinds, NULL },
 };
 
 int main(int argc, char **argv)

@@ -269,35 +269,104 @@ static int fd_shim_only(void)
 }
 
 /*
+ * What an fd test starts with: @n edu devices (1 or 2), each alone in its
+ * IOMMU group and in a VFIO_IOASID_IOMMU container, and an ioasid fd.
+ */
+struct fd_rig {
+	struct edu e[2];
+	uint32_t dev[2];	/* the devices' ids in @fd, from FD_BOUND */
+	uint32_t as;		/* FD_ATTACHED: an ioasid, device 0 on it */
+	int n;			/* devices open */
+	int fd;
+	uint8_t *huge;		/* fd_rig_huge(): a 2 MiB hugepage */
+};
+
+enum fd_stage {
+	FD_OPENED,		/* devices and fd open, nothing bound */
+	FD_BOUND,		/* every container bound to the fd */
+	FD_ATTACHED,		/* and device 0 attached to a new ioasid */
+};
+
+/* The devices, then the fd. */
+static void fd_rig_close(struct fd_rig *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		edu_close(&r->e[i]);
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->huge)
+		munmap(r->huge, SZ_2M);
+}
+
+/*
+ * The prologue of the fd tests, as far as @stage; skipped unless the shim
+ * serves VFIO and there are @n edus alone in their groups.
+ */
+static int fd_rig_open(struct fd_rig *r, int n, enum fd_stage stage)
+{
+	int i, rc;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	rc = fd_shim_only();
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++, r->n++) {
+		rc = edu_open(&r->e[i], i, VFIO_IOASID_IOMMU);
+		if (rc) {
+			fd_rig_close(r);
+			return rc;
+		}
+	}
+	r->fd = open("/dev/ioasid", O_RDWR);
+	CHECK(r->fd >= 0);
+	for (i = 0; stage >= FD_BOUND && i < n; i++)
+		CHECK_ERR(io_bind(&r->e[i], r->fd, &r->dev[i]), 0);
+	if (stage >= FD_ATTACHED) {
+		CHECK_ERR(io_alloc(r->fd, &r->as), 0);
+		CHECK_ERR(io_attach(r->fd, r->dev[0], r->as), 0);
+	}
+	return 0;
+}
+
+/* A 2 MiB hugepage in r->huge, shared (a memfd) or not; else a skip. */
+static int fd_rig_huge(struct fd_rig *r, bool shared)
+{
+	r->huge = hugepage(shared);
+	if (r->huge)
+		return 0;
+	fd_rig_close(r);
+	return SKIP_RC;
+}
+
+/*
  * Two devices, two ioasids, the same IOVAs mapped to different buffers:
  * each device reads and writes only its own.
  */
 static int t_fd_two_ioasids_isolated(struct fx *f)
 {
-	struct edu e0, e1;
 	uint8_t *s0 = pages(SZ_4K), *d0 = pages(SZ_4K);
 	uint8_t *s1 = pages(SZ_4K), *d1 = pages(SZ_4K);
 	uint32_t as0 = 0, as1 = 0, dev0 = 0, dev1 = 0;
+	struct edu *e0, *e1;
+	struct fd_rig r;
 	int fd, rc;
 
 	(void)f;
-	rc = fd_shim_only();
+	rc = fd_rig_open(&r, 2, FD_OPENED);
 	if (rc)
 		return rc;
-	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
-	if (rc)
-		return rc;
-	rc = edu_open(&e1, 1, VFIO_IOASID_IOMMU);
-	if (rc)
-		return rc;
+	e0 = &r.e[0];
+	e1 = &r.e[1];
+	fd = r.fd;
 	CHECK(s0 && d0 && s1 && d1);
-	fd = open("/dev/ioasid", O_RDWR);
-	CHECK(fd >= 0);
 	/* The type1 ioctls belong to the ioasid fd in this mode. */
-	CHECK_ERR(vmap(&e0, IOVA_SRC, s0, SZ_4K, VFIO_DMA_MAP_FLAG_READ),
+	CHECK_ERR(vmap(e0, IOVA_SRC, s0, SZ_4K, VFIO_DMA_MAP_FLAG_READ),
 		  -EINVAL);
-	CHECK_ERR(io_bind(&e0, fd, &dev0), 0);
-	CHECK_ERR(io_bind(&e1, fd, &dev1), 0);
+	CHECK_ERR(io_bind(e0, fd, &dev0), 0);
+	CHECK_ERR(io_bind(e1, fd, &dev1), 0);
 	CHECK(dev0 != dev1);
 	CHECK_ERR(io_alloc(fd, &as0), 0);
 	CHECK_ERR(io_alloc(fd, &as1), 0);
@@ -314,18 +383,19 @@ static int t_fd_two_ioasids_isolated(struct fx *f)
 	CHECK_ERR(io_map(fd, as0, IOVA_DST, d0, SZ_4K), 0);
 	CHECK_ERR(io_map(fd, as1, IOVA_SRC, s1, SZ_4K), 0);
 	CHECK_ERR(io_map(fd, as1, IOVA_DST, d1, SZ_4K), 0);
-	CHECK(edu_dma(&e0, IOVA_SRC, false, EDU_LEN) == 0);
-	CHECK(edu_dma(&e0, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(edu_dma(e0, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(e0, IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(d0, s0, EDU_LEN) == 0);
 	CHECK(all_bytes(d1, SZ_4K, 0));
-	CHECK(edu_dma(&e1, IOVA_SRC, false, EDU_LEN) == 0);
-	CHECK(edu_dma(&e1, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(edu_dma(e1, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(e1, IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(d1, s1, EDU_LEN) == 0);
 	CHECK(memcmp(d0, s0, EDU_LEN) == 0);
 	/* Closing the ioasid fd first: the containers still hold it. */
 	close(fd);
-	edu_close(&e1);
-	edu_close(&e0);
+	r.fd = -1;
+	edu_close(e1);
+	edu_close(e0);
 	return 0;
 }
 
@@ -338,36 +408,28 @@ static int fd_shared_ioasid_hugepage(bool shared)
 {
 	struct ioasid_query_pgsize q = { .size = sizeof(q) };
 	long long pins;
-	struct edu e0, e1;
 	uint8_t *huge, *dst = pages(SZ_4K);
-	uint32_t as = 0, dev0 = 0, dev1 = 0;
+	struct fd_rig r;
+	uint32_t as;
 	int fd, rc;
 
-	rc = fd_shim_only();
+	rc = fd_rig_open(&r, 2, FD_ATTACHED);
 	if (rc)
 		return rc;
-	huge = hugepage(shared);
-	if (!huge)
-		return SKIP_RC;
-	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
+	rc = fd_rig_huge(&r, shared);
 	if (rc)
 		return rc;
-	rc = edu_open(&e1, 1, VFIO_IOASID_IOMMU);
-	if (rc)
-		return rc;
-	fd = open("/dev/ioasid", O_RDWR);
-	CHECK(fd >= 0 && dst);
-	CHECK_ERR(io_bind(&e0, fd, &dev0), 0);
-	CHECK_ERR(io_bind(&e1, fd, &dev1), 0);
-	CHECK_ERR(io_alloc(fd, &as), 0);
-	CHECK_ERR(io_attach(fd, dev0, as), 0);
+	huge = r.huge;
+	fd = r.fd;
+	as = r.as;
+	CHECK(dst);
 	fill(huge, SZ_2M, 0x42);
 	pins = kernel_pins();
 	CHECK_ERR(io_map(fd, as, IOVA_HUGE, huge, SZ_2M), 0);
 	/* By page, 512 pins; a shared memfd by folio, one. */
 	CHECK_EQ(kernel_pins() - pins, shared ? 1 : 512);
 	CHECK_ERR(io_map(fd, as, IOVA_DST, dst, SZ_4K), 0);
-	CHECK_ERR(io_attach(fd, dev1, as), 0);
+	CHECK_ERR(io_attach(fd, r.dev[1], as), 0);
 	q.ioasid = as;
 	q.iova = IOVA_HUGE;
 	q.length = SZ_2M;
@@ -386,23 +448,20 @@ static int fd_shared_ioasid_hugepage(bool shared)
 		      (info.out_pgsize_bitmap & SZ_2M ? SZ_2M : SZ_4K));
 	}
 	/* Device 1 reads the end of the hugepage through the shared domain. */
-	CHECK(edu_dma(&e1, IOVA_HUGE + SZ_2M - SZ_4K, false, EDU_LEN) == 0);
-	CHECK(edu_dma(&e1, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[1], IOVA_HUGE + SZ_2M - SZ_4K, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[1], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
 	/* Detaching device 0 leaves device 1 working. */
 	memset(dst, 0, SZ_4K);
 	{
 		struct ioasid_device_detach d = { .size = sizeof(d),
-						  .dev_id = dev0 };
+						  .dev_id = r.dev[0] };
 
 		CHECK(ioctl(fd, IOASID_DEVICE_DETACH, &d) == 0);
 	}
-	CHECK(edu_dma(&e1, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[1], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
-	edu_close(&e0);
-	edu_close(&e1);
-	close(fd);
-	munmap(huge, SZ_2M);
+	fd_rig_close(&r);
 	return 0;
 }
 
@@ -433,25 +492,23 @@ static int fd_batch_halves_unmap_apart(bool shared)
 		.entries_uptr = (uintptr_t)e,
 	};
 	struct ioasid_unmap_dma u = { .size = sizeof(u) };
-	struct edu e0;
 	uint8_t *huge, *dst = pages(SZ_4K), *src = pages(SZ_4K);
-	uint32_t as = 0, dev = 0;
+	struct fd_rig r;
+	struct edu *e0;
+	uint32_t as;
 	int fd, rc, kmsg;
 
-	rc = fd_shim_only();
+	rc = fd_rig_open(&r, 1, FD_ATTACHED);
 	if (rc)
 		return rc;
-	huge = hugepage(shared);
-	if (!huge)
-		return SKIP_RC;
-	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
+	rc = fd_rig_huge(&r, shared);
 	if (rc)
 		return rc;
-	fd = open("/dev/ioasid", O_RDWR);
-	CHECK(fd >= 0 && dst && src);
-	CHECK_ERR(io_bind(&e0, fd, &dev), 0);
-	CHECK_ERR(io_alloc(fd, &as), 0);
-	CHECK_ERR(io_attach(fd, dev, as), 0);
+	huge = r.huge;
+	e0 = &r.e[0];
+	fd = r.fd;
+	as = r.as;
+	CHECK(dst && src);
 	fill(src, SZ_4K, 0x6b);
 	memset(huge, 0, SZ_2M);
 	/* [IOVA_HUGE, +1M) and [+1M, +2M): halves of one hugepage; then src. */
@@ -469,18 +526,16 @@ static int fd_batch_halves_unmap_apart(bool shared)
 	CHECK(ioctl(fd, IOASID_UNMAP_DMA, &u) == 0);
 	CHECK(u.out_unmapped == SZ_1M);
 	/* The second half still takes the device's writes... */
-	CHECK(edu_dma(&e0, IOVA_HUGE + SZ_2M, false, EDU_LEN) == 0);
-	CHECK(edu_dma(&e0, IOVA_HUGE + SZ_1M, true, EDU_LEN) == 0);
+	CHECK(edu_dma(e0, IOVA_HUGE + SZ_2M, false, EDU_LEN) == 0);
+	CHECK(edu_dma(e0, IOVA_HUGE + SZ_1M, true, EDU_LEN) == 0);
 	CHECK(memcmp(huge + SZ_1M, src, EDU_LEN) == 0);
 	/* ...and the first half does not. */
 	kmsg = kmsg_mark();
-	CHECK(edu_dma(&e0, IOVA_HUGE + SZ_1M - SZ_4K, true, EDU_LEN) == 0);
+	CHECK(edu_dma(e0, IOVA_HUGE + SZ_1M - SZ_4K, true, EDU_LEN) == 0);
 	CHECK(all_bytes(huge + SZ_1M - SZ_4K, SZ_4K, 0));
 	CHECK(fault_logged(kmsg, IOVA_HUGE + SZ_1M - SZ_4K));
 	close(kmsg);
-	edu_close(&e0);
-	close(fd);
-	munmap(huge, SZ_2M);
+	fd_rig_close(&r);
 	return 0;
 }
 
@@ -592,22 +647,17 @@ static int t_fd_dirty_vfio_device(struct fx *f)
 				     .length = SZ_4K };
 	uint64_t bits[1] = { 0 };
 	uint8_t *src = pages(SZ_4K), *dst = pages(4 * SZ_4K);
-	uint32_t as = 0, dev = 0;
-	struct edu e0;
+	struct fd_rig rig;
+	uint32_t as;
 	int fd, rc;
 
 	(void)f;
-	rc = fd_shim_only();
+	rc = fd_rig_open(&rig, 1, FD_ATTACHED);
 	if (rc)
 		return rc;
-	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
-	if (rc)
-		return rc;
-	fd = open("/dev/ioasid", O_RDWR);
-	CHECK(fd >= 0 && src && dst);
-	CHECK_ERR(io_bind(&e0, fd, &dev), 0);
-	CHECK_ERR(io_alloc(fd, &as), 0);
-	CHECK_ERR(io_attach(fd, dev, as), 0);
+	fd = rig.fd;
+	as = rig.as;
+	CHECK(src && dst);
 	CHECK_ERR(io_map(fd, as, IOVA_SRC, src, SZ_4K), 0);
 	CHECK_ERR(io_map(fd, as, IOVA_DST, dst, 4 * SZ_4K), 0);
 	ro.ioasid = as;
@@ -615,8 +665,8 @@ static int t_fd_dirty_vfio_device(struct fx *f)
 	CHECK(ioctl(fd, IOASID_MAP_DMA, &ro) == 0);
 	t.ioasid = as;
 	CHECK(ioctl(fd, IOASID_DIRTY_TRACKING, &t) == 0);
-	CHECK(edu_dma(&e0, IOVA_SRC, false, EDU_LEN) == 0);
-	CHECK(edu_dma(&e0, IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
+	CHECK(edu_dma(&rig.e[0], IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&rig.e[0], IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
 	/* Bitmap of the 64 pages from IOVA_SRC (1 MiB): src at bit 0. */
 	r.ioasid = as;
 	r.iova = IOVA_SRC;
@@ -630,8 +680,7 @@ static int t_fd_dirty_vfio_device(struct fx *f)
 	     (unsigned long long)IOVA_DST, (unsigned long long)bits[0]);
 	CHECK(r.out_dirty_pages == 4);		/* dst, not the read-only page */
 	CHECK(bits[0] == 0xf);
-	edu_close(&e0);
-	close(fd);
+	fd_rig_close(&rig);
 	return 0;
 }
 
@@ -662,37 +711,34 @@ static int t_fd_bind_struct_sizes(struct fx *f)
 	struct ioasid_vfio_bind *b;
 	uint8_t *buf = calloc(1, 8192);
 	uint32_t id = 0, i;
-	struct edu e0;
-	int fd, rc;
+	struct fd_rig r;
+	int container, rc;
 
 	(void)f;
-	rc = fd_shim_only();
+	rc = fd_rig_open(&r, 1, FD_OPENED);
 	if (rc)
 		return rc;
-	rc = edu_open(&e0, 0, VFIO_IOASID_IOMMU);
-	if (rc)
-		return rc;
-	fd = open("/dev/ioasid", O_RDWR);
-	CHECK(fd >= 0 && buf);
+	container = r.e[0].container;
+	CHECK(buf);
 	b = (struct ioasid_vfio_bind *)buf;
-	b->ioasid_fd = fd;
+	b->ioasid_fd = r.fd;
 	b->num_devs = 1;
 	b->dev_ids_uptr = (uintptr_t)&id;
-	CHECK_ERR(bind_sized(e0.container, buf, first - 8), -EINVAL);
-	CHECK_ERR(bind_sized(e0.container, buf, 4), -EINVAL);
+	CHECK_ERR(bind_sized(container, buf, first - 8), -EINVAL);
+	CHECK_ERR(bind_sized(container, buf, 4), -EINVAL);
 	b->flags = 1;
-	CHECK_ERR(bind_sized(e0.container, buf, first), -EINVAL);
+	CHECK_ERR(bind_sized(container, buf, first), -EINVAL);
 	b->flags = 1u << 31;
-	CHECK_ERR(bind_sized(e0.container, buf, big), -EINVAL);
+	CHECK_ERR(bind_sized(container, buf, big), -EINVAL);
 	b->flags = 0;
 	buf[big - 1] = 1;
-	CHECK_ERR(bind_sized(e0.container, buf, big), -E2BIG);
+	CHECK_ERR(bind_sized(container, buf, big), -E2BIG);
 	buf[big - 1] = 0;
-	CHECK_ERR(bind_sized(e0.container, buf, 8192), -E2BIG);
+	CHECK_ERR(bind_sized(container, buf, 8192), -E2BIG);
 	CHECK_EQ(id, 0);			/* nothing bound so far */
 	/* A newer caller: zero tail, served; the tail is left alone. */
 	memset(buf + sizeof(*b), 0, 8192 - sizeof(*b));
-	CHECK_ERR(bind_sized(e0.container, buf, big), 0);
+	CHECK_ERR(bind_sized(container, buf, big), 0);
 	CHECK_EQ(b->num_devs, 1);
 	CHECK(id != 0);
 	for (i = sizeof(*b); i < big; i++)
@@ -700,11 +746,10 @@ static int t_fd_bind_struct_sizes(struct fx *f)
 	/* The first version, again on the same fd: the same device. */
 	b->num_devs = 1;
 	id = 0;
-	CHECK_ERR(bind_sized(e0.container, buf, first), 0);
+	CHECK_ERR(bind_sized(container, buf, first), 0);
 	CHECK_EQ(b->num_devs, 1);
 	CHECK(id != 0);
-	edu_close(&e0);
-	close(fd);
+	fd_rig_close(&r);
 	free(buf);
 	return 0;
 }

@@ -351,6 +351,57 @@ static int rx_mergeable(struct fx *f)
 	return 0;
 }
 
+/*
+ * A driver that makes slots available again before the device returned
+ * them: in a ring of 4, four chains are popped and pushed (not flushed),
+ * then the driver writes the next lap's flags over the same slots. The
+ * device may pop them, but the fifth push has no room in the batch of
+ * used entries (@pend holds one ring's worth): the queue breaks, nothing
+ * is written past @pend (ASan checks) and nothing is published.
+ */
+static int reused_before_flush(struct fx *f)
+{
+	struct vring_packed_desc_le *ring;
+	struct vq_config c;
+	struct vq_chain ch;
+	struct guest g;
+	struct vq q;
+
+	CHECK_OK(guest_open(&g, f));
+	ring = (void *)ref_hva(&g, G_DESC);
+	pk_config(&c, 0);
+	c.size = 4;
+	for (int lap = 0; lap < 2; lap++) {
+		for (uint16_t i = 0; i < 4; i++) {
+			ring[i].addr = G_BASE + 3 * G_CHUNK + 64 * i;
+			ring[i].len = 16;
+			ring[i].id = i;
+			/* Lap 0: AVAIL 1, USED 0; lap 1: AVAIL 0, USED 1. */
+			__atomic_store_n(&ring[i].flags,
+					 (uint16_t)(lap ? 1U << 15 : 1U << 7),
+					 __ATOMIC_RELEASE);
+		}
+		if (!lap)
+			CHECK_OK(vq_init(&q, &c, g.r));
+		for (uint16_t i = 0; i < 4; i++) {
+			CHECK_EQ(vq_pop(&q, &ch), 1);
+			CHECK_EQ(ch.head, i);
+			vq_push(&q, ch.head, 0);
+			if (q.broken)
+				break;
+		}
+	}
+	CHECK(q.broken);
+	CHECK(strstr(q.why, "before one flush") != NULL);
+	/* Nothing was published: lap 1's flags are as the driver wrote them. */
+	for (uint16_t i = 0; i < 4; i++)
+		CHECK_EQ(ring[i].flags, 1U << 15);
+	CHECK_EQ(vq_pop(&q, &ch), -EIO);
+	vq_fini(&q);
+	guest_close(&g);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "packed_chains_direct", chains_direct, NULL },
 	{ "packed_chains_indirect", chains_indirect, NULL },
@@ -358,6 +409,7 @@ static const struct test tests[] = {
 	{ "packed_miss_then_map", miss_then_map, NULL },
 	{ "packed_event_suppression", event_suppression, NULL },
 	{ "packed_rx_mergeable", rx_mergeable, NULL },
+	{ "packed_reused_before_flush", reused_before_flush, NULL },
 };
 
 int main(int argc, char **argv)

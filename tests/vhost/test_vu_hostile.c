@@ -17,6 +17,9 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -341,6 +344,128 @@ static int mem_table_rules(struct fx *fx)
 	CHECK(backend_idle(fd));
 	CHECK_EQ(count_maps(), 0);
 	CHECK_EQ(fds_settled(fds0), fds0);
+	vu_backend_stop(be);
+	return 0;
+}
+
+/*
+ * A region whose file is not shared memory: a file on the file system of
+ * the build directory (ext4, overlay...; on FUSE, which a front-end may
+ * serve itself, every access of the worker would wait on it). Refused,
+ * nothing mapped; a memfd region on the same connection still works.
+ */
+static int region_file_system(struct fx *fx)
+{
+	char path[64];
+	struct region_msg m = { .n = 1, .r = { GOOD(0) } };
+	struct statfs sfs;
+	int fd, file;
+	void *map;
+
+	(void)fx;
+	snprintf(path, sizeof(path), "vu-hostile-%d.mem", (int)getpid());
+	file = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(file >= 0);
+	unlink(path);
+	CHECK_OK(ftruncate(file, H_MEM));
+	CHECK_OK(fstatfs(file, &sfs));
+	if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC) {
+		close(file);
+		skip_reason("the build directory is on tmpfs or hugetlbfs: no other file system to try");
+		return SKIP_RC;
+	}
+	/* The file itself can be mapped shared: only the backend's rule refuses it. */
+	map = mmap(NULL, H_MEM, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0);
+	CHECK(map != MAP_FAILED);
+	munmap(map, H_MEM);
+	CHECK_OK(be_start());
+	fd = cl_hello(1ULL << VU_F_PROTOCOL_FEATURES);
+	CHECK(fd >= 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_MEM_TABLE, &m, 8 + sizeof(m.r[0]), &file, 1), 1);
+	close(file);
+	CHECK_EQ(count_maps(), 0);
+	CHECK_EQ(mem_table(fd, (struct vu_region_desc[]){ GOOD(0) }, 1, 1), 0);
+	CHECK_EQ(count_maps(), 1);
+	CHECK(backend_idle(fd));
+	CHECK_EQ(count_maps(), 0);
+	vu_backend_stop(be);
+	return 0;
+}
+
+/*
+ * The backend's end of connection @client: the socket descriptor in this
+ * process that is neither @client, nor @other, nor listening. -1 if none.
+ */
+static int backend_conn_fd(int client, int other)
+{
+	for (int i = 0; i < 4096; i++) {
+		int listening = 0;
+		socklen_t len = sizeof(listening);
+
+		if (i == client || i == other ||
+		    getsockopt(i, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len))
+			continue;
+		if (!listening)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Out of descriptors: a local user can open connections until the
+ * backend's process has none left, and accept() then fails at once for
+ * as long as a connection waits. The control thread must wait between
+ * tries, not spin (count its failures over half a second: about 5 at
+ * one try per 100 ms, millions spinning), and serve the waiting
+ * connection once descriptors are free again.
+ *
+ * accept() takes its descriptor number before it blocks, and the backend
+ * calls it right after closing its end of a connection, so that number
+ * is the one to keep from it: the limit is set to it, with every number
+ * below it taken.
+ */
+static int accept_exhausted(struct fx *fx)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, second, conn, fill[4096], nfill = 0;
+	struct rlimit old, low;
+	struct vu_stats st;
+
+	(void)fx;
+	CHECK_OK(be_start());
+	fd = cl_open();
+	CHECK(fd >= 0);
+	CHECK(cl_send(fd, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0) == 0);
+	CHECK(cl_reply(fd) > 0);
+	second = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(second >= 0);
+	conn = backend_conn_fd(fd, second);
+	CHECK(conn >= 0);
+	CHECK_OK(getrlimit(RLIMIT_NOFILE, &old));
+	low = old;
+	low.rlim_cur = (rlim_t)conn;
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &low));
+	while (nfill < 4096 &&
+	       (fill[nfill] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		nfill++;
+	CHECK(nfill < 4096 && errno == EMFILE);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	CHECK_OK(connect(second, (struct sockaddr *)&sa, sizeof(sa)));
+	/* End the first connection but keep its descriptor number taken. */
+	CHECK_OK(shutdown(fd, SHUT_RDWR));
+	usleep(500000);
+	vu_backend_stats(be, &st);
+	diag("accept() failed %llu times in 0.5 s with no descriptor free",
+	     (unsigned long long)st.accept_failures);
+	CHECK(st.accept_failures >= 1);
+	CHECK(st.accept_failures <= 50);
+	while (nfill)
+		close(fill[--nfill]);
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &old));
+	CHECK(cl_send(second, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0) == 0);
+	CHECK(cl_reply(second) > 0);
+	close(second);
+	close(fd);
 	vu_backend_stop(be);
 	return 0;
 }
@@ -713,6 +838,8 @@ static int sent_sigbus(struct fx *fx)
 
 static const struct test tests[] = {
 	{ "mem_table_rules", mem_table_rules, NULL },
+	{ "region_file_system", region_file_system, NULL },
+	{ "accept_exhausted", accept_exhausted, NULL },
 	{ "framing", framing, NULL },
 	{ "ring_rules", ring_rules, NULL },
 	{ "iotlb_rules", iotlb_rules, NULL },
