@@ -50,6 +50,7 @@
 #include "memguard.h"
 #include "netq.h"
 #include "vring.h"
+#include "virtio_features.h"
 
 struct vu_region {
 	uint64_t gpa, size, uaddr;
@@ -698,16 +699,8 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 
 static uint64_t offered(struct vu_backend *b)
 {
-	uint64_t f = (1ULL << VIRTIO_F_VERSION_1) |
-		     (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-		     (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
-		     (1ULL << VIRTIO_RING_F_EVENT_IDX) |
-		     (1ULL << VIRTIO_F_RING_PACKED) |
-		     (1ULL << VU_F_PROTOCOL_FEATURES);
-
-	if (b->flags & VU_OFFER_IOMMU)
-		f |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
-	return f;
+	return VU_FEATURES |
+	       (b->flags & VU_OFFER_IOMMU ? VU_FEATURES_IOMMU : 0);
 }
 
 static uint64_t offered_protocol(struct vu_backend *b)
@@ -727,11 +720,7 @@ static int start_queue(struct vu_backend *b, struct vu_queue *q)
 	bool packed = b->features & (1ULL << VIRTIO_F_RING_PACKED);
 	struct vq_config c = {
 		.size = q->cfg.size,
-		.features = (b->features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC) ?
-			     VQ_F_INDIRECT : 0) |
-			    (b->features & (1ULL << VIRTIO_RING_F_EVENT_IDX) ?
-			     VQ_F_EVENT_IDX : 0) |
-			    (packed ? VQ_F_PACKED : 0),
+		.features = b->features,
 		.desc = ring_iova(b, q->desc_addr),
 		.avail = ring_iova(b, q->avail_addr),
 		.used = ring_iova(b, q->used_addr),
@@ -994,7 +983,7 @@ static int handle(struct vu_backend *b, const struct vu_rule *r,
 		return 0;
 	case VU_GET_VRING_BASE:
 		m->p.state.num = !q->running ? q->base :
-				 q->vq.c.features & VQ_F_PACKED ?
+				 q->vq.c.features & VIRTIO_BIT(VIRTIO_F_RING_PACKED) ?
 				 (uint32_t)(q->vq.last_avail |
 					    (q->vq.avail_wrap ? 0x8000 : 0)) :
 				 q->vq.last_avail;

@@ -29,6 +29,7 @@
 #include "frontend.h"
 #include "vhost_user_proto.h"
 #include "vring.h"
+#include "virtio_features.h"
 
 #define IOVA_BASE	0x100000000ULL
 #define VU_FBUF		2048U
@@ -302,9 +303,7 @@ int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
 		rc = request(f, VU_GET_FEATURES, NULL, 0, NULL, 0, &offered);
 	if (rc)
 		goto err;
-	want = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-	       (1ULL << VU_F_PROTOCOL_FEATURES) |
-	       (cfg->iommu ? 1ULL << VIRTIO_F_ACCESS_PLATFORM : 0);
+	want = VU_FRONTEND_FEATURES | (cfg->iommu ? VU_FEATURES_IOMMU : 0);
 	rc = -EOPNOTSUPP;
 	if ((want & offered) != want)
 		goto err;

@@ -78,7 +78,7 @@ void guest_close(struct guest *g)
 		ioasid_fp_backend_destroy(g->be);
 }
 
-void guest_vq_config(struct vq_config *c, uint32_t features)
+void guest_vq_config(struct vq_config *c, uint64_t features)
 {
 	memset(c, 0, sizeof(*c));
 	c->size = G_RING_SIZE;

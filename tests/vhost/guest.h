@@ -67,7 +67,7 @@ void drv_set_used_event(struct guest *g, uint16_t v);
 void drv_set_avail_flags(struct guest *g, uint16_t v);
 uint16_t drv_avail_event(struct guest *g);
 
-void guest_vq_config(struct vq_config *c, uint32_t features);
+void guest_vq_config(struct vq_config *c, uint64_t features);
 
 /*
  * Packed ring (descriptors at G_DESC, driver events at G_AVAIL, device
