@@ -66,10 +66,32 @@ struct demo {
 	struct vqd vq;				/* the ring, driver side */
 	uint32_t buf_of[RING_SIZE];		/* pool << 16 | buffer */
 	uint32_t cursor;			/* next pool to take from */
-	volatile bool stop;
+	/*
+	 * The main thread stops the others through @stop and prints @done,
+	 * @bad and @remaps while they count: those go through stopped() and
+	 * the atomics of count() and live(); the rest is read after the
+	 * threads are joined.
+	 */
+	bool stop;
 	/* results */
 	uint64_t sent, done, bad, misses, remaps, ns_pop, lookups;
 };
+
+static bool stopped(struct demo *d)
+{
+	return __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
+}
+
+/* A counter the main thread reads live; one thread writes each. */
+static void count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static uint64_t live(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
 
 static uint64_t now_ns(void)
 {
@@ -188,7 +210,7 @@ static void *device(void *arg)
 
 	if (ioasid_fp_reader_register(d->sh, &r) || vq_init(&q, &cfg, r))
 		return NULL;
-	while (!d->stop) {
+	while (!stopped(d)) {
 		uint64_t t0 = now_ns(), n = 0;
 		int rc;
 
@@ -203,11 +225,11 @@ static void *device(void *arg)
 
 			memcpy(&seq, p, 8);
 			if (c.nout != 1 || len != plen(seq))
-				d->bad++;
+				count(&d->bad, 1);
 			else
 				for (i = 8; i < len; i++)
 					if (p[i] != pat(seq, i)) {
-						d->bad++;
+						count(&d->bad, 1);
 						break;
 					}
 			vq_push(&q, c.head, 0);
@@ -216,7 +238,7 @@ static void *device(void *arg)
 		if (n)
 			vq_flush(&q);
 		d->ns_pop += now_ns() - t0;
-		d->done += n;
+		count(&d->done, n);
 		ioasid_fp_reader_quiescent(r);
 		if (q.broken) {
 			fprintf(stderr, "demo: the device's queue broke: %s\n",
@@ -236,12 +258,12 @@ static void *control(void *arg)
 	struct demo *d = arg;
 	uint32_t p = 0;
 
-	while (!d->stop) {
+	while (!stopped(d)) {
 		struct pool *pl = &d->pool[p];
 
 		__atomic_store_n(&pl->active, 0, __ATOMIC_RELEASE);
 		while (__atomic_load_n(&pl->inflight, __ATOMIC_ACQUIRE) &&
-		       !d->stop)
+		       !stopped(d))
 			usleep(50);
 		if (pool_apply(d, p, false))
 			break;
@@ -249,7 +271,7 @@ static void *control(void *arg)
 		if (pool_apply(d, p, true))
 			break;
 		__atomic_store_n(&pl->active, 1, __ATOMIC_RELEASE);
-		d->remaps++;
+		count(&d->remaps, 1);
 		p = (p + 1) % POOLS;
 		usleep(2000);
 	}
@@ -319,14 +341,14 @@ static int run(bool flat, double secs, struct result *res)
 			printf("  %-16s %6.2f s  %8.3f Mpps  %6" PRIu64 " remaps  %" PRIu64 " bad\n",
 			       flat ? "translation off" : "translation on",
 			       (double)(t1 - t0) / 1e9,
-			       (double)(d->done - last) / ((double)(t1 - tick) / 1e3),
-			       d->remaps, d->bad);
+			       (double)(live(&d->done) - last) / ((double)(t1 - tick) / 1e3),
+			       live(&d->remaps), live(&d->bad));
 			fflush(stdout);
-			last = d->done;
+			last = live(&d->done);
 			tick = t1;
 		}
 	}
-	d->stop = true;
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	pthread_join(dev_th, NULL);
 	if (!flat)
 		pthread_join(ctl_th, NULL);
