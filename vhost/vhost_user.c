@@ -110,6 +110,11 @@ struct vu_backend {
 	struct ioasid_fp_backend *be;
 	struct ioasid_fp_shadow *sh;
 	struct ioasid_fp_batcher *b;
+	/*
+	 * running and broken under lock; the counters bumped outside it
+	 * (IOTLB messages, misses under mq's lock, connections) through
+	 * stat_add(), read with atomic loads by vu_backend_stats().
+	 */
 	struct vu_stats st;
 	struct vu_misses mq;
 	struct ioasid_fp_reader *reader;	/* the worker's */
@@ -118,6 +123,17 @@ struct vu_backend {
 	bool debug;			/* $IOASID_VU_DEBUG: log each message */
 	uint64_t guard_seen;		/* memguard_total() last looked at */
 };
+
+/* A counter of vu_stats bumped outside the backend's lock, and its read. */
+static void stat_add(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t stat_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
 
 static bool iommu_on(struct vu_backend *b)
 {
@@ -215,14 +231,14 @@ static void miss_flush(struct vu_backend *b)
 		if (n <= 0) {
 			mq->out_len = 0;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				b->st.misses_deferred++;
+				stat_add(&b->st.misses_deferred);
 			return;
 		}
 		/* Sent, or begun: the rest goes out before anything else. */
 		mq->out_off = (uint32_t)n;
 		e->sent = true;
 		mq->unsent--;
-		b->st.misses++;
+		stat_add(&b->st.misses);
 		if (mq->out_off < mq->out_len)
 			return;
 	}
@@ -269,7 +285,7 @@ static void send_miss(void *arg, uint64_t iova, uint64_t len, uint32_t perm)
 	if (i == mq->n && mq->n == VU_MISS_MAX)
 		miss_prune(b);
 	if (i == mq->n && mq->n == VU_MISS_MAX) {
-		b->st.misses_overflow++;	/* retried when one is answered */
+		stat_add(&b->st.misses_overflow); /* retried when one is answered */
 	} else if (i == mq->n) {
 		mq->m[mq->n++] = (struct vu_miss){ .iova = iova, .perm = perm };
 		mq->unsent++;
@@ -681,15 +697,14 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 		rc = ioasid_fp_map(b->b, t->iova, hva, t->size, perm);
 		if (rc)
 			return rc;
-		__atomic_fetch_add(&b->st.iotlb_updates, 1, __ATOMIC_RELAXED);
+		stat_add(&b->st.iotlb_updates);
 		miss_settle(b, t->iova, t->size);
 		return 0;
 	case VHOST_IOTLB_INVALIDATE:
 		rc = ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
 		if (rc)
 			return rc;
-		__atomic_fetch_add(&b->st.iotlb_invalidates, 1,
-				   __ATOMIC_RELAXED);
+		stat_add(&b->st.iotlb_invalidates);
 		miss_settle(b, t->iova, t->size);
 		return 0;
 	default:
@@ -1138,7 +1153,7 @@ static void *control(void *arg)
 		}
 		b->conn = c;
 		pthread_mutex_unlock(&b->conn_lock);
-		b->st.connections++;
+		stat_add(&b->st.connections);
 		for (;;) {
 			int fds[VU_MAX_FDS], nfds;
 
@@ -1242,8 +1257,19 @@ err:
 
 void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 {
+	const struct vu_stats *s = &b->st;
+
 	pthread_mutex_lock(&b->lock);
-	*st = b->st;
+	*st = (struct vu_stats){
+		.iotlb_updates = stat_read(&s->iotlb_updates),
+		.iotlb_invalidates = stat_read(&s->iotlb_invalidates),
+		.misses = stat_read(&s->misses),
+		.misses_deferred = stat_read(&s->misses_deferred),
+		.misses_overflow = stat_read(&s->misses_overflow),
+		.connections = stat_read(&s->connections),
+		.broken = s->broken,
+		.running = s->running,
+	};
 	st->rx_packets = b->nq.rx_packets;
 	st->tx_packets = b->nq.tx_packets;
 	pthread_mutex_unlock(&b->lock);
