@@ -17,3 +17,9 @@ for f in "$src"/core/*.c "$src"/kernel/ioasid/*.c "$src"/kernel/ioasid/Kbuild; d
 	ln -sf "$f" "$out/ioasid/$(basename "$f")"
 done
 make -s -C "$kdir" M="$out/ioasid" IOASID_SRC="$src" modules
+# The mdev DMA engine, a module of its own (kernel/mdma).
+mkdir -p "$out/mdma"
+for f in "$src"/kernel/mdma/*.[ch] "$src"/kernel/mdma/Kbuild; do
+	ln -sf "$f" "$out/mdma/$(basename "$f")"
+done
+make -s -C "$kdir" M="$out/mdma" modules

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The kernel suite: build the module, boot the VM once, and inside it load
+# The kernel suite: build the modules, boot the VM once, and inside it load
 # ioasid.ko and run the core test programs against the kernel backend, then
 # unload it and fail on any WARNING, BUG, Oops or lockdep report in dmesg. The
 # guests' TAP streams are merged into one, each test named
@@ -20,7 +20,7 @@ mkdir -p "$work"
 echo "TAP version 13"
 if ! out=$(sh "$src/kernel/build.sh" "$build/kernel" 2>&1); then
 	echo "$out" | sed 's/^/# /'
-	echo "not ok 1 - build ioasid.ko and ioasid_vdpa.ko"
+	echo "not ok 1 - build ioasid.ko, ioasid_vdpa.ko and ioasid_mdma.ko"
 	echo "1..1"
 	exit 1
 fi
@@ -60,6 +60,15 @@ run_prog fpshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 VFIO_
 echo 0 > /sys/module/ioasid/parameters/vfio_type1
 run_prog stocktype IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=3 VFIO_TEST_FAULT_LOG=note $build/tests/test_vfio
 run_prog fptype1 IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=4 VFIO_TEST_FAULT_LOG=note $build/tests/test_fastpath_vfio
+# The mdev DMA engine (kernel/mdma) on the stock type1: its transfers go
+# through vfio_dma_rw and vfio_pin_pages of the container's backend.
+if modprobe mdev && insmod $build/kernel/mdma/ioasid_mdma.ko; then
+	echo "GUEST-TAP: ok - load/insmod_mdma"
+	run_prog mdev IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 $build/tests/test_mdev
+	if rmmod ioasid_mdma; then echo "GUEST-TAP: ok - load/rmmod_mdma"; else echo "GUEST-TAP: not ok - load/rmmod_mdma"; fi
+else
+	echo "GUEST-TAP: not ok - load/insmod_mdma"
+fi
 echo 1 > /sys/module/ioasid/parameters/vfio_type1
 # What GET_INFO reports must be what the stock driver reports.
 a=\$(grep -E '# (iova_pgsizes|iova range)' /run/vfio.out)
