@@ -37,9 +37,11 @@ run_prog() {	# NAME ENV... : one guest program, its TAP prefixed with NAME
 	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$name/exit_status # exited \$rc"
 }
 # The core suite, unchanged, against the module.
-for t in attach map unmap batch uapi access dirty diff faults; do
+for t in attach map unmap batch uapi access dirty diff faults nest; do
 	run_prog \$t IOASID_BACKEND=kernel $build/tests/test_\$t
 done
+# The nesting differential, shorter: the guest runs under TCG.
+run_prog nest_diff IOASID_BACKEND=kernel IOASID_NEST_OPS=5000 $build/tests/test_nest_diff
 run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
 run_prog hostile IOASID_BACKEND=kernel $build/tests/test_hostile
 run_prog vdpa IOASID_BACKEND=kernel $build/tests/test_vdpa
