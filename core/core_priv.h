@@ -84,6 +84,8 @@ struct nest_entry {
 	struct ioasid_mapping m;	/* first */
 	struct ioasid_mapping *pm;
 };
+static_assert(sizeof(struct nest_entry) <= IOASID_SHADOW_ENTRY_SIZE,
+	      "IOASID_SHADOW_ENTRY_SIZE (ioasid_core.h) no longer holds a shadow entry");
 
 /*
  * One ioasid: one I/O page table. Every field is protected by ctx->lock.

@@ -60,6 +60,14 @@ struct ioasid_mapping {
 	struct ioasid_mapping *next;	/* chain of one map or unmap batch */
 };
 
+/*
+ * A nested ioasid's shadow entry is a mapping and a pointer to the parent
+ * mapping it lands in (struct nest_entry, core_priv.h, checks this): the
+ * object size a host's second cache must hold.
+ */
+#define IOASID_SHADOW_ENTRY_SIZE \
+	(sizeof(struct ioasid_mapping) + sizeof(void *))
+
 static inline u64 ioasid_mapping_length(const struct ioasid_mapping *m)
 {
 	return m->last - m->iova + 1;

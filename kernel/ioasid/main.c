@@ -41,6 +41,7 @@
 #include "ioasid_kernel.h"
 
 struct kmem_cache *ioasid_node_cache;
+struct kmem_cache *ioasid_shadow_cache;
 
 /*
  * Pins are made in page-sized chunks of entries (ioasid_kernel.h), so that
@@ -731,9 +732,16 @@ static int __init ioasid_init(void)
 					      SLAB_ACCOUNT, NULL);
 	if (!ioasid_node_cache)
 		return -ENOMEM;
+	ioasid_shadow_cache = kmem_cache_create("ioasid_shadow",
+						IOASID_SHADOW_ENTRY_SIZE, 0,
+						SLAB_ACCOUNT, NULL);
+	if (!ioasid_shadow_cache) {
+		rc = -ENOMEM;
+		goto err_cache;
+	}
 	rc = ioasid_vfio_shim_init();
 	if (rc)
-		goto err_cache;
+		goto err_shadow;
 	/* Last: once the node exists, anyone may open it. */
 	rc = misc_register(&ioasid_misc);
 	if (rc)
@@ -742,6 +750,8 @@ static int __init ioasid_init(void)
 
 err_shim:
 	ioasid_vfio_shim_exit();
+err_shadow:
+	kmem_cache_destroy(ioasid_shadow_cache);
 err_cache:
 	kmem_cache_destroy(ioasid_node_cache);
 	return rc;
@@ -751,6 +761,7 @@ static void __exit ioasid_exit(void)
 {
 	misc_deregister(&ioasid_misc);
 	ioasid_vfio_shim_exit();
+	kmem_cache_destroy(ioasid_shadow_cache);
 	kmem_cache_destroy(ioasid_node_cache);
 }
 
