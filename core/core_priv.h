@@ -7,6 +7,7 @@
 #define IOASID_CORE_PRIV_H
 
 #include "ioasid_core.h"
+#include "pgtable_x86.h"
 
 /*
  * Fault points. Every allocation, charge, pin and copy the engine asks of
@@ -43,6 +44,12 @@ static inline void *ioc_cache_zalloc(struct ioh_cache *c)
 	ioc_host_call(ctx, -EFAULT, copy_to_user, uptr, src, len)
 #define ioc_dma_rw(ctx, ...)	ioc_host_call(ctx, -EFAULT, dma_rw, __VA_ARGS__)
 
+/* A table page read for a nested ioasid's walk; NULL op: unreadable. */
+#define ioc_mem_read(ctx, cookie, map_vaddr, vaddr, dst, len) \
+	((ctx)->ops->mem_read ? \
+	 (ctx)->ops->mem_read((ctx)->host, cookie, map_vaddr, vaddr, dst, len) : \
+	 -EFAULT)
+
 /* A listener's map: an IOMMU domain's map can fail for want of memory. */
 #define ioc_listener_map(l, chain) \
 	(ioh_should_fail() ? -ENOMEM : (l)->ops->map(l, chain))
@@ -61,9 +68,29 @@ struct ioasid_group {
 	struct ioasid_group *next;
 };
 
+/* ioasid_as.nest */
+enum ioasid_nest_role {
+	NEST_NONE = 0,
+	NEST_PARENT,		/* IOASID_ALLOC_NEST_PARENT */
+	NEST_CHILD,		/* IOASID_ALLOC_NESTED: mappings are a shadow */
+};
+
+/*
+ * A shadow entry of a nested ioasid (nest.c): what its listeners see is
+ * @m, an ordinary mapping whose vaddr and cookie are those of the parent
+ * mapping @pm it lies in. It pins and charges nothing.
+ */
+struct nest_entry {
+	struct ioasid_mapping m;	/* first */
+	struct ioasid_mapping *pm;
+};
+static_assert(sizeof(struct nest_entry) <= IOASID_SHADOW_ENTRY_SIZE,
+	      "IOASID_SHADOW_ENTRY_SIZE (ioasid_core.h) no longer holds a shadow entry");
+
 /*
  * One ioasid: one I/O page table. Every field is protected by ctx->lock.
- * The tree holds non-overlapping mappings keyed by iova.
+ * The tree holds non-overlapping mappings keyed by iova; a nested
+ * ioasid's tree holds only shadow entries (struct nest_entry).
  */
 struct ioasid_as {
 	struct ioasid_obj obj;		/* first */
@@ -83,6 +110,14 @@ struct ioasid_as {
 	u32 ndirty;
 	u32 dirty_cap;
 	struct ioasid_range *dirty;
+	/* Nesting (nest.c). */
+	u8 nest;			/* enum ioasid_nest_role */
+	bool bound;			/* a child with a table bound */
+	struct ioasid_as *parent;	/* a child's parent */
+	struct ioasid_as *children;	/* a parent's, linked by sibling */
+	struct ioasid_as *sibling;
+	u32 nchildren;
+	struct x86pt pt;		/* the bound table */
 };
 
 /*
@@ -102,6 +137,7 @@ struct ioasid_ctx {
 	struct ioasid_group *groups;
 	u64 pinned_bytes;		/* sum of mapping lengths, charged */
 	struct ioh_cache map_cache;
+	struct ioh_cache shadow_cache;	/* struct nest_entry */
 };
 
 /* tree.c */
@@ -188,6 +224,10 @@ int as_unmap_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 		   u32 flags, struct ioasid_batch_result *res,
 		   struct ioasid_diag *diag);
 void as_unmap_everything(struct ioasid_as *as);
+int as_notify_map(struct ioasid_as *as, struct ioasid_mapping *chain);
+void as_notify_unmap(struct ioasid_as *as, struct ioasid_mapping *chain);
+struct ioasid_mapping *as_first_from(struct ioasid_as *as, u64 iova);
+struct ioasid_mapping *as_next(struct ioasid_as *as, struct ioasid_mapping *m);
 int as_check_ready(struct ioasid_as *as, struct ioasid_diag *diag);
 u64 as_pgsizes_of(struct ioasid_as *as, struct ioasid_mapping *m,
 		  u64 clip_start, u64 clip_last);
@@ -195,6 +235,19 @@ void as_query(struct ioasid_as *as, u64 iova, u64 last, u64 *pgsizes,
 	      u64 *mapped);
 u32 as_list(struct ioasid_as *as, u64 start, struct ioasid_mapping **out,
 	    u32 max, bool *more);
+
+/* nest.c */
+int nest_alloc(struct ioasid_ctx *ctx, u32 flags, u32 parent, u32 *out_id,
+	       struct ioasid_diag *diag);
+void nest_release(struct ioasid_as *as);
+int nest_check_map(struct ioasid_as *as, struct ioasid_diag *diag);
+void nest_parent_unmap(struct ioasid_as *parent, struct ioasid_mapping *chain);
+int nest_bind(struct ioasid_ctx *ctx, struct ioasid_pgtbl_bind *b,
+	      struct ioasid_diag *diag);
+int nest_unbind(struct ioasid_ctx *ctx, u32 id, struct ioasid_diag *diag);
+int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
+		    struct ioasid_diag *diag);
+int nest_verify(const struct ioasid_as *as);
 
 /* rules.c */
 static inline int diag_set(struct ioasid_diag *d, int err, unsigned int rule,

@@ -51,6 +51,12 @@ int ioasid_ctx_create(const struct ioasid_host_ops *ops, void *host,
 		ioh_free(ctx);
 		return rc;
 	}
+	rc = ioh_cache_init(&ctx->shadow_cache, sizeof(struct nest_entry));
+	if (rc) {
+		ioh_cache_destroy(&ctx->map_cache);
+		ioh_free(ctx);
+		return rc;
+	}
 	ioh_lock_init(&ctx->lock);
 	ctx->ops = ops;
 	ctx->host = host;
@@ -169,6 +175,7 @@ int ctx_alloc_as(struct ioasid_ctx *ctx, u32 *out_id, struct ioasid_diag *diag)
 
 static void as_destroy(struct ioasid_as *as)
 {
+	nest_release(as);
 	as_unmap_everything(as);
 	as_dirty_reset(as);
 	ctx_unpublish(as->ctx, &as->obj);
@@ -184,6 +191,9 @@ int ctx_free_as(struct ioasid_ctx *ctx, u32 id, struct ioasid_diag *diag)
 	if (as->ndevs)
 		return diag_set(diag, -EBUSY, IOASID_RULE_FREE_BUSY, id,
 				as->ndevs);
+	if (as->nchildren)
+		return diag_set(diag, -EBUSY, IOASID_RULE_NEST_HAS_CHILDREN,
+				id, as->nchildren);
 	as_destroy(as);
 	return 0;
 }
@@ -379,6 +389,14 @@ void ioasid_ctx_destroy(struct ioasid_ctx *ctx)
 		if (o && o->type == IOASID_OBJ_DEV)
 			ctx_unbind(container_of(o, struct ioasid_dev, obj));
 	}
+	/* Nested ioasids before their parents, whose pages they use. */
+	for (id = 1; id < ctx->objs_cap; id++) {
+		struct ioasid_obj *o = ctx->objs[id];
+
+		if (o && o->type == IOASID_OBJ_AS &&
+		    container_of(o, struct ioasid_as, obj)->nest == NEST_CHILD)
+			as_destroy(container_of(o, struct ioasid_as, obj));
+	}
 	for (id = 1; id < ctx->objs_cap; id++) {
 		struct ioasid_obj *o = ctx->objs[id];
 
@@ -390,6 +408,7 @@ void ioasid_ctx_destroy(struct ioasid_ctx *ctx)
 	ioh_unlock(&ctx->lock);
 	ioh_lock_destroy(&ctx->lock);
 	ioh_cache_destroy(&ctx->map_cache);
+	ioh_cache_destroy(&ctx->shadow_cache);
 	ioh_free(ctx->objs);
 	ioh_free(ctx);
 }

@@ -54,10 +54,19 @@ struct ioasid_mapping {
 	u64 vaddr;
 	u32 prot;			/* IOASID_DMA_READ | IOASID_DMA_WRITE */
 	u8 max_pgshift;			/* 0: no limit */
-	u8 __pad[3];
+	u8 engine_mark;			/* engine-private scratch (nest.c) */
+	u8 __pad[2];
 	void *cookie;			/* what the host's pin() returned */
 	struct ioasid_mapping *next;	/* chain of one map or unmap batch */
 };
+
+/*
+ * A nested ioasid's shadow entry is a mapping and a pointer to the parent
+ * mapping it lands in (struct nest_entry, core_priv.h, checks this): the
+ * object size a host's second cache must hold.
+ */
+#define IOASID_SHADOW_ENTRY_SIZE \
+	(sizeof(struct ioasid_mapping) + sizeof(void *))
 
 static inline u64 ioasid_mapping_length(const struct ioasid_mapping *m)
 {
@@ -120,7 +129,25 @@ struct ioasid_host_ops {
 	 */
 	u64 (*contig)(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		      u64 len, u64 *out_addr);
+	/*
+	 * Copy @len bytes (inside one 4 KiB page) of pinned memory at
+	 * @vaddr, inside the mapping pinned as (@map_vaddr, @cookie), to
+	 * @dst in the engine: a nested ioasid's walk reads its table pages
+	 * this way (the kernel from the pinned pages, the embedded host from
+	 * the address). -EFAULT if it cannot; NULL: tables are unreadable.
+	 */
+	int (*mem_read)(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+			void *dst, size_t len);
 };
+
+/*
+ * Cookies are shared: a nested ioasid's shadow entry carries the cookie of
+ * the parent mapping it lies in, with a vaddr inside that mapping, so a
+ * mapping's vaddr is not always where its cookie starts. Hosts and
+ * listeners find a byte in a cookie by its vaddr against the pin's own
+ * start (the kernel's struct ioasid_kpin keeps it), never against the
+ * mapping's vaddr.
+ */
 
 /*
  * A listener receives an ioasid's map and unmap events: an IOMMU domain, a
@@ -259,6 +286,22 @@ enum ioasid_rule {
 	IOASID_RULE_DIRTY_OFF,
 	IOASID_RULE_DIRTY_PGSHIFT,
 	IOASID_RULE_DIRTY_BITS,
+	IOASID_RULE_NEST_FLAGS,
+	IOASID_RULE_NEST_NOT_PARENT,
+	IOASID_RULE_NEST_HAS_CHILDREN,
+	IOASID_RULE_NOT_NESTED,
+	IOASID_RULE_NESTED_MAP,
+	IOASID_RULE_PGTBL_BOUND,
+	IOASID_RULE_PGTBL_NOT_BOUND,
+	IOASID_RULE_PGTBL_FORMAT,
+	IOASID_RULE_PGTBL_WIDTH,
+	IOASID_RULE_PGTBL_AD,
+	IOASID_RULE_PGTBL_ROOT,
+	IOASID_RULE_INV_COUNT,
+	IOASID_RULE_INV_ENTRY_SIZE,
+	IOASID_RULE_INV_RANGE,
+	IOASID_RULE_INV_LIMIT,
+	IOASID_RULE_INV_WORK,
 	IOASID_RULE_COUNT,
 };
 

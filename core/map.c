@@ -37,6 +37,10 @@
  * an address change (munmap, mmap MAP_FIXED) while the first pin still
  * holds the old ones: the user would pin unbounded memory for one charge.
  *
+ * A nested ioasid (nest.c) refuses map and unmap: its tree holds shadow
+ * entries, which pin nothing. A parent's unmap withdraws the shadow
+ * entries in the removed mappings before its own listeners run.
+ *
  * Everything here runs under ctx->lock.
  */
 #include "core_priv.h"
@@ -169,9 +173,22 @@ static void notify_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
 {
 	struct ioasid_listener *l;
 
+	/* Shadow entries in these mappings go before their pages can. */
+	if (as->nchildren)
+		nest_parent_unmap(as, chain);
 	as_dirty_note_unmap(as, chain);
 	for (l = as->listeners; l; l = l->next)
 		l->ops->unmap(l, chain);
+}
+
+int as_notify_map(struct ioasid_as *as, struct ioasid_mapping *chain)
+{
+	return notify_map(as, chain);
+}
+
+void as_notify_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
+{
+	notify_unmap(as, chain);
 }
 
 static void batch_ok(struct ioasid_batch_result *res, u32 count, u64 bytes)
@@ -199,7 +216,9 @@ int as_map_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 	u32 i;
 	int rc;
 
-	rc = as_check_ready(as, diag);
+	rc = nest_check_map(as, diag);
+	if (!rc)
+		rc = as_check_ready(as, diag);
 	if (rc) {
 		batch_fail(res, IOH_U32_MAX, rc);
 		return rc;
@@ -279,7 +298,9 @@ int as_unmap_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 	u32 nmaps = 0, i;
 	int rc;
 
-	rc = as_check_ready(as, diag);
+	rc = nest_check_map(as, diag);
+	if (!rc)
+		rc = as_check_ready(as, diag);
 	if (rc) {
 		batch_fail(res, IOH_U32_MAX, rc);
 		return rc;
@@ -337,8 +358,7 @@ void as_unmap_everything(struct ioasid_as *as)
 	}
 }
 
-static struct ioasid_mapping *as_next(struct ioasid_as *as,
-				      struct ioasid_mapping *m)
+struct ioasid_mapping *as_next(struct ioasid_as *as, struct ioasid_mapping *m)
 {
 	if (m->last == IOH_U64_MAX)
 		return NULL;
@@ -346,7 +366,7 @@ static struct ioasid_mapping *as_next(struct ioasid_as *as,
 }
 
 /* The first mapping that holds or follows @iova. */
-static struct ioasid_mapping *as_first_from(struct ioasid_as *as, u64 iova)
+struct ioasid_mapping *as_first_from(struct ioasid_as *as, u64 iova)
 {
 	struct ioasid_mapping *m = it_find_le(as->root, iova);
 

@@ -48,6 +48,9 @@ union ucmd_buffer {
 	struct ioasid_swdev_stats stats;
 	struct ioasid_dirty_tracking dirty_tracking;
 	struct ioasid_dirty_read dirty_read;
+	struct ioasid_pgtbl_bind bind;
+	struct ioasid_pgtbl_unbind unbind;
+	struct ioasid_invalidate inv;
 };
 
 struct ucmd {
@@ -116,9 +119,9 @@ static int check_zero(u32 flags, u32 reserved, struct ioasid_diag *diag)
 static long do_alloc(struct ucmd *u)
 {
 	struct ioasid_alloc *c = u->cmd;
-	int rc = check_zero(c->flags, c->__reserved, u->diag);
 
-	return rc ? rc : ctx_alloc_as(u->ctx, &c->out_ioasid, u->diag);
+	return nest_alloc(u->ctx, c->flags, c->parent, &c->out_ioasid,
+			  u->diag);
 }
 
 static void abort_alloc(struct ucmd *u)
@@ -144,13 +147,22 @@ static long do_info(struct ucmd *u)
 	u32 n = 0, i;
 	int rc;
 
-	rc = check_zero(c->flags, 0, u->diag);
+	rc = check_zero(c->flags, c->__reserved, u->diag);
 	if (rc)
 		return rc;
 	as = ctx_get_as(u->ctx, c->ioasid, u->diag);
 	if (!as)
 		return -ENOENT;
 	c->out_flags = 0;
+	c->out_parent = 0;
+	if (as->nest == NEST_PARENT)
+		c->out_flags |= IOASID_INFO_NEST_PARENT;
+	if (as->nest == NEST_CHILD) {
+		c->out_flags |= IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW;
+		c->out_parent = as->parent->obj.id;
+	}
+	if (as->bound)
+		c->out_flags |= IOASID_INFO_PGTBL_BOUND;
 	if (as->ndevs)
 		c->out_flags |= IOASID_INFO_ATTACHED;
 	if (as->viable && as->ndevs)
@@ -502,6 +514,92 @@ static long do_dirty_read(struct ucmd *u)
 	return as_dirty_read(as, c, u->diag);
 }
 
+static long do_pgtbl_bind(struct ucmd *u)
+{
+	return nest_bind(u->ctx, u->cmd, u->diag);
+}
+
+static long do_pgtbl_unbind(struct ucmd *u)
+{
+	struct ioasid_pgtbl_unbind *c = u->cmd;
+	int rc = check_zero(c->flags, c->__reserved, u->diag);
+
+	return rc ? rc : nest_unbind(u->ctx, c->ioasid, u->diag);
+}
+
+static int inv_entry(struct ioasid_as *as, const struct ioasid_inv_entry *e,
+		     u64 *budget, struct ioasid_diag *diag)
+{
+	int rc = check_zero(e->flags & ~IOASID_INV_LEAF, e->__reserved, diag);
+
+	if (rc)
+		return rc;
+	if (!e->addr && e->npages == IOH_U64_MAX)
+		return nest_invalidate(as, 0, IOH_U64_MAX, budget, diag);
+	if ((e->addr & 4095) || !e->npages ||
+	    e->npages > ((IOH_U64_MAX - e->addr) >> 12) + 1)
+		return diag_set(diag, -EINVAL, IOASID_RULE_INV_RANGE, e->addr,
+				e->npages);
+	return nest_invalidate(as, e->addr, e->addr + (e->npages << 12) - 1,
+			       budget, diag);
+}
+
+/*
+ * Entries come in chunks of UCMD_CHUNK, so the count (bounded first)
+ * sizes no allocation; one walk budget covers the whole call.
+ */
+static long do_invalidate(struct ucmd *u)
+{
+	struct ioasid_invalidate *c = u->cmd;
+	struct ioasid_inv_entry e[UCMD_CHUNK];
+	u64 budget = IOASID_INV_WALK_MAX;
+	u32 count = c->entry_num, i, n;
+	struct ioasid_as *as;
+	int rc;
+
+	c->entry_num = 0;
+	rc = check_zero(c->flags, c->__reserved, u->diag);
+	if (rc)
+		return rc;
+	if (!count || count > IOASID_INV_MAX)
+		return diag_set(u->diag, -EINVAL, IOASID_RULE_INV_COUNT, count,
+				IOASID_INV_MAX);
+	if (c->entry_size != sizeof(e[0]))
+		return diag_set(u->diag, -EINVAL, IOASID_RULE_INV_ENTRY_SIZE,
+				c->entry_size, sizeof(e[0]));
+	as = get_as(u, c->ioasid);
+	if (!as)
+		return -ENOENT;
+	if (as->nest != NEST_CHILD)
+		return diag_set(u->diag, -EINVAL, IOASID_RULE_NOT_NESTED,
+				c->ioasid, 0);
+	if (!as->bound)
+		return diag_set(u->diag, -EINVAL, IOASID_RULE_PGTBL_NOT_BOUND,
+				c->ioasid, 0);
+	rc = as_check_ready(as, u->diag);
+	if (rc)
+		return rc;
+	for (i = 0; i < count; i += n) {
+		u32 j;
+
+		n = count - i < UCMD_CHUNK ? count - i : UCMD_CHUNK;
+		rc = copy_in(u->ctx, e, c->entries_uptr + (u64)i * sizeof(e[0]),
+			     n * sizeof(e[0]), u->diag);
+		if (rc)
+			return rc;
+		for (j = 0; j < n; j++) {
+			rc = inv_entry(as, &e[j], &budget, u->diag);
+			if (rc) {
+				if (u->diag)
+					u->diag->index = i + j;
+				return rc;
+			}
+			c->entry_num = i + j + 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * 0, or a build error if union ucmd_buffer cannot hold struct @type: the
  * decoder copies a row's struct into that union. A static assertion usable
@@ -536,7 +634,7 @@ static long do_dirty_read(struct ucmd *u)
 	}
 
 static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
-	OP(ALLOC, ioasid_alloc, __reserved,
+	OP(ALLOC, ioasid_alloc, parent,
 	   do_alloc, OUT_OK, abort_alloc, KERNEL_OK),
 	OP(FREE, ioasid_free, __reserved,
 	   do_free, OUT_NONE, NULL, KERNEL_OK),
@@ -570,6 +668,12 @@ static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
 	   do_dirty_tracking, OUT_NONE, NULL, USER_ONLY),
 	OP(DIRTY_READ, ioasid_dirty_read, out_dirty_pages,
 	   do_dirty_read, OUT_OK, NULL, USER_ONLY),
+	OP(PGTBL_BIND, ioasid_pgtbl_bind, root,
+	   do_pgtbl_bind, OUT_NONE, NULL, USER_ONLY),
+	OP(PGTBL_UNBIND, ioasid_pgtbl_unbind, __reserved,
+	   do_pgtbl_unbind, OUT_NONE, NULL, USER_ONLY),
+	OP(INVALIDATE, ioasid_invalidate, __reserved,
+	   do_invalidate, OUT_ALWAYS, NULL, USER_ONLY),
 };
 
 static long check_extension(u64 ext)
@@ -581,6 +685,7 @@ static long check_extension(u64 ext)
 	case IOASID_EXT_SWDEV:
 	case IOASID_EXT_LIST:
 	case IOASID_EXT_DIRTY:
+	case IOASID_EXT_NEST:
 		return 1;
 	default:
 		return 0;

@@ -8,7 +8,8 @@
  * priority, and its counters match; pinned_bytes (what is charged) equals
  * the sum of the lengths of all mappings of all ioasids, since each
  * mapping is charged whole (map.c); every device's ioasid lists it; every
- * group's bound count is right.
+ * group's bound count is right; every shadow entry of a nested ioasid
+ * lies in a live mapping of its parent, with no more access (nest.c).
  */
 #include "core_priv.h"
 
@@ -81,9 +82,11 @@ int ioasid_ctx_verify(struct ioasid_ctx *ctx)
 				rc = -EIO;
 		if (nd != as->ndevs)
 			rc = -EIO;
-		if (as_dirty_verify(as))
+		if (as_dirty_verify(as) || nest_verify(as))
 			rc = -EIO;
-		bytes += as->mapped_bytes;
+		/* A nested ioasid's shadow pins nothing. */
+		if (as->nest != NEST_CHILD)
+			bytes += as->mapped_bytes;
 	}
 	if (!rc && bytes != ctx->pinned_bytes)
 		rc = -EIO;

@@ -144,6 +144,29 @@ int ioasid_dirty_read(struct ioasid_handle *h, uint32_t ioasid, uint64_t iova,
 		      uint32_t flags, uint64_t *dirty_pages);
 
 /*
+ * Nesting (IOASID_ALLOC flags, IOASID_PGTBL_BIND, IOASID_INVALIDATE; see
+ * docs/uapi.md). A nesting parent is an ordinary ioasid that nested
+ * ioasids may use as their second stage; a nested ioasid translates
+ * through a bound page table whose addresses are parent IOVAs. Binding
+ * walks nothing: invalidate (everything, after binding) to build the
+ * shadow. ioasid_invalidate() handles @count entries in order and stops
+ * at the first failure, whose errno it returns; *handled (if given) is
+ * the number handled before it.
+ */
+int ioasid_alloc_nest_parent(struct ioasid_handle *h, uint32_t *ioasid);
+int ioasid_alloc_nested(struct ioasid_handle *h, uint32_t parent,
+			uint32_t *ioasid);
+int ioasid_pgtbl_bind(struct ioasid_handle *h, uint32_t ioasid,
+		      uint32_t format, uint32_t addr_width, uint64_t root,
+		      uint32_t flags);
+int ioasid_pgtbl_unbind(struct ioasid_handle *h, uint32_t ioasid);
+int ioasid_invalidate(struct ioasid_handle *h, uint32_t ioasid,
+		      const struct ioasid_inv_entry *e, uint32_t count,
+		      uint32_t *handled);
+/* One entry: addr 0, npages ~0. */
+int ioasid_invalidate_all(struct ioasid_handle *h, uint32_t ioasid);
+
+/*
  * Fault injection, for tests (docs/architecture.md, "Fault injection").
  * Every allocation, charge, pin and copy the engine asks of its host, and
  * every listener map and device attach, is a fault point. After

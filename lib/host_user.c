@@ -229,6 +229,17 @@ static int user_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 	return 0;
 }
 
+/* A nested ioasid's table page, read where the parent maps it. */
+static int user_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+			 void *dst, size_t len)
+{
+	(void)host;
+	(void)cookie;
+	(void)map_vaddr;
+	memcpy(dst, (const void *)(uintptr_t)vaddr, len);
+	return 0;
+}
+
 const struct ioasid_host_ops emb_host_ops = {
 	.pin = user_pin,
 	.unpin = user_unpin,
@@ -238,4 +249,5 @@ const struct ioasid_host_ops emb_host_ops = {
 	.copy_to_user = user_copy_to,
 	.dma_rw = user_dma_rw,
 	.contig = NULL,
+	.mem_read = user_mem_read,
 };

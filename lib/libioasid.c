@@ -463,6 +463,83 @@ int ioasid_dirty_read(struct ioasid_handle *h, uint32_t ioasid, uint64_t iova,
 	return rc;
 }
 
+/* Nesting */
+
+static int alloc_flags(struct ioasid_handle *h, uint32_t flags,
+		       uint32_t parent, uint32_t *ioasid)
+{
+	struct ioasid_alloc a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.parent = parent,
+	};
+	long rc = ioasid_ioctl(h, IOASID_ALLOC, &a);
+
+	if (rc)
+		return (int)rc;
+	*ioasid = a.out_ioasid;
+	return 0;
+}
+
+int ioasid_alloc_nest_parent(struct ioasid_handle *h, uint32_t *ioasid)
+{
+	return alloc_flags(h, IOASID_ALLOC_NEST_PARENT, 0, ioasid);
+}
+
+int ioasid_alloc_nested(struct ioasid_handle *h, uint32_t parent,
+			uint32_t *ioasid)
+{
+	return alloc_flags(h, IOASID_ALLOC_NESTED, parent, ioasid);
+}
+
+int ioasid_pgtbl_bind(struct ioasid_handle *h, uint32_t ioasid,
+		      uint32_t format, uint32_t addr_width, uint64_t root,
+		      uint32_t flags)
+{
+	struct ioasid_pgtbl_bind b = {
+		.size = sizeof(b),
+		.flags = flags,
+		.ioasid = ioasid,
+		.format = format,
+		.addr_width = addr_width,
+		.root = root,
+	};
+
+	return (int)ioasid_ioctl(h, IOASID_PGTBL_BIND, &b);
+}
+
+int ioasid_pgtbl_unbind(struct ioasid_handle *h, uint32_t ioasid)
+{
+	struct ioasid_pgtbl_unbind u = { .size = sizeof(u), .ioasid = ioasid };
+
+	return (int)ioasid_ioctl(h, IOASID_PGTBL_UNBIND, &u);
+}
+
+int ioasid_invalidate(struct ioasid_handle *h, uint32_t ioasid,
+		      const struct ioasid_inv_entry *e, uint32_t count,
+		      uint32_t *handled)
+{
+	struct ioasid_invalidate inv = {
+		.size = sizeof(inv),
+		.ioasid = ioasid,
+		.entry_size = sizeof(*e),
+		.entries_uptr = (uintptr_t)e,
+		.entry_num = count,
+	};
+	long rc = ioasid_ioctl(h, IOASID_INVALIDATE, &inv);
+
+	if (handled)
+		*handled = inv.entry_num;
+	return (int)rc;
+}
+
+int ioasid_invalidate_all(struct ioasid_handle *h, uint32_t ioasid)
+{
+	struct ioasid_inv_entry e = { .addr = 0, .npages = ~0ULL };
+
+	return ioasid_invalidate(h, ioasid, &e, 1, NULL);
+}
+
 /* Errors */
 
 static const struct {

@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/virtio_ring.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 
 #include "ioasid.h"
 #include "ioasid_fastpath.h"
+#include "vq_driver.h"
 #include "vring.h"
 
 #define MEM_LEN		(40ULL << 20)
@@ -63,17 +63,35 @@ struct demo {
 	struct ioasid_fp_batcher *b;
 	bool flat;
 	struct pool pool[POOLS];
-	/* the ring, driver side */
-	struct vring_desc_le *desc;
-	uint16_t *avail, *used;
-	uint16_t avail_idx, last_used;
-	uint16_t free_head, nfree, next_free[RING_SIZE];
+	struct vqd vq;				/* the ring, driver side */
 	uint32_t buf_of[RING_SIZE];		/* pool << 16 | buffer */
 	uint32_t cursor;			/* next pool to take from */
-	volatile bool stop;
+	/*
+	 * The main thread stops the others through @stop and prints @done,
+	 * @bad and @remaps while they count: those go through stopped() and
+	 * the atomics of count() and live(); the rest is read after the
+	 * threads are joined.
+	 */
+	bool stop;
 	/* results */
 	uint64_t sent, done, bad, misses, remaps, ns_pop, lookups;
 };
+
+static bool stopped(struct demo *d)
+{
+	return __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
+}
+
+/* A counter the main thread reads live; one thread writes each. */
+static void count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static uint64_t live(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
 
 static uint64_t now_ns(void)
 {
@@ -132,25 +150,20 @@ static uint8_t pat(uint64_t seq, uint32_t i)
 /* Driver: take back used descriptors, then post new packets. */
 static void driver_step(struct demo *d)
 {
-	uint16_t used = __atomic_load_n(&d->used[1], __ATOMIC_ACQUIRE);
-	uint32_t posted = 0, tries = 0;
+	uint32_t posted = 0, tries = 0, ulen;
+	uint16_t id;
+	int rc;
 
-	while (d->last_used != used) {
-		uint32_t *e = (uint32_t *)(d->used + 2) +
-			      2 * (d->last_used & (RING_SIZE - 1));
-		uint16_t id = (uint16_t)e[0];
-
+	while ((rc = vqd_used(&d->vq, &id, &ulen))) {
+		if (rc < 0)
+			continue;	/* an id not ours: vqd_used() said so */
 		__atomic_fetch_sub(&d->pool[d->buf_of[id] >> 16].inflight, 1,
 				   __ATOMIC_RELEASE);
-		d->next_free[id] = d->free_head;
-		d->free_head = id;
-		d->nfree++;
-		d->last_used++;
+		vqd_put(&d->vq, id);
 	}
-	while (d->nfree && posted < 32 && tries < POOLS) {
+	while (vqd_nfree(&d->vq) && posted < 32 && tries < POOLS) {
 		uint32_t p = d->cursor++ % POOLS, k, len, i;
 		struct pool *pl = &d->pool[p];
-		uint16_t id;
 		uint8_t *buf;
 
 		if (!__atomic_load_n(&pl->active, __ATOMIC_ACQUIRE)) {
@@ -170,20 +183,16 @@ static void driver_step(struct demo *d)
 		memcpy(buf, &d->sent, 8);
 		for (i = 8; i < len; i++)
 			buf[i] = pat(d->sent, i);
-		id = d->free_head;
-		d->free_head = d->next_free[id];
-		d->nfree--;
+		id = (uint16_t)vqd_get(&d->vq);	/* vqd_nfree() said one is */
 		d->buf_of[id] = p << 16 | k;
-		d->desc[id] = (struct vring_desc_le){
-			.addr = pool_iova(d, p) + (uint64_t)k * BUF_LEN,
-			.len = len };
-		d->avail[2 + (d->avail_idx & (RING_SIZE - 1))] = id;
-		d->avail_idx++;
+		vqd_desc(&d->vq, id, pool_iova(d, p) + (uint64_t)k * BUF_LEN,
+			 len, 0, 0);
+		vqd_add(&d->vq, id);
 		d->sent++;
 		posted++;
 	}
 	if (posted)
-		__atomic_store_n(&d->avail[1], d->avail_idx, __ATOMIC_RELEASE);
+		vqd_publish(&d->vq);
 }
 
 static void *device(void *arg)
@@ -201,7 +210,7 @@ static void *device(void *arg)
 
 	if (ioasid_fp_reader_register(d->sh, &r) || vq_init(&q, &cfg, r))
 		return NULL;
-	while (!d->stop) {
+	while (!stopped(d)) {
 		uint64_t t0 = now_ns(), n = 0;
 		int rc;
 
@@ -216,11 +225,11 @@ static void *device(void *arg)
 
 			memcpy(&seq, p, 8);
 			if (c.nout != 1 || len != plen(seq))
-				d->bad++;
+				count(&d->bad, 1);
 			else
 				for (i = 8; i < len; i++)
 					if (p[i] != pat(seq, i)) {
-						d->bad++;
+						count(&d->bad, 1);
 						break;
 					}
 			vq_push(&q, c.head, 0);
@@ -229,7 +238,7 @@ static void *device(void *arg)
 		if (n)
 			vq_flush(&q);
 		d->ns_pop += now_ns() - t0;
-		d->done += n;
+		count(&d->done, n);
 		ioasid_fp_reader_quiescent(r);
 		if (q.broken) {
 			fprintf(stderr, "demo: the device's queue broke: %s\n",
@@ -249,12 +258,12 @@ static void *control(void *arg)
 	struct demo *d = arg;
 	uint32_t p = 0;
 
-	while (!d->stop) {
+	while (!stopped(d)) {
 		struct pool *pl = &d->pool[p];
 
 		__atomic_store_n(&pl->active, 0, __ATOMIC_RELEASE);
 		while (__atomic_load_n(&pl->inflight, __ATOMIC_ACQUIRE) &&
-		       !d->stop)
+		       !stopped(d))
 			usleep(50);
 		if (pool_apply(d, p, false))
 			break;
@@ -262,7 +271,7 @@ static void *control(void *arg)
 		if (pool_apply(d, p, true))
 			break;
 		__atomic_store_n(&pl->active, 1, __ATOMIC_RELEASE);
-		d->remaps++;
+		count(&d->remaps, 1);
 		p = (p + 1) % POOLS;
 		usleep(2000);
 	}
@@ -287,7 +296,7 @@ static int run(bool flat, double secs, struct result *res)
 	pthread_t dev_th, ctl_th;
 	struct demo *d = calloc(1, sizeof(*d));
 	uint64_t t0, t1, last = 0, tick;
-	uint32_t p, i;
+	uint32_t p;
 
 	if (!d)
 		return -1;
@@ -304,12 +313,9 @@ static int run(bool flat, double secs, struct result *res)
 		fprintf(stderr, "demo: setup failed: %s\n", ioasid_strerror());
 		return -1;
 	}
-	d->desc = (void *)d->mem;
-	d->avail = (void *)(d->mem + 0x4000);
-	d->used = (void *)(d->mem + 0x8000);
-	for (i = 0; i < RING_SIZE; i++)
-		d->next_free[i] = (uint16_t)(i + 1);
-	d->nfree = RING_SIZE;
+	if (vqd_init_split(&d->vq, RING_SIZE, d->mem, d->mem + 0x4000,
+			   d->mem + 0x8000))
+		return -1;
 	/* Rings (and, without translation, everything) mapped once. */
 	if (flat) {
 		if (ioasid_fp_map(d->b, FLAT_IOVA, d->mem, MEM_LEN,
@@ -335,14 +341,14 @@ static int run(bool flat, double secs, struct result *res)
 			printf("  %-16s %6.2f s  %8.3f Mpps  %6" PRIu64 " remaps  %" PRIu64 " bad\n",
 			       flat ? "translation off" : "translation on",
 			       (double)(t1 - t0) / 1e9,
-			       (double)(d->done - last) / ((double)(t1 - tick) / 1e3),
-			       d->remaps, d->bad);
+			       (double)(live(&d->done) - last) / ((double)(t1 - tick) / 1e3),
+			       live(&d->remaps), live(&d->bad));
 			fflush(stdout);
-			last = d->done;
+			last = live(&d->done);
 			tick = t1;
 		}
 	}
-	d->stop = true;
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	pthread_join(dev_th, NULL);
 	if (!flat)
 		pthread_join(ctl_th, NULL);
@@ -362,6 +368,7 @@ static int run(bool flat, double secs, struct result *res)
 	ioasid_fp_shadow_destroy(d->sh);
 	ioasid_fp_backend_destroy(d->be);
 	ioasid_close(d->h);
+	vqd_fini(&d->vq);
 	munmap(d->mem, MEM_LEN);
 	free(d);
 	return 0;

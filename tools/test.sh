@@ -1,7 +1,7 @@
 #!/bin/sh
 # Every test: the core, fastpath and vhost suites in a normal build and
 # again under AddressSanitizer and UndefinedBehaviorSanitizer (gcc); the
-# fastpath suite under ThreadSanitizer (gcc); the core and vhost suites in a
+# fastpath and vhost suites under ThreadSanitizer (gcc); the core and vhost suites in a
 # clang build with libFuzzer, which also fuzzes the ioctl decoder and the
 # descriptor-table walker for FUZZ_SECONDS each (default 60);
 # the kernel suite (tests/vm: the module in a QEMU guest) in the normal build.
@@ -36,7 +36,7 @@ run() {	# NAME "SUITES" SETUP-ARGS...
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 run plain "core fastpath vhost kernel"
 run asan "core fastpath vhost" -Db_sanitize=address,undefined
-run tsan fastpath -Db_sanitize=thread
+run tsan "fastpath vhost" -Db_sanitize=thread
 CC=clang run fuzz "core vhost" -Dfuzz=true -Dfuzz_seconds="$fuzz_seconds" \
 	-Db_sanitize=address,undefined -Db_lundef=false
 python3 tools/tap_summary.py $logs || status=1

@@ -20,6 +20,7 @@
 #include "netq.h"
 #include "vduse_net.h"
 #include "vring.h"
+#include "virtio_features.h"
 
 #define MAX_MAPS	256		/* ranges mapped for the data path */
 
@@ -124,7 +125,9 @@ static void *worker(void *arg)
 		return NULL;
 	for (i = 0; i < 2; i++) {
 		struct vduse_vq_info info = { .index = (uint32_t)i };
-		struct vq_config c = { .miss = on_miss, .miss_arg = n };
+		/* What the driver acked is a subset: no ring features. */
+		struct vq_config c = { .features = VDUSE_NET_FEATURES,
+				       .miss = on_miss, .miss_arg = n };
 
 		if (ioctl(n->dev, VDUSE_VQ_GET_INFO, &info))
 			goto out;
@@ -293,10 +296,7 @@ int vduse_net_create(const char *name, const struct vu_app *app,
 	snprintf(cfg.c.name, sizeof(cfg.c.name), "%s", name);
 	cfg.c.device_id = VIRTIO_ID_NET;
 	/* VDUSE wants ACCESS_PLATFORM, and no control queue for net. */
-	cfg.c.features = (1ULL << VIRTIO_F_VERSION_1) |
-			 (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
-			 (1ULL << VIRTIO_NET_F_MAC) |
-			 (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	cfg.c.features = VDUSE_NET_FEATURES;
 	cfg.c.vq_num = 2;
 	cfg.c.vq_align = 4096;
 	cfg.c.config_size = sizeof(cfg.net);

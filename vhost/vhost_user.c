@@ -50,6 +50,7 @@
 #include "memguard.h"
 #include "netq.h"
 #include "vring.h"
+#include "virtio_features.h"
 
 #define VU_ACCEPT_RETRY_MS 100
 
@@ -111,6 +112,11 @@ struct vu_backend {
 	struct ioasid_fp_backend *be;
 	struct ioasid_fp_shadow *sh;
 	struct ioasid_fp_batcher *b;
+	/*
+	 * running and broken under lock; the counters bumped outside it
+	 * (IOTLB messages, misses under mq's lock, connections) through
+	 * stat_add(), read with atomic loads by vu_backend_stats().
+	 */
 	struct vu_stats st;
 	struct vu_misses mq;
 	struct ioasid_fp_reader *reader;	/* the worker's */
@@ -119,6 +125,17 @@ struct vu_backend {
 	bool debug;			/* $IOASID_VU_DEBUG: log each message */
 	uint64_t guard_seen;		/* memguard_total() last looked at */
 };
+
+/* A counter of vu_stats bumped outside the backend's lock, and its read. */
+static void stat_add(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t stat_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
 
 static bool iommu_on(struct vu_backend *b)
 {
@@ -216,14 +233,14 @@ static void miss_flush(struct vu_backend *b)
 		if (n <= 0) {
 			mq->out_len = 0;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				b->st.misses_deferred++;
+				stat_add(&b->st.misses_deferred);
 			return;
 		}
 		/* Sent, or begun: the rest goes out before anything else. */
 		mq->out_off = (uint32_t)n;
 		e->sent = true;
 		mq->unsent--;
-		b->st.misses++;
+		stat_add(&b->st.misses);
 		if (mq->out_off < mq->out_len)
 			return;
 	}
@@ -270,7 +287,7 @@ static void send_miss(void *arg, uint64_t iova, uint64_t len, uint32_t perm)
 	if (i == mq->n && mq->n == VU_MISS_MAX)
 		miss_prune(b);
 	if (i == mq->n && mq->n == VU_MISS_MAX) {
-		b->st.misses_overflow++;	/* retried when one is answered */
+		stat_add(&b->st.misses_overflow); /* retried when one is answered */
 	} else if (i == mq->n) {
 		mq->m[mq->n++] = (struct vu_miss){ .iova = iova, .perm = perm };
 		mq->unsent++;
@@ -692,15 +709,14 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 		rc = ioasid_fp_map(b->b, t->iova, hva, t->size, perm);
 		if (rc)
 			return rc;
-		__atomic_fetch_add(&b->st.iotlb_updates, 1, __ATOMIC_RELAXED);
+		stat_add(&b->st.iotlb_updates);
 		miss_settle(b, t->iova, t->size);
 		return 0;
 	case VHOST_IOTLB_INVALIDATE:
 		rc = ioasid_fp_unmap(b->b, t->iova, t->size, NULL);
 		if (rc)
 			return rc;
-		__atomic_fetch_add(&b->st.iotlb_invalidates, 1,
-				   __ATOMIC_RELAXED);
+		stat_add(&b->st.iotlb_invalidates);
 		miss_settle(b, t->iova, t->size);
 		return 0;
 	default:
@@ -710,16 +726,8 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 
 static uint64_t offered(struct vu_backend *b)
 {
-	uint64_t f = (1ULL << VIRTIO_F_VERSION_1) |
-		     (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-		     (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
-		     (1ULL << VIRTIO_RING_F_EVENT_IDX) |
-		     (1ULL << VIRTIO_F_RING_PACKED) |
-		     (1ULL << VU_F_PROTOCOL_FEATURES);
-
-	if (b->flags & VU_OFFER_IOMMU)
-		f |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
-	return f;
+	return VU_FEATURES |
+	       (b->flags & VU_OFFER_IOMMU ? VU_FEATURES_IOMMU : 0);
 }
 
 static uint64_t offered_protocol(struct vu_backend *b)
@@ -739,11 +747,7 @@ static int start_queue(struct vu_backend *b, struct vu_queue *q)
 	bool packed = b->features & (1ULL << VIRTIO_F_RING_PACKED);
 	struct vq_config c = {
 		.size = q->cfg.size,
-		.features = (b->features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC) ?
-			     VQ_F_INDIRECT : 0) |
-			    (b->features & (1ULL << VIRTIO_RING_F_EVENT_IDX) ?
-			     VQ_F_EVENT_IDX : 0) |
-			    (packed ? VQ_F_PACKED : 0),
+		.features = b->features,
 		.desc = ring_iova(b, q->desc_addr),
 		.avail = ring_iova(b, q->avail_addr),
 		.used = ring_iova(b, q->used_addr),
@@ -1006,7 +1010,7 @@ static int handle(struct vu_backend *b, const struct vu_rule *r,
 		return 0;
 	case VU_GET_VRING_BASE:
 		m->p.state.num = !q->running ? q->base :
-				 q->vq.c.features & VQ_F_PACKED ?
+				 q->vq.c.features & VIRTIO_BIT(VIRTIO_F_RING_PACKED) ?
 				 (uint32_t)(q->vq.last_avail |
 					    (q->vq.avail_wrap ? 0x8000 : 0)) :
 				 q->vq.last_avail;
@@ -1155,9 +1159,7 @@ static void accept_failed(struct vu_backend *b, int e, bool *failing)
 	if (e == EINTR || e == ECONNABORTED || e == EAGAIN ||
 	    __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
 		return;		/* stopping: the loop ends */
-	pthread_mutex_lock(&b->lock);
-	b->st.accept_failures++;
-	pthread_mutex_unlock(&b->lock);
+	stat_add(&b->st.accept_failures);
 	if (!*failing)
 		fprintf(stderr, "vhost-user: accept: %s; trying again every %d ms\n",
 			strerror(e), VU_ACCEPT_RETRY_MS);
@@ -1187,9 +1189,7 @@ static void *control(void *arg)
 		}
 		b->conn = c;
 		pthread_mutex_unlock(&b->conn_lock);
-		pthread_mutex_lock(&b->lock);
-		b->st.connections++;
-		pthread_mutex_unlock(&b->lock);
+		stat_add(&b->st.connections);
 		for (;;) {
 			int fds[VU_MAX_FDS], nfds;
 
@@ -1293,8 +1293,20 @@ err:
 
 void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 {
+	const struct vu_stats *s = &b->st;
+
 	pthread_mutex_lock(&b->lock);
-	*st = b->st;
+	*st = (struct vu_stats){
+		.iotlb_updates = stat_read(&s->iotlb_updates),
+		.iotlb_invalidates = stat_read(&s->iotlb_invalidates),
+		.misses = stat_read(&s->misses),
+		.misses_deferred = stat_read(&s->misses_deferred),
+		.misses_overflow = stat_read(&s->misses_overflow),
+		.connections = stat_read(&s->connections),
+		.accept_failures = stat_read(&s->accept_failures),
+		.broken = s->broken,
+		.running = s->running,
+	};
 	st->rx_packets = b->nq.rx_packets;
 	st->tx_packets = b->nq.tx_packets;
 	pthread_mutex_unlock(&b->lock);

@@ -68,6 +68,12 @@ int vq_fail(struct vq *q, const char *fmt, ...)
 	return -EIO;
 }
 
+/* Whether the queue runs with ring feature @bit (VQ_FEATURES). */
+static bool vq_has(const struct vq *q, unsigned int bit)
+{
+	return q->c.features & VIRTIO_BIT(bit);
+}
+
 static int vq_miss(struct vq *q, uint64_t iova, uint64_t len, uint32_t perm)
 {
 	q->misses++;
@@ -79,13 +85,11 @@ static int vq_miss(struct vq *q, uint64_t iova, uint64_t len, uint32_t perm)
 int vq_init(struct vq *q, const struct vq_config *c,
 	    struct ioasid_fp_reader *r)
 {
-	bool packed = c->features & VQ_F_PACKED;
+	bool packed = c->features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 
 	memset(q, 0, sizeof(*q));
 	if (!c->size || c->size > VQ_MAX_SIZE ||
 	    (!packed && (c->size & (c->size - 1))))
-		return -EINVAL;
-	if (c->features & ~(VQ_F_INDIRECT | VQ_F_EVENT_IDX | VQ_F_PACKED))
 		return -EINVAL;
 	/* The alignments virtio requires of the three areas. */
 	if ((c->desc & 15) || (c->avail & (packed ? 3 : 1)) || (c->used & 3))
@@ -105,7 +109,7 @@ int vq_init(struct vq *q, const struct vq_config *c,
 int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
 		bool used_wrap)
 {
-	if (q->c.features & VQ_F_PACKED) {
+	if (vq_has(q, VIRTIO_F_RING_PACKED)) {
 		if (avail >= q->c.size || used >= q->c.size)
 			return -EINVAL;
 		q->avail_wrap = avail_wrap;
@@ -162,7 +166,7 @@ int vq_burst_begin(struct vq *q)
 	if (q->broken)
 		return -EIO;
 	q->ready = false;
-	if (q->c.features & VQ_F_PACKED) {
+	if (vq_has(q, VIRTIO_F_RING_PACKED)) {
 		/* One ring, written back by the device; the driver's area. */
 		q->pdesc = ring_area(q, "descriptor", q->c.desc, 16 * n,
 				     IOASID_FP_READ | IOASID_FP_WRITE, &rc);
@@ -278,7 +282,7 @@ static int walk(struct vq *q, uint16_t head, struct vq_chain *c)
 			void *hva = NULL;
 			int t;
 
-			if (!(q->c.features & VQ_F_INDIRECT))
+			if (!vq_has(q, VIRTIO_RING_F_INDIRECT_DESC))
 				return vq_break(q, "chain %u: indirect descriptor without the feature",
 						head);
 			if (indirect)
@@ -326,7 +330,7 @@ static int walk(struct vq *q, uint16_t head, struct vq_chain *c)
 
 static void set_avail_event(struct vq *q)
 {
-	if (q->c.features & VQ_F_EVENT_IDX)
+	if (vq_has(q, VIRTIO_RING_F_EVENT_IDX))
 		q->used[2 + 4 * (uint32_t)q->c.size] = q->last_avail;
 }
 
@@ -343,7 +347,7 @@ static int walk_packed_table(struct vq *q, struct vq_chain *c, uint64_t addr,
 	uint32_t i;
 	int rc;
 
-	if (!(q->c.features & VQ_F_INDIRECT))
+	if (!vq_has(q, VIRTIO_RING_F_INDIRECT_DESC))
 		return vq_break(q, "slot %u: indirect descriptor without the feature",
 				q->last_avail);
 	if (!len || len % 16 || len / 16 > 65536)
@@ -447,7 +451,7 @@ int vq_pop(struct vq *q, struct vq_chain *c)
 		if (rc)
 			return rc;
 	}
-	if (q->c.features & VQ_F_PACKED)
+	if (vq_has(q, VIRTIO_F_RING_PACKED))
 		return pop_packed(q, c);
 	avail_idx = __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
 	if (avail_idx == q->last_avail)
@@ -468,7 +472,7 @@ int vq_pop(struct vq *q, struct vq_chain *c)
 
 void vq_unpop(struct vq *q, uint16_t n)
 {
-	if (q->c.features & VQ_F_PACKED) {
+	if (vq_has(q, VIRTIO_F_RING_PACKED)) {
 		if (!n)
 			return;
 		q->nhist -= n;
@@ -485,7 +489,7 @@ void vq_unpop(struct vq *q, uint16_t n)
 
 void vq_push(struct vq *q, uint16_t head, uint32_t written)
 {
-	if (q->c.features & VQ_F_PACKED) {
+	if (vq_has(q, VIRTIO_F_RING_PACKED)) {
 		struct vq_packed_used *u;
 		uint16_t nd = head < q->c.size ? ndesc_of(q)[head] : 1;
 
@@ -567,14 +571,14 @@ bool vq_flush(struct vq *q)
 
 	if (!q->pending || q->broken)
 		return false;
-	if (q->c.features & VQ_F_PACKED)
+	if (vq_has(q, VIRTIO_F_RING_PACKED))
 		return flush_packed(q);
 	__atomic_store_n(&q->used[1], new, __ATOMIC_RELEASE);
 	q->used_idx = new;
 	q->pending = 0;
 	/* Our index must be visible before we read whether to notify. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (q->c.features & VQ_F_EVENT_IDX) {
+	if (vq_has(q, VIRTIO_RING_F_EVENT_IDX)) {
 		uint16_t event = q->avail[2 + q->c.size];
 
 		return (uint16_t)(new - event - 1) < (uint16_t)(new - old);

@@ -26,14 +26,11 @@
 #include <stdint.h>
 
 #include "ioasid_fastpath.h"
+#include "virtio_features.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define VQ_F_INDIRECT		(1U << 0)	/* VIRTIO_RING_F_INDIRECT_DESC */
-#define VQ_F_EVENT_IDX		(1U << 1)	/* VIRTIO_RING_F_EVENT_IDX */
-#define VQ_F_PACKED		(1U << 2)	/* VIRTIO_F_RING_PACKED */
 
 #define VQ_MAX_IOV		64	/* segments of one chain */
 #define VQ_MAX_SIZE		32768	/* ring entries */
@@ -56,7 +53,11 @@ struct vq_chain {
 
 struct vq_config {
 	uint16_t size;			/* 1 to VQ_MAX_SIZE; split: power of 2 */
-	uint32_t features;		/* VQ_F_* */
+	/*
+	 * The negotiated virtio feature bits. The queue acts on its ring
+	 * features (VQ_FEATURES) and ignores the device's own.
+	 */
+	uint64_t features;
 	uint64_t desc;			/* guest addresses (IOVAs) */
 	uint64_t avail;			/* packed: driver event suppression */
 	uint64_t used;			/* packed: device event suppression */
@@ -111,7 +112,7 @@ struct vq {
 	uint64_t misses;
 };
 
-/* 0, -EINVAL for a bad size or feature set, -ENOMEM. */
+/* 0, -EINVAL for a bad size or ring alignment, -ENOMEM. */
 int vq_init(struct vq *q, const struct vq_config *c,
 	    struct ioasid_fp_reader *r);
 /*

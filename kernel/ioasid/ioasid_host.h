@@ -90,8 +90,9 @@ static inline void ioh_resched(void)
 }
 
 /*
- * Mapping nodes come from one kmem_cache of the module (main.c); each
- * context counts its own objects.
+ * Mapping nodes and nested ioasids' shadow entries come from two
+ * kmem_caches of the module (main.c), the smallest that holds the object;
+ * each context counts its own objects.
  */
 struct ioh_cache {
 	struct kmem_cache *cache;
@@ -100,12 +101,17 @@ struct ioh_cache {
 };
 
 extern struct kmem_cache *ioasid_node_cache;
+extern struct kmem_cache *ioasid_shadow_cache;
 
 static inline int ioh_cache_init(struct ioh_cache *c, size_t obj_size)
 {
-	if (!ioasid_node_cache || kmem_cache_size(ioasid_node_cache) < obj_size)
+	struct kmem_cache *k = ioasid_node_cache;
+
+	if (k && kmem_cache_size(k) < obj_size)
+		k = ioasid_shadow_cache;
+	if (!k || kmem_cache_size(k) < obj_size)
 		return -EINVAL;
-	c->cache = ioasid_node_cache;
+	c->cache = k;
 	c->obj_size = obj_size;
 	c->live = 0;
 	return 0;

@@ -46,9 +46,13 @@ struct ioasid_kpin_pos {
  * @first bytes into the first. The entries live in page-sized chunks
  * (every chunk but the last full), allocated as pinning proceeds, so no
  * allocation is sized by the length a user asks for: memory held is
- * proportional to what is really pinned.
+ * proportional to what is really pinned. A nested ioasid's shadow entry
+ * carries its parent mapping's pin with a vaddr inside it, so a byte's
+ * offset is its vaddr minus @vaddr, never minus the mapping's vaddr
+ * (ioasid_kpin_off).
  */
 struct ioasid_kpin {
+	u64 vaddr;			/* first byte pinned: offsets count from here */
 	unsigned long npages;		/* mapping length in pages */
 	unsigned long nents;		/* entries pinned */
 	unsigned long first;
@@ -58,7 +62,13 @@ struct ioasid_kpin {
 	unsigned long chunks_cap;
 	void ***chunks;			/* chunks[c][j]: entry c * CHUNK + j */
 	struct ioasid_kpin_pos hint;	/* kh_contig's walk (context lock) */
+	struct ioasid_kpin_pos read_hint; /* kh_mem_read's (context lock) */
 };
+
+static inline u64 ioasid_kpin_off(const struct ioasid_kpin *p, u64 vaddr)
+{
+	return vaddr - p->vaddr;
+}
 
 static inline void *ioasid_kpin_ent(const struct ioasid_kpin *p,
 				    unsigned long i)

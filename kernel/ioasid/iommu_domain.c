@@ -107,6 +107,8 @@ static int sd_map_one(struct ioasid_domain *sd, struct ioasid_mapping *m)
 	struct ioasid_kpin_pos pos = {};
 	unsigned long sizes = sd->domain->pgsize_bitmap;
 	u64 len = ioasid_mapping_length(m), done = 0;
+	/* A nested ioasid's entry starts inside its parent mapping's pin. */
+	u64 base = ioasid_kpin_off(m->cookie, m->vaddr);
 	int prot = sd_prot(sd, m);
 	int rc;
 
@@ -114,8 +116,8 @@ static int sd_map_one(struct ioasid_domain *sd, struct ioasid_mapping *m)
 		sizes &= GENMASK_ULL(m->max_pgshift, 0);
 	while (done < len) {
 		phys_addr_t pa;
-		u64 run = ioasid_kpin_run(m->cookie, &pos, done, len - done,
-					  &pa);
+		u64 run = ioasid_kpin_run(m->cookie, &pos, base + done,
+					  len - done, &pa);
 
 		rc = sd_map_range(sd, m->iova + done, pa, run, prot, sizes);
 		if (rc) {

@@ -16,7 +16,9 @@
  *  - copies to and from the caller;
  *  - software-device DMA through kmap_local_page();
  *  - physical contiguity from the page array, so that the page sizes an
- *    IOMMU would use are reported from real memory.
+ *    IOMMU would use are reported from real memory;
+ *  - table reads for nested ioasids (kh_mem_read) from the parent
+ *    mapping's pinned pages through kmap_local_page().
  * VFIO devices are in vfio_shim.c, their IOMMU domains in iommu_domain.c;
  * this file is the fd and the host.
  *
@@ -39,6 +41,7 @@
 #include "ioasid_kernel.h"
 
 struct kmem_cache *ioasid_node_cache;
+struct kmem_cache *ioasid_shadow_cache;
 
 /*
  * Pins are made in page-sized chunks of entries (ioasid_kernel.h), so that
@@ -248,6 +251,7 @@ static int kh_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
 	p = ioh_zalloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->vaddr = vaddr;
 	p->npages = len >> PAGE_SHIFT;
 	p->prot = prot;
 	if (!kh_pin_file(vaddr, len, prot, p)) {
@@ -381,9 +385,10 @@ static int kh_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 {
 	struct ioasid_kpin_pos pos = {};
 	struct ioasid_kpin *p = cookie;
-	u64 off = vaddr - map_vaddr;
+	u64 off = ioasid_kpin_off(p, vaddr);
 
-	if (WARN_ON(off + len > (u64)p->npages << PAGE_SHIFT))
+	if (WARN_ON(vaddr < p->vaddr ||
+		    off + len > (u64)p->npages << PAGE_SHIFT))
 		return -EFAULT;
 	while (len) {
 		phys_addr_t pa;
@@ -421,10 +426,37 @@ static u64 kh_contig(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 {
 	struct ioasid_kpin *p = cookie;
 	phys_addr_t pa;
-	u64 run = ioasid_kpin_run(p, &p->hint, vaddr - map_vaddr, len, &pa);
+	u64 run = ioasid_kpin_run(p, &p->hint, ioasid_kpin_off(p, vaddr), len,
+				  &pa);
 
 	*out_addr = pa;
 	return run;
+}
+
+/*
+ * A nested ioasid's table entry, read from the parent mapping's pinned
+ * page (the walk reads whole entries, never across a page). The walk
+ * reads a table page's entries in ascending order, so a folio pin's
+ * position is kept from call to call (under the context lock): a page
+ * costs one search from the pin's start at most, not one per entry.
+ */
+static int kh_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+		       void *dst, size_t len)
+{
+	struct ioasid_kpin *p = cookie;
+	u64 off = ioasid_kpin_off(p, vaddr);
+	phys_addr_t pa;
+	void *va;
+
+	if (WARN_ON(vaddr < p->vaddr || !len ||
+		    off + len > (u64)p->npages << PAGE_SHIFT ||
+		    offset_in_page(vaddr) + len > PAGE_SIZE))
+		return -EFAULT;
+	ioasid_kpin_run(p, &p->read_hint, off, len, &pa);
+	va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
+	memcpy(dst, va + offset_in_page(pa), len);
+	kunmap_local(va);
+	return 0;
 }
 
 static const struct ioasid_host_ops kh_ops = {
@@ -436,6 +468,7 @@ static const struct ioasid_host_ops kh_ops = {
 	.copy_to_user = kh_copy_to,
 	.dma_rw = kh_dma_rw,
 	.contig = kh_contig,
+	.mem_read = kh_mem_read,
 };
 
 /*
@@ -699,9 +732,16 @@ static int __init ioasid_init(void)
 					      SLAB_ACCOUNT, NULL);
 	if (!ioasid_node_cache)
 		return -ENOMEM;
+	ioasid_shadow_cache = kmem_cache_create("ioasid_shadow",
+						IOASID_SHADOW_ENTRY_SIZE, 0,
+						SLAB_ACCOUNT, NULL);
+	if (!ioasid_shadow_cache) {
+		rc = -ENOMEM;
+		goto err_cache;
+	}
 	rc = ioasid_vfio_shim_init();
 	if (rc)
-		goto err_cache;
+		goto err_shadow;
 	/* Last: once the node exists, anyone may open it. */
 	rc = misc_register(&ioasid_misc);
 	if (rc)
@@ -710,6 +750,8 @@ static int __init ioasid_init(void)
 
 err_shim:
 	ioasid_vfio_shim_exit();
+err_shadow:
+	kmem_cache_destroy(ioasid_shadow_cache);
 err_cache:
 	kmem_cache_destroy(ioasid_node_cache);
 	return rc;
@@ -719,6 +761,7 @@ static void __exit ioasid_exit(void)
 {
 	misc_deregister(&ioasid_misc);
 	ioasid_vfio_shim_exit();
+	kmem_cache_destroy(ioasid_shadow_cache);
 	kmem_cache_destroy(ioasid_node_cache);
 }
 

@@ -54,6 +54,11 @@ struct mdma_pin {
 	unsigned int first;	/* index of its first page in mdma.pages */
 };
 
+/*
+ * Lock order: reg_lock, then dma_lock, then the backend's locks (taken by
+ * vfio_pin_pages, vfio_unpin_pages and vfio_dma_rw). A transfer holds
+ * dma_lock alone; the dma_unmap callback takes dma_lock alone.
+ */
 struct mdma {
 	struct vfio_device vdev;
 
@@ -97,9 +102,9 @@ static void mdma_build_config(struct mdma *m)
 	mdma_put_le(m->config, PCI_SUBSYSTEM_ID, MDMA_DEVICE_ID, 2);
 }
 
-/* dma_lock held. */
 static void mdma_unpin(struct mdma *m, struct mdma_pin *p)
 {
+	lockdep_assert_held(&m->dma_lock);
 	if (!p->npage)
 		return;
 	vfio_unpin_pages(&m->vdev, p->iova, p->npage);
@@ -119,13 +124,15 @@ static unsigned int mdma_npages(u64 iova, u32 len)
 	return ((iova + len - 1) >> PAGE_SHIFT) - (iova >> PAGE_SHIFT) + 1;
 }
 
-/* dma_lock held; pin[which] empty. Pins the pages of [iova, iova + len). */
+/* pin[which] empty. Pins the pages of [iova, iova + len). */
 static int mdma_pin_range(struct mdma *m, int which, u64 iova, u32 len,
 			  unsigned int first, int prot)
 {
 	struct mdma_pin *p = &m->pin[which];
 	unsigned int n = mdma_npages(iova, len);
 	int ret;
+
+	lockdep_assert_held(&m->dma_lock);
 
 	ret = vfio_pin_pages(&m->vdev, iova & PAGE_MASK, n, prot,
 			     &m->pages[first]);
@@ -142,13 +149,15 @@ static int mdma_pin_range(struct mdma *m, int which, u64 iova, u32 len,
 	return 0;
 }
 
-/* dma_lock held. Copy through pinned pages; the pins stay. */
+/* Copy through pinned pages; the pins stay. */
 static int mdma_copy_pinned(struct mdma *m, u64 src, u64 dst, u32 len,
 			    u32 *done)
 {
 	unsigned int ns = mdma_npages(src, len);
 	u64 s_base = src & PAGE_MASK, d_base = dst & PAGE_MASK;
 	int ret;
+
+	lockdep_assert_held(&m->dma_lock);
 
 	mdma_unpin_all(m);
 	ret = mdma_pin_range(m, 0, src, len, 0, IOMMU_READ);
@@ -177,10 +186,12 @@ static int mdma_copy_pinned(struct mdma *m, u64 src, u64 dst, u32 len,
 	return 0;
 }
 
-/* dma_lock held. Copy a page at a time with vfio_dma_rw. */
+/* Copy a page at a time with vfio_dma_rw. */
 static int mdma_copy_rw(struct mdma *m, u64 src, u64 dst, u32 len, u32 *done)
 {
 	int ret;
+
+	lockdep_assert_held(&m->dma_lock);
 
 	while (*done < len) {
 		size_t n = min_t(size_t, len - *done, PAGE_SIZE);
@@ -197,10 +208,12 @@ static int mdma_copy_rw(struct mdma *m, u64 src, u64 dst, u32 len, u32 *done)
 	return 0;
 }
 
-/* reg_lock held: what a start with these registers would fail with. */
+/* What a start with these registers would fail with. */
 static int mdma_check(struct mdma *m, bool pin)
 {
 	u64 last;
+
+	lockdep_assert_held(&m->reg_lock);
 
 	if (!m->len)
 		return -EINVAL;
@@ -271,9 +284,9 @@ static int mdma_ctrl(struct mdma *m, u32 val)
 	return 0;
 }
 
-/* reg_lock held. */
 static u32 mdma_reg_read(struct mdma *m, unsigned int off)
 {
+	lockdep_assert_held(&m->reg_lock);
 	switch (off) {
 	case MDMA_REG_ID:
 		return MDMA_ID;

@@ -106,8 +106,17 @@ static const struct ioasid_dirty_read arg_dirty_read = {
 	.ioasid = NOID, .pgshift = 12, .length = SZ_4K,
 };
 
+static const struct ioasid_pgtbl_bind arg_bind = {
+	.ioasid = NOID, .format = IOASID_PGTBL_X86_64, .addr_width = 48,
+};
+static const struct ioasid_pgtbl_unbind arg_unbind = { .ioasid = NOID };
+static const struct ioasid_invalidate arg_inv = {
+	.ioasid = NOID, .entry_size = sizeof(struct ioasid_inv_entry),
+	.entry_num = 1,
+};
+
 static const struct size_row size_rows[] = {
-	ROW(ALLOC, ioasid_alloc, __reserved, arg_alloc, 0,
+	ROW(ALLOC, ioasid_alloc, parent, arg_alloc, 0,
 	    offsetof(struct ioasid_alloc, out_ioasid)),
 	ROW(FREE, ioasid_free, __reserved, arg_free, -ENOENT, 0),
 	ROW(GET_INFO, ioasid_info, out_fd_pinned_pages, arg_info, -ENOENT, 0),
@@ -135,6 +144,10 @@ static const struct size_row size_rows[] = {
 	    arg_dirty_tracking, -ENOENT, 0),
 	ROW(DIRTY_READ, ioasid_dirty_read, out_dirty_pages, arg_dirty_read,
 	    -ENOENT, 0),
+	ROW(PGTBL_BIND, ioasid_pgtbl_bind, root, arg_bind, -ENOENT, 0),
+	ROW(PGTBL_UNBIND, ioasid_pgtbl_unbind, __reserved, arg_unbind,
+	    -ENOENT, 0),
+	ROW(INVALIDATE, ioasid_invalidate, __reserved, arg_inv, -ENOENT, 0),
 };
 
 #define NROWS	(sizeof(size_rows) / sizeof(size_rows[0]))
@@ -283,7 +296,7 @@ static int size_tail(struct fx *f)
 
 static int flags_and_reserved(struct fx *f)
 {
-	struct ioasid_alloc a = { .size = sizeof(a), .flags = 1 };
+	struct ioasid_alloc a = { .size = sizeof(a), .flags = 1U << 31 };
 	struct ioasid_free fr = { .size = sizeof(fr), .ioasid = f->as,
 				  .__reserved = 1 };
 	struct ioasid_info in = { .size = sizeof(in), .ioasid = f->as,
@@ -303,7 +316,7 @@ static int flags_and_reserved(struct fx *f)
 
 	CHECK_ERR(ioasid_ioctl(f->h, IOASID_ALLOC, &a), -EINVAL);
 	a.flags = 0;
-	a.__reserved = 1;
+	a.parent = 1;		/* the first version's reserved field */
 	CHECK_ERR(ioasid_ioctl(f->h, IOASID_ALLOC, &a), -EINVAL);
 	CHECK_ERR(ioasid_ioctl(f->h, IOASID_FREE, &fr), -EINVAL);
 	CHECK_ERR(ioasid_ioctl(f->h, IOASID_GET_INFO, &in), -EINVAL);

@@ -11,15 +11,21 @@
  * the host checks that nothing is left pinned or charged.
  *
  * Input format, repeated up to 64 times:
- *   u8 command (modulo the number of commands)
+ *   u8 command (modulo the number of commands), or a memory write:
+ *   a byte >= MEMWRITE, then u8 page, u8 slot, u8 n and 8*n bytes placed
+ *   at arena offset 0x10000 + page * 4096 + slot * 8 (page-table entries
+ *   of nested ioasids, whose tables live in parent-mapped memory)
  *   u8 n, then n bytes: the struct, placed at arena offset 0
  *   u8 m, then 8*m bytes: placed at arena offset 0x1000 (entries, ranges)
  * The arena's pages from 0x10000 on are "mapped" for pinning, except
- * 0x80000-0x8ffff, a hole.
+ * 0x80000-0x8ffff, a hole. At the end, the walker of nested ioasids' tables
+ * (core/pgtable_x86.c) also walks the arena from 0x10000 as a table, and
+ * every leaf it reports must be what a walk from the root gives.
  */
 #include <stdio.h>
 
 #include "ioasid_core.h"
+#include "pgtable_x86.h"
 
 #define ARENA		(8U << 20)
 #define MAPPED_FROM	0x10000ULL
@@ -113,6 +119,17 @@ static int fz_dma_rw(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 	return 0;
 }
 
+static int fz_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
+		       void *dst, size_t len)
+{
+	struct fz_host *h = host;
+
+	if (vaddr < map_vaddr || !in_arena(vaddr, len))
+		__builtin_trap();	/* a table read outside its mapping */
+	memcpy(dst, h->arena + vaddr, len);
+	return 0;
+}
+
 static const struct ioasid_host_ops fz_ops = {
 	.pin = fz_pin,
 	.unpin = fz_unpin,
@@ -121,7 +138,62 @@ static const struct ioasid_host_ops fz_ops = {
 	.copy_from_user = fz_copy_from,
 	.copy_to_user = fz_copy_to,
 	.dma_rw = fz_dma_rw,
+	.mem_read = fz_mem_read,
 };
+
+#define MEMWRITE	0xf0U
+#define TABLES		0x10000ULL	/* table space of the direct walk */
+#define TABLES_END	0x110000ULL
+
+static bool arena_read(void *arg, u64 table, u32 index, u64 *pte)
+{
+	const unsigned char *arena = arg;
+
+	if (table < TABLES || table >= TABLES_END || (table & 4095))
+		return false;
+	memcpy(pte, arena + table + index * 8ULL, sizeof(*pte));
+	return true;
+}
+
+struct leaf_check {
+	const struct x86pt *pt;
+	const struct x86pt_reader *r;
+	u64 next;			/* leaves come in ascending order */
+};
+
+static int check_leaf(void *arg, const struct x86pt_leaf *l)
+{
+	struct leaf_check *c = arg;
+	struct x86pt_leaf t;
+	u64 size = 1ULL << l->shift;
+
+	if ((l->shift != 12 && l->shift != 21 && l->shift != 30) ||
+	    (l->iova & (size - 1)) || (l->out & (size - 1)) ||
+	    !(l->prot & IOASID_DMA_READ) || l->iova < c->next ||
+	    l->iova + size - 1 > x86pt_input_last(c->pt))
+		__builtin_trap();
+	if (x86pt_translate(c->pt, c->r, l->iova + size - 1, &t) ||
+	    t.iova != l->iova || t.out != l->out || t.prot != l->prot ||
+	    t.shift != l->shift)
+		__builtin_trap();
+	c->next = l->iova + size;
+	return 0;
+}
+
+/* The walker alone, on the arena's bytes as tables. */
+static void walk_arena(unsigned char *arena, u8 sel)
+{
+	struct x86pt pt = { .root = TABLES + (sel >> 4) * 4096ULL,
+			    .levels = sel & 1 ? 5 : 4,
+			    .flags = (sel >> 1) & 3 };
+	struct x86pt_reader r = { .read = arena_read, .arg = arena };
+	struct leaf_check c = { .pt = &pt, .r = &r };
+	u64 budget = 1 << 14;
+	int rc = x86pt_walk(&pt, &r, 0, ~0ULL, &budget, check_leaf, &c);
+
+	if (rc && rc != -ENOSPC)
+		__builtin_trap();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -149,12 +221,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.arena = arena;
 	if (ioasid_ctx_create(&fz_ops, &h, &cfg, &ctx))
 		return 0;
+	memset(arena + TABLES, 0, TABLES_END - TABLES);
 	for (step = 0; step < 64 && pos < size; step++) {
 		unsigned int nr = IOASID_CMD_BASE +
 				  data[pos++] % (IOASID_CMD_LAST - IOASID_CMD_BASE);
 		struct ioasid_diag diag;
 		size_t n, m;
 
+		if (data[pos - 1] >= MEMWRITE) {
+			u64 at;
+
+			if (size - pos < 3)
+				break;
+			at = TABLES + data[pos] * 4096ULL + data[pos + 1] * 8ULL;
+			n = (size_t)data[pos + 2] * 8;
+			pos += 3;
+			if (n > size - pos)
+				n = size - pos;
+			memcpy(arena + at, data + pos, n);
+			pos += n;
+			continue;
+		}
 		if (pos >= size)
 			break;
 		n = data[pos++];
@@ -181,5 +268,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ioasid_ctx_destroy(ctx);
 	if (h.pinned || h.charged)
 		__builtin_trap();
+	walk_arena(arena, size ? data[0] : 0);
 	return 0;
 }

@@ -3,8 +3,9 @@
  * fuzz_vring: descriptor tables from the fuzzer, through the device side
  * of a split virtqueue (vhost/vring.c) over a fast-path shadow.
  *
- * Input: byte 0 features (bit 0 indirect, bit 1 event index, bit 2 the
- * packed layout, whose descriptors' flags then come from the input), byte 1 the
+ * Input: byte 0 features (bit n: the n-th lowest bit of VQ_FEATURES, so
+ * bit 0 indirect, bit 1 event index, bit 2 the packed layout, whose
+ * descriptors' flags then come from the input), byte 1 the
  * ring size's log2 (mod 9: 1 to 256 entries), two bytes of avail index,
  * then the descriptor table, the avail ring, and the rest as one indirect
  * table area; missing bytes read as zero. Descriptor addresses with the
@@ -123,6 +124,17 @@ static void check_chain(const struct vq_chain *c)
 	}
 }
 
+/* Input bit n turns on the n-th lowest ring feature of VQ_FEATURES. */
+static uint64_t ring_features(uint8_t in)
+{
+	uint64_t f = 0, left = VQ_FEATURES;
+
+	for (; left && in; in >>= 1, left &= left - 1)
+		if (in & 1)
+			f |= left & -left;
+	return f;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -141,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = (uint16_t)(1U << (data[1] % 9));
 	c.size = n;
-	c.features = data[0] & (VQ_F_INDIRECT | VQ_F_EVENT_IDX | VQ_F_PACKED);
+	c.features = ring_features(data[0]);
 	c.desc = F_BASE;			/* chunk 0 */
 	c.avail = F_BASE + 0x8000;
 	c.used = F_BASE + 0xc000;

@@ -81,6 +81,18 @@ static void batch(unsigned int nr, unsigned int as,
 	cmd(nr, &b, sizeof(b), e, n * sizeof(*e));
 }
 
+/* Page-table entries at arena 0x10000 + page * 4096 + slot * 8. */
+static void memwrite(unsigned int page, unsigned int slot,
+		     const unsigned long long *e, unsigned int n)
+{
+	out[len++] = 0xf0;
+	out[len++] = (unsigned char)page;
+	out[len++] = (unsigned char)slot;
+	out[len++] = (unsigned char)n;
+	memcpy(out + len, e, n * 8);
+	len += n * 8;
+}
+
 static void save(const char *dir, const char *name)
 {
 	char path[4096];
@@ -208,5 +220,76 @@ int main(int argc, char **argv)
 		cmd(IOASID_CMD_DIRTY_READ, &r, sizeof(r), NULL, 0);
 	}
 	save(dir, "dirty");
+
+	/*
+	 * Nesting: a parent (2) maps arena 0x10000 at IOVA 0x100000 in two
+	 * mappings; a
+	 * child (3) with its own device (4) binds a table there (root,
+	 * PDPT, PD, PT at 0x100000-0x103000; four 4 KiB leaves and a 2 MiB
+	 * one), invalidates, DMAs, invalidates a range, loses part of the
+	 * parent, unbinds.
+	 */
+	swdev(0x40201000ULL, 0, 1);
+	{
+		struct ioasid_alloc a = { .size = sizeof(a),
+					  .flags = IOASID_ALLOC_NEST_PARENT };
+
+		cmd(IOASID_CMD_ALLOC, &a, sizeof(a), NULL, 0);
+	}
+	attach(1, 2);
+	map(2, 0x100000, 0x10000, 0x40000, 3);
+	map(2, 0x140000, 0x90000, 0xc0000, 3);
+	{
+		struct ioasid_alloc a = { .size = sizeof(a),
+					  .flags = IOASID_ALLOC_NESTED,
+					  .parent = 2 };
+		unsigned long long t[4];
+		struct ioasid_pgtbl_bind b = { .size = sizeof(b), .ioasid = 3,
+					       .format = IOASID_PGTBL_X86_64,
+					       .addr_width = 48,
+					       .root = 0x100000 };
+		struct ioasid_inv_entry all = { .addr = 0, .npages = ~0ULL };
+		struct ioasid_inv_entry some[2] = {
+			{ .addr = 0x1000, .npages = 2,
+			  .flags = IOASID_INV_LEAF },
+			{ .addr = 0x200000, .npages = 512 },
+		};
+		struct ioasid_invalidate iv = { .size = sizeof(iv),
+						.ioasid = 3,
+						.entry_size = sizeof(all),
+						.entries_uptr = 0x1000,
+						.entry_num = 1 };
+		struct ioasid_swdev_access ac = { .size = sizeof(ac),
+						  .flags = IOASID_ACCESS_WRITE,
+						  .dev_id = 4, .iova = 0x1008,
+						  .length = 64,
+						  .buf_uptr = 0x1000 };
+		struct ioasid_pgtbl_unbind ub = { .size = sizeof(ub),
+						  .ioasid = 3 };
+
+		cmd(IOASID_CMD_ALLOC, &a, sizeof(a), NULL, 0);
+		swdev(0x40201000ULL, 0, 1);
+		attach(4, 3);
+		t[0] = 0x101000 | 7;
+		memwrite(0, 0, t, 1);
+		t[0] = 0x102000 | 7;
+		memwrite(1, 0, t, 1);
+		t[0] = 0x103000 | 7;
+		t[1] = 0x100000 | 0x87;		/* a 2 MiB leaf */
+		memwrite(2, 0, t, 2);
+		for (i = 0; i < 4; i++)
+			t[i] = (0x140000 + i * 0x1000ULL) | 7;
+		memwrite(3, 0, t, 4);
+		cmd(IOASID_CMD_PGTBL_BIND, &b, sizeof(b), NULL, 0);
+		cmd(IOASID_CMD_INVALIDATE, &iv, sizeof(iv), &all, sizeof(all));
+		cmd(IOASID_CMD_SWDEV_ACCESS, &ac, sizeof(ac), NULL, 0);
+		t[0] = 0x150000 | 5;
+		memwrite(3, 1, t, 1);
+		iv.entry_num = 2;
+		cmd(IOASID_CMD_INVALIDATE, &iv, sizeof(iv), some, sizeof(some));
+		unmap(2, 0x140000, 0xc0000, 0);
+		cmd(IOASID_CMD_PGTBL_UNBIND, &ub, sizeof(ub), NULL, 0);
+	}
+	save(dir, "nest");
 	return 0;
 }

@@ -28,7 +28,8 @@
 
 #include "frontend.h"
 #include "vhost_user_proto.h"
-#include "vring.h"
+#include "virtio_features.h"
+#include "vq_driver.h"
 
 #define IOVA_BASE	0x100000000ULL
 #define VU_FBUF		2048U
@@ -36,12 +37,7 @@
 #define BUF_BASE	0x100000ULL
 
 struct fq {
-	struct vring_desc_le *desc;
-	uint16_t *avail;		/* flags, idx, ring[] */
-	uint16_t *used;			/* flags, idx, then {id, len} */
-	uint16_t avail_idx, last_used;
-	uint16_t free_head, nfree;	/* transmit: free descriptors */
-	uint16_t *next_free;
+	struct vqd vq;			/* driver side; transmit: free ids */
 	int kick, call;
 };
 
@@ -288,9 +284,12 @@ int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
 		goto err_errno;
 	}
 	for (i = 0; i < 2; i++) {
-		f->q[i].desc = (void *)(f->mem + i * RING_AREA);
-		f->q[i].avail = (void *)(f->mem + i * RING_AREA + 0x4000);
-		f->q[i].used = (void *)(f->mem + i * RING_AREA + 0x8000);
+		uint8_t *area = f->mem + i * RING_AREA;
+
+		rc = vqd_init_split(&f->q[i].vq, f->n, area, area + 0x4000,
+				    area + 0x8000);
+		if (rc)
+			goto err;
 	}
 	strcpy(sa.sun_path, cfg->path);
 	f->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -302,9 +301,7 @@ int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
 		rc = request(f, VU_GET_FEATURES, NULL, 0, NULL, 0, &offered);
 	if (rc)
 		goto err;
-	want = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-	       (1ULL << VU_F_PROTOCOL_FEATURES) |
-	       (cfg->iommu ? 1ULL << VIRTIO_F_ACCESS_PLATFORM : 0);
+	want = VU_FRONTEND_FEATURES | (cfg->iommu ? VU_FEATURES_IOMMU : 0);
 	rc = -EOPNOTSUPP;
 	if ((want & offered) != want)
 		goto err;
@@ -347,22 +344,12 @@ int vu_front_open(const struct vu_front_cfg *cfg, struct vu_front **out)
 	}
 	/* Receive buffers: every descriptor of queue 0, posted. */
 	for (i = 0; i < f->n; i++) {
-		f->q[0].desc[i] = (struct vring_desc_le){
-			.addr = addr_of(f, buf_off(f, 0, i)), .len = VU_FBUF,
-			.flags = VRING_DESC_F_WRITE };
-		f->q[0].avail[2 + i] = i;
+		vqd_desc(&f->q[0].vq, i, addr_of(f, buf_off(f, 0, i)), VU_FBUF,
+			 VRING_DESC_F_WRITE, 0);
+		vqd_add(&f->q[0].vq, i);
 	}
-	f->q[0].avail_idx = f->n;
-	__atomic_store_n(&f->q[0].avail[1], f->n, __ATOMIC_RELEASE);
-	/* Transmit descriptors: all free, each with its own buffer. */
-	f->q[1].next_free = calloc(f->n, sizeof(uint16_t));
-	if (!f->q[1].next_free) {
-		rc = -ENOMEM;
-		goto err;
-	}
-	for (i = 0; i < f->n; i++)
-		f->q[1].next_free[i] = (uint16_t)(i + 1);
-	f->q[1].nfree = f->n;
+	vqd_publish(&f->q[0].vq);
+	/* Transmit descriptors: all free (vqd's list), each its own buffer. */
 	for (i = 0; !rc && i < 2; i++)
 		rc = setup_queue(f, i);
 	/*
@@ -386,74 +373,56 @@ err:
 /* Take back transmit descriptors the backend has used. */
 static void reap_tx(struct vu_front *f)
 {
-	struct fq *q = &f->q[1];
-	uint16_t used = __atomic_load_n(&q->used[1], __ATOMIC_ACQUIRE);
+	struct vqd *q = &f->q[1].vq;
+	uint32_t len;
+	uint16_t id;
+	int rc;
 
-	while (q->last_used != used) {
-		uint32_t *e = (uint32_t *)(q->used + 2) +
-			      2 * (q->last_used & (f->n - 1));
-		uint16_t id = (uint16_t)e[0];
-
-		if (id < f->n) {
-			q->next_free[id] = q->free_head;
-			q->free_head = id;
-			q->nfree++;
-		}
-		q->last_used++;
-	}
+	while ((rc = vqd_used(q, &id, &len)))
+		if (rc == 1)
+			vqd_put(q, id);
 }
 
 int vu_front_send(struct vu_front *f, const void *pkt, uint32_t len)
 {
-	struct fq *q = &f->q[1];
+	struct vqd *q = &f->q[1].vq;
 	uint16_t id;
 	uint8_t *buf;
+	int rc;
 
 	if (len + VU_HDR_LEN > VU_FBUF)
 		return -EMSGSIZE;
-	if (!q->nfree)
+	if (!vqd_nfree(q))
 		reap_tx(f);
-	if (!q->nfree)
-		return -ENOBUFS;
-	id = q->free_head;
-	q->free_head = q->next_free[id];
-	q->nfree--;
+	rc = vqd_get(q);
+	if (rc < 0)
+		return rc;
+	id = (uint16_t)rc;
 	buf = f->mem + buf_off(f, 1, id);
 	memset(buf, 0, VU_HDR_LEN);
 	memcpy(buf + VU_HDR_LEN, pkt, len);
-	q->desc[id] = (struct vring_desc_le){
-		.addr = addr_of(f, buf_off(f, 1, id)), .len = VU_HDR_LEN + len };
-	q->avail[2 + (q->avail_idx & (f->n - 1))] = id;
-	q->avail_idx++;
-	__atomic_store_n(&q->avail[1], q->avail_idx, __ATOMIC_RELEASE);
+	vqd_desc(q, id, addr_of(f, buf_off(f, 1, id)), VU_HDR_LEN + len, 0, 0);
+	vqd_post(q, id);
 	f->st.sent++;
 	return 0;
 }
 
 uint32_t vu_front_recv(struct vu_front *f, void *out, uint32_t max)
 {
-	struct fq *q = &f->q[0];
-	uint16_t used = __atomic_load_n(&q->used[1], __ATOMIC_ACQUIRE);
-	uint32_t *e, id, len;
+	struct vqd *q = &f->q[0].vq;
+	uint32_t len;
+	uint16_t id;
 
-	if (q->last_used == used)
-		return 0;
-	e = (uint32_t *)(q->used + 2) + 2 * (q->last_used & (f->n - 1));
-	id = e[0];
-	len = e[1];
-	q->last_used++;
-	if (id >= f->n)
+	if (vqd_used(q, &id, &len) != 1)
 		return 0;
 	if (len > VU_FBUF)
 		len = VU_FBUF;
 	len = len > VU_HDR_LEN ? len - VU_HDR_LEN : 0;
 	if (len > max)
 		len = max;
-	memcpy(out, f->mem + buf_off(f, 0, (uint16_t)id) + VU_HDR_LEN, len);
+	memcpy(out, f->mem + buf_off(f, 0, id) + VU_HDR_LEN, len);
 	/* The buffer goes back to the ring. */
-	q->avail[2 + (q->avail_idx & (f->n - 1))] = (uint16_t)id;
-	q->avail_idx++;
-	__atomic_store_n(&q->avail[1], q->avail_idx, __ATOMIC_RELEASE);
+	vqd_post(q, id);
 	f->st.received++;
 	return len;
 }
@@ -476,8 +445,8 @@ void vu_front_close(struct vu_front *f)
 			close(f->q[i].kick);
 		if (f->q[i].call > 0)
 			close(f->q[i].call);
+		vqd_fini(&f->q[i].vq);
 	}
-	free(f->q[1].next_free);
 	if (f->mem)
 		munmap(f->mem, f->mem_len);
 	if (f->memfd >= 0)

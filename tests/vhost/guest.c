@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The vhost tests' guest: see guest.h. */
-#include <linux/virtio_ring.h>
-
 #include "guest.h"
 
 #define G_MEM_LEN	((size_t)G_CHUNKS * G_CHUNK)
@@ -55,6 +53,13 @@ int guest_open(struct guest *g, struct fx *f)
 			rc = map_chunk(g, k);
 	if (!rc)
 		rc = ioasid_fp_reader_register(g->sh, &g->r);
+	/* The rings live in chunks 0 (rings) and 1 (indirect tables). */
+	if (!rc)
+		rc = vqd_init_split(&g->split, G_RING_SIZE, ref_hva(g, G_DESC),
+				    ref_hva(g, G_AVAIL), ref_hva(g, G_USED));
+	if (!rc)
+		rc = vqd_init_packed(&g->packed, G_RING_SIZE,
+				     ref_hva(g, G_DESC), ref_hva(g, G_AVAIL));
 	return rc;
 }
 
@@ -68,6 +73,8 @@ int guest_fill_hole(struct guest *g)
 
 void guest_close(struct guest *g)
 {
+	vqd_fini(&g->split);
+	vqd_fini(&g->packed);
 	if (g->r)
 		ioasid_fp_reader_unregister(g->r);
 	if (g->b)
@@ -78,7 +85,7 @@ void guest_close(struct guest *g)
 		ioasid_fp_backend_destroy(g->be);
 }
 
-void guest_vq_config(struct vq_config *c, uint32_t features)
+void guest_vq_config(struct vq_config *c, uint64_t features)
 {
 	memset(c, 0, sizeof(*c));
 	c->size = G_RING_SIZE;
@@ -92,144 +99,67 @@ void drv_reset(struct guest *g)
 {
 	memset(ref_hva(g, G_BASE), 0, 2 * G_CHUNK);
 	memset(ref_hva(g, G_INDIRECT), 0, G_CHUNK);
-	g->avail_idx = 0;
+	vqd_reset(&g->split);
 	g->used_seen = 0;
 }
 
 void drv_desc(struct guest *g, uint64_t table, uint32_t i, uint64_t addr,
 	      uint32_t len, uint16_t flags, uint16_t next)
 {
-	struct vring_desc_le *d = (void *)ref_hva(g, table + 16ULL * i);
-
-	d->addr = addr;
-	d->len = len;
-	d->flags = flags;
-	d->next = next;
-}
-
-static uint16_t *avail(struct guest *g)
-{
-	return (uint16_t *)ref_hva(g, G_AVAIL);
+	vqd_desc_at((void *)ref_hva(g, table + 16ULL * i), 0, addr, len,
+		    flags, next);
 }
 
 void drv_post(struct guest *g, uint16_t head)
 {
-	uint16_t *a = avail(g);
-
-	a[2 + (g->avail_idx & (G_RING_SIZE - 1))] = head;
-	g->avail_idx++;
-	__atomic_store_n(&a[1], g->avail_idx, __ATOMIC_RELEASE);
+	vqd_post(&g->split, head);
 }
 
 uint16_t drv_used_idx(struct guest *g)
 {
-	return __atomic_load_n((uint16_t *)ref_hva(g, G_USED) + 1,
-			       __ATOMIC_ACQUIRE);
+	return vqd_used_idx(&g->split);
 }
 
 void drv_used_entry(struct guest *g, uint16_t i, uint32_t *id, uint32_t *len)
 {
-	uint32_t *e = (uint32_t *)ref_hva(g, G_USED + 4) +
-		      2 * (i & (G_RING_SIZE - 1));
-
-	*id = e[0];
-	*len = e[1];
+	vqd_used_entry(&g->split, i, id, len);
 }
 
 void drv_set_used_event(struct guest *g, uint16_t v)
 {
-	avail(g)[2 + G_RING_SIZE] = v;
+	vqd_set_used_event(&g->split, v);
 }
 
 void drv_set_avail_flags(struct guest *g, uint16_t v)
 {
-	avail(g)[0] = v;
+	vqd_set_avail_flags(&g->split, v);
 }
 
 uint16_t drv_avail_event(struct guest *g)
 {
-	return ((uint16_t *)ref_hva(g, G_USED))[2 + 4 * G_RING_SIZE];
+	return vqd_avail_event(&g->split);
 }
 
 void drv_pk_reset(struct guest *g)
 {
 	drv_reset(g);
-	g->pk_next = g->pk_used = 0;
-	g->pk_wrap = g->pk_used_wrap = true;
-}
-
-static uint16_t pk_flags(bool wrap)
-{
-	return (uint16_t)(wrap ? 1U << VRING_PACKED_DESC_F_AVAIL :
-				 1U << VRING_PACKED_DESC_F_USED);
+	vqd_reset(&g->packed);
 }
 
 void drv_pk_add(struct guest *g, const struct drv_seg *s, uint32_t n,
 		uint16_t id, bool indirect)
 {
-	struct vring_packed_desc_le *ring = (void *)ref_hva(g, G_DESC);
-	uint16_t head = g->pk_next, head_flags = 0;
-	uint32_t i, slots = indirect ? 1 : n;
-
-	if (indirect) {
-		struct vring_packed_desc_le *t = (void *)ref_hva(g, G_INDIRECT);
-
-		for (i = 0; i < n; i++)
-			t[i] = (struct vring_packed_desc_le){
-				.addr = s[i].addr, .len = s[i].len,
-				.flags = s[i].write ? VRING_DESC_F_WRITE : 0 };
-	}
-	for (i = 0; i < slots; i++) {
-		uint16_t f = pk_flags(g->pk_wrap);
-		uint16_t slot = g->pk_next;
-
-		if (indirect) {
-			ring[slot].addr = G_INDIRECT;
-			ring[slot].len = 16 * n;
-			f |= VRING_DESC_F_INDIRECT;
-		} else {
-			ring[slot].addr = s[i].addr;
-			ring[slot].len = s[i].len;
-			f |= (s[i].write ? VRING_DESC_F_WRITE : 0) |
-			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
-		}
-		ring[slot].id = id;
-		if (i)
-			__atomic_store_n(&ring[slot].flags, f, __ATOMIC_RELEASE);
-		else
-			head_flags = f;
-		if (++g->pk_next == G_RING_SIZE) {
-			g->pk_next = 0;
-			g->pk_wrap = !g->pk_wrap;
-		}
-	}
-	g->pk_ndesc[id % G_RING_SIZE] = (uint16_t)slots;
-	__atomic_store_n(&ring[head].flags, head_flags, __ATOMIC_RELEASE);
+	vqd_pk_add(&g->packed, s, n, id,
+		   indirect ? (void *)ref_hva(g, G_INDIRECT) : NULL,
+		   G_INDIRECT);
 }
 
 int drv_pk_used(struct guest *g, uint16_t *id, uint32_t *len)
 {
-	struct vring_packed_desc_le *ring = (void *)ref_hva(g, G_DESC);
-	uint16_t f = __atomic_load_n(&ring[g->pk_used].flags, __ATOMIC_ACQUIRE);
-	bool avail = f & (1U << VRING_PACKED_DESC_F_AVAIL);
-	bool used = f & (1U << VRING_PACKED_DESC_F_USED);
-
-	if (avail != used || used != g->pk_used_wrap)
-		return 0;
-	*id = ring[g->pk_used].id;
-	*len = ring[g->pk_used].len;
-	g->pk_used = (uint16_t)(g->pk_used + g->pk_ndesc[*id % G_RING_SIZE]);
-	if (g->pk_used >= G_RING_SIZE) {
-		g->pk_used = (uint16_t)(g->pk_used - G_RING_SIZE);
-		g->pk_used_wrap = !g->pk_used_wrap;
-	}
-	return 1;
+	return vqd_pk_used(&g->packed, id, len);
 }
 
 void drv_pk_event(struct guest *g, uint16_t off_wrap, uint16_t flags)
 {
-	uint16_t *e = (uint16_t *)ref_hva(g, G_AVAIL);
-
-	e[0] = off_wrap;
-	e[1] = flags;
+	vqd_pk_event(&g->packed, off_wrap, flags);
 }

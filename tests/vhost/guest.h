@@ -4,13 +4,15 @@
  * 64 KiB chunks whose IOVA order is shuffled against their memory order
  * (so IOVA-contiguous buffers cross mappings), one chunk read-only, one
  * left unmapped; a fast-path shadow of it; and the driver side of a split
- * virtqueue written the way a virtio driver would. ref_hva() is the
- * reference translation the tests compare the device against.
+ * and a packed virtqueue at fixed IOVAs (driver/vq_driver.c, bound to
+ * this guest's layout). ref_hva() is the reference translation the tests
+ * compare the device against.
  */
 #ifndef IOASID_TEST_VHOST_GUEST_H
 #define IOASID_TEST_VHOST_GUEST_H
 
 #include "harness.h"
+#include "vq_driver.h"
 #include "vring.h"
 
 #define G_BASE		0x40000000ULL	/* IOVA of chunk 0 */
@@ -32,20 +34,12 @@ struct guest {
 	struct ioasid_fp_batcher *b;
 	struct ioasid_fp_reader *r;
 	uint8_t *mem;
-	uint16_t avail_idx;		/* driver's next avail index */
-	uint16_t used_seen;		/* driver's last used index read */
+	uint16_t used_seen;		/* a test's cursor in the used ring */
 	bool hole_mapped;		/* guest_fill_hole() was called */
-	/* packed ring, driver side */
-	uint16_t pk_next, pk_used;
-	bool pk_wrap, pk_used_wrap;
-	uint16_t pk_ndesc[G_RING_SIZE];
+	struct vqd split, packed;	/* driver side; one ring area */
 };
 
-struct drv_seg {
-	uint64_t addr;
-	uint32_t len;
-	bool write;
-};
+#define drv_seg vqd_seg
 
 int guest_open(struct guest *g, struct fx *f);
 void guest_close(struct guest *g);
@@ -67,7 +61,7 @@ void drv_set_used_event(struct guest *g, uint16_t v);
 void drv_set_avail_flags(struct guest *g, uint16_t v);
 uint16_t drv_avail_event(struct guest *g);
 
-void guest_vq_config(struct vq_config *c, uint32_t features);
+void guest_vq_config(struct vq_config *c, uint64_t features);
 
 /*
  * Packed ring (descriptors at G_DESC, driver events at G_AVAIL, device

@@ -32,12 +32,12 @@ static uint64_t data_iova(uint64_t *r, uint32_t len)
 	}
 }
 
-static void pk_config(struct vq_config *c, uint32_t features)
+static void pk_config(struct vq_config *c, uint64_t features)
 {
-	guest_vq_config(c, features | VQ_F_PACKED);
+	guest_vq_config(c, features | VIRTIO_BIT(VIRTIO_F_RING_PACKED));
 }
 
-static int random_chains(struct fx *f, uint32_t features, uint64_t seed)
+static int random_chains(struct fx *f, uint64_t features, uint64_t seed)
 {
 	uint64_t r = seed | 1;
 	struct vq_config c;
@@ -54,7 +54,7 @@ static int random_chains(struct fx *f, uint32_t features, uint64_t seed)
 	for (round = 0; round < 2000; round++) {
 		struct drv_seg s[6];
 		uint32_t n = 1 + (uint32_t)rnd(&r, 6), i, first_w, segs = 0;
-		bool ind = (features & VQ_F_INDIRECT) && rnd(&r, 2);
+		bool ind = (features & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)) && rnd(&r, 2);
 		uint16_t id = next_id, uid;
 		uint32_t ulen, j;
 		uint64_t out = 0, in = 0;
@@ -129,7 +129,7 @@ static int chains_indirect(struct fx *f)
 	uint64_t seed = (uint64_t)time(NULL) * 7;
 
 	diag("seed %llu", (unsigned long long)seed);
-	return random_chains(f, VQ_F_INDIRECT, seed);
+	return random_chains(f, VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC), seed);
 }
 
 static int expect_break_n(struct guest *g, const char *why, uint16_t size)
@@ -139,7 +139,7 @@ static int expect_break_n(struct guest *g, const char *why, uint16_t size)
 	struct vq q;
 	int rc;
 
-	pk_config(&c, VQ_F_INDIRECT);
+	pk_config(&c, VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC));
 	if (size)
 		c.size = size;
 	CHECK_OK(vq_init(&q, &c, g->r));

@@ -60,7 +60,7 @@ static uint64_t data_iova(struct rng *r, uint32_t len)
 	}
 }
 
-static int random_chains(struct fx *f, uint32_t features, uint64_t seed)
+static int random_chains(struct fx *f, uint64_t features, uint64_t seed)
 {
 	struct rng r = { seed | 1 };
 	struct vq_config c;
@@ -76,7 +76,7 @@ static int random_chains(struct fx *f, uint32_t features, uint64_t seed)
 	for (round = 0; round < 400; round++) {
 		struct vq_iov want[VQ_MAX_IOV];
 		uint32_t nd = 1 + (uint32_t)rnd(&r, 6), i, nw = 0, first_w;
-		bool ind = (features & VQ_F_INDIRECT) && rnd(&r, 2);
+		bool ind = (features & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)) && rnd(&r, 2);
 		uint16_t head = (uint16_t)rnd(&r, G_RING_SIZE - 8);
 		uint64_t table = ind ? G_INDIRECT : G_DESC;
 		uint32_t base = ind ? 0 : head;
@@ -160,7 +160,7 @@ static int chains_indirect(struct fx *f)
 	uint64_t seed = (uint64_t)time(NULL) * 3;
 
 	diag("seed %llu", (unsigned long long)seed);
-	return random_chains(f, VQ_F_INDIRECT, seed);
+	return random_chains(f, VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC), seed);
 }
 
 /* One malformed-chain case: set it up, pop, expect a break naming it. */
@@ -290,7 +290,7 @@ static int malformed(struct fx *f)
 		int rc;
 
 		drv_reset(&g);
-		guest_vq_config(&c, VQ_F_INDIRECT);
+		guest_vq_config(&c, VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC));
 		if (bads[i].build == b_ring_crosses)
 			c.used = G_BASE + G_CHUNK - 8;
 		bads[i].build(&g);
@@ -446,7 +446,7 @@ static int event_index(struct fx *f)
 
 	CHECK_OK(guest_open(&g, f));
 	drv_reset(&g);
-	guest_vq_config(&c, VQ_F_EVENT_IDX);
+	guest_vq_config(&c, VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX));
 	CHECK_OK(vq_init(&q, &c, g.r));
 	for (i = 0; i < 8; i++) {
 		drv_desc(&g, G_DESC, i, G_BASE + 3 * G_CHUNK, 64,

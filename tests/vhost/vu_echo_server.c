@@ -25,6 +25,59 @@
 
 static volatile sig_atomic_t done;
 
+/*
+ * The frames of tests/vm/vnet_frames.c (EtherType 0x88b5, a sequence
+ * number, then bytes that follow from it) are checked on their way
+ * through, so that a frame the guest misses can be placed: one that
+ * reached the backend damaged or out of sequence was read wrongly here
+ * (or sent so); one that came intact was lost on its way back.
+ */
+#define VNET_ETHERTYPE	0x88b5
+#define VNET_MIN	64U
+#define VNET_MAX	1514U
+
+static struct vnet_check {
+	void (*rx)(void *arg, const uint8_t *pkt, uint32_t len);
+	void *arg;
+	uint64_t frames, damaged, gaps;
+	uint32_t next;
+	unsigned int told;
+} check;
+
+static void check_rx(void *arg, const uint8_t *pkt, uint32_t len)
+{
+	uint32_t seq, want, i;
+	const char *what = NULL;
+
+	if (len >= 18 && pkt[12] == VNET_ETHERTYPE >> 8 &&
+	    pkt[13] == (VNET_ETHERTYPE & 0xff)) {
+		memcpy(&seq, pkt + 14, 4);
+		want = VNET_MIN + (seq * 131U) % (VNET_MAX - VNET_MIN + 1);
+		__atomic_fetch_add(&check.frames, 1, __ATOMIC_RELAXED);
+		if (len != want) {
+			what = "length differs";
+		} else {
+			for (i = 18; i < len; i++)
+				if (pkt[i] != (uint8_t)(seq * 7 + i))
+					break;
+			if (i < len)
+				what = "content differs";
+		}
+		if (what)
+			__atomic_fetch_add(&check.damaged, 1, __ATOMIC_RELAXED);
+		else if (seq != check.next && seq > check.next)
+			__atomic_fetch_add(&check.gaps, 1, __ATOMIC_RELAXED);
+		if ((what || seq != check.next) && check.told++ < 10)
+			fprintf(stderr, "vnet-check: frame %u (%u bytes) after %u: %s\n",
+				seq, len, check.next,
+				what ? what : seq > check.next ?
+				"frames before it never came" : "out of order");
+		if (!what && seq >= check.next)
+			check.next = seq + 1;
+	}
+	check.rx(arg, pkt, len);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -36,7 +89,8 @@ static void dump(FILE *f, const struct vu_stats *s, const struct vu_echo *e)
 	fprintf(f, "rx_packets %llu\ntx_packets %llu\niotlb_updates %llu\n"
 		"iotlb_invalidates %llu\nmisses %llu\nmisses_deferred %llu\n"
 		"misses_overflow %llu\nconnections %llu\n"
-		"broken %u\nrunning %u\necho_dropped %llu\n",
+		"broken %u\nrunning %u\necho_dropped %llu\n"
+		"vnet_frames %llu\nvnet_damaged %llu\nvnet_gaps %llu\n",
 		(unsigned long long)s->rx_packets,
 		(unsigned long long)s->tx_packets,
 		(unsigned long long)s->iotlb_updates,
@@ -45,7 +99,10 @@ static void dump(FILE *f, const struct vu_stats *s, const struct vu_echo *e)
 		(unsigned long long)s->misses_deferred,
 		(unsigned long long)s->misses_overflow,
 		(unsigned long long)s->connections, s->broken, s->running,
-		(unsigned long long)e->dropped);
+		(unsigned long long)e->dropped,
+		(unsigned long long)__atomic_load_n(&check.frames, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&check.damaged, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&check.gaps, __ATOMIC_RELAXED));
 }
 
 static void write_stats(const char *path, const struct vu_stats *s,
@@ -96,6 +153,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	vu_echo_init(&e, &app);
+	check.rx = app.rx;
+	check.arg = app.arg;
+	app.rx = check_rx;
 	rc = vu_backend_start(argv[1], &app, VU_OFFER_IOMMU, &b);
 	if (rc) {
 		fprintf(stderr, "%s: cannot serve %s: %s\n", argv[0], argv[1],

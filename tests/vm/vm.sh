@@ -66,7 +66,7 @@ for attempt in 1 2 3; do
 		-device edu -device edu -device edu -device edu -device edu \
 		-device pcie-pci-bridge,id=br0 -device edu,bus=br0,addr=1 -device edu,bus=br0,addr=2 \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 quiet ioasid.script=$script" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 no_timer_check quiet ioasid.script=$script" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		< /dev/null 2>&1 | tr -d '\r' | tee "$log"
 	grep -q 'IOASID-VM: kernel' "$log" && break

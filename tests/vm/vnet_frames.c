@@ -54,6 +54,37 @@ static void frame_fill(uint8_t *f, const uint8_t *mac, uint32_t seq)
 		f[i] = (uint8_t)(seq * 7 + i);
 }
 
+/*
+ * Where frames went missing, as the guest counts it: the interface's
+ * drop and error counters and the packet socket's own drops.
+ */
+static void print_drops(int s, const char *ifname)
+{
+	static const char *const names[] = {
+		"rx_dropped", "rx_errors", "rx_length_errors", "rx_over_errors",
+		"tx_dropped", "tx_errors",
+	};
+	struct tpacket_stats st = { 0 };
+	socklen_t len = sizeof(st);
+	char path[128], line[32];
+
+	printf("VNET: drops");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s",
+			 ifname, names[i]);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			printf(" %s %lu", names[i], strtoul(line, NULL, 10));
+		if (f)
+			fclose(f);
+	}
+	if (!getsockopt(s, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		printf(" socket_drops %u", st.tp_drops);
+	printf("\n");
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -169,6 +200,7 @@ int main(int argc, char **argv)
 		if (back % 1000 == 0)
 			printf("VNET: progress %u\n", back);
 	}
+	print_drops(s, argv[1]);
 	if (lost) {
 		printf("VNET: fail %u of %u frames lost\n", lost, sent);
 		return 1;

@@ -30,10 +30,15 @@
  *              and list are allowed before the first attach
  *  EPERM       map/unmap while an IOMMU group is only partly attached to the
  *              ioasid (the group is not "viable", as VFIO calls it)
- *  EBUSY       free of an ioasid that has devices; attach of a device that
- *              is already attached
+ *  EBUSY       free of an ioasid that has devices or nested children;
+ *              attach of a device that is already attached; bind on an
+ *              ioasid that has a table bound; map or unmap on a nested
+ *              ioasid while a table is bound (its translations belong to
+ *              the table)
  *  EEXIST      map overlaps an existing mapping
- *  ENOSPC      the ioasid's mapping-count limit, or the fd's id space, is full
+ *  ENOSPC      the ioasid's mapping-count limit, or the fd's id space, is
+ *              full; an invalidation whose shadow would pass the limit or
+ *              whose walk passed its per-call work limit
  *  ENOMEM      out of memory, or pinning past RLIMIT_MEMLOCK
  *  EFAULT      a user pointer or a vaddr that is not mapped in the caller
  *  EMSGSIZE    an output array is too short; the needed count is written
@@ -82,8 +87,11 @@ enum {
 	IOASID_CMD_SWDEV_STATS = IOASID_CMD_BASE + 16,
 	IOASID_CMD_DIRTY_TRACKING = IOASID_CMD_BASE + 17,
 	IOASID_CMD_DIRTY_READ = IOASID_CMD_BASE + 18,
+	IOASID_CMD_PGTBL_BIND = IOASID_CMD_BASE + 19,
+	IOASID_CMD_PGTBL_UNBIND = IOASID_CMD_BASE + 20,
+	IOASID_CMD_INVALIDATE = IOASID_CMD_BASE + 21,
 	/* One past the last command of /dev/ioasid (the decoder's table). */
-	IOASID_CMD_LAST = IOASID_CMD_BASE + 19,
+	IOASID_CMD_LAST = IOASID_CMD_BASE + 22,
 
 	/*
 	 * Ioctls on other files, not on /dev/ioasid (ENOTTY there): a VFIO
@@ -103,6 +111,7 @@ enum ioasid_extension {
 	IOASID_EXT_SWDEV = 4,		/* software devices */
 	IOASID_EXT_LIST = 5,		/* IOASID_LIST_MAPPINGS */
 	IOASID_EXT_DIRTY = 6,		/* dirty page tracking (software) */
+	IOASID_EXT_NEST = 7,		/* nesting, bound tables, invalidation */
 };
 
 /*
@@ -117,21 +126,37 @@ enum ioasid_extension {
  */
 #define IOASID_CHECK_EXTENSION	_IO(IOASID_TYPE, IOASID_CMD_CHECK_EXTENSION)
 
+/* ioasid_alloc.flags: at most one */
+#define IOASID_ALLOC_NEST_PARENT (1U << 0)	/* may have nested children */
+#define IOASID_ALLOC_NESTED	(1U << 1)	/* nested on @parent */
+
 /**
  * struct ioasid_alloc - IOASID_ALLOC
  * @size: sizeof(struct ioasid_alloc)
- * @flags: must be 0
+ * @flags: 0, IOASID_ALLOC_NEST_PARENT or IOASID_ALLOC_NESTED
  * @out_ioasid: the new ioasid, never 0
+ * @parent: with IOASID_ALLOC_NESTED, the parent ioasid; else must be 0
+ *	(this was the first version's reserved field: old callers pass 0)
  *
  * Allocates an ioasid with no device and no attributes. Until a device is
  * attached, only IOASID_GET_INFO, IOASID_LIST_MAPPINGS, IOASID_DEVICE_ATTACH
  * and IOASID_FREE are accepted on it (ENODEV otherwise).
+ *
+ * Nesting (Phase 2). A nesting parent is an ordinary ioasid (map, unmap,
+ * devices) that may also be the second stage of nested ioasids. A nested
+ * ioasid (a child) translates through a page table bound to it
+ * (IOASID_PGTBL_BIND), whose output addresses, and whose table pages, are
+ * IOVAs of the parent; its mappings are the composition of the two stages
+ * and are kept by the engine (a software shadow), never by MAP_DMA. ENOENT:
+ * no such parent. EINVAL: @parent is not a nesting parent, both flags, or
+ * @parent non-zero without IOASID_ALLOC_NESTED. The parent cannot be freed
+ * while it has children (EBUSY).
  */
 struct ioasid_alloc {
 	__u32 size;
 	__u32 flags;
 	__u32 out_ioasid;
-	__u32 __reserved;
+	__u32 parent;
 };
 #define IOASID_ALLOC		_IO(IOASID_TYPE, IOASID_CMD_ALLOC)
 
@@ -167,6 +192,11 @@ struct ioasid_iova_range {
 #define IOASID_INFO_COHERENT	(1U << 1)	/* DMA is cache coherent */
 #define IOASID_INFO_VIABLE	(1U << 2)	/* every attached group complete */
 #define IOASID_INFO_HAS_ATTRS	(1U << 3)	/* attributes fixed by a device */
+#define IOASID_INFO_NEST_PARENT	(1U << 4)	/* allocated as a nesting parent */
+#define IOASID_INFO_NESTED	(1U << 5)	/* nested on out_parent */
+#define IOASID_INFO_NESTED_SW	(1U << 6)	/* nested in software (a shadow) */
+#define IOASID_INFO_NESTED_HW	(1U << 7)	/* nested in hardware (never yet) */
+#define IOASID_INFO_PGTBL_BOUND	(1U << 8)	/* a page table is bound */
 
 /**
  * struct ioasid_info - IOASID_GET_INFO
@@ -188,7 +218,14 @@ struct ioasid_iova_range {
  * @out_mapped_bytes: bytes mapped now
  * @out_fd_pinned_pages: pages pinned by the whole fd: the sum of the
  *	lengths of its mappings, a page mapped twice counted twice (this is
- *	what RLIMIT_MEMLOCK is charged with, per mapping as VFIO type1)
+ *	what RLIMIT_MEMLOCK is charged with, per mapping as VFIO type1); a
+ *	nested ioasid's shadow entries pin nothing and are not counted
+ * @out_parent: a nested ioasid's parent, else 0 (added after the first
+ *	version: an older caller's size ends before it)
+ * @__reserved: must be 0
+ *
+ * A nested ioasid's @out_num_mappings and @out_mapped_bytes count its
+ * shadow entries. No hardware identifier (PASID, domain id) is reported.
  */
 struct ioasid_info {
 	__u32 size;
@@ -203,6 +240,8 @@ struct ioasid_info {
 	__u32 out_num_mappings;
 	__aligned_u64 out_mapped_bytes;
 	__aligned_u64 out_fd_pinned_pages;
+	__u32 out_parent;
+	__u32 __reserved;
 };
 #define IOASID_GET_INFO		_IO(IOASID_TYPE, IOASID_CMD_GET_INFO)
 
@@ -614,6 +653,148 @@ struct ioasid_dirty_read {
 #define IOASID_DIRTY_NO_CLEAR	(1U << 0)
 #define IOASID_DIRTY_MAX_BITS	(1U << 28)
 #define IOASID_DIRTY_READ	_IO(IOASID_TYPE, IOASID_CMD_DIRTY_READ)
+
+/* ioasid_pgtbl_bind.format */
+#define IOASID_PGTBL_X86_64	1	/* x86-64 4/5-level: VT-d first stage */
+
+/* ioasid_pgtbl_bind.flags */
+#define IOASID_PGTBL_WPE	(1U << 0)	/* write protect enable */
+#define IOASID_PGTBL_AD		(1U << 1)	/* A/D update: EOPNOTSUPP */
+#define IOASID_PGTBL_SUPERVISOR	(1U << 2)	/* supervisor requests */
+
+/**
+ * struct ioasid_pgtbl_bind - IOASID_PGTBL_BIND
+ * @size: sizeof(struct ioasid_pgtbl_bind)
+ * @flags: IOASID_PGTBL_WPE, IOASID_PGTBL_SUPERVISOR
+ * @ioasid: a nested ioasid with a device attached
+ * @format: IOASID_PGTBL_X86_64
+ * @addr_width: the table's input address width: 48 (4 levels) or 57 (5)
+ * @__reserved: must be 0
+ * @root: the root table's address, a parent IOVA, 4 KiB aligned, inside a
+ *	readable mapping of the parent
+ *
+ * Binds a page table to a nested ioasid (the format of VT-d's first
+ * stage, as iommufd's struct iommu_hwpt_vtd_s1 describes it, with no
+ * hardware identifier). An entry is present with P; R/W and U/S apply at
+ * every level; PS makes a 1 GiB leaf at level 3 and a 2 MiB leaf at level
+ * 2 (reserved at levels 4 and 5); XD, A, D, PWT, PCD, G, PAT and the
+ * ignored bits are accepted and have no effect: device requests do not
+ * execute, and the engine never writes the table (A/D update, the flag
+ * IOASID_PGTBL_AD, is refused with EOPNOTSUPP). A request is a user
+ * request unless IOASID_PGTBL_SUPERVISOR: a user request needs U/S at
+ * every level and writes need R/W at every level; a supervisor request
+ * ignores U/S, and honours R/W only with IOASID_PGTBL_WPE (as a CPU with
+ * CR0.WP clear lets supervisor writes through). Only the lower canonical
+ * half of the input space translates ([0, 2^(addr_width-1))).
+ *
+ * Binding walks nothing: the shadow is empty until an invalidation (a
+ * guest invalidates after programming a PASID entry; issue one of
+ * everything after binding). While bound, MAP_DMA, UNMAP_DMA and the
+ * batches on the ioasid fail with EBUSY: its translations belong to the
+ * table. EINVAL: not a nested ioasid, unknown format, width, flags or
+ * reserved bits, @root unaligned or not in a readable parent mapping.
+ * EBUSY: a table is bound. ENODEV: no device attached.
+ */
+struct ioasid_pgtbl_bind {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 format;
+	__u32 addr_width;
+	__u32 __reserved;
+	__aligned_u64 root;
+};
+#define IOASID_PGTBL_BIND	_IO(IOASID_TYPE, IOASID_CMD_PGTBL_BIND)
+
+/**
+ * struct ioasid_pgtbl_unbind - IOASID_PGTBL_UNBIND
+ * @size: sizeof(struct ioasid_pgtbl_unbind)
+ * @flags: must be 0
+ * @ioasid: a nested ioasid with a table bound (EINVAL otherwise)
+ *
+ * Every shadow entry is withdrawn: when the call returns, no device can
+ * translate through the ioasid. The ioasid stays nested and may be bound
+ * again.
+ */
+struct ioasid_pgtbl_unbind {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+};
+#define IOASID_PGTBL_UNBIND	_IO(IOASID_TYPE, IOASID_CMD_PGTBL_UNBIND)
+
+/* ioasid_inv_entry.flags */
+#define IOASID_INV_LEAF		(1U << 0)	/* only leaf entries changed */
+
+/**
+ * struct ioasid_inv_entry - one range of an IOASID_INVALIDATE
+ * @addr: first IOVA of the nested ioasid, 4 KiB aligned
+ * @npages: 4 KiB pages, > 0, no wrap; @addr 0 with @npages ~0: everything
+ * @flags: IOASID_INV_LEAF (a hint; the software walker keeps no cache of
+ *	table entries, so it walks from the root either way)
+ * @__reserved: must be 0
+ */
+struct ioasid_inv_entry {
+	__aligned_u64 addr;
+	__aligned_u64 npages;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+#define IOASID_INV_MAX		4096U		/* entries in one call */
+/* Table entries one call may read, over all its entries. */
+#define IOASID_INV_WALK_MAX	(1U << 20)
+
+/**
+ * struct ioasid_invalidate - IOASID_INVALIDATE
+ * @size: sizeof(struct ioasid_invalidate)
+ * @flags: must be 0
+ * @ioasid: a nested ioasid with a table bound and a device attached
+ * @entry_size: sizeof(struct ioasid_inv_entry) as the caller knows it
+ * @entries_uptr: user pointer to the entries
+ * @entry_num: in: entries, 1 to IOASID_INV_MAX; out: entries handled
+ * @__reserved: must be 0
+ *
+ * iommufd's IOMMU_HWPT_INVALIDATE contract: entries are handled in order;
+ * the call stops at the first that fails and returns its errno, with
+ * @entry_num the count handled before it (0 and the errno for a bad
+ * header). When an entry has been handled, every translation in its range
+ * equals a fresh walk of the table composed with the parent (between a
+ * table write and its invalidation, old or new translations may be seen,
+ * as on hardware). A range is widened to the whole stage-1 leaves and
+ * shadow entries it touches. Translations that do not change stay in
+ * place (a running device sees no gap); changed ones are withdrawn before
+ * their replacements are installed.
+ *
+ * Composition: access is the AND of both stages; a shadow entry lies in
+ * one stage-1 leaf and one parent mapping, and its page size limit is the
+ * leaf's (or the parent mapping's max_pgshift if smaller). Parts that the
+ * parent does not map, that break the nested ioasid's attributes
+ * (aperture, reserved regions, page sizes) and entries with reserved bits
+ * set or table pointers outside the parent are absent: accesses fault.
+ * Nothing is pinned or charged (the parent holds the pages). A parent
+ * MAP_DMA changes no shadow (invalidate to pick it up); a parent unmap
+ * withdraws the shadow entries that point into it first.
+ *
+ * ENOSPC: the shadow reached the mapping-count limit, or the call read
+ * IOASID_INV_WALK_MAX table entries; ENOMEM: either way the failing
+ * entry's range is as it was before. A listener's failure (an IOMMU
+ * domain out of memory) leaves the range with its unchanged entries only
+ * (a subset of a fresh walk; the rest faults). EINVAL: a bad entry
+ * (nothing of it done), or the ioasid is not nested or has no table
+ * bound.
+ */
+struct ioasid_invalidate {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 entry_size;
+	__aligned_u64 entries_uptr;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+#define IOASID_INVALIDATE	_IO(IOASID_TYPE, IOASID_CMD_INVALIDATE)
 
 /*
  * The VFIO shim (kernel module only). ioasid.ko registers a VFIO IOMMU
