@@ -379,6 +379,8 @@ int ioasid_as_add_listener(struct ioasid_as *as, struct ioasid_listener *l);
 void ioasid_as_del_listener(struct ioasid_as *as, struct ioasid_listener *l,
 			    bool unmap_all);
 
+/* Under the context lock: ioasid @ioasid of @ctx, or NULL. */
+struct ioasid_as *ioasid_ctx_as(struct ioasid_ctx *ctx, u32 ioasid);
 /* Lookup for hosts under the context lock: the mapping holding @iova. */
 struct ioasid_mapping *ioasid_as_find(struct ioasid_as *as, u64 iova);
 u32 ioasid_as_id(const struct ioasid_as *as);

@@ -816,6 +816,12 @@ u32 ioasid_ctx_max_mappings(struct ioasid_ctx *ctx)
 	return ctx->cfg.max_mappings;	/* fixed at creation */
 }
 
+struct ioasid_as *ioasid_ctx_as(struct ioasid_ctx *ctx, u32 ioasid)
+{
+	ioh_lock_assert_held(&ctx->lock);
+	return ctx_get_as(ctx, ioasid, NULL);
+}
+
 int ioasid_ctx_as_attrs(struct ioasid_ctx *ctx, u32 ioasid,
 			struct ioasid_attrs *out, u32 *nmaps)
 {

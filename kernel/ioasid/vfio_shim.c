@@ -16,17 +16,35 @@
  * joins it when its first device attaches and leaves it (back to VFIO's
  * blocking domain) when its last device detaches.
  *
- * Locking: VFIO calls us under its container rwsem; then shim_container
- * lock, then the context lock (the engine calls the device and listener
- * ops under it), then the domains' list lock (iommu_domain.c).
+ * Emulated devices. A group of type VFIO_EMULATED_IOMMU (an mdev) joins
+ * a type1 container as an engine device with no IOMMU of its own: it
+ * takes any page size, the whole IOVA space and no reserved region, so it
+ * fits any ioasid a physical device has fixed the attributes of, and its
+ * container's mappings are pinned and charged at map time as for any
+ * device. Its driver's vfio_pin_pages() gets the pages the mapping
+ * already pinned: a pin is a count per IOVA page in the container
+ * (shim_container.pins), with no second page pin and no second charge;
+ * vfio_dma_rw() copies through the same pages. An unmap of a range with
+ * pins first calls dma_unmap of every registered device for each pinned
+ * mapping, without our locks held (the driver unpins from it), and runs
+ * only when no pin is left in the range, so that the pages a driver holds
+ * stay pinned by their mapping until it lets go.
+ *
+ * Locking: VFIO calls us under its container rwsem; then devs_lock (held
+ * across the dma_unmap callbacks, which take the driver's locks and then
+ * ours), then shim_container lock, then the context lock (the engine
+ * calls the device and listener ops under it), then the domains' list
+ * lock (iommu_domain.c).
  */
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
+#include <linux/xarray.h>
 
 #include "ioasid_kernel.h"
 #include "iommu_domain.h"
@@ -42,6 +60,11 @@ MODULE_PARM_DESC(vfio_type1,
 
 struct shim_group;
 
+/* Pins one IOVA page may hold at once; past it vfio_pin_pages fails. */
+#define SHIM_PIN_MAX_REFS	INT_MAX
+/* dma_unmap rounds without progress before an unmap gives up (EBUSY). */
+#define SHIM_UNMAP_TRIES	10
+
 struct shim_dev {
 	struct ioasid_dev dev;
 	struct shim_group *grp;
@@ -53,6 +76,7 @@ struct shim_group {
 	struct list_head node;		/* in the container */
 	struct iommu_group *group;
 	struct ioasid_domain *sd;	/* while devices are attached */
+	bool emulated;			/* VFIO_EMULATED_IOMMU: no IOMMU */
 	unsigned int nattached;
 	unsigned int ndevs;
 	struct shim_dev devs[] __counted_by(ndevs);
@@ -65,6 +89,12 @@ struct shim_container {
 	struct file *file;		/* the bound ioasid fd */
 	u32 ioasid;			/* type1: the container's ioasid */
 	struct list_head groups;
+	/* Emulated devices (type1 only); pins and ndevices under lock. */
+	struct xarray pins;		/* IOVA >> PAGE_SHIFT: pin count */
+	unsigned int nemulated;		/* emulated groups attached */
+	unsigned int ndevices;		/* of devices, with dma_unmap */
+	struct mutex devs_lock;		/* devices; outside lock */
+	struct list_head devices;	/* vfio_device.iommu_entry */
 };
 
 /* Engine device ops, called under the context lock. */
@@ -112,6 +142,28 @@ static const struct ioasid_dev_ops shim_dev_ops = {
 	.detach = shim_dev_detach,
 	.release = shim_dev_release,
 };
+
+/* An emulated device has no IOMMU domain to join or leave. */
+static const struct ioasid_dev_ops shim_mdev_ops = {
+	.release = shim_dev_release,
+};
+
+/*
+ * What an emulated device accepts: every page size from PAGE_SIZE up,
+ * the whole IOVA space, no reserved region (type1 offers the same to a
+ * container of emulated devices only).
+ */
+static int shim_mdev_attrs(struct shim_dev *sdev)
+{
+	struct ioasid_attrs *a = &sdev->dev.attrs;
+
+	memset(a, 0, sizeof(*a));
+	a->pgsize_bitmap = (u64)PAGE_MASK;
+	a->aperture_start = 0;
+	a->aperture_last = U64_MAX;
+	a->flags = IOASID_ATTR_COHERENT;
+	return ioasid_check_dev_attrs(a, NULL);
+}
 
 /* Reserved regions of @group, merged and sorted, into @a. */
 static int shim_resv(struct device *dev, struct iommu_group *group,
@@ -232,8 +284,13 @@ static int fill_dev(struct device *dev, void *data)
 		return -EAGAIN;		/* the group grew meanwhile */
 	f->g->devs[f->n].kdev = get_device(dev);
 	f->g->devs[f->n].grp = f->g;
-	f->g->devs[f->n].dev.ops = &shim_dev_ops;
-	/* Its DMA bypasses the engine: dirty tracking must assume writes. */
+	f->g->devs[f->n].dev.ops = f->g->emulated ? &shim_mdev_ops :
+						    &shim_dev_ops;
+	/*
+	 * Its DMA bypasses the engine: dirty tracking must assume writes.
+	 * An emulated device's pins and dma_rw writes are not counted dirty
+	 * either (nothing reads the container's dirty state yet).
+	 */
 	f->g->devs[f->n].dev.untracked_dma = true;
 	f->n++;
 	return 0;
@@ -248,7 +305,8 @@ static void shim_group_free(struct shim_group *g)
 	kfree(g);
 }
 
-static struct shim_group *shim_group_alloc(struct iommu_group *group)
+static struct shim_group *shim_group_alloc(struct iommu_group *group,
+					   bool emulated)
 {
 	struct fill_ctx f = { .n = 0 };
 	unsigned int n = 0, i;
@@ -263,13 +321,15 @@ static struct shim_group *shim_group_alloc(struct iommu_group *group)
 		return ERR_PTR(-ENOMEM);
 	g->ndevs = n;
 	g->group = group;
+	g->emulated = emulated;
 	f.g = g;
 	rc = iommu_group_for_each_dev(group, &f, fill_dev);
 	g->ndevs = f.n;
 	if (!rc && f.n != n)
 		rc = -EAGAIN;
 	for (i = 0; !rc && i < g->ndevs; i++)
-		rc = shim_dev_attrs(&g->devs[i], group);
+		rc = emulated ? shim_mdev_attrs(&g->devs[i]) :
+				shim_dev_attrs(&g->devs[i], group);
 	if (rc) {
 		shim_group_free(g);
 		return ERR_PTR(rc);
@@ -353,6 +413,9 @@ static void *shim_open(unsigned long arg)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->groups);
+	xa_init(&c->pins);
+	mutex_init(&c->devs_lock);
+	INIT_LIST_HEAD(&c->devices);
 	if (arg == VFIO_TYPE1v2_IOMMU) {
 		c->type1 = true;
 		c->h = ioasid_khost_create();
@@ -376,6 +439,10 @@ static void shim_release(void *data)
 	struct shim_container *c = data;
 
 	WARN_ON(!list_empty(&c->groups));
+	WARN_ON(!list_empty(&c->devices));
+	/* Counts only: the pages are the mappings', unpinned with them. */
+	xa_destroy(&c->pins);
+	mutex_destroy(&c->devs_lock);
 	if (c->type1)
 		ioasid_khost_destroy(c->h);
 	else if (c->file)
@@ -391,9 +458,13 @@ static int shim_attach_group(void *data, struct iommu_group *group,
 	struct shim_group *g;
 	int rc = 0;
 
-	if (type != VFIO_IOMMU)
+	/*
+	 * Emulated devices only in type1 mode, where every unmap of their
+	 * ioasid comes through shim_unmap_dma() and can call dma_unmap.
+	 */
+	if (type != VFIO_IOMMU && (type != VFIO_EMULATED_IOMMU || !c->type1))
 		return -EINVAL;
-	g = shim_group_alloc(group);
+	g = shim_group_alloc(group, type == VFIO_EMULATED_IOMMU);
 	if (IS_ERR(g))
 		return PTR_ERR(g);
 	mutex_lock(&c->lock);
@@ -407,6 +478,7 @@ static int shim_attach_group(void *data, struct iommu_group *group,
 		return rc;
 	}
 	list_add_tail(&g->node, &c->groups);
+	c->nemulated += g->emulated;
 	mutex_unlock(&c->lock);
 	return 0;
 }
@@ -422,6 +494,13 @@ static void shim_detach_group(void *data, struct iommu_group *group)
 			continue;
 		if (c->h)
 			shim_group_unbind(c->h, g);
+		/*
+		 * Pins left by the last emulated device's driver (which must
+		 * have unpinned at close) would hold up every unmap: drop
+		 * the counts; the pages stay pinned by their mappings.
+		 */
+		if (g->emulated && !--c->nemulated)
+			xa_destroy(&c->pins);
 		list_del(&g->node);
 		shim_group_free(g);
 		break;
@@ -528,11 +607,63 @@ static long shim_map_dma(struct shim_container *c, unsigned long arg)
 	return ioasid_ctx_call(c->h->ctx, IOASID_CMD_MAP_DMA, &m, NULL);
 }
 
+/*
+ * c->lock held. Whether an unmap of [iova, last] would run (it cuts no
+ * mapping at either end, as type1 v2 checks before any callback) and a
+ * mapping inside it has pins of emulated devices: that mapping's extent.
+ */
+static bool shim_pinned_mapping(struct shim_container *c, u64 iova, u64 last,
+				u64 *m_iova, u64 *m_len)
+{
+	unsigned long idx = iova >> PAGE_SHIFT;
+	struct ioasid_mapping *m;
+	struct ioasid_as *as;
+	bool found = false;
+
+	if (xa_empty(&c->pins))
+		return false;
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	if (!as)
+		goto out;
+	m = ioasid_as_find(as, iova);
+	if (m && m->iova != iova)
+		goto out;
+	m = ioasid_as_find(as, last);
+	if (m && m->last != last)
+		goto out;
+	if (!xa_find(&c->pins, &idx, last >> PAGE_SHIFT, XA_PRESENT))
+		goto out;
+	m = ioasid_as_find(as, (u64)idx << PAGE_SHIFT);
+	if (m) {
+		*m_iova = m->iova;
+		*m_len = ioasid_mapping_length(m);
+		found = true;
+	}
+out:
+	ioasid_ctx_unlock(c->h->ctx);
+	return found;
+}
+
+/* Tell every registered device that [iova, iova + len) is going away. */
+static void shim_notify_unmap(struct shim_container *c, u64 iova, u64 len)
+{
+	struct vfio_device *vdev;
+
+	mutex_lock(&c->devs_lock);
+	list_for_each_entry(vdev, &c->devices, iommu_entry)
+		vdev->ops->dma_unmap(vdev, iova, len);
+	mutex_unlock(&c->devs_lock);
+}
+
 static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 {
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct ioasid_unmap_dma u = { .size = sizeof(u) };
+	unsigned int tries = 0, rounds = 0;
+	u64 last = U64_MAX, m_iova, m_len, prev = 0;
+	bool notify = true;
 	long rc;
 
 	if (copy_from_user(&unmap, (void __user *)arg, minsz))
@@ -544,7 +675,38 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 	u.flags = unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL ? IOASID_UNMAP_ALL : 0;
 	u.iova = unmap.iova;
 	u.length = unmap.size;
+	/* Arguments the engine refuses call no dma_unmap. */
+	if (!(u.flags & IOASID_UNMAP_ALL) &&
+	    (!u.length || (u.iova | u.length) & ~PAGE_MASK ||
+	     check_add_overflow(u.iova, u.length - 1, &last)))
+		notify = false;
+	mutex_lock(&c->lock);
+	while (notify && shim_pinned_mapping(c, u.iova, last, &m_iova,
+					     &m_len)) {
+		/*
+		 * The drivers unpin from dma_unmap; one that keeps (or
+		 * retakes) its pins fails the unmap, not the kernel.
+		 */
+		if (rounds && m_iova == prev)
+			tries++;
+		else
+			tries = 0;
+		if (tries > SHIM_UNMAP_TRIES ||
+		    ++rounds > 1000 * SHIM_UNMAP_TRIES) {
+			mutex_unlock(&c->lock);
+			return -EBUSY;
+		}
+		prev = m_iova;
+		mutex_unlock(&c->lock);
+		shim_notify_unmap(c, m_iova, m_len);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+		mutex_lock(&c->lock);
+	}
+	/* No new pin until the unmap is done: pins take c->lock. */
 	rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_UNMAP_DMA, &u, NULL);
+	mutex_unlock(&c->lock);
 	if (rc)
 		return rc;
 	unmap.size = u.out_unmapped;
@@ -643,6 +805,265 @@ static long shim_ioctl(void *data, unsigned int cmd, unsigned long arg)
 	}
 }
 
+/* c->lock and the context lock held. */
+static int shim_pin_get(struct shim_container *c, unsigned long idx)
+{
+	void *e = xa_load(&c->pins, idx);
+	unsigned long n = e ? xa_to_value(e) : 0;
+
+	if (n >= SHIM_PIN_MAX_REFS)
+		return -ENOSPC;
+	/* A fault here is a failed allocation of the xarray (tests). */
+	if (!e && ioh_should_fail())
+		return -ENOMEM;
+	return xa_err(xa_store(&c->pins, idx, xa_mk_value(n + 1),
+			       GFP_KERNEL_ACCOUNT));
+}
+
+static void shim_pin_put(struct shim_container *c, unsigned long idx)
+{
+	void *e = xa_load(&c->pins, idx);
+	unsigned long n = e ? xa_to_value(e) : 0;
+
+	if (n > 1)
+		xa_store(&c->pins, idx, xa_mk_value(n - 1), GFP_KERNEL);
+	else if (n)
+		xa_erase(&c->pins, idx);
+}
+
+/* The page of mapping @m holding @iova (the host's pin, kernel/main.c). */
+static struct page *shim_map_page(struct ioasid_mapping *m, u64 iova,
+				  struct ioasid_kpin_pos *pos)
+{
+	phys_addr_t pa;
+
+	ioasid_kpin_run(m->cookie, pos, iova - m->iova, 1, &pa);
+	return pfn_to_page(PHYS_PFN(pa));
+}
+
+/* IOMMU_READ/WRITE to the engine's IOASID_DMA_READ/WRITE. */
+static u32 shim_prot(int prot)
+{
+	return (prot & IOMMU_READ ? IOASID_DMA_READ : 0) |
+	       (prot & IOMMU_WRITE ? IOASID_DMA_WRITE : 0);
+}
+
+/* c->lock and the context lock held; arguments checked. */
+static int shim_pin_locked(struct shim_container *c, u64 iova, int npage,
+			   int prot, struct page **pages)
+{
+	struct ioasid_as *as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	struct ioasid_mapping *m = NULL;
+	struct ioasid_kpin_pos pos = {};
+	u32 need = shim_prot(prot);
+	int i, rc = 0;
+
+	for (i = 0; i < npage; i++) {
+		u64 va = iova + ((u64)i << PAGE_SHIFT);
+
+		if (!m || va > m->last) {
+			m = as ? ioasid_as_find(as, va) : NULL;
+			memset(&pos, 0, sizeof(pos));
+		}
+		if (!m) {
+			rc = -EINVAL;		/* nothing mapped there */
+			break;
+		}
+		if ((m->prot & need) != need) {
+			rc = -EPERM;
+			break;
+		}
+		rc = shim_pin_get(c, va >> PAGE_SHIFT);
+		if (rc)
+			break;
+		pages[i] = shim_map_page(m, va, &pos);
+	}
+	if (!rc)
+		return npage;
+	pages[i] = NULL;
+	while (i--) {
+		shim_pin_put(c, (iova >> PAGE_SHIFT) + i);
+		pages[i] = NULL;
+	}
+	return rc;
+}
+
+/*
+ * vfio_pin_pages() of an emulated device: the pages of @npage IOVA pages
+ * from @user_iova, mapped with at least @prot (IOMMU_READ/WRITE); the
+ * number pinned or a negative errno, nothing pinned. As type1: EINVAL
+ * for a page not mapped (or no device to tell of unmaps), EPERM for one
+ * mapped without @prot, E2BIG past VFIO_PIN_PAGES_MAX_ENTRIES. Checked
+ * here as well as by VFIO: EINVAL for a count below 1, an IOVA not page
+ * aligned or a range that wraps.
+ */
+static int shim_pin_pages(void *data, struct iommu_group *group,
+			  dma_addr_t user_iova, int npage, int prot,
+			  struct page **pages)
+{
+	struct shim_container *c = data;
+	struct shim_group *g;
+	u64 iova = user_iova, last;
+	bool found = false;
+	int rc;
+
+	if (!c || !pages || !group || npage <= 0)
+		return -EINVAL;
+	if (npage > VFIO_PIN_PAGES_MAX_ENTRIES)
+		return -E2BIG;
+	if (!c->type1 || iova & ~PAGE_MASK ||
+	    check_add_overflow(iova, ((u64)npage << PAGE_SHIFT) - 1, &last))
+		return -EINVAL;
+	if (prot & ~(IOMMU_READ | IOMMU_WRITE))
+		return -EPERM;		/* no mapping has other rights */
+	mutex_lock(&c->lock);
+	list_for_each_entry(g, &c->groups, node)
+		found |= g->group == group && g->emulated;
+	if (!found || !c->ndevices) {
+		mutex_unlock(&c->lock);
+		return -EINVAL;
+	}
+	ioasid_ctx_lock(c->h->ctx);
+	rc = shim_pin_locked(c, iova, npage, prot, pages);
+	ioasid_ctx_unlock(c->h->ctx);
+	mutex_unlock(&c->lock);
+	return rc;
+}
+
+/*
+ * vfio_unpin_pages(): one pin less on each of @npage pages from
+ * @user_iova, stopping at the first not mapped (as type1). Pages not
+ * pinned are left alone.
+ */
+static void shim_unpin_pages(void *data, dma_addr_t user_iova, int npage)
+{
+	struct shim_container *c = data;
+	u64 iova = user_iova, last;
+	struct ioasid_as *as;
+	int i;
+
+	if (!c || !c->type1 || npage <= 0 ||
+	    npage > VFIO_PIN_PAGES_MAX_ENTRIES || iova & ~PAGE_MASK ||
+	    check_add_overflow(iova, ((u64)npage << PAGE_SHIFT) - 1, &last))
+		return;
+	mutex_lock(&c->lock);
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	for (i = 0; as && i < npage; i++) {
+		u64 va = iova + ((u64)i << PAGE_SHIFT);
+
+		if (!ioasid_as_find(as, va))
+			break;
+		shim_pin_put(c, va >> PAGE_SHIFT);
+	}
+	ioasid_ctx_unlock(c->h->ctx);
+	mutex_unlock(&c->lock);
+}
+
+/* Copy @len bytes at @iova of mapping @m from or to @buf. */
+static void shim_copy(struct ioasid_mapping *m, u64 iova, void *buf,
+		      u64 len, bool write)
+{
+	struct ioasid_kpin_pos pos = {};
+
+	while (len) {
+		phys_addr_t pa;
+		size_t in, n;
+		void *va;
+
+		/* One page at a time: a longer run would be walked again. */
+		ioasid_kpin_run(m->cookie, &pos, iova - m->iova,
+				min_t(u64, len, PAGE_SIZE), &pa);
+		in = offset_in_page(pa);
+		n = min_t(u64, len, PAGE_SIZE - in);
+		va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
+		if (write)
+			memcpy(va + in, buf, n);
+		else
+			memcpy(buf, va + in, n);
+		kunmap_local(va);
+		iova += n;
+		buf += n;
+		len -= n;
+		cond_resched();
+	}
+}
+
+/*
+ * vfio_dma_rw(): copy @count bytes between @data and the IOVA range from
+ * @user_iova, through the pages the mappings pinned, from any context.
+ * As type1: EINVAL where nothing is mapped, EPERM for a mapping that is
+ * not readable, or not writable when writing; bytes before the failing
+ * mapping are copied. EINVAL for a range that wraps.
+ */
+static int shim_dma_rw(void *data, dma_addr_t user_iova, void *buf,
+		       size_t count, bool write)
+{
+	struct shim_container *c = data;
+	u64 iova = user_iova, last;
+	struct ioasid_as *as;
+	int rc = 0;
+
+	if (!c || !c->type1 || !buf)
+		return -EINVAL;
+	if (!count)
+		return 0;
+	if (check_add_overflow(iova, (u64)count - 1, &last))
+		return -EINVAL;
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	while (count) {
+		struct ioasid_mapping *m = as ? ioasid_as_find(as, iova) : NULL;
+		u64 n;
+
+		if (!m) {
+			rc = -EINVAL;
+			break;
+		}
+		if (!(m->prot & IOASID_DMA_READ) ||
+		    (write && !(m->prot & IOASID_DMA_WRITE))) {
+			rc = -EPERM;
+			break;
+		}
+		n = min_t(u64, count, m->last - iova + 1);
+		shim_copy(m, iova, buf, n, write);
+		count -= n;
+		buf += n;
+		iova += n;
+	}
+	ioasid_ctx_unlock(c->h->ctx);
+	return rc;
+}
+
+/* Devices that pin must hear of unmaps (type1 keeps those with dma_unmap). */
+static void shim_register_device(void *data, struct vfio_device *vdev)
+{
+	struct shim_container *c = data;
+
+	if (!c || !vdev->ops->dma_unmap)
+		return;
+	mutex_lock(&c->devs_lock);
+	list_add(&vdev->iommu_entry, &c->devices);
+	mutex_lock(&c->lock);
+	c->ndevices++;
+	mutex_unlock(&c->lock);
+	mutex_unlock(&c->devs_lock);
+}
+
+static void shim_unregister_device(void *data, struct vfio_device *vdev)
+{
+	struct shim_container *c = data;
+
+	if (!c || !vdev->ops->dma_unmap)
+		return;
+	mutex_lock(&c->devs_lock);
+	list_del(&vdev->iommu_entry);
+	mutex_lock(&c->lock);
+	c->ndevices--;
+	mutex_unlock(&c->lock);
+	mutex_unlock(&c->devs_lock);
+}
+
 static const struct vfio_iommu_driver_ops shim_ops = {
 	.name = "ioasid",
 	.owner = THIS_MODULE,
@@ -651,6 +1072,11 @@ static const struct vfio_iommu_driver_ops shim_ops = {
 	.ioctl = shim_ioctl,
 	.attach_group = shim_attach_group,
 	.detach_group = shim_detach_group,
+	.pin_pages = shim_pin_pages,
+	.unpin_pages = shim_unpin_pages,
+	.register_device = shim_register_device,
+	.unregister_device = shim_unregister_device,
+	.dma_rw = shim_dma_rw,
 };
 
 int ioasid_vfio_shim_init(void)

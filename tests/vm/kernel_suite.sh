@@ -62,11 +62,16 @@ run_prog fpshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 VFIO_
 echo 0 > /sys/module/ioasid/parameters/vfio_type1
 run_prog stocktype IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=3 VFIO_TEST_FAULT_LOG=note $build/tests/test_vfio
 run_prog fptype1 IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=4 VFIO_TEST_FAULT_LOG=note $build/tests/test_fastpath_vfio
-# The mdev DMA engine (kernel/mdma) on the stock type1: its transfers go
-# through vfio_dma_rw and vfio_pin_pages of the container's backend.
+# The mdev DMA engine (kernel/mdma) on the stock type1 and on the shim: its
+# transfers go through vfio_dma_rw and vfio_pin_pages of the container's
+# backend.
 if modprobe mdev && insmod $build/kernel/mdma/ioasid_mdma.ko; then
 	echo "GUEST-TAP: ok - load/insmod_mdma"
 	run_prog mdev IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 $build/tests/test_mdev
+	# The same mdev transfers, pins and unmaps on type1, then on the shim.
+	run_prog mdevtype IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=2 $build/tests/test_mdev_shim
+	echo 1 > /sys/module/ioasid/parameters/vfio_type1
+	run_prog mdevshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 $build/tests/test_mdev_shim
 	if rmmod ioasid_mdma; then echo "GUEST-TAP: ok - load/rmmod_mdma"; else echo "GUEST-TAP: not ok - load/rmmod_mdma"; fi
 else
 	echo "GUEST-TAP: not ok - load/insmod_mdma"
