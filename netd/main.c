@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,7 @@ int main(int argc, char **argv)
 	struct netd_ctl *ctl = NULL;
 	struct sigaction sa;
 	struct args a = { 0 };
+	char rundir[PATH_MAX];
 	int own = argc, rc, status = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -324,7 +326,10 @@ out_ctl:
 out_pool:
 	rte_mempool_free(d.pool);
 out_eal:
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	/* The EAL leaves its runtime directory; empty, it goes too. */
+	rmdir(rundir);
 	if (!status)
 		fprintf(stderr, "ioasid-netd: stopped\n");
 	return status;
