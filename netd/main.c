@@ -35,6 +35,18 @@
 #define NETD_MBUF_CACHE	256U
 
 static volatile sig_atomic_t done;
+static char rundir[PATH_MAX];
+
+/*
+ * The EAL leaves its runtime directory, and its telemetry removes its
+ * socket there only at exit: registered before the EAL starts, this runs
+ * after that, and removes the directory once it is empty.
+ */
+static void remove_rundir(void)
+{
+	if (rundir[0])
+		rmdir(rundir);
+}
 
 static void on_signal(int sig)
 {
@@ -245,7 +257,6 @@ int main(int argc, char **argv)
 	struct netd_ctl *ctl = NULL;
 	struct sigaction sa;
 	struct args a = { 0 };
-	char rundir[PATH_MAX];
 	int own = argc, rc, status = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -269,12 +280,14 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	atexit(remove_rundir);
 	rc = rte_eal_init(own, argv);
 	if (rc < 0) {
 		fprintf(stderr, "ioasid-netd: cannot start the EAL: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	for (unsigned int i = 0; i < a.nxc; i++)
 		if (xconnect(&d, a.xc[i])) {
 			status = 2;
@@ -326,10 +339,7 @@ out_ctl:
 out_pool:
 	rte_mempool_free(d.pool);
 out_eal:
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	/* The EAL leaves its runtime directory; empty, it goes too. */
-	rmdir(rundir);
 	if (!status)
 		fprintf(stderr, "ioasid-netd: stopped\n");
 	return status;

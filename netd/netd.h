@@ -8,9 +8,10 @@
  * Threads. The EAL main thread runs the control socket and waits for a
  * signal; one EAL worker lcore forwards; each vhost-user port has the
  * backend's two threads, whose worker calls the port's callbacks. A
- * vhost-user port and the lcore meet only in two single-producer,
- * single-consumer rte_rings of mbufs (from_guest: worker to lcore;
- * to_guest: lcore to worker). Counters are written with relaxed atomic
+ * vhost-user port and the lcore meet only in two rte_rings of mbufs
+ * (from_guest: worker to lcore, single producer and consumer; to_guest:
+ * lcore to worker, single producer, and the lcore also empties it when
+ * the driver goes). Counters are written with relaxed atomic
  * adds by whichever thread saw the event and read the same way; a reset
  * only moves the control thread's baseline, so no writer is disturbed.
  */

@@ -81,7 +81,7 @@ static uint32_t vu_tx(void *arg, uint8_t *buf, uint32_t max)
 	const void *src;
 	uint32_t len;
 
-	if (rte_ring_sc_dequeue(p->to_guest, (void **)&m))
+	if (rte_ring_mc_dequeue(p->to_guest, (void **)&m))
 		return 0;
 	len = m->pkt_len;
 	src = len <= max ? rte_pktmbuf_read(m, 0, len, buf) : NULL;
@@ -139,7 +139,10 @@ static uint16_t port_tx(struct netd_port *p, struct rte_mbuf **m, uint16_t n)
 /*
  * Whether each vhost-user port has a driver, every 10 ms: frames for a
  * port nobody serves are dropped (tx_drops) instead of waiting in its
- * ring for the next front-end.
+ * ring for the next front-end, and when its driver goes, what its ring
+ * still holds is dropped too: a new driver must not get an old one's
+ * frames. (to_guest is multi-consumer for this: the worker and, here,
+ * the lcore dequeue.)
  */
 static void check_up(struct netd *d, uint64_t *next)
 {
@@ -155,6 +158,17 @@ static void check_up(struct netd *d, uint64_t *next)
 		if (p->kind != NETD_VHOST)
 			continue;
 		vu_backend_stats(p->vu, &st);
+		if (p->up && !st.running) {
+			struct rte_mbuf *m[NETD_BURST];
+			unsigned int n;
+
+			while ((n = rte_ring_mc_dequeue_burst(p->to_guest,
+							      (void **)m,
+							      NETD_BURST, NULL))) {
+				rte_pktmbuf_free_bulk(m, n);
+				count(&p->c.tx_drops, n);
+			}
+		}
 		p->up = st.running > 0;
 	}
 }
@@ -274,7 +288,7 @@ static int open_vhost(struct netd_port *p, unsigned int idx)
 					RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(rname, sizeof(rname), "netd_tg%u", idx);
 	p->to_guest = rte_ring_create(rname, NETD_RING_SIZE, SOCKET_ID_ANY,
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+				      RING_F_SP_ENQ);
 	if (!p->from_guest || !p->to_guest) {
 		fprintf(stderr, "ioasid-netd: port %s: cannot make its rings: %s\n",
 			p->name, rte_strerror(rte_errno));
