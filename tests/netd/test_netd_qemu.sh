@@ -120,8 +120,8 @@ show() {
 	} | tee /dev/stderr
 }
 
-# boot NAME plain|iommu: QEMU (under timeout) in the background, the
-# timeout's pid in $qpid.
+# boot NAME plain|iommu [FRAMES]: QEMU (under timeout) in the background,
+# the timeout's pid in $qpid.
 boot() {
 	iommu_dev= net_opts= append=
 	if [ "$2" = iommu ]; then
@@ -137,7 +137,7 @@ boot() {
 		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
 		-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet $append vnet.frames=$frames" \
+		-append "console=ttyS0 panic=-1 quiet $append vnet.frames=${3:-$frames}" \
 		< /dev/null > "$work/$1.serial.raw" 2>&1 &
 	qpid=$!
 }
@@ -162,6 +162,10 @@ clean() {
 	[ -n "$ok" ] && grep -q '^VNET-VM: exit 0$' "$work/$1.serial" ||
 		why="$why the guest's frames did not all come back intact;"
 	[ "${faults:-0}" = 0 ] || why="$why $faults DMAR faults;"
+	# A failure still, named: the vhost-user backend's known defect
+	# (docs/netd.md, "Known defect"), seen without the daemon too.
+	grep -aq 'Kernel panic' "$work/$1.serial" &&
+		why="$why the guest panicked (the backend's known defect when frames reach the driver later than they left it? docs/netd.md);"
 	[ "$bad" = 0 ] || why="$why tap-reflect saw $bad damaged frames;"
 	[ $((r1 - r0)) -ge "$frames" ] ||
 		why="$why tap-reflect saw $((r1 - r0)) intact frames, not $frames;"
@@ -190,10 +194,11 @@ clean() {
 clean plain plain
 clean iommu iommu
 
-# killed: SIGKILL once the guest's frames flow; the daemon must live on
-# and its port must be free for the next front-end.
+# killed: SIGKILL once the guest's frames flow (a stream far longer than
+# the wait, so it is cut mid-way); the daemon must live on and its port
+# must be free for the next front-end.
 i=$((i + 1))
-boot killed plain
+boot killed plain 1000000
 w=0
 while [ $w -lt "$boot_limit" ] && kill -0 "$qpid" 2>/dev/null &&
       ! grep -q 'VNET: progress' "$work/killed.serial.raw" 2>/dev/null; do
