@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +68,17 @@ static void usage(FILE *f)
 		"  --control PATH             the control socket (docs/netd.md)\n");
 }
 
-static int bad(const char *fmt, const char *a, const char *b)
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr; -EINVAL. */
+static int bad(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "ioasid-netd: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n");
 	return -EINVAL;
 }
@@ -120,7 +128,7 @@ static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 	if (!wlen)
 		return bad("%s %s: names nothing", opt, arg);
 	if (wlen >= NETD_WHERE_MAX)
-		return bad("%s %s: %s too long (at most 107 bytes)", opt,
+		return bad("%s %s: %s too long (at most 107 bytes)", opt, arg,
 			   kind == NETD_VHOST ? "socket path" : "device name");
 	memcpy(p->where, what, wlen);
 	while (comma) {
@@ -162,7 +170,7 @@ static int xconnect(struct netd *d, const char *arg)
 	int ia, ib;
 
 	if (strlen(arg) >= sizeof(a) || !(b = strchr(strcpy(a, arg), ',')))
-		return bad("--xconnect %s: expected A,B%s", arg, "");
+		return bad("--xconnect %s: expected A,B", arg);
 	*b++ = '\0';
 	ia = find_port(d, a);
 	ib = find_port(d, b);
@@ -184,8 +192,8 @@ static int xconnect(struct netd *d, const char *arg)
 		*ix = (int)d->nports - 1;
 	}
 	if (ia == ib)
-		return bad("--xconnect %s: a port cannot be connected to itself%s",
-			   arg, "");
+		return bad("--xconnect %s: a port cannot be connected to itself",
+			   arg);
 	if (d->port[ia].peer >= 0 || d->port[ib].peer >= 0)
 		return bad("--xconnect %s: %s is already cross-connected", arg,
 			   d->port[ia].peer >= 0 ? a : b);
@@ -212,7 +220,7 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 			exit(0);
 		}
 		if (!v)
-			return bad("%s: needs a value, or is unknown (--help)%s", o, "");
+			return bad("%s: needs a value, or is unknown (--help)", o);
 		if (!strcmp(o, "--vhost"))
 			rc = add_port(d, NETD_VHOST, v);
 		else if (!strcmp(o, "--eth"))
@@ -222,16 +230,16 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 		else if (!strcmp(o, "--control") && !a->control)
 			a->control = v;
 		else
-			return bad("%s: unknown, repeated or too often (--help)%s", o, "");
+			return bad("%s: unknown, repeated or too often (--help)", o);
 		if (rc)
 			return rc;
 		i++;
 	}
 	if (!d->nports && !a->nxc)
-		return bad("nothing to serve: give --vhost, --eth or --xconnect%s%s", "", "");
+		return bad("nothing to serve: give --vhost, --eth or --xconnect");
 	if (a->control && strlen(a->control) >= NETD_WHERE_MAX)
-		return bad("--control %s: path too long (at most 107 bytes)%s",
-			   a->control, "");
+		return bad("--control %s: path too long (at most 107 bytes)",
+			   a->control);
 	return 0;
 }
 

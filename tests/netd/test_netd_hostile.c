@@ -286,6 +286,16 @@ static void test_args(void)
 		 2, "itself");
 	bad_args("no ports",
 		 (const char *const[]){ "--", NULL }, 2, "nothing to serve");
+	{
+		char longp[200];
+
+		memset(longp, 'x', sizeof(longp) - 1);
+		memcpy(longp, "v=/tmp/", 7);
+		longp[sizeof(longp) - 1] = '\0';
+		bad_args("a socket path too long for a UNIX socket",
+			 (const char *const[]){ "--", "--vhost", longp, NULL }, 2,
+			 "socket path too long");
+	}
 	bad_args("an unknown option",
 		 (const char *const[]){ "--", "--frobnicate", "1", NULL }, 2,
 		 "unknown");
