@@ -211,7 +211,8 @@ struct args {
 /* Our own arguments (after "--"), before the EAL starts. */
 static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 {
-	for (int i = 0; i < argc; i++) {
+	/* Every option takes one value: a pair of words at a time. */
+	for (int i = 0; i < argc; i += 2) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = 0;
 
@@ -233,7 +234,6 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 			return bad("%s: unknown, repeated or too often (--help)", o);
 		if (rc)
 			return rc;
-		i++;
 	}
 	if (!d->nports && !a->nxc)
 		return bad("nothing to serve: give --vhost, --eth or --xconnect");
