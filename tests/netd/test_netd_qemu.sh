@@ -132,6 +132,7 @@ boot() {
 	# shellcheck disable=SC2086
 	timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
 		-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
+		-pidfile "$work/$1.pid" \
 		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
 		-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
 		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
@@ -205,9 +206,9 @@ while [ $w -lt "$boot_limit" ] && kill -0 "$qpid" 2>/dev/null &&
 	sleep 0.5; w=$((w + 1))
 done
 flowing=$(grep -c 'VNET: progress' "$work/killed.serial.raw" 2>/dev/null)
-# QEMU itself, not the timeout around it.
-qemu_pid=$(pgrep -P "$qpid" 2>/dev/null)
-[ -n "$qemu_pid" ] && kill -KILL $qemu_pid 2>/dev/null
+# QEMU itself (its -pidfile), not the timeout around it.
+qemu_pid=$(cat "$work/killed.pid" 2>/dev/null)
+[ -n "$qemu_pid" ] && kill -KILL "$qemu_pid" 2>/dev/null
 wait "$qpid" 2>/dev/null
 tr -d '\r' < "$work/killed.serial.raw" > "$work/killed.serial"
 sleep 1
