@@ -27,7 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "ioasid.h"
 #include "vdpa_nl.h"
@@ -1248,6 +1252,64 @@ static int tool_vdpa_node(const struct tool *tc, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * netd stats|ports|reset --control PATH: one request to ioasid-netd's
+ * control socket (docs/netd.md), its one-line JSON reply on stdout; exit
+ * 1 if the reply is an error or does not come within 5 s.
+ */
+static int tool_netd(const struct tool *tc, int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char req[64], reply[65536];
+	size_t n = 0;
+	int s, len;
+
+	if (strcmp(argv[0], "--control"))
+		return tool_usage(tc);
+	if (strlen(argv[1]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "ioasidctl: netd %s: control socket path too long\n",
+			tc->sub);
+		return 2;
+	}
+	memcpy(sa.sun_path, argv[1], strlen(argv[1]));
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "ioasidctl: netd %s: cannot reach %s: %s\n",
+			tc->sub, argv[1], strerror(errno));
+		if (s >= 0)
+			close(s);
+		return 1;
+	}
+	len = snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", tc->sub);
+	if (send(s, req, (size_t)len, MSG_NOSIGNAL) != len) {
+		fprintf(stderr, "ioasidctl: netd %s: %s\n", tc->sub, strerror(errno));
+		close(s);
+		return 1;
+	}
+	while (n + 1 < sizeof(reply)) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 5000) != 1)
+			break;
+		r = recv(s, reply + n, sizeof(reply) - 1 - n, 0);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(reply, '\n', n))
+			break;
+	}
+	close(s);
+	reply[n] = '\0';
+	if (!memchr(reply, '\n', n)) {
+		fprintf(stderr, "ioasidctl: netd %s: no reply from %s\n", tc->sub,
+			argv[1]);
+		return 1;
+	}
+	fputs(reply, stdout);
+	return strncmp(reply, "{\"error\"", 8) ? 0 : 1;
+}
+
 static void usage(FILE *f);
 
 static int tool_help(const struct tool *tc, int argc, char **argv)
@@ -1273,6 +1335,12 @@ static const struct tool tools[] = {
 	{ "vdpa", "node", "NAME",
 	  "the character device its driver made for it",
 	  1, 1, tool_vdpa_node },
+	{ "netd", "stats", "--control PATH",
+	  "ioasid-netd's per-port counters, as JSON", 2, 2, tool_netd },
+	{ "netd", "ports", "--control PATH",
+	  "ioasid-netd's ports and what they connect, as JSON", 2, 2, tool_netd },
+	{ "netd", "reset", "--control PATH",
+	  "zero ioasid-netd's per-port counters", 2, 2, tool_netd },
 	{ "help", NULL, "", "this text (also --help, -h)", 0, 0, tool_help },
 };
 

@@ -3,11 +3,12 @@
 # Idempotent; run as root (CI runs it on a fresh machine).
 # With --kernel, also what the kernel suite needs: QEMU, the busybox
 # initramfs tools, Debian 12's Linux 6.12 headers and the kernel image of
-# exactly the headers' version (the guest boots it; the host keeps its own).
+# exactly the headers' version (the guest boots it; the host keeps its own);
+# the netd suite boots the same guest and needs iproute2 for its TAP port.
 set -eu
 pkgs="meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev python3 liburcu-dev libdpdk-dev dpdk-dev gnuplot-nox"
 [ "${1:-}" = "--kernel" ] &&
-	pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils linux-headers-6.12-amd64 pahole"
+	pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils linux-headers-6.12-amd64 pahole iproute2"
 
 missing() {
 	m=""

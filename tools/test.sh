@@ -1,10 +1,13 @@
 #!/bin/sh
 # Every test: the core, fastpath and vhost suites in a normal build and
 # again under AddressSanitizer and UndefinedBehaviorSanitizer (gcc); the
-# fastpath and vhost suites under ThreadSanitizer (gcc); the core and vhost suites in a
-# clang build with libFuzzer, which also fuzzes the ioctl decoder and the
-# descriptor-table walker for FUZZ_SECONDS each (default 60);
-# the kernel suite (tests/vm: the module in a QEMU guest) in the normal build.
+# fastpath and vhost suites under ThreadSanitizer (gcc); the core, vhost
+# and netd suites in a clang build with libFuzzer, which also fuzzes the
+# ioctl decoder, the descriptor-table walker, the vhost-user protocol and
+# ioasid-netd's control requests for FUZZ_SECONDS each (default 60; the
+# netd suite's QEMU boots are not in that build); the kernel suite
+# (tests/vm: the module in a QEMU guest) and the netd suite (ioasid-netd
+# serving a QEMU guest) in the normal build.
 # Ends with one line "N passed, N failed, N skipped" counting subtests.
 set -u
 cd "$(dirname "$0")/.."
@@ -34,10 +37,10 @@ run() {	# NAME "SUITES" SETUP-ARGS...
 }
 
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-run plain "core fastpath vhost kernel"
+run plain "core fastpath vhost kernel netd"
 run asan "core fastpath vhost" -Db_sanitize=address,undefined
 run tsan "fastpath vhost" -Db_sanitize=thread
-CC=clang run fuzz "core vhost" -Dfuzz=true -Dfuzz_seconds="$fuzz_seconds" \
+CC=clang run fuzz "core vhost netd" -Dfuzz=true -Dfuzz_seconds="$fuzz_seconds" \
 	-Db_sanitize=address,undefined -Db_lundef=false
 python3 tools/tap_summary.py $logs || status=1
 exit $status

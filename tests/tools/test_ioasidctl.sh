@@ -125,9 +125,12 @@ cli cli_no_command 2 "usage: ioasidctl COMMAND"
 cli cli_run_words 2 "usage: ioasidctl run \[--backend embedded|kernel\] SCENARIO" run a b
 cli cli_vdpa_words 2 "usage: ioasidctl vdpa add NAME MGMTDEV" vdpa add x
 cli cli_bad_backend 2 "backend 'foo' must be embedded or kernel" run --backend foo x.scn
+cli cli_netd_words 2 "usage: ioasidctl netd stats --control PATH" netd stats
+cli cli_netd_option 2 "usage: ioasidctl netd reset --control PATH" netd reset --socket x
+cli cli_netd_unreachable 1 "netd ports: cannot reach $tmp/none" netd ports --control "$tmp/none"
 
 # help lists every command, each on a line of its own, and nothing else.
-commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|help|option|buffer|device|alloc|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
+commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|netd stats|netd ports|netd reset|help|option|buffer|device|alloc|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
 n=$((n + 1))
 "$ctl" help > "$tmp/help" 2> "$tmp/err"; rc=$?
 missing=""

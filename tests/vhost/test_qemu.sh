@@ -12,7 +12,8 @@
 # (iommu.strict=0: flush queues, batched invalidations), split and packed.
 #
 # The guest runs from a small initramfs: busybox, the three modules
-# virtio_net needs, decompressed, and vnet-frames built static here.
+# virtio_net needs, decompressed, and vnet-frames built static here
+# (tests/vm/vnet_initramfs.sh, shared with the netd suite).
 # vectors=0: QEMU 7.2 under TCG crashes when vhost-user meets MSI-X, so
 # the device uses INTx. A boot, the backend and the guest's wait are each
 # bounded; a failure shows the serial log and the backend's counters.
@@ -52,47 +53,9 @@ kver=$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | grep '^6\.12\.' | sort 
 [ -x "$server" ] || skip "no backend program $server"
 
 rm -rf "$work"
-mkdir -p "$work/initramfs/bin" "$work/initramfs/mods"
-ird=$work/initramfs
-if ! ${CC:-cc} -O2 -static -o "$ird/bin/vnet-frames" "$src/tests/vm/vnet_frames.c" \
-	2> "$work/cc.log"; then
-	cat "$work/cc.log" >&2
-	skip "cannot build a static vnet-frames (glibc's libc.a missing?)"
-fi
-cp /bin/busybox "$ird/bin/busybox"
-for m in net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
-	xz -dc "/lib/modules/$kver/kernel/$m.ko.xz" > "$ird/mods/${m##*/}.ko" ||
-		skip "cannot unpack module $m of $kver"
-done
-cat > "$ird/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mkdir -p /proc /sys /dev
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for m in failover net_failover virtio_net; do
-	insmod /mods/$m.ko || echo "VNET-VM: cannot load $m"
-done
-frames=$(sed -n 's/.*vnet\.frames=\([0-9]*\).*/\1/p' /proc/cmdline)
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	ifc=$(ls /sys/class/net | grep -v '^lo$' | head -1)
-	[ -n "$ifc" ] && break
-	sleep 1
-done
-echo "VNET-VM: kernel $(uname -r), interface ${ifc:-none}, $frames frames"
-for g in /sys/kernel/iommu_groups/*; do
-	[ -r "$g/type" ] && echo "VNET-VM: iommu group ${g##*/} type $(cat $g/type)"
-done
-rc=1
-[ -n "$ifc" ] && { vnet-frames "$ifc" "$frames" 60; rc=$?; }
-echo "VNET-VM: dmar faults $(dmesg | grep -c 'DMAR: \[DMA')"
-echo "VNET-VM: exit $rc"
-poweroff -f
-INIT
-chmod +x "$ird/init"
-(cd "$ird" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/initrd.gz"
+mkdir -p "$work"
+. "$src/tests/vm/vnet_initramfs.sh"
+vnet_initramfs "$work" "$src" "$kver"
 
 n=0
 for c in $configs; do n=$((n + 1)); done

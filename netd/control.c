@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * ioasid-netd's control socket: a UNIX stream socket, one JSON request a
+ * line in (ctl_parse.h), one JSON object a line out.
+ *
+ * Anyone who can reach the socket is a client, so every client is
+ * bounded before any work: at most NETD_CTL_CLIENTS at once (one more is
+ * told so and closed), a request line of at most NETD_CTL_LINE_MAX bytes
+ * (a longer one is answered with an error and the client closed), a line
+ * begun but not finished within NETD_CTL_IDLE_MS closes the client, and a
+ * reply the client does not read (the socket's buffer full) closes it
+ * too: nothing a client does makes the daemon wait or grow. The socket
+ * is made with mode 0600 (umask around bind); the daemon's owner chooses
+ * who else may reach it.
+ *
+ * Everything here runs on the EAL main thread, between signals.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_parse.h"
+#include "netd.h"
+
+#define NETD_CTL_CLIENTS	8U
+#define NETD_CTL_IDLE_MS	5000
+#define NETD_CTL_REPLY_MAX	16384U
+
+struct client {
+	int fd;
+	uint32_t len;			/* bytes of an unfinished line */
+	uint64_t since_ms;		/* when the unfinished line began */
+	char line[NETD_CTL_LINE_MAX];
+};
+
+struct netd_ctl {
+	struct netd *d;
+	int listen_fd;
+	char path[NETD_WHERE_MAX];
+	struct client c[NETD_CTL_CLIENTS];
+};
+
+/* A reply being built; once it overflows it stays overflowed. */
+struct reply {
+	char buf[NETD_CTL_REPLY_MAX];
+	size_t len;
+	bool over;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void put(struct reply *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (r->over)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(r->buf + r->len, sizeof(r->buf) - r->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(r->buf) - r->len)
+		r->over = true;
+	else
+		r->len += (size_t)n;
+}
+
+static void put_str(struct reply *r, const char *s)
+{
+	char q[2 * NETD_WHERE_MAX * 3 + 3];
+
+	if (netd_json_str(q, sizeof(q), s) < 0)
+		r->over = true;
+	else
+		put(r, "%s", q);
+}
+
+static const char *kind_name(const struct netd_port *p)
+{
+	return p->kind == NETD_VHOST ? "vhost-user" : "ethdev";
+}
+
+static void sub(struct netd_counters *c, const struct netd_counters *b)
+{
+	c->rx_packets -= b->rx_packets;
+	c->rx_bytes -= b->rx_bytes;
+	c->rx_drops -= b->rx_drops;
+	c->tx_packets -= b->tx_packets;
+	c->tx_bytes -= b->tx_bytes;
+	c->tx_drops -= b->tx_drops;
+}
+
+static void reply_ports(struct netd *d, struct reply *r)
+{
+	put(r, "{\"ports\":[");
+	for (unsigned int i = 0; i < d->nports; i++) {
+		struct netd_port *p = &d->port[i];
+
+		put(r, "%s{\"name\":", i ? "," : "");
+		put_str(r, p->name);
+		put(r, ",\"kind\":\"%s\",\"%s\":", kind_name(p),
+		    p->kind == NETD_VHOST ? "socket" : "device");
+		put_str(r, p->where);
+		put(r, ",\"peer\":");
+		if (p->peer >= 0)
+			put_str(r, d->port[p->peer].name);
+		else
+			put(r, "null");
+		if (p->kind == NETD_VHOST) {
+			struct vu_stats st;
+
+			vu_backend_stats(p->vu, &st);
+			put(r, ",\"iommu\":%s,\"connected\":%s",
+			    p->vu_flags & VU_OFFER_IOMMU ? "true" : "false",
+			    st.running ? "true" : "false");
+		}
+		put(r, "}");
+	}
+	put(r, "]}\n");
+}
+
+static void reply_stats(struct netd *d, struct reply *r)
+{
+	put(r, "{\"ports\":[");
+	for (unsigned int i = 0; i < d->nports; i++) {
+		struct netd_port *p = &d->port[i];
+		struct netd_counters c;
+
+		netd_port_counters(p, &c);
+		sub(&c, &p->base);
+		put(r, "%s{\"name\":", i ? "," : "");
+		put_str(r, p->name);
+		put(r, ",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"rx_drops\":%llu,"
+		    "\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_drops\":%llu",
+		    (unsigned long long)c.rx_packets,
+		    (unsigned long long)c.rx_bytes,
+		    (unsigned long long)c.rx_drops,
+		    (unsigned long long)c.tx_packets,
+		    (unsigned long long)c.tx_bytes,
+		    (unsigned long long)c.tx_drops);
+		if (p->kind == NETD_VHOST) {
+			struct vu_stats st;
+
+			/* The backend's own, since it started: not reset. */
+			vu_backend_stats(p->vu, &st);
+			put(r, ",\"connections\":%llu,\"running\":%u,\"broken\":%u,"
+			    "\"iotlb_updates\":%llu,\"iotlb_invalidates\":%llu,"
+			    "\"iotlb_misses\":%llu",
+			    (unsigned long long)st.connections, st.running,
+			    st.broken, (unsigned long long)st.iotlb_updates,
+			    (unsigned long long)st.iotlb_invalidates,
+			    (unsigned long long)st.misses);
+		}
+		put(r, "}");
+	}
+	put(r, "]}\n");
+}
+
+static void client_close(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+}
+
+/* All of it or nothing more: a client that does not read is dropped. */
+static bool send_all(struct client *c, const char *buf, size_t len)
+{
+	ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0 || (size_t)n != len) {
+		client_close(c);
+		return false;
+	}
+	return true;
+}
+
+static bool send_error(struct client *c, const char *why)
+{
+	struct reply r = { .len = 0 };
+
+	put(&r, "{\"error\":");
+	put_str(&r, why);
+	put(&r, "}\n");
+	return send_all(c, r.buf, r.len);
+}
+
+static bool request(struct netd_ctl *ctl, struct client *c, const char *line,
+		    size_t len)
+{
+	static struct reply r;
+	const char *why = NULL;
+	int cmd = netd_ctl_parse(line, len, &why);
+
+	r.len = 0;
+	r.over = false;
+	switch (cmd) {
+	case NETD_CMD_STATS:
+		reply_stats(ctl->d, &r);
+		break;
+	case NETD_CMD_PORTS:
+		reply_ports(ctl->d, &r);
+		break;
+	case NETD_CMD_RESET:
+		for (unsigned int i = 0; i < ctl->d->nports; i++)
+			netd_port_counters(&ctl->d->port[i],
+					   &ctl->d->port[i].base);
+		put(&r, "{\"ok\":true}\n");
+		break;
+	default:
+		return send_error(c, why ? why : "bad request");
+	}
+	if (r.over)
+		return send_error(c, "reply too long");
+	return send_all(c, r.buf, r.len);
+}
+
+/* Read what is there and answer every complete line. */
+static void client_read(struct netd_ctl *ctl, struct client *c)
+{
+	char buf[NETD_CTL_LINE_MAX];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			client_close(c);
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			if (!request(ctl, c, c->line, c->len))
+				return;
+			c->len = 0;
+			continue;
+		}
+		if (c->len == 0)
+			c->since_ms = now_ms();
+		if (c->len == sizeof(c->line) - 1) {
+			if (send_error(c, "line too long"))
+				client_close(c);
+			return;
+		}
+		c->line[c->len++] = buf[i];
+	}
+}
+
+static void client_accept(struct netd_ctl *ctl)
+{
+	int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
+		if (ctl->c[i].fd < 0) {
+			ctl->c[i].fd = fd;
+			ctl->c[i].len = 0;
+			return;
+		}
+	}
+	(void)!send(fd, "{\"error\":\"too many clients\"}\n", 29,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+void netd_ctl_poll(struct netd_ctl *ctl, int ms)
+{
+	struct pollfd pfd[NETD_CTL_CLIENTS + 1];
+	struct client *who[NETD_CTL_CLIENTS + 1];
+	unsigned int n = 0;
+	uint64_t now;
+
+	pfd[n].fd = ctl->listen_fd;
+	pfd[n].events = POLLIN;
+	who[n++] = NULL;
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
+		if (ctl->c[i].fd < 0)
+			continue;
+		pfd[n].fd = ctl->c[i].fd;
+		pfd[n].events = POLLIN;
+		who[n++] = &ctl->c[i];
+	}
+	if (poll(pfd, n, ms) > 0) {
+		for (unsigned int i = 1; i < n; i++)
+			if (pfd[i].revents && who[i]->fd >= 0)
+				client_read(ctl, who[i]);
+		if (pfd[0].revents & POLLIN)
+			client_accept(ctl);
+	}
+	now = now_ms();
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
+		struct client *c = &ctl->c[i];
+
+		if (c->fd >= 0 && c->len && now - c->since_ms > NETD_CTL_IDLE_MS) {
+			send_error(c, "request not finished in time");
+			if (c->fd >= 0)
+				client_close(c);
+		}
+	}
+}
+
+int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct netd_ctl *ctl;
+	mode_t old;
+	int rc;
+
+	rc = netd_path_claim(path);
+	if (rc)
+		return rc;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->d = d;
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++)
+		ctl->c[i].fd = -1;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	strcpy(sa.sun_path, path);	/* length checked by netd_path_claim */
+	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (ctl->listen_fd < 0) {
+		rc = -errno;
+		goto err_free;
+	}
+	old = umask(0077);
+	rc = bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old);
+	if (rc)
+		goto err_close;
+	if (listen(ctl->listen_fd, 16)) {
+		rc = -errno;
+		unlink(path);
+		goto err_close;
+	}
+	*out = ctl;
+	return 0;
+err_close:
+	close(ctl->listen_fd);
+err_free:
+	free(ctl);
+	return rc;
+}
+
+void netd_ctl_close(struct netd_ctl *ctl)
+{
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++)
+		if (ctl->c[i].fd >= 0)
+			client_close(&ctl->c[i]);
+	close(ctl->listen_fd);
+	unlink(ctl->path);
+	free(ctl);
+}

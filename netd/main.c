@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * ioasid-netd: a DPDK application that gives VMs virtio-net ports served
+ * by the project's vhost-user backend (vhost/), cross-connected to DPDK
+ * ethdevs (net_tap, net_af_packet, a NIC) or to each other.
+ *
+ *   ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu]]...
+ *               [--eth NAME=DEVICE]... --xconnect A,B... [--control PATH]
+ *
+ * This file: the arguments (all checked before the EAL starts, except
+ * that a DEVICE must exist, which only the EAL can say), the lifetime
+ * (EAL, mempool, ports, the forwarding lcore, the control socket) and a
+ * clean end at SIGTERM or SIGINT: the forwarding stops, the backends stop
+ * and remove their sockets, the ethdevs close, the control socket goes,
+ * the EAL is cleaned up, exit 0. Bad arguments: one line, exit 2; a port
+ * that cannot be opened: one line, exit 1.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "netd.h"
+
+#define NETD_MBUFS	8191U
+#define NETD_MBUF_CACHE	256U
+
+static volatile sig_atomic_t done;
+static char rundir[PATH_MAX];
+
+/*
+ * The EAL leaves its runtime directory, and its telemetry removes its
+ * socket there only at exit: registered before the EAL starts, this runs
+ * after that, and removes the directory once it is empty.
+ */
+static void remove_rundir(void)
+{
+	if (rundir[0])
+		rmdir(rundir);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	done = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu]]... [--eth NAME=DEVICE]...\n"
+		"                   --xconnect A,B... [--control PATH]\n"
+		"  --vhost NAME=PATH[,iommu]  a vhost-user port listening on PATH (iommu: offer\n"
+		"                             VIRTIO_F_IOMMU_PLATFORM, IOTLB through the fast path)\n"
+		"  --eth NAME=DEVICE          a DPDK port (from EAL --vdev or a PCI address)\n"
+		"  --xconnect A,B             every frame from A goes to B and back; A or B may\n"
+		"                             also be a DPDK device name\n"
+		"  --control PATH             the control socket (docs/netd.md)\n");
+}
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr; -EINVAL. */
+static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ioasid-netd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return -EINVAL;
+}
+
+static int find_port(struct netd *d, const char *name)
+{
+	for (unsigned int i = 0; i < d->nports; i++)
+		if (!strcmp(d->port[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static bool name_ok(const char *s, size_t len)
+{
+	if (!len || len >= NETD_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(s[i] == '_' || s[i] == '-' || (s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+/* NAME=WHAT[,opt...] into a new port of @kind. */
+static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
+{
+	const char *opt = kind == NETD_VHOST ? "--vhost" : "--eth";
+	const char *eq = strchr(arg, '='), *what, *comma;
+	struct netd_port *p;
+	size_t wlen;
+
+	if (!eq || !name_ok(arg, (size_t)(eq - arg)))
+		return bad("%s %s: expected NAME=... with NAME of letters, digits, '-' or '_' (at most 31)",
+			   opt, arg);
+	if (d->nports == NETD_MAX_PORTS)
+		return bad("%s %s: too many ports (at most 16)", opt, arg);
+	p = &d->port[d->nports];
+	memset(p, 0, sizeof(*p));
+	memcpy(p->name, arg, (size_t)(eq - arg));
+	if (find_port(d, p->name) >= 0)
+		return bad("%s %s: a port of that name exists", opt, arg);
+	p->kind = kind;
+	p->peer = -1;
+	what = eq + 1;
+	comma = kind == NETD_VHOST ? strchr(what, ',') : NULL;
+	wlen = comma ? (size_t)(comma - what) : strlen(what);
+	if (!wlen)
+		return bad("%s %s: names nothing", opt, arg);
+	if (wlen >= NETD_WHERE_MAX)
+		return bad("%s %s: %s too long (at most 107 bytes)", opt, arg,
+			   kind == NETD_VHOST ? "socket path" : "device name");
+	memcpy(p->where, what, wlen);
+	while (comma) {
+		const char *o = comma + 1;
+		size_t olen;
+
+		comma = strchr(o, ',');
+		olen = comma ? (size_t)(comma - o) : strlen(o);
+		if (olen == 5 && !strncmp(o, "iommu", 5))
+			p->vu_flags |= VU_OFFER_IOMMU;
+		else
+			return bad("%s %s: unknown option (known: iommu)", opt, arg);
+	}
+	d->nports++;
+	return 0;
+}
+
+/* After the EAL: every --eth DEVICE names a DPDK port. */
+static int resolve_eth(struct netd *d)
+{
+	for (unsigned int i = 0; i < d->nports; i++) {
+		struct netd_port *p = &d->port[i];
+
+		if (p->kind == NETD_ETH &&
+		    rte_eth_dev_get_port_by_name(p->where, &p->eth_id))
+			return bad("port %s: no DPDK device named %s (give it with EAL --vdev, or -a for a PCI device)",
+				   p->name, p->where);
+	}
+	return 0;
+}
+
+/*
+ * A,B: each a port name, or a DPDK device name that becomes a port of
+ * that name. Ports are looked up after the EAL (a device name needs it).
+ */
+static int xconnect(struct netd *d, const char *arg)
+{
+	char a[NETD_NAME_MAX * 4], *b;
+	int ia, ib;
+
+	if (strlen(arg) >= sizeof(a) || !(b = strchr(strcpy(a, arg), ',')))
+		return bad("--xconnect %s: expected A,B", arg);
+	*b++ = '\0';
+	ia = find_port(d, a);
+	ib = find_port(d, b);
+	for (int k = 0; k < 2; k++) {
+		const char *n = k ? b : a;
+		int *ix = k ? &ib : &ia;
+		uint16_t id;
+		char spec[NETD_NAME_MAX * 4 + 2];
+
+		if (*ix >= 0)
+			continue;
+		if (!name_ok(n, strlen(n)) || rte_eth_dev_get_port_by_name(n, &id))
+			return bad("--xconnect %s: no port or DPDK device named %s",
+				   arg, n);
+		snprintf(spec, sizeof(spec), "%s=%s", n, n);
+		if (add_port(d, NETD_ETH, spec))
+			return -EINVAL;
+		d->port[d->nports - 1].eth_id = id;
+		*ix = (int)d->nports - 1;
+	}
+	if (ia == ib)
+		return bad("--xconnect %s: a port cannot be connected to itself",
+			   arg);
+	if (d->port[ia].peer >= 0 || d->port[ib].peer >= 0)
+		return bad("--xconnect %s: %s is already cross-connected", arg,
+			   d->port[ia].peer >= 0 ? a : b);
+	d->port[ia].peer = ib;
+	d->port[ib].peer = ia;
+	return 0;
+}
+
+struct args {
+	const char *control;
+	const char *xc[NETD_MAX_PORTS];
+	unsigned int nxc;
+};
+
+/* Our own arguments (after "--"), before the EAL starts. */
+static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
+{
+	/* Every option takes one value: a pair of words at a time. */
+	for (int i = 0; i < argc; i += 2) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int rc = 0;
+
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!v)
+			return bad("%s: needs a value, or is unknown (--help)", o);
+		if (!strcmp(o, "--vhost"))
+			rc = add_port(d, NETD_VHOST, v);
+		else if (!strcmp(o, "--eth"))
+			rc = add_port(d, NETD_ETH, v);
+		else if (!strcmp(o, "--xconnect") && a->nxc < NETD_MAX_PORTS)
+			a->xc[a->nxc++] = v;
+		else if (!strcmp(o, "--control") && !a->control)
+			a->control = v;
+		else
+			return bad("%s: unknown, repeated or too often (--help)", o);
+		if (rc)
+			return rc;
+	}
+	if (!d->nports && !a->nxc)
+		return bad("nothing to serve: give --vhost, --eth or --xconnect");
+	if (a->control && strlen(a->control) >= NETD_WHERE_MAX)
+		return bad("--control %s: path too long (at most 107 bytes)",
+			   a->control);
+	return 0;
+}
+
+static int start_fwd(struct netd *d)
+{
+	unsigned int lc = rte_get_next_lcore(-1, 1, 0);
+
+	if (lc >= RTE_MAX_LCORE) {
+		fprintf(stderr, "ioasid-netd: needs a worker lcore to forward on (EAL -l 0,1)\n");
+		return -EINVAL;
+	}
+	if (rte_eal_remote_launch(netd_fwd_loop, d, lc)) {
+		fprintf(stderr, "ioasid-netd: cannot start forwarding on lcore %u\n", lc);
+		return -EBUSY;
+	}
+	d->fwd_lcore = lc;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct netd d;
+	struct netd_ctl *ctl = NULL;
+	struct sigaction sa;
+	struct args a = { 0 };
+	int own = argc, rc, status = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			own = i;
+			break;
+		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+	}
+	if (own == argc) {
+		fprintf(stderr, "ioasid-netd: expected EAL arguments, then -- and its own (--help)\n");
+		return 2;
+	}
+	if (parse_args(&d, &a, argc - own - 1, argv + own + 1))
+		return 2;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	atexit(remove_rundir);
+	rc = rte_eal_init(own, argv);
+	if (rc < 0) {
+		fprintf(stderr, "ioasid-netd: cannot start the EAL: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	for (unsigned int i = 0; i < a.nxc; i++)
+		if (xconnect(&d, a.xc[i])) {
+			status = 2;
+			goto out_eal;
+		}
+	if (resolve_eth(&d)) {
+		status = 2;
+		goto out_eal;
+	}
+	d.pool = rte_pktmbuf_pool_create("netd_mbufs", NETD_MBUFS,
+					 NETD_MBUF_CACHE, 0,
+					 RTE_MBUF_DEFAULT_BUF_SIZE,
+					 (int)rte_socket_id());
+	if (!d.pool) {
+		fprintf(stderr, "ioasid-netd: cannot make the mbuf pool: %s\n",
+			rte_strerror(rte_errno));
+		goto out_eal;
+	}
+	if (a.control) {
+		rc = netd_ctl_open(&d, a.control, &ctl);
+		if (rc) {
+			fprintf(stderr, "ioasid-netd: --control %s: %s\n", a.control,
+				rc == -EADDRINUSE ? "in use (another process listens on it)" :
+				rc == -EEXIST ? "exists and is not a socket" :
+				strerror(-rc));
+			goto out_pool;
+		}
+	}
+	if (netd_ports_open(&d))
+		goto out_ctl;
+	if (start_fwd(&d))
+		goto out_ports;
+	fprintf(stderr, "ioasid-netd: serving %u ports, forwarding on lcore %u\n",
+		d.nports, d.fwd_lcore);
+	while (!done) {
+		if (ctl)
+			netd_ctl_poll(ctl, 200);
+		else
+			usleep(200000);
+	}
+	status = 0;
+	__atomic_store_n(&d.stop, true, __ATOMIC_RELEASE);
+	rte_eal_wait_lcore(d.fwd_lcore);
+out_ports:
+	netd_ports_close(&d);
+out_ctl:
+	if (ctl)
+		netd_ctl_close(ctl);
+out_pool:
+	rte_mempool_free(d.pool);
+out_eal:
+	rte_eal_cleanup();
+	if (!status)
+		fprintf(stderr, "ioasid-netd: stopped\n");
+	return status;
+}

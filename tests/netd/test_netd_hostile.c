@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * netd_hostile: ioasid-netd against bad arguments, socket paths already
+ * taken, and control-socket clients that break every bound (garbage,
+ * NUL bytes, overlong and half-sent lines, too many clients, a client
+ * that never reads); after each the daemon still answers a good request,
+ * and at SIGTERM it exits 0 with its sockets gone.
+ *
+ * The daemon runs with vhost-user ports only and EAL --no-huge
+ * --no-shconf, so no hugepage or device is needed; root is (the EAL).
+ * TAP on stdout; exit 77 (skip) when not root.
+ *
+ * Usage: test_netd_hostile IOASID-NETD WORKDIR
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *netd, *work;
+static int ntest, failed;
+
+static void result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", ok ? "" : "not ", ++ntest);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failed |= !ok;
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct daemon {
+	pid_t pid;
+	char err[256];			/* its stderr, a file */
+	int status;			/* once it exited */
+};
+
+/* Start the daemon with its own arguments @own (NULL-terminated). */
+static void start(struct daemon *d, const char *tag, const char *const *own)
+{
+	static unsigned int seq;
+	const char *argv[64];
+	char prefix[64];
+	int n = 0;
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=netd-hostile-%d-%u",
+		 getpid(), seq++);
+	snprintf(d->err, sizeof(d->err), "%s/%s.err", work, tag);
+	argv[n++] = netd;
+	argv[n++] = "-l";
+	argv[n++] = "0,1";
+	argv[n++] = "--no-huge";
+	argv[n++] = "-m";
+	argv[n++] = "64";
+	argv[n++] = "--no-shconf";
+	argv[n++] = "--no-pci";
+	argv[n++] = prefix;
+	argv[n++] = "--log-level=lib.eal:warning";
+	for (int i = 0; own[i] && n < 62; i++)
+		argv[n++] = own[i];
+	argv[n] = NULL;
+	d->status = -1;
+	d->pid = fork();
+	if (d->pid == 0) {
+		int fd = open(d->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execv(netd, (char **)argv);
+		_exit(127);
+	}
+}
+
+/* Its exit status within @secs, else -1 (killed). */
+static int wait_exit(struct daemon *d, double secs)
+{
+	double end = now_s() + secs;
+	int st;
+
+	while (now_s() < end) {
+		pid_t r = waitpid(d->pid, &st, WNOHANG);
+
+		if (r == d->pid) {
+			d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			return d->status;
+		}
+		usleep(20000);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &st, 0);
+	return -1;
+}
+
+/* The lines of its stderr that start "ioasid-netd:"; the last in @last. */
+static int own_lines(const struct daemon *d, char *last, size_t size)
+{
+	FILE *f = fopen(d->err, "r");
+	char line[512];
+	int n = 0;
+
+	last[0] = '\0';
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "ioasid-netd:", 12)) {
+			n++;
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(last, size, "%s", line);
+		}
+	fclose(f);
+	return n;
+}
+
+static void show_err(const struct daemon *d)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "sed 's/^/# daemon: /' %s | tail -20", d->err);
+	fflush(stdout);
+	(void)!system(cmd);
+}
+
+static int ctl_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Wait until @path accepts connections (the daemon is up). */
+static bool wait_listen(const char *path, double secs)
+{
+	double end = now_s() + secs;
+
+	while (now_s() < end) {
+		int s = ctl_connect(path);
+
+		if (s >= 0) {
+			close(s);
+			return true;
+		}
+		usleep(50000);
+	}
+	return false;
+}
+
+/* One reply line within @secs into @buf; its length, 0 at EOF, -1 late. */
+static int read_line(int s, char *buf, size_t size, double secs)
+{
+	double end = now_s() + secs;
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		int left = (int)((end - now_s()) * 1000);
+		ssize_t r;
+
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return -1;
+		r = recv(s, buf + n, 1, 0);
+		if (r <= 0)
+			break;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static bool is_eof(int s, double secs)
+{
+	char b;
+	struct pollfd p = { .fd = s, .events = POLLIN };
+
+	return poll(&p, 1, (int)(secs * 1000)) == 1 && recv(s, &b, 1, 0) <= 0;
+}
+
+/* A fresh client's request: its reply in @buf, or false. */
+static bool ask(const char *ctl, const char *req, char *buf, size_t size)
+{
+	int s = ctl_connect(ctl);
+	bool ok;
+
+	if (s < 0)
+		return false;
+	ok = send(s, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req) &&
+	     read_line(s, buf, size, 3) > 0;
+	close(s);
+	return ok;
+}
+
+static bool serves(const char *ctl)
+{
+	char buf[4096];
+
+	return ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf)) &&
+	       !strncmp(buf, "{\"ports\":[{\"name\":\"v0\"", 21);
+}
+
+/* ---- arguments ---- */
+
+static void bad_args(const char *what, const char *const *own, int want_rc,
+		     const char *want)
+{
+	struct daemon d;
+	char last[512];
+	int rc, n;
+
+	start(&d, "args", own);
+	rc = wait_exit(&d, 60);
+	n = own_lines(&d, last, sizeof(last));
+	result(rc == want_rc && n == 1 && strstr(last, want), "%s: exit %d, one line",
+	       what, want_rc);
+	if (rc != want_rc || n != 1 || !strstr(last, want)) {
+		diag("exit %d, %d own lines, last: %s", rc, n, last);
+		show_err(&d);
+	}
+}
+
+static void test_args(void)
+{
+	char sock[300];
+
+	snprintf(sock, sizeof(sock), "v=%s/args.sock", work);
+	bad_args("no -- before its own arguments",
+		 (const char *const[]){ "--vhost", sock, NULL }, 2, "expected EAL arguments");
+	bad_args("a port spec with no NAME=",
+		 (const char *const[]){ "--", "--vhost", "nothing", NULL }, 2,
+		 "expected NAME=");
+	bad_args("a vhost port with no path",
+		 (const char *const[]){ "--", "--vhost", "v=", NULL }, 2,
+		 "names nothing");
+	bad_args("an unknown vhost option",
+		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,fast", NULL }, 2,
+		 "unknown option");
+	bad_args("an --eth device that does not exist",
+		 (const char *const[]){ "--", "--eth", "t=net_nothing0", NULL }, 2,
+		 "no DPDK device named net_nothing0");
+	bad_args("an --xconnect naming nothing",
+		 (const char *const[]){ "--", "--vhost", sock, "--xconnect", "v,tap9", NULL },
+		 2, "no port or DPDK device named tap9");
+	bad_args("a port connected to itself",
+		 (const char *const[]){ "--", "--vhost", sock, "--xconnect", "v,v", NULL },
+		 2, "itself");
+	bad_args("no ports",
+		 (const char *const[]){ "--", NULL }, 2, "nothing to serve");
+	{
+		char longp[200];
+
+		memset(longp, 'x', sizeof(longp) - 1);
+		memcpy(longp, "v=/tmp/", 7);
+		longp[sizeof(longp) - 1] = '\0';
+		bad_args("a socket path too long for a UNIX socket",
+			 (const char *const[]){ "--", "--vhost", longp, NULL }, 2,
+			 "socket path too long");
+	}
+	bad_args("an unknown option",
+		 (const char *const[]){ "--", "--frobnicate", "1", NULL }, 2,
+		 "unknown");
+}
+
+/* ---- socket paths ---- */
+
+static void test_paths(const char *ctl, const char *vsock)
+{
+	char other[400], ctl2[300], stale[300], file[300], vstale[400];
+	char last[512];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct daemon d;
+	struct stat st;
+	int s, rc;
+
+	snprintf(other, sizeof(other), "v=%s", vsock);
+	snprintf(ctl2, sizeof(ctl2), "%s/ctl2", work);
+	start(&d, "inuse", (const char *const[]){ "--", "--vhost", other,
+						   "--control", ctl2, NULL });
+	rc = wait_exit(&d, 60);
+	own_lines(&d, last, sizeof(last));
+	result(rc == 1 && strstr(last, "in use") && serves(ctl),
+	       "a vhost-user socket another daemon listens on: refused, the other serves on");
+	if (rc != 1 || !strstr(last, "in use"))
+		show_err(&d);
+	result(stat(ctl2, &st) && errno == ENOENT,
+	       "the refused daemon removed its control socket");
+
+	snprintf(other, sizeof(other), "v=%s/free.sock", work);
+	start(&d, "ctlinuse", (const char *const[]){ "--", "--vhost", other,
+						      "--control", ctl, NULL });
+	rc = wait_exit(&d, 60);
+	own_lines(&d, last, sizeof(last));
+	result(rc == 1 && strstr(last, "--control") && strstr(last, "in use") &&
+	       serves(ctl), "a control socket in use: refused, the other serves on");
+	if (rc != 1)
+		show_err(&d);
+
+	/* A socket nobody listens on: what a killed daemon leaves. */
+	snprintf(stale, sizeof(stale), "%s/stale.sock", work);
+	snprintf(vstale, sizeof(vstale), "v0=%s", stale);
+	memcpy(sa.sun_path, stale, strlen(stale) < sizeof(sa.sun_path) ?
+	       strlen(stale) : sizeof(sa.sun_path) - 1);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	unlink(stale);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)))
+		diag("cannot make a stale socket: %s", strerror(errno));
+	close(s);
+	snprintf(ctl2, sizeof(ctl2), "%s/ctl-stale", work);
+	start(&d, "stale", (const char *const[]){ "--", "--vhost", vstale,
+						   "--control", ctl2, NULL });
+	result(wait_listen(ctl2, 60) && wait_listen(stale, 5) && serves(ctl2),
+	       "a stale socket file is replaced and served");
+	kill(d.pid, SIGTERM);
+	rc = wait_exit(&d, 30);
+	result(rc == 0 && stat(stale, &st) && stat(ctl2, &st),
+	       "SIGTERM: exit 0, both sockets removed");
+	if (rc != 0)
+		show_err(&d);
+
+	/* Not a socket at all: never deleted. */
+	snprintf(file, sizeof(file), "%s/precious", work);
+	s = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	(void)!write(s, "data\n", 5);
+	close(s);
+	snprintf(other, sizeof(other), "v=%s", file);
+	start(&d, "notsock", (const char *const[]){ "--", "--vhost", other, NULL });
+	rc = wait_exit(&d, 60);
+	own_lines(&d, last, sizeof(last));
+	result(rc == 1 && strstr(last, "not a socket") && !stat(file, &st) &&
+	       st.st_size == 5, "a path that is a regular file: refused, left alone");
+	if (rc != 1)
+		show_err(&d);
+}
+
+/* ---- the control socket ---- */
+
+static void test_control(const char *ctl)
+{
+	char buf[4096], big[1000];
+	int s, hold[8], extra;
+	bool ok;
+	double t;
+
+	/* Garbage, then a good request on the same connection. */
+	s = ctl_connect(ctl);
+	ok = send(s, "hello\n", 6, MSG_NOSIGNAL) == 6 &&
+	     read_line(s, buf, sizeof(buf), 3) > 0 && strstr(buf, "\"error\"");
+	ok = ok && send(s, "{\"cmd\":\"ports\"}\n", 16, MSG_NOSIGNAL) == 16 &&
+	     read_line(s, buf, sizeof(buf), 3) > 0 &&
+	     strstr(buf, "\"kind\":\"vhost-user\"");
+	close(s);
+	result(ok, "garbage gets an error, the next request on that client an answer");
+
+	static const char *const bad[] = {
+		"{\"cmd\":\"stats\"", "{\"cmd\":\"halt\"}", "{\"cmd\":1}",
+		"{\"cmd\":\"st\\u0061ts\"}", "{\"cmd\":\"stats\",\"cmd\":\"stats\"}",
+		"{\"x\":\"y\"}", "{}", "[]", "{\"cmd\":\"stats\"}}", "\"cmd\"",
+	};
+	ok = true;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char req[128];
+
+		snprintf(req, sizeof(req), "%s\n", bad[i]);
+		if (!ask(ctl, req, buf, sizeof(buf)) || !strstr(buf, "\"error\"")) {
+			diag("%s: %s", bad[i], buf);
+			ok = false;
+		}
+	}
+	result(ok, "malformed requests each get an error");
+
+	s = ctl_connect(ctl);
+	ok = send(s, "{\"cmd\":\0\"stats\"}\n", 17, MSG_NOSIGNAL) == 17 &&
+	     read_line(s, buf, sizeof(buf), 3) > 0 && strstr(buf, "\"error\"");
+	close(s);
+	result(ok && serves(ctl), "a NUL byte in a request: an error");
+
+	memset(big, 'a', sizeof(big));
+	s = ctl_connect(ctl);
+	ok = send(s, big, sizeof(big), MSG_NOSIGNAL) > 0 &&
+	     read_line(s, buf, sizeof(buf), 3) > 0 && strstr(buf, "too long") &&
+	     is_eof(s, 3);
+	close(s);
+	result(ok && serves(ctl), "an overlong line: an error, the client closed");
+
+	/*
+	 * Eight clients hold every slot with a line begun, never ended
+	 * (once the daemon has seen the earlier clients go).
+	 */
+	usleep(300000);
+	for (int i = 0; i < 8; i++) {
+		hold[i] = ctl_connect(ctl);
+		(void)!send(hold[i], "{\"cmd\":\"st", 10, MSG_NOSIGNAL);
+	}
+	usleep(300000);
+	extra = ctl_connect(ctl);
+	ok = extra >= 0 && read_line(extra, buf, sizeof(buf), 3) > 0 &&
+	     strstr(buf, "too many clients");
+	close(extra);
+	result(ok, "a ninth client is told there are too many, and closed");
+	t = now_s();
+	ok = true;
+	for (int i = 0; i < 8 && ok; i++) {
+		ok = read_line(hold[i], buf, sizeof(buf), 10) > 0 &&
+		     strstr(buf, "not finished in time") && is_eof(hold[i], 3);
+		if (!ok)
+			diag("client %d: %s", i, buf);
+	}
+	result(ok && now_s() - t < 9, "half-sent lines are dropped after the time limit (%.1f s)",
+	       now_s() - t);
+	for (int i = 0; i < 8; i++)
+		close(hold[i]);
+	result(serves(ctl), "after them a new client is served");
+
+	/* A client that sends requests and never reads its replies. */
+	s = ctl_connect(ctl);
+	ok = true;
+	t = now_s();
+	for (int i = 0; i < 20000 && now_s() - t < 10; i++) {
+		if (send(s, "{\"cmd\":\"stats\"}\n", 16, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			if (errno == EAGAIN) {
+				usleep(1000);
+				continue;
+			}
+			break;		/* the daemon closed it */
+		}
+	}
+	close(s);
+	result(serves(ctl), "a client that never reads does not stop the daemon");
+
+	ok = ask(ctl, "{\"cmd\":\"reset\"}\n", buf, sizeof(buf)) &&
+	     !strcmp(buf, "{\"ok\":true}") &&
+	     ask(ctl, "  {\"cmd\" : \"stats\"}  \n", buf, sizeof(buf)) &&
+	     strstr(buf, "\"rx_packets\":0,");
+	result(ok, "reset answers ok and stats read zero after it");
+}
+
+int main(int argc, char **argv)
+{
+	char ctl[300], vsock[300], vspec[400], cmd[700];
+	struct daemon d;
+	struct stat st;
+	int rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s IOASID-NETD WORKDIR\n", argv[0]);
+		return 2;
+	}
+	netd = argv[1];
+	work = argv[2];
+	printf("TAP version 13\n");
+	if (geteuid()) {
+		printf("1..0 # SKIP needs root (the DPDK EAL)\n");
+		return 77;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", work, work);
+	if (system(cmd)) {
+		printf("1..0 # SKIP cannot make %s\n", work);
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	test_args();
+
+	snprintf(ctl, sizeof(ctl), "%s/ctl", work);
+	snprintf(vsock, sizeof(vsock), "%s/v0.sock", work);
+	snprintf(vspec, sizeof(vspec), "v0=%s", vsock);
+	start(&d, "main", (const char *const[]){ "--", "--vhost", vspec,
+						  "--control", ctl, NULL });
+	if (!wait_listen(ctl, 60) || !serves(ctl)) {
+		result(false, "the daemon starts and answers stats");
+		show_err(&d);
+		kill(d.pid, SIGKILL);
+		printf("1..%d\n", ntest);
+		return 1;
+	}
+	result(true, "the daemon starts and answers stats");
+	test_paths(ctl, vsock);
+	test_control(ctl);
+	kill(d.pid, SIGTERM);
+	rc = wait_exit(&d, 30);
+	result(rc == 0 && stat(ctl, &st) && stat(vsock, &st),
+	       "SIGTERM after all that: exit 0, sockets removed");
+	if (rc)
+		show_err(&d);
+	printf("1..%d\n", ntest);
+	return failed;
+}
