@@ -31,9 +31,9 @@ frames=${NETD_FRAMES:-3000}
 boot_limit=${NETD_BOOT_LIMIT:-300}
 
 echo "TAP version 13"
-skip() {
+skip() {	# the whole test; meson's TAP reader takes "1..0 # SKIP", not 77
 	echo "1..0 # SKIP $1"
-	exit 77
+	exit 0
 }
 # KNOWN DEFECT, open in issue 11: in about one boot in ten the guest
 # panics (slab free list corrupted: a double fault in kmalloc under
