@@ -20,9 +20,10 @@
  *
  * Invalidation of a range [start, last]:
  *   1. the range is widened to whole stage-1 leaves and whole shadow
- *      entries at its two ends (at most to the 1 GiB block around each
- *      end, since leaves are aligned to their size and entries lie in
- *      leaves), so that no entry is cut;
+ *      entries at its two ends, so that no entry is cut: a few rounds of
+ *      taking in the leaf and the entry at each end, and if that has not
+ *      settled, the 1 GiB block around each end (leaves are aligned to
+ *      their size, at most 1 GiB, and entries lie in leaves);
  *   2. the shadow entries inside are cut out of the tree (kept aside in
  *      their own treap);
  *   3. the table is walked over the range; each piece it yields that is
@@ -412,13 +413,25 @@ static int inv_leaf(void *arg, const struct x86pt_leaf *l)
 	return 0;
 }
 
-/* Step 1: widen [*start, *last] to whole leaves and shadow entries. */
+/*
+ * Step 1: widen [*start, *last] to whole leaves and shadow entries. Each
+ * round takes in the leaf and the entry at each end; entries cut at parent
+ * mapping boundaries and leaves of another size can chain (an entry ends
+ * inside the next leaf, whose end is inside the next entry, ...). Neither
+ * a leaf nor an entry crosses a 1 GiB boundary (leaves are aligned to
+ * their size, at most 1 GiB; entries lie in leaves of some earlier walk),
+ * so the enclosing 1 GiB blocks are a fixed point: taken when a few
+ * rounds do not reach one.
+ */
+#define WIDEN_ROUNDS	4
+#define WIDEN_BLOCK	(1ULL << 30)
+
 static void widen(struct ioasid_as *as, const struct x86pt_reader *r,
 		  u64 *start, u64 *last)
 {
 	unsigned int round;
 
-	for (round = 0; round < 8; round++) {
+	for (round = 0; round < WIDEN_ROUNDS; round++) {
 		struct ioasid_mapping *m;
 		struct x86pt_leaf l;
 		u64 s = *start, e = *last;
@@ -439,9 +452,8 @@ static void widen(struct ioasid_as *as, const struct x86pt_reader *r,
 		*start = s;
 		*last = e;
 	}
-	/* Leaves are aligned to their size: a fixed point comes sooner. */
-	if (IOH_WARN_ON(round == 8))
-		return;
+	*start &= ~(WIDEN_BLOCK - 1);
+	*last |= WIDEN_BLOCK - 1;
 }
 
 int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,

@@ -95,6 +95,18 @@ u64 ioh_fail_countdown;
 u64 ioh_live_objs;
 
 /* Decrement an armed countdown; the call that takes it to 0 fails. */
+void ioh_warn(const char *file, int line, const char *cond)
+{
+	const char *env = getenv("IOASID_WARN_ABORT");
+
+	fprintf(stderr, "ioasid: WARNING %s:%d: %s\n", file, line, cond);
+#ifdef IOASID_WARN_ABORT
+	abort();
+#endif
+	if (env && !strcmp(env, "1"))
+		abort();
+}
+
 bool ioh_fail_slow(void)
 {
 	u64 v = __atomic_load_n(&ioh_fail_countdown, __ATOMIC_RELAXED);

@@ -34,9 +34,16 @@ typedef __u64 u64;
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #endif
 
+/*
+ * A warning is a bug the kernel's panic_on_warn turns into a crash, so
+ * tests and fuzzers make it one too: ioh_warn() aborts in a fuzz build
+ * (IOASID_WARN_ABORT defined) or when IOASID_WARN_ABORT=1 is in the
+ * environment (the core suite sets it).
+ */
+void ioh_warn(const char *file, int line, const char *cond);
+
 #define IOH_WARN_ON(cond) \
-	((cond) ? (fprintf(stderr, "ioasid: WARNING %s:%d: %s\n", \
-			   __FILE__, __LINE__, #cond), 1) : 0)
+	((cond) ? (ioh_warn(__FILE__, __LINE__, #cond), 1) : 0)
 
 /*
  * Fault injection and leak counting (core/core_priv.h, "Fault points"):

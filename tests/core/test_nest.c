@@ -562,6 +562,48 @@ static int unbind_rebind(struct fx *f)
 	return 0;
 }
 
+/*
+ * An invalidation whose widening to whole leaves and entries takes many
+ * rounds: old entries (of a 1 GiB leaf) straddle every 2 MiB boundary, the
+ * new table has 2 MiB leaves, so each round grows the range by one leaf.
+ * The whole 1 GiB block is re-walked: no entry of the old table is left
+ * overlapping the new ones (was: a warning after 8 rounds, and stale
+ * entries crossing 2 MiB boundaries).
+ */
+static int widen_many_rounds(struct fx *f)
+{
+	struct ioasid_mapping_info mi[64];
+	uint64_t k, pd, pdpt, n_bound = 15;
+	uint32_t cnt = 64, i;
+	struct nest n;
+	bool more;
+
+	CHECK_OK(scene(f, &n, true));
+	for (k = 1; k <= n_bound; k++)
+		CHECK_OK(ioasid_map(f->h, n.parent, SZ_1G + k * SZ_2M - SZ_4K,
+				    f->buf + k * 2 * SZ_4K, 2 * SZ_4K, RW));
+	set_leaf(&n, 0, 3, SZ_1G | T);
+	CHECK_OK(ioasid_invalidate_all(f->h, n.child));
+	CHECK_EQ(child_maps(&n), n_bound);
+	/* The same translation with 2 MiB leaves; one page invalidated. */
+	pdpt = table_at(&n, n.root)[0] & 0x000ffffffffff000ULL;
+	pd = new_table(&n);
+	for (k = 0; k < 512; k++)
+		table_at(&n, pd)[k] = (SZ_1G + k * SZ_2M) | T | PTE_PS;
+	table_at(&n, pdpt)[0] = pd | T;
+	CHECK_OK(inv(&n, n_bound * SZ_2M, 1));
+	CHECK_OK(ioasid_list(f->h, n.child, 0, mi, &cnt, &more));
+	CHECK(!more);
+	CHECK_EQ(cnt, 2 * n_bound);
+	for (i = 0; i < cnt; i++) {
+		CHECK_EQ(mi[i].iova / SZ_2M,
+			 (mi[i].iova + mi[i].length - 1) / SZ_2M);
+		if (i)
+			CHECK(mi[i].iova >= mi[i - 1].iova + mi[i - 1].length);
+	}
+	return 0;
+}
+
 static void small_limit(struct ioasid_open_opts *o)
 {
 	o->max_mappings = 300;
@@ -632,6 +674,7 @@ static const struct test tests[] = {
 	{ "parent_unmap_under_child", parent_unmap_under_child, NULL },
 	{ "unbind_rebind", unbind_rebind, NULL },
 	{ "malformed_and_bounded", malformed_and_bounded, small_limit },
+	{ "widen_many_rounds", widen_many_rounds, NULL },
 };
 
 int main(int argc, char **argv)
