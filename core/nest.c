@@ -43,7 +43,9 @@
  * (IOASID_INV_WALK_MAX) per table entry read and per parent mapping
  * visited for a leaf; non-present entries cost their read only, and a
  * non-present entry above a leaf skips what it covers. The number of
- * shadow entries is bounded by the mapping-count limit. Finding the
+ * shadow entries is bounded by the mapping-count limit, and the bytes they
+ * cover by twice the bytes the parent maps (a new entry past either:
+ * ENOSPC). Finding the
  * entries that point into a removed parent mapping scans the children's
  * trees: O(entries of the children) per parent unmap.
  *
@@ -334,6 +336,14 @@ static bool same_entry(struct ioasid_mapping *o, const struct ioasid_mapping *n,
 	       o->max_pgshift == n->max_pgshift && to_entry(o)->pm == pm;
 }
 
+/* The bytes a child's shadow may cover: twice what the parent maps. */
+static u64 nest_shadow_limit(const struct ioasid_as *parent)
+{
+	u64 b = parent->mapped_bytes;
+
+	return b > IOH_U64_MAX / 2 ? IOH_U64_MAX : 2 * b;
+}
+
 static int add_piece(struct inv *v, u64 iova, u64 len, struct ioasid_mapping *pm,
 		     u64 out, u32 prot, u32 shift)
 {
@@ -350,6 +360,7 @@ static int add_piece(struct inv *v, u64 iova, u64 len, struct ioasid_mapping *pm
 	};
 	struct ioasid_mapping *o, *prev;
 	struct nest_entry *e;
+	u64 limit;
 
 	if (ioasid_check_map(&as->attrs, prot, n.max_pgshift, iova, n.vaddr,
 			     len, NULL))
@@ -368,6 +379,16 @@ static int add_piece(struct inv *v, u64 iova, u64 len, struct ioasid_mapping *pm
 	if (as->nmaps >= ctx->cfg.max_mappings)
 		return diag_set(v->diag, -ENOSPC, IOASID_RULE_INV_LIMIT,
 				iova, ctx->cfg.max_mappings);
+	/*
+	 * A table may alias parent memory, but the shadow covers no more
+	 * than twice the bytes the parent maps (all of it, and an alias of
+	 * all of it): each byte of shadow is work for every listener (an
+	 * IOMMU domain maps it), and nothing is charged for it.
+	 */
+	limit = nest_shadow_limit(as->parent);
+	if (as->mapped_bytes > limit || len > limit - as->mapped_bytes)
+		return diag_set(v->diag, -ENOSPC, IOASID_RULE_INV_BYTES,
+				iova, limit);
 	e = ioc_cache_zalloc(&ctx->shadow_cache);
 	if (!e)
 		return diag_set(v->diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);

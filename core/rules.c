@@ -389,6 +389,8 @@ static const struct rule_desc rules[IOASID_RULE_COUNT] = {
 		"the shadow of this range would pass the mapping-count limit of %U" },
 	[IOASID_RULE_INV_WORK] = { "npages",
 		"the walk read the limit of %U table entries in one call; invalidate the rest in another" },
+	[IOASID_RULE_INV_BYTES] = { "npages",
+		"the shadow at %v would cover more than %U bytes, twice what the parent ioasid maps" },
 };
 
 const char *ioasid_rule_field(unsigned int rule)

@@ -604,6 +604,54 @@ static int widen_many_rounds(struct fx *f)
 	return 0;
 }
 
+/*
+ * Aliasing: many child pages may land on one parent page, but a child's
+ * shadow covers no more than twice the bytes the parent maps (128 MiB
+ * here), or one invalidation would hand the child's devices (an IOMMU
+ * domain) terabytes to map for one pinned range. Past it: ENOSPC, the
+ * range as it was.
+ */
+static int alias_bounded(struct fx *f)
+{
+	struct ioasid_info info;
+	struct nest n;
+	uint64_t k, v;
+
+	CHECK_OK(scene(f, &n, true));
+	for (k = 0; k < 72; k++)		/* 144 MiB, all on PBASE's 2 MiB */
+		set_leaf(&n, k * SZ_2M, 2, PBASE | T);
+	CHECK_ERR(ioasid_invalidate_all(f->h, n.child), -ENOSPC);
+	CHECK_EQ(child_maps(&n), 0);
+	CHECK_OK(inv(&n, 0, 64 * (SZ_2M / SZ_4K)));	/* 128 MiB: allowed */
+	CHECK_EQ(child_maps(&n), 64);
+	CHECK_OK(ioasid_get_info(f->h, n.child, &info, NULL, 0));
+	CHECK_EQ(info.out_mapped_bytes, 2 * RAM);
+	*ram(&n, 0x40) = 0x5a5a;
+	CHECK_OK(cread(&n, 63 * SZ_2M + 0x40, &v));
+	CHECK_EQ(v, 0x5a5a);
+	CHECK_ERR(inv(&n, 64 * SZ_2M, 1), -ENOSPC);
+	CHECK_EQ(child_maps(&n), 64);
+	CHECK_ERR(cread(&n, 64 * SZ_2M, &v), -EFAULT);
+	/* Old leaves gone from the table: room again. */
+	for (k = 0; k < 8; k++)
+		set_leaf(&n, k * SZ_2M, 2, 0);
+	CHECK_OK(inv(&n, 0, 8 * (SZ_2M / SZ_4K)));
+	CHECK_OK(inv(&n, 64 * SZ_2M, 8 * (SZ_2M / SZ_4K)));
+	CHECK_EQ(child_maps(&n), 64);
+	CHECK_OK(cread(&n, 71 * SZ_2M, &v));
+	/* More parent memory, more room: 4 MiB mapped, 4 more leaves. */
+	CHECK_OK(ioasid_map(f->h, n.parent, 0x80000000ULL, f->buf, 4 * SZ_1M,
+			    RW));
+	for (k = 0; k < 4; k++)
+		set_leaf(&n, (72 + k) * SZ_2M, 2, PBASE | T);
+	CHECK_OK(inv(&n, 72 * SZ_2M, 4 * (SZ_2M / SZ_4K)));
+	CHECK_EQ(child_maps(&n), 68);
+	CHECK_OK(ioasid_unmap(f->h, n.parent, 0x80000000ULL, 4 * SZ_1M, NULL));
+	set_leaf(&n, 0, 2, PBASE | T);
+	CHECK_ERR(inv(&n, 0, 1), -ENOSPC);
+	return 0;
+}
+
 static void small_limit(struct ioasid_open_opts *o)
 {
 	o->max_mappings = 300;
@@ -675,6 +723,7 @@ static const struct test tests[] = {
 	{ "unbind_rebind", unbind_rebind, NULL },
 	{ "malformed_and_bounded", malformed_and_bounded, small_limit },
 	{ "widen_many_rounds", widen_many_rounds, NULL },
+	{ "alias_bounded", alias_bounded, NULL },
 };
 
 int main(int argc, char **argv)

@@ -777,9 +777,10 @@ struct ioasid_inv_entry {
  * MAP_DMA changes no shadow (invalidate to pick it up); a parent unmap
  * withdraws the shadow entries that point into it first.
  *
- * ENOSPC: the shadow reached the mapping-count limit, or the call read
- * IOASID_INV_WALK_MAX table entries; ENOMEM: either way the failing
- * entry's range is as it was before. A listener's failure (an IOMMU
+ * ENOSPC: the shadow reached the mapping-count limit, or would cover more
+ * than twice the bytes the parent maps (aliasing up to that), or the
+ * call read IOASID_INV_WALK_MAX table entries; ENOMEM: either way the
+ * failing entry's range is as it was before. A listener's failure (an IOMMU
  * domain out of memory) leaves the range with its unchanged entries only
  * (a subset of a fresh walk; the rest faults). EINVAL: a bad entry
  * (nothing of it done), or the ioasid is not nested or has no table
