@@ -143,6 +143,8 @@ static void sd_unmap_chain(struct ioasid_domain *sd,
 
 		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, &gather) !=
 			len);
+		/* a shadow's chain may hold 65535 entries (ctx->lock is a mutex) */
+		cond_resched();
 	}
 	iommu_iotlb_sync(sd->domain, &gather);
 }
@@ -166,6 +168,7 @@ static int sd_map(struct ioasid_listener *l, struct ioasid_mapping *chain)
 			break;
 		lo = min(lo, m->iova);
 		hi = max(hi, m->last);
+		cond_resched();
 	}
 	if (!rc && chain && ops->iotlb_sync_map)
 		rc = ops->iotlb_sync_map(sd->domain, lo, hi - lo + 1);
