@@ -229,6 +229,28 @@ static struct swdev_tlb *swdev_translate(struct swdev *sw, u64 iova, u32 need,
 	return t;
 }
 
+/*
+ * A device write dirties its pages in @as and, for a nested ioasid, in
+ * the parent mapping the shadow entry lands in: the parent's bitmap is
+ * the one a migrating VMM reads (guest RAM). [pos, pos + len) lies in
+ * one translation, so in one shadow entry.
+ */
+static void swdev_dirty(struct ioasid_as *as, u64 pos, u64 len)
+{
+	struct ioasid_mapping *m, *pm;
+	u64 p;
+
+	as_dirty_mark(as, pos, pos + len - 1);
+	if (as->nest != NEST_CHILD)
+		return;
+	m = ioasid_as_find(as, pos);
+	if (IOH_WARN_ON(!m || m->last - pos < len - 1))
+		return;
+	pm = container_of(m, struct nest_entry, m)->pm;
+	p = pm->iova + (m->vaddr - pm->vaddr) + (pos - m->iova);
+	as_dirty_mark(as->parent, p, p + len - 1);
+}
+
 long swdev_access(struct ioasid_ctx *ctx, struct ioasid_swdev_access *a,
 		  struct ioasid_diag *diag)
 {
@@ -284,8 +306,7 @@ long swdev_access(struct ioasid_ctx *ctx, struct ioasid_swdev_access *a,
 							a->buf_uptr, 0);
 				if (need == IOASID_DMA_WRITE &&
 				    !sw->dev.untracked_dma)
-					as_dirty_mark(sw->dev.as, pos,
-						      pos + chunk - 1);
+					swdev_dirty(sw->dev.as, pos, chunk);
 			}
 			done += chunk;
 			pos += chunk;

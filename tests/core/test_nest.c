@@ -652,6 +652,29 @@ static int alias_bounded(struct fx *f)
 	return 0;
 }
 
+/*
+ * Migration: a device write through the nested ioasid dirties the page in
+ * the parent's bitmap (guest RAM), where the VMM reads it (was: only the
+ * child's).
+ */
+static int dirty_through_child(struct fx *f)
+{
+	uint64_t bm[1] = { 0 }, nd = 0;
+	struct nest n;
+
+	CHECK_OK(scene(f, &n, true));
+	set_leaf(&n, 0x7000, 1, (PBASE + 3 * SZ_4K) | T);
+	CHECK_OK(ioasid_invalidate_all(f->h, n.child));
+	CHECK_OK(ioasid_dirty_tracking(f->h, n.parent, true));
+	CHECK_OK(cwrite(&n, 0x7008, 0x4141));
+	CHECK_EQ(*ram(&n, 3 * SZ_4K + 8), 0x4141);
+	CHECK_OK(ioasid_dirty_read(f->h, n.parent, PBASE, 64 * SZ_4K, 12, bm,
+				   0, &nd));
+	CHECK_EQ(nd, 1);
+	CHECK_EQ(bm[0], 1ULL << 3);
+	return 0;
+}
+
 static void small_limit(struct ioasid_open_opts *o)
 {
 	o->max_mappings = 300;
@@ -724,6 +747,7 @@ static const struct test tests[] = {
 	{ "malformed_and_bounded", malformed_and_bounded, small_limit },
 	{ "widen_many_rounds", widen_many_rounds, NULL },
 	{ "alias_bounded", alias_bounded, NULL },
+	{ "dirty_through_child", dirty_through_child, NULL },
 };
 
 int main(int argc, char **argv)
