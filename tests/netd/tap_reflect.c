@@ -29,10 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The frames of tests/vm/vnet_frames.c. */
-#define ETHERTYPE_TEST	0x88b5
-#define FRAME_MIN	64U
-#define FRAME_MAX	1514U
+#include "../vm/vnet_frame.h"
 
 static volatile sig_atomic_t done;
 
@@ -40,21 +37,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	done = 1;
-}
-
-static int frame_ok(const uint8_t *f, size_t len)
-{
-	uint32_t seq;
-
-	if (len < 18)
-		return 0;
-	memcpy(&seq, f + 14, 4);
-	if (len != FRAME_MIN + (seq * 131U) % (FRAME_MAX - FRAME_MIN + 1))
-		return 0;
-	for (size_t i = 18; i < len; i++)
-		if (f[i] != (uint8_t)(seq * 7 + i))
-			return 0;
-	return 1;
 }
 
 static void write_stats(const char *path, unsigned long intact,
@@ -74,7 +56,7 @@ static void write_stats(const char *path, unsigned long intact,
 
 int main(int argc, char **argv)
 {
-	static uint8_t buf[FRAME_MAX + 64];
+	static uint8_t buf[VNET_FRAME_MAX + 64];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	unsigned long intact = 0, bad = 0;
 	struct timespec last = { 0 }, now;
@@ -89,13 +71,13 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sll.sll_protocol = htons(ETHERTYPE_TEST);
+	sll.sll_protocol = htons(VNET_ETHERTYPE);
 	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
 	if (!sll.sll_ifindex) {
 		fprintf(stderr, "tap-reflect: no interface %s\n", argv[1]);
 		return 1;
 	}
-	s = socket(AF_PACKET, SOCK_RAW, htons(ETHERTYPE_TEST));
+	s = socket(AF_PACKET, SOCK_RAW, htons(VNET_ETHERTYPE));
 	if (s < 0 || bind(s, (struct sockaddr *)&sll, sizeof(sll))) {
 		fprintf(stderr, "tap-reflect: %s: %s\n", argv[1], strerror(errno));
 		return 1;
@@ -120,7 +102,7 @@ int main(int argc, char **argv)
 		/* Our own frames going out come back to us: not the guest's. */
 		if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (frame_ok(buf, (size_t)n)) {
+		if (vnet_frame_intact(buf, (size_t)n)) {
 			intact++;
 		} else {
 			uint32_t seq = 0;

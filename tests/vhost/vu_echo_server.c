@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../vm/vnet_frame.h"
 #include "echo.h"
 #include "vhost_user.h"
 
@@ -32,10 +33,6 @@ static volatile sig_atomic_t done;
  * reached the backend damaged or out of sequence was read wrongly here
  * (or sent so); one that came intact was lost on its way back.
  */
-#define VNET_ETHERTYPE	0x88b5
-#define VNET_MIN	64U
-#define VNET_MAX	1514U
-
 static struct vnet_check {
 	void (*rx)(void *arg, const uint8_t *pkt, uint32_t len);
 	void *arg;
@@ -46,26 +43,19 @@ static struct vnet_check {
 
 static void check_rx(void *arg, const uint8_t *pkt, uint32_t len)
 {
-	uint32_t seq, want, i;
 	const char *what = NULL;
+	uint32_t seq;
 
-	if (len >= 18 && pkt[12] == VNET_ETHERTYPE >> 8 &&
-	    pkt[13] == (VNET_ETHERTYPE & 0xff)) {
-		memcpy(&seq, pkt + 14, 4);
-		want = VNET_MIN + (seq * 131U) % (VNET_MAX - VNET_MIN + 1);
+	if (vnet_frame_is_test(pkt, len)) {
+		seq = vnet_frame_seq(pkt);
 		__atomic_fetch_add(&check.frames, 1, __ATOMIC_RELAXED);
-		if (len != want) {
+		if (len != vnet_frame_len(seq))
 			what = "length differs";
-		} else {
-			for (i = 18; i < len; i++)
-				if (pkt[i] != (uint8_t)(seq * 7 + i))
-					break;
-			if (i < len)
-				what = "content differs";
-		}
+		else if (!vnet_frame_intact(pkt, len))
+			what = "content differs";
 		if (what)
 			__atomic_fetch_add(&check.damaged, 1, __ATOMIC_RELAXED);
-		else if (seq != check.next && seq > check.next)
+		else if (seq > check.next)
 			__atomic_fetch_add(&check.gaps, 1, __ATOMIC_RELAXED);
 		if ((what || seq != check.next) && check.told++ < 10)
 			fprintf(stderr, "vnet-check: frame %u (%u bytes) after %u: %s\n",

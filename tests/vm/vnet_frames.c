@@ -31,28 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ETHERTYPE_TEST	0x88b5		/* IEEE local experimental */
-#define FRAME_MIN	64U
-#define FRAME_MAX	1514U
+#include "vnet_frame.h"
+
 #define WINDOW		32U
-
-static uint32_t frame_len(uint32_t seq)
-{
-	return FRAME_MIN + (seq * 131U) % (FRAME_MAX - FRAME_MIN + 1);
-}
-
-static void frame_fill(uint8_t *f, const uint8_t *mac, uint32_t seq)
-{
-	uint32_t i, len = frame_len(seq);
-	uint16_t type = htons(ETHERTYPE_TEST);
-
-	memcpy(f, mac, 6);
-	memcpy(f + 6, mac, 6);
-	memcpy(f + 12, &type, 2);
-	memcpy(f + 14, &seq, 4);
-	for (i = 18; i < len; i++)
-		f[i] = (uint8_t)(seq * 7 + i);
-}
 
 /*
  * Where frames went missing, as the guest counts it: the interface's
@@ -95,7 +76,7 @@ static uint64_t now_ms(void)
 
 int main(int argc, char **argv)
 {
-	static uint8_t out[FRAME_MAX], in[FRAME_MAX + 64];
+	static uint8_t out[VNET_FRAME_MAX], in[VNET_FRAME_MAX + 64];
 	uint32_t count, sent = 0, back = 0, lost = 0;
 	uint64_t start, last_progress, limit_ms;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
@@ -109,7 +90,7 @@ int main(int argc, char **argv)
 	}
 	count = (uint32_t)strtoul(argv[2], NULL, 0);
 	limit_ms = (argc > 3 ? strtoull(argv[3], NULL, 0) : 30) * 1000;
-	s = socket(AF_PACKET, SOCK_RAW, htons(ETHERTYPE_TEST));
+	s = socket(AF_PACKET, SOCK_RAW, htons(VNET_ETHERTYPE));
 	if (s < 0) {
 		printf("VNET: fail socket: %s\n", strerror(errno));
 		return 1;
@@ -130,7 +111,7 @@ int main(int argc, char **argv)
 		printf("VNET: fail ifindex: %s\n", strerror(errno));
 		return 1;
 	}
-	sll.sll_protocol = htons(ETHERTYPE_TEST);
+	sll.sll_protocol = htons(VNET_ETHERTYPE);
 	sll.sll_ifindex = ifr.ifr_ifindex;
 	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) ||
 	    setsockopt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
@@ -147,9 +128,9 @@ int main(int argc, char **argv)
 		uint32_t seq;
 
 		while (sent < count && sent - back < WINDOW) {
-			frame_fill(out, mac, sent);
-			if (send(s, out, frame_len(sent), 0) !=
-			    (ssize_t)frame_len(sent)) {
+			vnet_frame_fill(out, mac, sent);
+			if (send(s, out, vnet_frame_len(sent), 0) !=
+			    (ssize_t)vnet_frame_len(sent)) {
 				if (errno == ENOBUFS || errno == EAGAIN)
 					break;
 				printf("VNET: fail send %u: %s\n", sent,
@@ -186,12 +167,12 @@ int main(int argc, char **argv)
 			lost += seq - back;
 			back = seq;
 		}
-		frame_fill(out, mac, back);
-		if (seq != back || (uint32_t)n != frame_len(back) ||
+		vnet_frame_fill(out, mac, back);
+		if (seq != back || (uint32_t)n != vnet_frame_len(back) ||
 		    memcmp(in, out, (size_t)n)) {
 			printf("VNET: fail frame %u: got seq %u, %zd bytes (want %u)%s\n",
-			       back, seq, n, frame_len(back),
-			       seq == back && (uint32_t)n == frame_len(back) ?
+			       back, seq, n, vnet_frame_len(back),
+			       seq == back && (uint32_t)n == vnet_frame_len(back) ?
 			       ", content differs" : "");
 			return 1;
 		}
