@@ -299,6 +299,26 @@ long long vmstat(const char *field)
 	return out;
 }
 
+long long proc_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long long v = -1;
+	size_t n = strlen(field);
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			v = atoll(line + n + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
 long long kernel_pins(void)
 {
 	long long acq = vmstat("nr_foll_pin_acquired");

@@ -65,6 +65,8 @@ void skip_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long long kernel_pins(void);
 /* One /proc/vmstat counter, per-CPU deltas folded in first (root); -1. */
 long long vmstat(const char *field);
+/* A field of /proc/PID/status ("VmPin", "VmLck") in kB; @pid 0: this process; -1 if absent. */
+long long proc_status_kb(pid_t pid, const char *field);
 
 /*
  * The kernel suite's raw fd (no libioasid): one ioasid with one software

@@ -91,23 +91,6 @@ static int klog_bad(void)
 	return bad;
 }
 
-static long long status_kb(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	long long v = -1;
-	size_t n = strlen(field);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			v = atoll(line + n + 1);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /*
  * Run @fn as nobody with @limit in a child. The child writes one int
  * result into @ready when it has done its work and holds its fd until
@@ -223,7 +206,7 @@ static int t_memlock_same_vaddr(struct fx *f)
 	CHECK_OK(child_start(&c, LIMIT, same_va_report, &s));
 	r = child_result(&c);
 	held = kernel_pins() - base;
-	vmpin = status_kb(c.pid, "VmPin");
+	vmpin = proc_status_kb(c.pid, "VmPin");
 	CHECK(child_finish(&c) == 0);
 	CHECK(r >= 100);
 	rounds = r - 100;

@@ -97,26 +97,10 @@ static int mdev_group(void)
 	return slash ? atoi(slash + 1) : -1;
 }
 
-/* A field of /proc/self/status, in kB; -1 if absent. */
-static long long vm_kb(const char *field)
-{
-	char line[256];
-	long long v = -1;
-	size_t n = strlen(field);
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			v = atoll(line + n + 1);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /* What each backend charges pins to: per user (VmPin) or per mm (VmLck). */
 static long long charged_kb(void)
 {
-	return vm_kb(on_shim() ? "VmPin" : "VmLck");
+	return proc_status_kb(0, on_shim() ? "VmPin" : "VmLck");
 }
 
 static void mdev_close(struct mdev *m)

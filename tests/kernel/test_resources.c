@@ -95,22 +95,6 @@ struct limit_arg {
 	const char *status_field;	/* VmPin: per user; VmLck: per mm */
 };
 
-/* A field of /proc/self/status, in kB; -1 if absent. */
-static long long vm_kb(const char *field)
-{
-	char line[256];
-	long long v = -1;
-	size_t n = strlen(field);
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			v = atoll(line + n + 1);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static int limit_child(void *p)
 {
 	struct limit_arg *a = p;
@@ -132,9 +116,9 @@ static int limit_child(void *p)
 		return 12;
 	}
 	/* A refused map leaves nothing more charged. */
-	if (a->second_rc && vm_kb(a->status_field) != (long long)a->first / 1024) {
+	if (a->second_rc && proc_status_kb(0, a->status_field) != (long long)a->first / 1024) {
 		diag("%s %lld kB, expected %llu", a->status_field,
-		     vm_kb(a->status_field),
+		     proc_status_kb(0, a->status_field),
 		     (unsigned long long)a->first / 1024);
 		return 13;
 	}

@@ -126,21 +126,6 @@ static int detach(int fd, uint32_t asid)
 	return ioctl(fd, IOASID_VDPA_DETACH, &d) ? -errno : 0;
 }
 
-/* A /proc/self/status field in kB, or -1. */
-static long status_kb(const char *field)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, strlen(field)))
-			v = atol(line + strlen(field) + 1);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static int open_owned(const char *node, bool batch)
 {
 	uint64_t bf = 0;
@@ -182,7 +167,7 @@ static int t_compat_iotlb(struct fx *f)
 	char node[300];
 	uint8_t *mem, *dev, *anon;
 	long long pins;
-	long pin0;
+	long long pin0;
 	int fd, iofd, memfd, i, rc;
 	uint32_t freed;
 
@@ -204,7 +189,7 @@ static int t_compat_iotlb(struct fx *f)
 		   memfd, 0);
 	CHECK(mem != MAP_FAILED);
 	fill(mem, 4 * PIECE, 0x5a);
-	pin0 = status_kb("VmPin:");
+	pin0 = proc_status_kb(0, "VmPin");
 	pins = kernel_pins();
 	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL, 0));
 	for (i = 0; i < 4; i++)
@@ -216,11 +201,11 @@ static int t_compat_iotlb(struct fx *f)
 	CHECK_OK(iotlb(fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, NULL, 0));
 	CHECK_OK(stats(fd, &st));
 	vduse_net_stats(n, &ds);
-	diag("compat: %llu pushes, %llu entries, %llu map events; device: %llu IOTLB updates; VmPin %ld -> %ld kB",
+	diag("compat: %llu pushes, %llu entries, %llu map events; device: %llu IOTLB updates; VmPin %lld -> %lld kB",
 	     (unsigned long long)st.out_pushes,
 	     (unsigned long long)st.out_entries,
 	     (unsigned long long)st.out_map_events,
-	     (unsigned long long)ds.iotlb_updates, pin0, status_kb("VmPin:"));
+	     (unsigned long long)ds.iotlb_updates, pin0, proc_status_kb(0, "VmPin"));
 	CHECK_EQ(st.out_attached, 0);
 	CHECK_EQ(st.out_pushes, 1);
 	CHECK_EQ(st.out_entries, 4);
@@ -228,7 +213,7 @@ static int t_compat_iotlb(struct fx *f)
 	CHECK_EQ(st.out_device_entries, 1);
 	CHECK_EQ(ds.iotlb_updates, 1);
 	/* The device maps by file, so compat pins nothing (as vhost_vdpa). */
-	CHECK_EQ(status_kb("VmPin:"), pin0);
+	CHECK_EQ(proc_status_kb(0, "VmPin"), pin0);
 	CHECK_EQ(kernel_pins(), pins);
 	for (i = 0; i < 4; i++) {
 		uint64_t at = IOVA + i * PIECE + 4096 * (uint64_t)i + 77;
@@ -300,7 +285,7 @@ static int t_compat_iotlb(struct fx *f)
 	CHECK_ERR(iotlb(fd, 0, VHOST_IOTLB_UPDATE, IOVA, PIECE, mem,
 			VHOST_ACCESS_RW), -EPERM);
 	CHECK_OK(io_map(iofd, al.out_ioasid, IOVA, mem, PIECE));
-	CHECK_EQ(status_kb("VmPin:") - pin0, PIECE / 1024);
+	CHECK_EQ(proc_status_kb(0, "VmPin") - pin0, PIECE / 1024);
 	dev = vduse_net_lookup(n, IOVA + 5, &len);
 	CHECK(dev != NULL && !memcmp(dev, mem + 5, 64));
 	CHECK_OK(stats(fd, &st));
@@ -318,7 +303,7 @@ static int t_compat_iotlb(struct fx *f)
 	CHECK(anon != MAP_FAILED);
 	CHECK_ERR(io_map(iofd, al.out_ioasid, IOVA + 2 * PIECE, anon, PIECE),
 		  -EINVAL);
-	CHECK_EQ(status_kb("VmPin:") - pin0, PIECE / 1024);
+	CHECK_EQ(proc_status_kb(0, "VmPin") - pin0, PIECE / 1024);
 	CHECK_OK(stats(fd, &st));
 	CHECK_EQ(st.out_entries, 1);
 	/* Detached: the device has nothing; compat works again. */
@@ -333,9 +318,9 @@ static int t_compat_iotlb(struct fx *f)
 	munmap(anon, PIECE);
 	close(fd);
 	/* The ioasid keeps its mapping, pinned, until its fd goes. */
-	CHECK_EQ(status_kb("VmPin:") - pin0, PIECE / 1024);
+	CHECK_EQ(proc_status_kb(0, "VmPin") - pin0, PIECE / 1024);
 	close(iofd);
-	CHECK_EQ(status_kb("VmPin:"), pin0);
+	CHECK_EQ(proc_status_kb(0, "VmPin"), pin0);
 	CHECK_EQ(kernel_pins(), pins);
 	munmap(mem, 4 * PIECE);
 	close(memfd);
