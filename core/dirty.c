@@ -121,10 +121,20 @@ void as_dirty_note_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
 	}
 }
 
+/*
+ * A device whose writes the engine cannot see makes its ioasid "all
+ * dirty", and, behind a nested ioasid, the parent too: what it writes
+ * through the child's shadow lands in the parent's pages, and which ones
+ * only the device knows.
+ */
 void as_dirty_note_attach(struct ioasid_as *as, struct ioasid_dev *dev)
 {
-	if (as->dirty_on && dev->untracked_dma)
+	if (!dev->untracked_dma)
+		return;
+	if (as->dirty_on)
 		as->dirty_all = true;
+	if (as->nest == NEST_CHILD && as->parent->dirty_on)
+		as->parent->dirty_all = true;
 }
 
 void as_dirty_reset(struct ioasid_as *as)
@@ -139,6 +149,7 @@ void as_dirty_reset(struct ioasid_as *as)
 int as_dirty_tracking(struct ioasid_as *as, u32 flags,
 		      struct ioasid_diag *diag)
 {
+	struct ioasid_as *c;
 	struct ioasid_dev *d;
 
 	if (flags != IOASID_DIRTY_START && flags != IOASID_DIRTY_STOP)
@@ -153,6 +164,9 @@ int as_dirty_tracking(struct ioasid_as *as, u32 flags,
 	as->dirty_on = flags == IOASID_DIRTY_START;
 	for (d = as->devs; d; d = d->as_next)
 		as_dirty_note_attach(as, d);
+	for (c = as->children; c; c = c->sibling)
+		for (d = c->devs; d; d = d->as_next)
+			as_dirty_note_attach(c, d);
 	return 0;
 }
 

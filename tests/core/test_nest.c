@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* nest: nested ioasids, bound tables, invalidation; every rule and its errno. */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+
 #include "harness.h"
 
 /*
@@ -21,18 +24,21 @@ struct nest {
 	struct fx *f;
 	uint32_t parent, child, cdev;
 	uint64_t root;			/* parent IOVA of the root table */
-	unsigned int ntables;
+	uint8_t *mem;			/* what the parent maps at PBASE */
+	uint64_t tnext;			/* offset in @mem of the next table */
+	int64_t tstep;
 };
 
 static uint64_t *table_at(struct nest *n, uint64_t piova)
 {
-	return (uint64_t *)(n->f->buf + (piova - PBASE));
+	return (uint64_t *)(n->mem + (piova - PBASE));
 }
 
 static uint64_t new_table(struct nest *n)
 {
-	uint64_t piova = PBASE + TABLES + n->ntables++ * SZ_4K;
+	uint64_t piova = PBASE + n->tnext;
 
+	n->tnext += n->tstep;
 	memset(table_at(n, piova), 0, SZ_4K);
 	return piova;
 }
@@ -61,6 +67,9 @@ static int scene(struct fx *f, struct nest *n, bool bind)
 {
 	memset(n, 0, sizeof(*n));
 	n->f = f;
+	n->mem = f->buf;
+	n->tnext = TABLES;
+	n->tstep = SZ_4K;
 	CHECK_OK(ioasid_alloc_nest_parent(f->h, &n->parent));
 	CHECK_OK(ioasid_attach(f->h, f->dev, n->parent));
 	CHECK_OK(ioasid_map(f->h, n->parent, PBASE, f->buf, RAM, RW));
@@ -97,7 +106,7 @@ static int cwrite(struct nest *n, uint64_t iova, uint64_t v)
 
 static uint64_t *ram(struct nest *n, uint64_t off)
 {
-	return (uint64_t *)(n->f->buf + off);
+	return (uint64_t *)(n->mem + off);
 }
 
 static uint32_t child_maps(struct nest *n)
@@ -675,6 +684,48 @@ static int dirty_through_child(struct fx *f)
 	return 0;
 }
 
+/*
+ * A device whose writes the engine cannot see (a VFIO device; here an
+ * untracked software device) behind the nested ioasid makes the parent
+ * "all dirty", whichever comes first, the attach or the start (was: the
+ * parent's bitmap stayed clean, and migration lost what it wrote).
+ */
+static int untracked_behind_child(struct fx *f)
+{
+	uint64_t bm[1] = { 0 }, nd = 0;
+	struct nest n;
+	uint32_t hw;
+
+	CHECK_OK(scene(f, &n, true));
+	CHECK_OK(new_swdev(f, SZ_4K | SZ_2M | SZ_1G, 0, APERTURE_LAST,
+			   IOASID_SWDEV_UNTRACKED, 0, 0, &hw));
+	CHECK_OK(ioasid_dirty_tracking(f->h, n.parent, true));
+	CHECK_OK(ioasid_dirty_read(f->h, n.parent, PBASE, 64 * SZ_4K, 12, bm,
+				   0, &nd));
+	CHECK_EQ(nd, 0);
+	CHECK_OK(ioasid_attach(f->h, hw, n.child));
+	CHECK_OK(ioasid_dirty_read(f->h, n.parent, PBASE, 64 * SZ_4K, 12, bm,
+				   0, &nd));
+	CHECK_EQ(nd, 64);
+	CHECK_EQ(bm[0], ~0ULL);
+	/* Attached first, tracking started after. */
+	CHECK_OK(ioasid_dirty_tracking(f->h, n.parent, false));
+	CHECK_OK(ioasid_dirty_tracking(f->h, n.parent, true));
+	bm[0] = 0;
+	CHECK_OK(ioasid_dirty_read(f->h, n.parent, PBASE, 64 * SZ_4K, 12, bm,
+				   0, &nd));
+	CHECK_EQ(nd, 64);
+	CHECK_EQ(bm[0], ~0ULL);
+	/* Without it, a restart is precise again. */
+	CHECK_OK(ioasid_detach(f->h, hw));
+	CHECK_OK(ioasid_dirty_tracking(f->h, n.parent, false));
+	CHECK_OK(ioasid_dirty_tracking(f->h, n.parent, true));
+	CHECK_OK(ioasid_dirty_read(f->h, n.parent, PBASE, 64 * SZ_4K, 12, bm,
+				   0, &nd));
+	CHECK_EQ(nd, 0);
+	return 0;
+}
+
 static void small_limit(struct ioasid_open_opts *o)
 {
 	o->max_mappings = 300;
@@ -734,6 +785,83 @@ static int malformed_and_bounded(struct fx *f)
 	return 0;
 }
 
+/*
+ * Guest RAM in a shared memfd (what QEMU with a memfd backend maps), which
+ * the kernel pins by folio, with the tables laid out from the top of it
+ * downwards, 24 KiB apart, over all of its chunks of folios: every table
+ * read after the first is behind the one before, and the leaves point at
+ * pages in scrambled order. Each read must come from the right page
+ * (the kernel finds a folio by its chunk, ioasid_kpin_run).
+ */
+#define MFD_LEN		(8 * SZ_1M)
+#define MFD_LEAVES	256
+#define MFD_PAGE(k, perm) (6 * (((k) * (perm)) % 300) + 2) /* no table's */
+
+static int mfd_check(struct nest *n, unsigned int perm, bool reverse)
+{
+	unsigned int i;
+	uint64_t v;
+
+	for (i = 0; i < MFD_LEAVES; i++) {
+		unsigned int k = reverse ? MFD_LEAVES - 1 - i : i;
+		uint64_t iova = k * (SZ_2M + SZ_4K);
+
+		*ram(n, MFD_PAGE(k, perm) * SZ_4K) = 0xdada0000ULL + k * perm;
+		set_leaf(n, iova, 1, (PBASE + MFD_PAGE(k, perm) * SZ_4K) | T);
+		if (reverse)
+			CHECK_OK(inv(n, iova, 1));
+	}
+	if (!reverse)
+		CHECK_OK(ioasid_invalidate_all(n->f->h, n->child));
+	for (i = 0; i < MFD_LEAVES; i++) {
+		uint64_t iova = i * (SZ_2M + SZ_4K);
+
+		CHECK_OK(cread(n, iova, &v));
+		CHECK_EQ(v, 0xdada0000ULL + i * perm);
+	}
+	CHECK_EQ(child_maps(n), MFD_LEAVES);
+	return 0;
+}
+
+static int tables_in_memfd(struct fx *f)
+{
+	struct nest n = { .f = f, .tnext = MFD_LEN - SZ_4K,
+			  .tstep = -6 * (int64_t)SZ_4K };
+	int fd = memfd_create("ioasid-nest", MFD_CLOEXEC);
+	uint64_t v;
+
+	CHECK(fd >= 0);
+	CHECK_OK(ftruncate(fd, MFD_LEN));
+	n.mem = mmap(NULL, MFD_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		     0);
+	close(fd);
+	CHECK(n.mem != MAP_FAILED);
+	CHECK_OK(ioasid_alloc_nest_parent(f->h, &n.parent));
+	CHECK_OK(ioasid_attach(f->h, f->dev, n.parent));
+	CHECK_OK(ioasid_map(f->h, n.parent, PBASE, n.mem, MFD_LEN, RW));
+	CHECK_OK(ioasid_alloc_nested(f->h, n.parent, &n.child));
+	CHECK_OK(new_swdev(f, SZ_4K | SZ_2M | SZ_1G, 0, APERTURE_LAST, 0, 0, 1,
+			   &n.cdev));
+	CHECK_OK(ioasid_attach(f->h, n.cdev, n.child));
+	n.root = new_table(&n);
+	CHECK_OK(ioasid_pgtbl_bind(f->h, n.child, IOASID_PGTBL_X86_64, 48,
+				   n.root, 0));
+	/* Root, one table at each of levels 3 and 2, and 256 at level 1. */
+	CHECK_OK(mfd_check(&n, 97, false));
+	CHECK_EQ(n.tnext, MFD_LEN - SZ_4K - 259 * 6 * SZ_4K);
+	/* Every leaf moved, invalidated one by one from the last. */
+	CHECK_OK(mfd_check(&n, 31, true));
+	/* A write through the child lands in the file's page. */
+	CHECK_OK(cwrite(&n, 7 * (SZ_2M + SZ_4K) + 8, 0x5eed));
+	CHECK_EQ(*ram(&n, MFD_PAGE(7, 31) * SZ_4K + 8), 0x5eed);
+	CHECK_OK(cread(&n, 7 * (SZ_2M + SZ_4K) + 8, &v));
+	CHECK_EQ(v, 0x5eed);
+	CHECK_OK(ioasid_pgtbl_unbind(f->h, n.child));
+	CHECK_OK(ioasid_unmap(f->h, n.parent, PBASE, MFD_LEN, NULL));
+	munmap(n.mem, MFD_LEN);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "alloc_rules", alloc_rules, NULL },
 	{ "bind_rules", bind_rules, NULL },
@@ -748,6 +876,8 @@ static const struct test tests[] = {
 	{ "widen_many_rounds", widen_many_rounds, NULL },
 	{ "alias_bounded", alias_bounded, NULL },
 	{ "dirty_through_child", dirty_through_child, NULL },
+	{ "tables_in_memfd", tables_in_memfd, NULL },
+	{ "untracked_behind_child", untracked_behind_child, NULL },
 };
 
 int main(int argc, char **argv)
