@@ -40,6 +40,17 @@ struct ioasid_kpin_pos {
 #define IOASID_KPIN_CHUNK	(PAGE_SIZE / sizeof(void *))
 
 /*
+ * One chunk of a pin's entries and the mapping offset its first entry
+ * starts at (0 for the first chunk, whose first folio may begin before
+ * the mapping): a folio pin finds the folio of any offset by a binary
+ * search over the chunks and a walk of at most one chunk.
+ */
+struct ioasid_kpin_chunk {
+	void **ents;
+	u64 start;
+};
+
+/*
  * Pinned memory of one mapping: the engine's cookie. Either @nents pages
  * (pin_user_pages) or, for a shared mapping of a memfd or hugetlbfs file,
  * @nents folios of the file (memfd_pin_folios), the mapping starting
@@ -60,7 +71,7 @@ struct ioasid_kpin {
 	bool folios;			/* entries are folios, not pages */
 	unsigned long nchunks;
 	unsigned long chunks_cap;
-	void ***chunks;			/* chunks[c][j]: entry c * CHUNK + j */
+	struct ioasid_kpin_chunk *chunks; /* entry c * CHUNK + j: chunks[c].ents[j] */
 	struct ioasid_kpin_pos hint;	/* kh_contig's walk (context lock) */
 	struct ioasid_kpin_pos read_hint; /* kh_mem_read's (context lock) */
 };
@@ -73,13 +84,14 @@ static inline u64 ioasid_kpin_off(const struct ioasid_kpin *p, u64 vaddr)
 static inline void *ioasid_kpin_ent(const struct ioasid_kpin *p,
 				    unsigned long i)
 {
-	return p->chunks[i / IOASID_KPIN_CHUNK][i % IOASID_KPIN_CHUNK];
+	return p->chunks[i / IOASID_KPIN_CHUNK].ents[i % IOASID_KPIN_CHUNK];
 }
 
 /*
  * The physical address of byte @off of the mapping in *pa, and how many
  * bytes from there (at most @len) are physically contiguous. Cheapest
- * when @off grows from call to call with the same @pos.
+ * when @off grows from call to call with the same @pos; any other @off
+ * costs a search over the chunks and a walk within one.
  */
 u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
 		    u64 off, u64 len, phys_addr_t *pa);

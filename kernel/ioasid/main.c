@@ -50,13 +50,13 @@ struct kmem_cache *ioasid_shadow_cache;
  * whole length before pin() runs: a request over RLIMIT_MEMLOCK costs no
  * pinning at all.
  */
-static void **kpin_new_chunk(struct ioasid_kpin *p)
+static void **kpin_new_chunk(struct ioasid_kpin *p, u64 start)
 {
 	void **c;
 
 	if (p->nchunks == p->chunks_cap) {
 		unsigned long cap = p->chunks_cap ? p->chunks_cap * 2 : 8;
-		void ***n = ioh_should_fail() ? NULL :
+		struct ioasid_kpin_chunk *n = ioh_should_fail() ? NULL :
 			kvmalloc_array(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
 
 		if (!n)
@@ -71,8 +71,10 @@ static void **kpin_new_chunk(struct ioasid_kpin *p)
 	}
 	/* A fault here fails a pin part of the way through (tests). */
 	c = ioh_should_fail() ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
-	if (c)
-		p->chunks[p->nchunks++] = ioh_counted(c);
+	if (c) {
+		p->chunks[p->nchunks].ents = ioh_counted(c);
+		p->chunks[p->nchunks++].start = start;
+	}
 	return c;
 }
 
@@ -87,7 +89,7 @@ static void kpin_release(struct ioasid_kpin *p, bool dirty)
 	unsigned long c, i, n;
 
 	for (c = 0; c < p->nchunks; c++) {
-		void **e = p->chunks[c];
+		void **e = p->chunks[c].ents;
 
 		n = 0;
 		if (p->nents > c * IOASID_KPIN_CHUNK)
@@ -155,7 +157,7 @@ static int kh_pin_file(u64 vaddr, u64 len, u32 prot, struct ioasid_kpin *p)
 	p->folios = true;
 	pos = start;
 	while (covered < len) {
-		struct folio **f = (struct folio **)kpin_new_chunk(p);
+		struct folio **f = (struct folio **)kpin_new_chunk(p, covered);
 		pgoff_t off = 0;
 		long n, i;
 		u64 bytes = 0;
@@ -209,7 +211,7 @@ static int kh_pin_pages(u64 vaddr, struct ioasid_kpin *p)
 		long rc;
 
 		if (!j) {
-			c = kpin_new_chunk(p);
+			c = kpin_new_chunk(p, (u64)p->nents << PAGE_SHIFT);
 			if (!c)
 				return -ENOMEM;
 			cond_resched();
@@ -298,9 +300,25 @@ u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
 		}
 		return min(run, len);
 	}
-	if (off < pos->start) {		/* walked past it: start again */
-		pos->i = 0;
-		pos->start = 0;
+	/*
+	 * Not ahead of @pos within its chunk: the chunk that holds @off, by
+	 * its start (a nested table walk reads pages in any order).
+	 */
+	j = pos->i / IOASID_KPIN_CHUNK;
+	if (off < pos->start ||
+	    (j + 1 < p->nchunks && off >= p->chunks[j + 1].start)) {
+		unsigned long lo = 0, hi = p->nchunks - 1;
+
+		while (lo < hi) {
+			unsigned long mid = lo + (hi - lo + 1) / 2;
+
+			if (p->chunks[mid].start <= off)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		pos->i = lo * IOASID_KPIN_CHUNK;
+		pos->start = p->chunks[lo].start;
 	}
 	for (;;) {
 		f = ioasid_kpin_ent(p, pos->i);
@@ -437,8 +455,10 @@ static u64 kh_contig(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
  * A nested ioasid's table entry, read from the parent mapping's pinned
  * page (the walk reads whole entries, never across a page). The walk
  * reads a table page's entries in ascending order, so a folio pin's
- * position is kept from call to call (under the context lock): a page
- * costs one search from the pin's start at most, not one per entry.
+ * position is kept from call to call (under the context lock); the table
+ * pages themselves lie wherever the guest put them, and a jump to one
+ * costs a binary search over the pin's chunks and a walk within one
+ * chunk (ioasid_kpin_run), not a walk from the pin's first folio.
  */
 static int kh_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 		       void *dst, size_t len)
