@@ -43,7 +43,8 @@
  * (IOASID_INV_WALK_MAX) per table entry read and per parent mapping
  * visited for a leaf; non-present entries cost their read only, and a
  * non-present entry above a leaf skips what it covers. The number of
- * shadow entries is bounded by the mapping-count limit, and the bytes they
+ * shadow entries is bounded by the mapping-count limit, per child and for
+ * all the children of one parent together, and the bytes they
  * cover by twice the bytes the parent maps (a new entry past either:
  * ENOSPC). Finding the
  * entries that point into a removed parent mapping scans the children's
@@ -103,6 +104,7 @@ static void entries_free(struct ioasid_as *as, struct ioasid_mapping *chain)
 
 		ioh_cache_free(&as->ctx->shadow_cache, to_entry(chain));
 		chain = next;
+		ioh_resched();
 	}
 }
 
@@ -183,6 +185,7 @@ void nest_parent_unmap(struct ioasid_as *parent, struct ioasid_mapping *chain)
 				*tail = m;
 				tail = &m->next;
 			}
+			ioh_resched();
 		}
 		*tail = NULL;
 		for (m = gone; m; m = next) {
@@ -324,6 +327,7 @@ struct inv {
 	u64 start, last;		/* the widened range */
 	struct ioasid_mapping *aside;	/* treap of the entries cut out */
 	struct ioasid_mapping *added, **tail;
+	u32 others;			/* shadow entries of the other children */
 	u64 *budget;
 	struct ioasid_diag *diag;
 };
@@ -376,7 +380,12 @@ static int add_piece(struct inv *v, u64 iova, u64 len, struct ioasid_mapping *pm
 	prev = it_find_le(as->root, n.last);
 	if (IOH_WARN_ON(prev && prev->last >= iova))
 		return 0;
-	if (as->nmaps >= ctx->cfg.max_mappings)
+	/*
+	 * The limit holds per child and for the shadow entries of all the
+	 * parent's children together: a parent unmap scans all of them.
+	 */
+	if (as->nmaps >= ctx->cfg.max_mappings ||
+	    v->others >= ctx->cfg.max_mappings - as->nmaps)
 		return diag_set(v->diag, -ENOSPC, IOASID_RULE_INV_LIMIT,
 				iova, ctx->cfg.max_mappings);
 	/*
@@ -482,6 +491,7 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 {
 	struct ioasid_mapping *lo, *mid, *hi, *m, *left;
 	struct x86pt_reader r;
+	struct ioasid_as *c;
 	struct pt_reader pr;
 	struct inv v = {
 		.as = as,
@@ -490,6 +500,9 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 	};
 	int rc;
 
+	for (c = as->parent->children; c; c = c->sibling)
+		if (c != as)
+			v.others += c->nmaps;
 	reader_init(&pr, &r, as);
 	widen(as, &r, &start, &last);
 	v.start = start;
