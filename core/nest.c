@@ -48,7 +48,8 @@
  * cover by twice the bytes the parent maps (a new entry past either:
  * ENOSPC). Finding the
  * entries that point into a removed parent mapping scans the children's
- * trees: O(entries of the children) per parent unmap.
+ * trees only when some point into it (each parent mapping counts them,
+ * nshadow), and stops when all are found.
  *
  * Everything here runs under ctx->lock.
  */
@@ -102,6 +103,7 @@ static void entries_free(struct ioasid_as *as, struct ioasid_mapping *chain)
 	while (chain) {
 		struct ioasid_mapping *next = chain->next;
 
+		to_entry(chain)->pm->nshadow--;
 		ioh_cache_free(&as->ctx->shadow_cache, to_entry(chain));
 		chain = next;
 		ioh_resched();
@@ -174,16 +176,23 @@ void nest_parent_unmap(struct ioasid_as *parent, struct ioasid_mapping *chain)
 {
 	struct ioasid_mapping *m, *next, *gone, **tail;
 	struct ioasid_as *c;
+	u64 want = 0;
 
+	/* Each parent mapping counts the shadow entries that point into it. */
+	for (m = chain; m; m = m->next)
+		want += m->nshadow;
+	if (!want)
+		return;
 	for (m = chain; m; m = m->next)
 		m->engine_mark = 1;
-	for (c = parent->children; c; c = c->sibling) {
+	for (c = parent->children; c && want; c = c->sibling) {
 		gone = NULL;
 		tail = &gone;
-		for (m = as_first_from(c, 0); m; m = as_next(c, m)) {
+		for (m = as_first_from(c, 0); m && want; m = as_next(c, m)) {
 			if (to_entry(m)->pm->engine_mark) {
 				*tail = m;
 				tail = &m->next;
+				want--;
 			}
 			ioh_resched();
 		}
@@ -403,6 +412,7 @@ static int add_piece(struct inv *v, u64 iova, u64 len, struct ioasid_mapping *pm
 		return diag_set(v->diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);
 	e->m = n;
 	e->pm = pm;
+	pm->nshadow++;
 	it_insert(&as->root, &e->m);
 	as->nmaps++;
 	as->mapped_bytes += len;
