@@ -675,9 +675,11 @@ static int dirty_through_child(struct fx *f)
 	return 0;
 }
 
+#define SMALL_LIMIT	300
+
 static void small_limit(struct ioasid_open_opts *o)
 {
-	o->max_mappings = 300;
+	o->max_mappings = SMALL_LIMIT;
 }
 
 /*
@@ -691,6 +693,12 @@ static int children_share_limit(struct fx *f)
 	struct nest n;
 	uint64_t k;
 
+	if (is_kernel(f)) {	/* small_limit's, the kernel's way */
+		CHECK_OK(kernel_reopen_limited(f, SMALL_LIMIT, NULL));
+		CHECK_OK(ioasid_alloc(f->h, &f->as));
+		CHECK_OK(new_swdev(f, SZ_4K | SZ_2M | SZ_1G, 0, APERTURE_LAST,
+				   0, 0, 1, &f->dev));
+	}
 	CHECK_OK(scene(f, &n, true));
 	for (k = 0; k < 200; k++)
 		set_leaf(&n, k * SZ_4K, 1, (PBASE + k * SZ_4K) | T);
