@@ -52,10 +52,10 @@ struct ioasid_mapping {
 	u64 iova;
 	u64 last;			/* last IOVA, inclusive */
 	u64 vaddr;
-	u32 prot;			/* IOASID_DMA_READ | IOASID_DMA_WRITE */
+	u16 prot;			/* IOASID_DMA_READ | IOASID_DMA_WRITE */
 	u8 max_pgshift;			/* 0: no limit */
 	u8 engine_mark;			/* engine-private scratch (nest.c) */
-	u8 __pad[2];
+	u32 nshadow;			/* nest.c: shadow entries pointing in */
 	void *cookie;			/* what the host's pin() returned */
 	struct ioasid_mapping *next;	/* chain of one map or unmap batch */
 };

@@ -43,11 +43,13 @@
  * (IOASID_INV_WALK_MAX) per table entry read and per parent mapping
  * visited for a leaf; non-present entries cost their read only, and a
  * non-present entry above a leaf skips what it covers. The number of
- * shadow entries is bounded by the mapping-count limit, and the bytes they
+ * shadow entries is bounded by the mapping-count limit, per child and for
+ * all the children of one parent together, and the bytes they
  * cover by twice the bytes the parent maps (a new entry past either:
  * ENOSPC). Finding the
  * entries that point into a removed parent mapping scans the children's
- * trees: O(entries of the children) per parent unmap.
+ * trees only when some point into it (each parent mapping counts them,
+ * nshadow), and stops when all are found.
  *
  * Everything here runs under ctx->lock.
  */
@@ -101,8 +103,10 @@ static void entries_free(struct ioasid_as *as, struct ioasid_mapping *chain)
 	while (chain) {
 		struct ioasid_mapping *next = chain->next;
 
+		to_entry(chain)->pm->nshadow--;
 		ioh_cache_free(&as->ctx->shadow_cache, to_entry(chain));
 		chain = next;
+		ioh_resched();
 	}
 }
 
@@ -172,17 +176,25 @@ void nest_parent_unmap(struct ioasid_as *parent, struct ioasid_mapping *chain)
 {
 	struct ioasid_mapping *m, *next, *gone, **tail;
 	struct ioasid_as *c;
+	u64 want = 0;
 
+	/* Each parent mapping counts the shadow entries that point into it. */
+	for (m = chain; m; m = m->next)
+		want += m->nshadow;
+	if (!want)
+		return;
 	for (m = chain; m; m = m->next)
 		m->engine_mark = 1;
-	for (c = parent->children; c; c = c->sibling) {
+	for (c = parent->children; c && want; c = c->sibling) {
 		gone = NULL;
 		tail = &gone;
-		for (m = as_first_from(c, 0); m; m = as_next(c, m)) {
+		for (m = as_first_from(c, 0); m && want; m = as_next(c, m)) {
 			if (to_entry(m)->pm->engine_mark) {
 				*tail = m;
 				tail = &m->next;
+				want--;
 			}
+			ioh_resched();
 		}
 		*tail = NULL;
 		for (m = gone; m; m = next) {
@@ -324,6 +336,7 @@ struct inv {
 	u64 start, last;		/* the widened range */
 	struct ioasid_mapping *aside;	/* treap of the entries cut out */
 	struct ioasid_mapping *added, **tail;
+	u32 others;			/* shadow entries of the other children */
 	u64 *budget;
 	struct ioasid_diag *diag;
 };
@@ -376,7 +389,12 @@ static int add_piece(struct inv *v, u64 iova, u64 len, struct ioasid_mapping *pm
 	prev = it_find_le(as->root, n.last);
 	if (IOH_WARN_ON(prev && prev->last >= iova))
 		return 0;
-	if (as->nmaps >= ctx->cfg.max_mappings)
+	/*
+	 * The limit holds per child and for the shadow entries of all the
+	 * parent's children together: a parent unmap scans all of them.
+	 */
+	if (as->nmaps >= ctx->cfg.max_mappings ||
+	    v->others >= ctx->cfg.max_mappings - as->nmaps)
 		return diag_set(v->diag, -ENOSPC, IOASID_RULE_INV_LIMIT,
 				iova, ctx->cfg.max_mappings);
 	/*
@@ -394,6 +412,7 @@ static int add_piece(struct inv *v, u64 iova, u64 len, struct ioasid_mapping *pm
 		return diag_set(v->diag, -ENOMEM, IOASID_RULE_NOMEM, 0, 0);
 	e->m = n;
 	e->pm = pm;
+	pm->nshadow++;
 	it_insert(&as->root, &e->m);
 	as->nmaps++;
 	as->mapped_bytes += len;
@@ -482,6 +501,7 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 {
 	struct ioasid_mapping *lo, *mid, *hi, *m, *left;
 	struct x86pt_reader r;
+	struct ioasid_as *c;
 	struct pt_reader pr;
 	struct inv v = {
 		.as = as,
@@ -490,6 +510,9 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 	};
 	int rc;
 
+	for (c = as->parent->children; c; c = c->sibling)
+		if (c != as)
+			v.others += c->nmaps;
 	reader_init(&pr, &r, as);
 	widen(as, &r, &start, &last);
 	v.start = start;

@@ -77,6 +77,41 @@ bool is_kernel(struct fx *f)
 	return ioasid_backend_of(f->h) == IOASID_BACKEND_KERNEL;
 }
 
+int kernel_reopen_limited(struct fx *f, unsigned int max_mappings,
+			  int (*before_open)(void))
+{
+	static const char *param = "/sys/module/ioasid/parameters/max_mappings";
+	struct ioasid_open_opts o = { .size = sizeof(o),
+				      .backend = IOASID_BACKEND_KERNEL };
+	char old[32] = "", want[32];
+	FILE *p = fopen(param, "r+");
+	int rc;
+
+	if (!p || !fgets(old, sizeof(old), p)) {
+		skip_reason("cannot set the kernel's mapping limit (%s, as root)",
+			    param);
+		if (p)
+			fclose(p);
+		exit(SKIP_RC);
+	}
+	snprintf(want, sizeof(want), "%u", max_mappings);
+	rewind(p);
+	if (fputs(want, p) < 0 || fflush(p)) {
+		diag("writing %s: %s", param, strerror(errno));
+		fclose(p);
+		return -EIO;
+	}
+	ioasid_close(f->h);
+	f->h = NULL;
+	rc = before_open ? before_open() : 0;
+	if (!rc)
+		rc = ioasid_open(&o, &f->h);
+	rewind(p);
+	fputs(old, p);
+	fclose(p);
+	return rc;
+}
+
 uint64_t fd_pinned(struct fx *f, uint32_t as)
 {
 	struct ioasid_info info;

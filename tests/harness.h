@@ -184,5 +184,14 @@ static inline struct ioasid_dma_entry uent(uint64_t iova, uint64_t len)
 
 uint64_t fd_pinned(struct fx *f, uint32_t as);
 bool is_kernel(struct fx *f);
+/*
+ * The kernel backend's mapping limit is ioasid.ko's max_mappings
+ * parameter, read at open: reopen f->h with @max_mappings in force (the
+ * parameter is put back at once), calling @before_open (if any) first,
+ * e.g. to drop privileges. The new fd holds none of the fixture's
+ * objects. Skips the test (exit SKIP_RC) without root; 0 or -errno.
+ */
+int kernel_reopen_limited(struct fx *f, unsigned int max_mappings,
+			  int (*before_open)(void));
 
 #endif /* IOASID_TEST_HARNESS_H */

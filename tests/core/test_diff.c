@@ -593,38 +593,22 @@ static uint64_t n_ops = 100000;
 
 /*
  * The kernel backend has the model's limits too, set the kernel's way:
- * ioasid.ko's max_mappings parameter (read at open, put back at once) and
- * RLIMIT_MEMLOCK of an unprivileged user, who owns the fd the test then
- * uses (charges are per user). Needs root, as the kernel suite runs it.
+ * ioasid.ko's max_mappings parameter and RLIMIT_MEMLOCK of an
+ * unprivileged user, who owns the fd the test then uses (charges are per
+ * user). Needs root, as the kernel suite runs it.
  */
+static int become_limited_user(void)
+{
+	struct rlimit rl = { MEMLOCK_PAGES * PG, MEMLOCK_PAGES * PG };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
+		return -errno;
+	return 0;
+}
+
 static int kernel_limits(struct fx *f)
 {
-	static const char *param = "/sys/module/ioasid/parameters/max_mappings";
-	struct ioasid_open_opts o = { .size = sizeof(o),
-				      .backend = IOASID_BACKEND_KERNEL };
-	struct rlimit rl = { MEMLOCK_PAGES * PG, MEMLOCK_PAGES * PG };
-	char old[32] = "", want[32];
-	FILE *p = fopen(param, "r+");
-	int rc;
-
-	if (!p || !fgets(old, sizeof(old), p)) {
-		skip_reason("cannot set the kernel's limits (%s, as root)", param);
-		if (p)
-			fclose(p);
-		exit(SKIP_RC);
-	}
-	snprintf(want, sizeof(want), "%u", MAX_MAPS);
-	rewind(p);
-	CHECK(fputs(want, p) >= 0 && fflush(p) == 0);
-	ioasid_close(f->h);
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
-		rc = -errno;
-	else
-		rc = ioasid_open(&o, &f->h);
-	rewind(p);
-	fputs(old, p);
-	fclose(p);
-	CHECK_OK(rc);
+	CHECK_OK(kernel_reopen_limited(f, MAX_MAPS, become_limited_user));
 	/* The new fd has none of the fixture's objects: make them again. */
 	CHECK_OK(ioasid_alloc(f->h, &f->as));
 	return new_swdev(f, SZ_4K | SZ_2M | SZ_1G, 0, APERTURE_LAST, 0, 0, 0,

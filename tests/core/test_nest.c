@@ -726,10 +726,52 @@ static int untracked_behind_child(struct fx *f)
 	return 0;
 }
 
+#define SMALL_LIMIT	300
+
 static void small_limit(struct ioasid_open_opts *o)
 {
-	o->max_mappings = 300;
+	o->max_mappings = SMALL_LIMIT;
 }
+
+/*
+ * The mapping-count limit holds for all of a parent's children together:
+ * a parent unmap scans every child's shadow, so children sharing one table
+ * cannot multiply it (was: 300 entries per child, without end).
+ */
+static int children_share_limit(struct fx *f)
+{
+	uint32_t child2;
+	struct nest n;
+	uint64_t k;
+
+	if (is_kernel(f)) {	/* small_limit's, the kernel's way */
+		CHECK_OK(kernel_reopen_limited(f, SMALL_LIMIT, NULL));
+		CHECK_OK(ioasid_alloc(f->h, &f->as));
+		CHECK_OK(new_swdev(f, SZ_4K | SZ_2M | SZ_1G, 0, APERTURE_LAST,
+				   0, 0, 1, &f->dev));
+	}
+	CHECK_OK(scene(f, &n, true));
+	for (k = 0; k < 200; k++)
+		set_leaf(&n, k * SZ_4K, 1, (PBASE + k * SZ_4K) | T);
+	CHECK_OK(inv(&n, 0, 200));
+	CHECK_EQ(child_maps(&n), 200);
+	CHECK_OK(ioasid_detach(f->h, n.cdev));
+	CHECK_OK(ioasid_alloc_nested(f->h, n.parent, &child2));
+	CHECK_OK(ioasid_attach(f->h, n.cdev, child2));
+	CHECK_OK(ioasid_pgtbl_bind(f->h, child2, IOASID_PGTBL_X86_64, 48,
+				   n.root, 0));
+	n.child = child2;
+	CHECK_ERR(inv(&n, 0, 200), -ENOSPC);
+	CHECK_EQ(child_maps(&n), 0);
+	CHECK_OK(inv(&n, 0, 100));
+	CHECK_EQ(child_maps(&n), 100);
+	/* An unrelated parent unmap leaves both shadows alone. */
+	CHECK_OK(ioasid_map(f->h, n.parent, 0x80000000ULL, f->buf, SZ_4K, RW));
+	CHECK_OK(ioasid_unmap(f->h, n.parent, 0x80000000ULL, SZ_4K, NULL));
+	CHECK_EQ(child_maps(&n), 100);
+	return 0;
+}
+
 
 static int malformed_and_bounded(struct fx *f)
 {
@@ -876,6 +918,7 @@ static const struct test tests[] = {
 	{ "widen_many_rounds", widen_many_rounds, NULL },
 	{ "alias_bounded", alias_bounded, NULL },
 	{ "dirty_through_child", dirty_through_child, NULL },
+	{ "children_share_limit", children_share_limit, small_limit },
 	{ "tables_in_memfd", tables_in_memfd, NULL },
 	{ "untracked_behind_child", untracked_behind_child, NULL },
 };
