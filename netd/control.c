@@ -4,14 +4,17 @@
  * line in (ctl_parse.h), one JSON object a line out.
  *
  * Anyone who can reach the socket is a client, so every client is
- * bounded before any work: at most NETD_CTL_CLIENTS at once (one more is
- * told so and closed), a request line of at most NETD_CTL_LINE_MAX bytes
- * (a longer one is answered with an error and the client closed), a line
- * begun but not finished within NETD_CTL_IDLE_MS closes the client, and a
- * reply the client does not read (the socket's buffer full) closes it
- * too: nothing a client does makes the daemon wait or grow. The socket
- * is made with mode 0600 (umask around bind); the daemon's owner chooses
- * who else may reach it.
+ * bounded before any work: at most NETD_CTL_CLIENTS at once, a request
+ * line of at most NETD_CTL_LINE_MAX bytes (a longer one is answered with
+ * an error and the client closed), a deadline (the idle limit, 5 s by
+ * default, from its connection or its last answer) for its next request
+ * to be complete, and a reply the client does not read (the socket's
+ * buffer full) closes it too: nothing a client does makes the daemon wait
+ * or grow. A new connection always gets a slot: with every slot taken,
+ * the client nearest its deadline (idle longest) is told there are too
+ * many clients and closed, so clients that connect and say nothing cannot
+ * keep the operator out. The socket is made with mode 0600 (umask around
+ * bind); the daemon's owner chooses who else may reach it.
  *
  * Everything here runs on the EAL main thread, between signals.
  */
@@ -32,13 +35,12 @@
 #include "netd.h"
 
 #define NETD_CTL_CLIENTS	8U
-#define NETD_CTL_IDLE_MS	5000
 #define NETD_CTL_REPLY_MAX	16384U
 
 struct client {
 	int fd;
 	uint32_t len;			/* bytes of an unfinished line */
-	uint64_t since_ms;		/* when the unfinished line began */
+	uint64_t since_ms;		/* connected, or last answered */
 	char line[NETD_CTL_LINE_MAX];
 };
 
@@ -46,6 +48,8 @@ struct netd_ctl {
 	struct netd *d;
 	int listen_fd;
 	char path[NETD_WHERE_MAX];
+	uint64_t idle_ms;		/* a client's time for a request */
+	uint64_t timed_out, evicted;	/* clients closed for either */
 	struct client c[NETD_CTL_CLIENTS];
 };
 
@@ -134,8 +138,19 @@ static void reply_ports(struct netd *d, struct reply *r)
 	put(r, "]}\n");
 }
 
-static void reply_stats(struct netd *d, struct reply *r)
+static unsigned int nclients(const struct netd_ctl *ctl)
 {
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++)
+		n += ctl->c[i].fd >= 0;
+	return n;
+}
+
+static void reply_stats(struct netd_ctl *ctl, struct reply *r)
+{
+	struct netd *d = ctl->d;
+
 	put(r, "{\"ports\":[");
 	for (unsigned int i = 0; i < d->nports; i++) {
 		struct netd_port *p = &d->port[i];
@@ -168,7 +183,10 @@ static void reply_stats(struct netd *d, struct reply *r)
 		}
 		put(r, "}");
 	}
-	put(r, "]}\n");
+	put(r, "],\"control\":{\"clients\":%u,\"timed_out\":%llu,"
+	    "\"evicted\":%llu}}\n", nclients(ctl),
+	    (unsigned long long)ctl->timed_out,
+	    (unsigned long long)ctl->evicted);
 }
 
 static void client_close(struct client *c)
@@ -211,7 +229,7 @@ static bool request(struct netd_ctl *ctl, struct client *c, const char *line,
 	r.over = false;
 	switch (cmd) {
 	case NETD_CMD_STATS:
-		reply_stats(ctl->d, &r);
+		reply_stats(ctl, &r);
 		break;
 	case NETD_CMD_PORTS:
 		reply_ports(ctl->d, &r);
@@ -246,10 +264,9 @@ static void client_read(struct netd_ctl *ctl, struct client *c)
 			if (!request(ctl, c, c->line, c->len))
 				return;
 			c->len = 0;
+			c->since_ms = now_ms();
 			continue;
 		}
-		if (c->len == 0)
-			c->since_ms = now_ms();
 		if (c->len == sizeof(c->line) - 1) {
 			if (send_error(c, "line too long"))
 				client_close(c);
@@ -259,22 +276,36 @@ static void client_read(struct netd_ctl *ctl, struct client *c)
 	}
 }
 
+/* The client nearest its deadline; with every slot taken, it makes room. */
+static struct client *oldest(struct netd_ctl *ctl)
+{
+	struct client *o = &ctl->c[0];
+
+	for (unsigned int i = 1; i < NETD_CTL_CLIENTS; i++)
+		if (ctl->c[i].since_ms < o->since_ms)
+			o = &ctl->c[i];
+	return o;
+}
+
 static void client_accept(struct netd_ctl *ctl)
 {
 	int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct client *c = NULL;
 
 	if (fd < 0)
 		return;
-	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
-		if (ctl->c[i].fd < 0) {
-			ctl->c[i].fd = fd;
-			ctl->c[i].len = 0;
-			return;
-		}
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS && !c; i++)
+		if (ctl->c[i].fd < 0)
+			c = &ctl->c[i];
+	if (!c) {
+		c = oldest(ctl);
+		if (send_error(c, "too many clients"))
+			client_close(c);
+		ctl->evicted++;
 	}
-	(void)!send(fd, "{\"error\":\"too many clients\"}\n", 29,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-	close(fd);
+	c->fd = fd;
+	c->len = 0;
+	c->since_ms = now_ms();
 }
 
 void netd_ctl_poll(struct netd_ctl *ctl, int ms)
@@ -305,15 +336,17 @@ void netd_ctl_poll(struct netd_ctl *ctl, int ms)
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
 		struct client *c = &ctl->c[i];
 
-		if (c->fd >= 0 && c->len && now - c->since_ms > NETD_CTL_IDLE_MS) {
-			send_error(c, "request not finished in time");
-			if (c->fd >= 0)
-				client_close(c);
-		}
+		if (c->fd < 0 || now - c->since_ms <= ctl->idle_ms)
+			continue;
+		if (send_error(c, c->len ? "request not finished in time" :
+				   "idle too long"))
+			client_close(c);
+		ctl->timed_out++;
 	}
 }
 
-int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out)
+int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
+		  struct netd_ctl **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct netd_ctl *ctl;
@@ -327,6 +360,7 @@ int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->d = d;
+	ctl->idle_ms = idle_ms;
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++)
 		ctl->c[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);

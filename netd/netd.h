@@ -80,7 +80,9 @@ int netd_path_claim(const char *path);
 
 /* control.c */
 struct netd_ctl;
-int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out);
+/* Clients get @idle_ms for each request (docs/netd.md). */
+int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
+		  struct netd_ctl **out);
 /* Serve requests for at most @ms milliseconds. */
 void netd_ctl_poll(struct netd_ctl *ctl, int ms);
 void netd_ctl_close(struct netd_ctl *ctl);

@@ -231,6 +231,20 @@ static bool ask(const char *ctl, const char *req, char *buf, size_t size)
 	return ok;
 }
 
+/* The number after "@key": in @buf, or -1. */
+static long long json_num(const char *buf, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(buf, k);
+	if (!p)
+		return -1;
+	p += strlen(k);
+	return *p >= '0' && *p <= '9' ? strtoll(p, NULL, 10) : -1;
+}
+
 static bool serves(const char *ctl)
 {
 	char buf[4096];
@@ -296,6 +310,18 @@ static void test_args(void)
 			 (const char *const[]){ "--", "--vhost", longp, NULL }, 2,
 			 "socket path too long");
 	}
+	bad_args("a control timeout of 0",
+		 (const char *const[]){ "--", "--vhost", sock, "--control", "/tmp/c",
+					"--control-timeout", "0", NULL }, 2,
+		 "--control-timeout 0: expected whole seconds");
+	bad_args("a control timeout with a unit",
+		 (const char *const[]){ "--", "--vhost", sock, "--control", "/tmp/c",
+					"--control-timeout", "5s", NULL }, 2,
+		 "--control-timeout 5s: expected whole seconds");
+	bad_args("a control timeout without a control socket",
+		 (const char *const[]){ "--", "--vhost", sock,
+					"--control-timeout", "5", NULL }, 2,
+		 "needs --control");
 	bad_args("an unknown option",
 		 (const char *const[]){ "--", "--frobnicate", "1", NULL }, 2,
 		 "unknown");
@@ -424,22 +450,23 @@ static void test_control(const char *ctl)
 
 	/*
 	 * Eight clients hold every slot with a line begun, never ended
-	 * (once the daemon has seen the earlier clients go).
+	 * (once the daemon has seen the earlier clients go). A ninth is
+	 * served all the same: the one connected first makes room.
 	 */
 	usleep(300000);
 	for (int i = 0; i < 8; i++) {
 		hold[i] = ctl_connect(ctl);
 		(void)!send(hold[i], "{\"cmd\":\"st", 10, MSG_NOSIGNAL);
+		usleep(20000);
 	}
 	usleep(300000);
-	extra = ctl_connect(ctl);
-	ok = extra >= 0 && read_line(extra, buf, sizeof(buf), 3) > 0 &&
-	     strstr(buf, "too many clients");
-	close(extra);
-	result(ok, "a ninth client is told there are too many, and closed");
+	result(serves(ctl), "every slot held by a half-sent line: a ninth client is served");
+	ok = read_line(hold[0], buf, sizeof(buf), 3) > 0 &&
+	     strstr(buf, "too many clients") && is_eof(hold[0], 3);
+	result(ok, "the client connected first made room: told there are too many, closed");
 	t = now_s();
 	ok = true;
-	for (int i = 0; i < 8 && ok; i++) {
+	for (int i = 1; i < 8 && ok; i++) {
 		ok = read_line(hold[i], buf, sizeof(buf), 10) > 0 &&
 		     strstr(buf, "not finished in time") && is_eof(hold[i], 3);
 		if (!ok)
@@ -450,6 +477,41 @@ static void test_control(const char *ctl)
 	for (int i = 0; i < 8; i++)
 		close(hold[i]);
 	result(serves(ctl), "after them a new client is served");
+
+	/*
+	 * Eight clients that connect and never send a byte. They used to
+	 * keep every slot for good, and every later client was turned away.
+	 */
+	for (int i = 0; i < 8; i++) {
+		hold[i] = ctl_connect(ctl);
+		usleep(20000);
+	}
+	usleep(300000);
+	extra = ctl_connect(ctl);
+	ok = extra >= 0 &&
+	     send(extra, "{\"cmd\":\"stats\"}\n", 16, MSG_NOSIGNAL) == 16 &&
+	     read_line(extra, buf, sizeof(buf), 30) > 0 &&
+	     !strncmp(buf, "{\"ports\":[", 10);
+	if (!ok)
+		diag("reply: %s", buf);
+	close(extra);
+	result(ok, "eight silent clients hold every slot: a new client is answered");
+	ok = read_line(hold[0], buf, sizeof(buf), 3) > 0 &&
+	     strstr(buf, "too many clients") && is_eof(hold[0], 3);
+	for (int i = 1; i < 8 && ok; i++) {
+		ok = read_line(hold[i], buf, sizeof(buf), 30) > 0 &&
+		     strstr(buf, "idle too long") && is_eof(hold[i], 3);
+		if (!ok)
+			diag("client %d: %s", i, buf);
+	}
+	for (int i = 0; i < 8; i++)
+		close(hold[i]);
+	result(ok, "silent clients: the first made room, the rest are closed as idle");
+	ok = ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf));
+	result(ok && json_num(buf, "evicted") == 2 && json_num(buf, "timed_out") == 14,
+	       "stats count 2 clients evicted and 14 timed out");
+	if (!ok || json_num(buf, "evicted") != 2 || json_num(buf, "timed_out") != 14)
+		diag("stats: %s", buf);
 
 	/* A client that sends requests and never reads its replies. */
 	s = ctl_connect(ctl);
