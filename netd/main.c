@@ -261,13 +261,16 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 	}
 	if (!d->nports && !a->nxc)
 		return bad("nothing to serve: give --vhost, --eth or --xconnect");
+	/* "" would bind an abstract socket no path names: refused. */
+	if (a->control && !a->control[0])
+		return bad("--control: needs a path, not an empty one");
 	if (a->idle_s && !a->control)
 		return bad("--control-timeout: needs --control");
 	if (!a->idle_s)
 		a->idle_s = NETD_CTL_IDLE_S;
 	if (a->control && strlen(a->control) >= NETD_WHERE_MAX)
-		return bad("--control %s: path too long (at most 107 bytes)",
-			   a->control);
+		return bad("--control %s: path too long for a UNIX socket (at most %u bytes)",
+			   a->control, NETD_WHERE_MAX - 1);
 	return 0;
 }
 

@@ -229,6 +229,8 @@ int netd_path_claim(const char *path)
 	struct stat st;
 	int s, rc;
 
+	if (!path[0])
+		return -EINVAL;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	if (lstat(path, &st))

@@ -309,7 +309,15 @@ static void test_args(void)
 		bad_args("a socket path too long for a UNIX socket",
 			 (const char *const[]){ "--", "--vhost", longp, NULL }, 2,
 			 "socket path too long");
+		bad_args("a control socket path too long for a UNIX socket",
+			 (const char *const[]){ "--", "--vhost", sock, "--control",
+						longp + 2, NULL }, 2,
+			 "path too long");
 	}
+	/* It bound an abstract socket that no path names, and ran. */
+	bad_args("an empty control socket path",
+		 (const char *const[]){ "--", "--vhost", sock, "--control", "", NULL },
+		 2, "--control: needs a path");
 	bad_args("a control timeout of 0",
 		 (const char *const[]){ "--", "--vhost", sock, "--control", "/tmp/c",
 					"--control-timeout", "0", NULL }, 2,
