@@ -349,9 +349,7 @@ int main(int argc, char **argv)
 		rc = netd_ctl_open(&d, a.control, a.idle_s * 1000U, &ctl);
 		if (rc) {
 			fprintf(stderr, "ioasid-netd: --control %s: %s\n", a.control,
-				rc == -EADDRINUSE ? "in use (another process listens on it)" :
-				rc == -EEXIST ? "exists and is not a socket" :
-				strerror(-rc));
+				netd_path_why(rc));
 			goto out_pool;
 		}
 	}

@@ -337,6 +337,36 @@ static void test_args(void)
 
 /* ---- socket paths ---- */
 
+/*
+ * A listener at @path that never accepts, its queue full: @fill[] the
+ * queued clients (until one is refused with EAGAIN). The listener, or -1.
+ */
+static int listen_full(const char *path, int *fill, int max, int *nfill)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*nfill = 0;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path));
+	unlink(path);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 0))
+		return -1;
+	while (*nfill < max) {
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+		if (c < 0)
+			break;
+		if (connect(c, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(c);
+			return errno == EAGAIN ? l : -1;
+		}
+		fill[(*nfill)++] = c;
+	}
+	return -1;
+}
+
 static void test_paths(const char *ctl, const char *vsock)
 {
 	char other[400], ctl2[300], stale[300], file[300], vstale[400];
@@ -404,6 +434,45 @@ static void test_paths(const char *ctl, const char *vsock)
 	       st.st_size == 5, "a path that is a regular file: refused, left alone");
 	if (rc != 1)
 		show_err(&d);
+
+	/*
+	 * A listener that never accepts, its queue full: the probe for a
+	 * stale socket blocked in connect() on it, and the daemon never
+	 * started nor stopped. It is in use, and said so at once.
+	 */
+	{
+		char full[300], vfull[400];
+		int fill[64], nfill, l;
+
+		snprintf(full, sizeof(full), "%s/full.sock", work);
+		snprintf(vfull, sizeof(vfull), "v=%s", full);
+		snprintf(other, sizeof(other), "v=%s/free.sock", work);
+		l = listen_full(full, fill, 64, &nfill);
+		if (l < 0)
+			diag("cannot fill a listener's queue: %s", strerror(errno));
+		start(&d, "full", (const char *const[]){ "--", "--vhost", other,
+							  "--control", full, NULL });
+		rc = wait_exit(&d, 30);
+		own_lines(&d, last, sizeof(last));
+		result(l >= 0 && rc == 1 && strstr(last, "--control") &&
+		       strstr(last, "in use") && !lstat(full, &st) && S_ISSOCK(st.st_mode),
+		       "a control path whose listener never accepts: in use, not waited on");
+		if (rc != 1)
+			show_err(&d);
+		start(&d, "vfull", (const char *const[]){ "--", "--vhost", vfull, NULL });
+		rc = wait_exit(&d, 30);
+		own_lines(&d, last, sizeof(last));
+		result(l >= 0 && rc == 1 && strstr(last, "port v:") &&
+		       strstr(last, "in use") && !lstat(full, &st) && S_ISSOCK(st.st_mode),
+		       "a vhost-user path whose listener never accepts: in use, not waited on");
+		if (rc != 1)
+			show_err(&d);
+		while (nfill)
+			close(fill[--nfill]);
+		if (l >= 0)
+			close(l);
+		unlink(full);
+	}
 }
 
 /* ---- the control socket ---- */
