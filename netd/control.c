@@ -48,6 +48,8 @@ struct netd_ctl {
 	struct netd *d;
 	int listen_fd;
 	char path[NETD_WHERE_MAX];
+	dev_t dev;			/* the socket file bind() made */
+	ino_t ino;
 	uint64_t idle_ms;		/* a client's time for a request */
 	uint64_t timed_out, evicted;	/* clients closed for either */
 	struct client c[NETD_CTL_CLIENTS];
@@ -345,11 +347,31 @@ void netd_ctl_poll(struct netd_ctl *ctl, int ms)
 	}
 }
 
+/*
+ * Remove the socket file, if the path still names the one bind() made:
+ * another daemon may have put its own there since (after this one's was
+ * removed by hand), and that one is not ours to remove.
+ */
+static void unlink_own(struct netd_ctl *ctl)
+{
+	struct stat st;
+
+	if (lstat(ctl->path, &st))
+		return;
+	if (S_ISSOCK(st.st_mode) && st.st_dev == ctl->dev &&
+	    st.st_ino == ctl->ino)
+		unlink(ctl->path);
+	else
+		fprintf(stderr, "ioasid-netd: --control %s: no longer the socket it made; left in place\n",
+			ctl->path);
+}
+
 int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
 		  struct netd_ctl **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct netd_ctl *ctl;
+	struct stat st;
 	mode_t old;
 	int rc;
 
@@ -375,9 +397,15 @@ int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
 	umask(old);
 	if (rc)
 		goto err_close;
+	if (lstat(path, &st) || !S_ISSOCK(st.st_mode)) {
+		rc = -EBUSY;		/* replaced already: not ours to remove */
+		goto err_close;
+	}
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
 	if (listen(ctl->listen_fd, 16)) {
 		rc = -errno;
-		unlink(path);
+		unlink_own(ctl);
 		goto err_close;
 	}
 	*out = ctl;
@@ -395,6 +423,6 @@ void netd_ctl_close(struct netd_ctl *ctl)
 		if (ctl->c[i].fd >= 0)
 			client_close(&ctl->c[i]);
 	close(ctl->listen_fd);
-	unlink(ctl->path);
+	unlink_own(ctl);
 	free(ctl);
 }

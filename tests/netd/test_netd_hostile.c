@@ -421,6 +421,54 @@ static void test_paths(const char *ctl, const char *vsock)
 	if (rc != 0)
 		show_err(&d);
 
+	/*
+	 * The control socket replaced while the daemon runs (removed by
+	 * hand, another daemon's in its place): at exit it used to remove
+	 * whatever the path named. It removes only the socket it made.
+	 * This daemon also gives its clients 1 s (--control-timeout).
+	 */
+	{
+		char vfree[400], buf[256];
+		struct stat mine;
+		int l, c;
+		double t;
+		bool ok;
+
+		snprintf(ctl2, sizeof(ctl2), "%s/ctl-replaced", work);
+		snprintf(vfree, sizeof(vfree), "v0=%s/replaced.sock", work);
+		start(&d, "replaced", (const char *const[]){ "--", "--vhost", vfree,
+							      "--control", ctl2,
+							      "--control-timeout", "1",
+							      NULL });
+		rc = wait_listen(ctl2, 60);
+		c = ctl_connect(ctl2);
+		t = now_s();
+		ok = rc && c >= 0 && read_line(c, buf, sizeof(buf), 10) > 0 &&
+		     strstr(buf, "idle too long") && is_eof(c, 3);
+		result(ok, "--control-timeout 1: a silent client is closed as idle (%.1f s)",
+		       now_s() - t);
+		if (c >= 0)
+			close(c);
+		unlink(ctl2);
+		memset(sa.sun_path, 0, sizeof(sa.sun_path));
+		memcpy(sa.sun_path, ctl2, strlen(ctl2));
+		l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1) ||
+		    stat(ctl2, &mine))
+			diag("cannot put a socket at %s: %s", ctl2, strerror(errno));
+		kill(d.pid, SIGTERM);
+		rc = wait_exit(&d, 30);
+		own_lines(&d, last, sizeof(last));
+		result(rc == 0 && !stat(ctl2, &st) && st.st_ino == mine.st_ino &&
+		       st.st_dev == mine.st_dev && strstr(last, "stopped"),
+		       "a control socket replaced while it ran: left in place at exit");
+		if (rc != 0)
+			show_err(&d);
+		if (l >= 0)
+			close(l);
+		unlink(ctl2);
+	}
+
 	/* Not a socket at all: never deleted. */
 	snprintf(file, sizeof(file), "%s/precious", work);
 	s = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
