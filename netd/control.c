@@ -35,6 +35,7 @@
 #include "netd.h"
 
 #define NETD_CTL_CLIENTS	8U
+#define NETD_CTL_ACCEPT_RETRY_MS	100U
 #define NETD_CTL_REPLY_MAX	16384U
 
 struct client {
@@ -52,6 +53,9 @@ struct netd_ctl {
 	ino_t ino;
 	uint64_t idle_ms;		/* a client's time for a request */
 	uint64_t timed_out, evicted;	/* clients closed for either */
+	uint64_t accept_failures;	/* accept() failed, not for EAGAIN */
+	uint64_t accept_after_ms;	/* no accept() before then */
+	bool accept_failing;		/* said so, until one succeeds */
 	struct client c[NETD_CTL_CLIENTS];
 };
 
@@ -186,9 +190,10 @@ static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 		put(r, "}");
 	}
 	put(r, "],\"control\":{\"clients\":%u,\"timed_out\":%llu,"
-	    "\"evicted\":%llu}}\n", nclients(ctl),
+	    "\"evicted\":%llu,\"accept_failures\":%llu}}\n", nclients(ctl),
 	    (unsigned long long)ctl->timed_out,
-	    (unsigned long long)ctl->evicted);
+	    (unsigned long long)ctl->evicted,
+	    (unsigned long long)ctl->accept_failures);
 }
 
 static void client_close(struct client *c)
@@ -289,13 +294,37 @@ static struct client *oldest(struct netd_ctl *ctl)
 	return o;
 }
 
+/*
+ * accept() failed. Out of descriptors or memory (a local user can open
+ * connections until the process has none left), the connection stays
+ * queued, the listener stays readable and accept() fails again at once:
+ * the listener is left out of poll() for NETD_CTL_ACCEPT_RETRY_MS rather
+ * than spun on, the clients already there are still served, and the
+ * first failure of a run is said once. Gone before it was taken, or a
+ * signal: nothing to wait for.
+ */
+static void accept_failed(struct netd_ctl *ctl, int e)
+{
+	if (e == EAGAIN || e == EINTR || e == ECONNABORTED)
+		return;
+	ctl->accept_failures++;
+	ctl->accept_after_ms = now_ms() + NETD_CTL_ACCEPT_RETRY_MS;
+	if (!ctl->accept_failing)
+		fprintf(stderr, "ioasid-netd: control: accept: %s; trying again every %u ms\n",
+			strerror(e), NETD_CTL_ACCEPT_RETRY_MS);
+	ctl->accept_failing = true;
+}
+
 static void client_accept(struct netd_ctl *ctl)
 {
 	int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	struct client *c = NULL;
 
-	if (fd < 0)
+	if (fd < 0) {
+		accept_failed(ctl, errno);
 		return;
+	}
+	ctl->accept_failing = false;
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS && !c; i++)
 		if (ctl->c[i].fd < 0)
 			c = &ctl->c[i];
@@ -315,9 +344,12 @@ void netd_ctl_poll(struct netd_ctl *ctl, int ms)
 	struct pollfd pfd[NETD_CTL_CLIENTS + 1];
 	struct client *who[NETD_CTL_CLIENTS + 1];
 	unsigned int n = 0;
-	uint64_t now;
+	uint64_t now = now_ms();
 
-	pfd[n].fd = ctl->listen_fd;
+	/* A negative descriptor is one poll() leaves out. */
+	pfd[n].fd = now < ctl->accept_after_ms ? -1 : ctl->listen_fd;
+	if (pfd[n].fd < 0 && ctl->accept_after_ms - now < (uint64_t)ms)
+		ms = (int)(ctl->accept_after_ms - now);
 	pfd[n].events = POLLIN;
 	who[n++] = NULL;
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -525,6 +527,102 @@ static void test_paths(const char *ctl, const char *vsock)
 
 /* ---- the control socket ---- */
 
+/* The lowest descriptor number @pid has free, or -1. */
+static int lowest_free_fd(pid_t pid)
+{
+	static bool used[4096];
+	char dir[64];
+	struct dirent *e;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	dp = opendir(dir);
+	if (!dp)
+		return -1;
+	memset(used, 0, sizeof(used));
+	while ((e = readdir(dp))) {
+		long n = strtol(e->d_name, NULL, 10);
+
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && n >= 0 && n < 4096)
+			used[n] = true;
+	}
+	closedir(dp);
+	for (int i = 0; i < 4096; i++)
+		if (!used[i])
+			return i;
+	return -1;
+}
+
+/* CPU seconds @pid's main thread (the control socket's) has used. */
+static double main_thread_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After the name: state and 10 more fields, then utime and stime. */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The daemon out of descriptors: accept() on the control socket fails
+ * with EMFILE while the connection stays queued, and the loop spun on
+ * it. It retries every 100 ms, counts the failures, and the queued
+ * client is answered once descriptors are free again.
+ */
+static void test_no_fds(const char *ctl, pid_t pid)
+{
+	struct rlimit old, low;
+	char buf[4096];
+	double t, cpu;
+	long long fails;
+	int fd, s;
+	bool ok;
+
+	usleep(300000);		/* the earlier clients' descriptors are closed */
+	fd = lowest_free_fd(pid);
+	if (fd < 0 || prlimit(pid, RLIMIT_NOFILE, NULL, &old)) {
+		result(false, "the daemon's descriptors and limit can be read");
+		return;
+	}
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	ok = !prlimit(pid, RLIMIT_NOFILE, &low, NULL);
+	s = ctl_connect(ctl);
+	ok = ok && s >= 0 &&
+	     send(s, "{\"cmd\":\"stats\"}\n", 16, MSG_NOSIGNAL) == 16;
+	t = now_s();
+	cpu = main_thread_cpu(pid);
+	usleep(1000000);
+	cpu = main_thread_cpu(pid) - cpu;
+	t = now_s() - t;
+	prlimit(pid, RLIMIT_NOFILE, &old, NULL);
+	ok = ok && read_line(s, buf, sizeof(buf), 30) > 0 &&
+	     !strncmp(buf, "{\"ports\":[", 10);
+	if (s >= 0)
+		close(s);
+	diag("limit %d descriptors: the control thread used %.2f s of CPU in %.2f s",
+	     fd, cpu, t);
+	result(ok, "out of descriptors: a client waits, and is answered once there are");
+	ok = ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf));
+	fails = ok ? json_num(buf, "accept_failures") : -1;
+	/* 100 ms apart: about 10 in that second; spinning made thousands. */
+	result(fails >= 1 && fails <= 20 + (long long)(t * 20),
+	       "stats count the failed accepts, retried every 100 ms, not spun on (%lld in %.1f s)",
+	       fails, t);
+	if (fails < 1)
+		diag("stats: %s", buf);
+}
+
 static void test_control(const char *ctl)
 {
 	char buf[4096], big[1000];
@@ -702,6 +800,7 @@ int main(int argc, char **argv)
 	result(true, "the daemon starts and answers stats");
 	test_paths(ctl, vsock);
 	test_control(ctl);
+	test_no_fds(ctl, d.pid);
 	kill(d.pid, SIGTERM);
 	rc = wait_exit(&d, 30);
 	result(rc == 0 && stat(ctl, &st) && stat(vsock, &st),
