@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * netd_hostile: ioasid-netd against bad arguments, socket paths already
- * taken, and control-socket clients that break every bound (garbage,
- * NUL bytes, overlong and half-sent lines, too many clients, a client
- * that never reads); after each the daemon still answers a good request,
- * and at SIGTERM it exits 0 with its sockets gone.
+ * netd_hostile: ioasid-netd against bad arguments (an empty or overlong
+ * --control among them), socket paths already taken (by a listener that
+ * never accepts too), its control socket replaced while it runs, and
+ * control-socket clients that break every bound (garbage, NUL bytes,
+ * overlong and half-sent lines, silent connections in every slot, a
+ * client that never reads, the daemon out of descriptors); after each
+ * the daemon still answers a good request, and at SIGTERM it exits 0
+ * with its sockets gone (but not one that is no longer its own).
  *
  * The daemon runs with vhost-user ports only and EAL --no-huge
  * --no-shconf, so no hugepage or device is needed; root is (the EAL).
