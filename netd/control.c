@@ -4,14 +4,17 @@
  * line in (ctl_parse.h), one JSON object a line out.
  *
  * Anyone who can reach the socket is a client, so every client is
- * bounded before any work: at most NETD_CTL_CLIENTS at once (one more is
- * told so and closed), a request line of at most NETD_CTL_LINE_MAX bytes
- * (a longer one is answered with an error and the client closed), a line
- * begun but not finished within NETD_CTL_IDLE_MS closes the client, and a
- * reply the client does not read (the socket's buffer full) closes it
- * too: nothing a client does makes the daemon wait or grow. The socket
- * is made with mode 0600 (umask around bind); the daemon's owner chooses
- * who else may reach it.
+ * bounded before any work: at most NETD_CTL_CLIENTS at once, a request
+ * line of at most NETD_CTL_LINE_MAX bytes (a longer one is answered with
+ * an error and the client closed), a deadline (the idle limit, 5 s by
+ * default, from its connection or its last answer) for its next request
+ * to be complete, and a reply the client does not read (the socket's
+ * buffer full) closes it too: nothing a client does makes the daemon wait
+ * or grow. A new connection always gets a slot: with every slot taken,
+ * the client nearest its deadline (idle longest) is told there are too
+ * many clients and closed, so clients that connect and say nothing cannot
+ * keep the operator out. The socket is made with mode 0600 (umask around
+ * bind); the daemon's owner chooses who else may reach it.
  *
  * Everything here runs on the EAL main thread, between signals.
  */
@@ -32,13 +35,13 @@
 #include "netd.h"
 
 #define NETD_CTL_CLIENTS	8U
-#define NETD_CTL_IDLE_MS	5000
+#define NETD_CTL_ACCEPT_RETRY_MS	100U
 #define NETD_CTL_REPLY_MAX	16384U
 
 struct client {
 	int fd;
 	uint32_t len;			/* bytes of an unfinished line */
-	uint64_t since_ms;		/* when the unfinished line began */
+	uint64_t since_ms;		/* connected, or last answered */
 	char line[NETD_CTL_LINE_MAX];
 };
 
@@ -46,6 +49,13 @@ struct netd_ctl {
 	struct netd *d;
 	int listen_fd;
 	char path[NETD_WHERE_MAX];
+	dev_t dev;			/* the socket file bind() made */
+	ino_t ino;
+	uint64_t idle_ms;		/* a client's time for a request */
+	uint64_t timed_out, evicted;	/* clients closed for either */
+	uint64_t accept_failures;	/* accept() failed, not for EAGAIN */
+	uint64_t accept_after_ms;	/* no accept() before then */
+	bool accept_failing;		/* said so, until one succeeds */
 	struct client c[NETD_CTL_CLIENTS];
 };
 
@@ -134,8 +144,19 @@ static void reply_ports(struct netd *d, struct reply *r)
 	put(r, "]}\n");
 }
 
-static void reply_stats(struct netd *d, struct reply *r)
+static unsigned int nclients(const struct netd_ctl *ctl)
 {
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++)
+		n += ctl->c[i].fd >= 0;
+	return n;
+}
+
+static void reply_stats(struct netd_ctl *ctl, struct reply *r)
+{
+	struct netd *d = ctl->d;
+
 	put(r, "{\"ports\":[");
 	for (unsigned int i = 0; i < d->nports; i++) {
 		struct netd_port *p = &d->port[i];
@@ -168,7 +189,11 @@ static void reply_stats(struct netd *d, struct reply *r)
 		}
 		put(r, "}");
 	}
-	put(r, "]}\n");
+	put(r, "],\"control\":{\"clients\":%u,\"timed_out\":%llu,"
+	    "\"evicted\":%llu,\"accept_failures\":%llu}}\n", nclients(ctl),
+	    (unsigned long long)ctl->timed_out,
+	    (unsigned long long)ctl->evicted,
+	    (unsigned long long)ctl->accept_failures);
 }
 
 static void client_close(struct client *c)
@@ -211,7 +236,7 @@ static bool request(struct netd_ctl *ctl, struct client *c, const char *line,
 	r.over = false;
 	switch (cmd) {
 	case NETD_CMD_STATS:
-		reply_stats(ctl->d, &r);
+		reply_stats(ctl, &r);
 		break;
 	case NETD_CMD_PORTS:
 		reply_ports(ctl->d, &r);
@@ -246,10 +271,9 @@ static void client_read(struct netd_ctl *ctl, struct client *c)
 			if (!request(ctl, c, c->line, c->len))
 				return;
 			c->len = 0;
+			c->since_ms = now_ms();
 			continue;
 		}
-		if (c->len == 0)
-			c->since_ms = now_ms();
 		if (c->len == sizeof(c->line) - 1) {
 			if (send_error(c, "line too long"))
 				client_close(c);
@@ -259,22 +283,60 @@ static void client_read(struct netd_ctl *ctl, struct client *c)
 	}
 }
 
+/* The client nearest its deadline; with every slot taken, it makes room. */
+static struct client *oldest(struct netd_ctl *ctl)
+{
+	struct client *o = &ctl->c[0];
+
+	for (unsigned int i = 1; i < NETD_CTL_CLIENTS; i++)
+		if (ctl->c[i].since_ms < o->since_ms)
+			o = &ctl->c[i];
+	return o;
+}
+
+/*
+ * accept() failed. Out of descriptors or memory (a local user can open
+ * connections until the process has none left), the connection stays
+ * queued, the listener stays readable and accept() fails again at once:
+ * the listener is left out of poll() for NETD_CTL_ACCEPT_RETRY_MS rather
+ * than spun on, the clients already there are still served, and the
+ * first failure of a run is said once. Gone before it was taken, or a
+ * signal: nothing to wait for.
+ */
+static void accept_failed(struct netd_ctl *ctl, int e)
+{
+	if (e == EAGAIN || e == EINTR || e == ECONNABORTED)
+		return;
+	ctl->accept_failures++;
+	ctl->accept_after_ms = now_ms() + NETD_CTL_ACCEPT_RETRY_MS;
+	if (!ctl->accept_failing)
+		fprintf(stderr, "ioasid-netd: control: accept: %s; trying again every %u ms\n",
+			strerror(e), NETD_CTL_ACCEPT_RETRY_MS);
+	ctl->accept_failing = true;
+}
+
 static void client_accept(struct netd_ctl *ctl)
 {
 	int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct client *c = NULL;
 
-	if (fd < 0)
+	if (fd < 0) {
+		accept_failed(ctl, errno);
 		return;
-	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
-		if (ctl->c[i].fd < 0) {
-			ctl->c[i].fd = fd;
-			ctl->c[i].len = 0;
-			return;
-		}
 	}
-	(void)!send(fd, "{\"error\":\"too many clients\"}\n", 29,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-	close(fd);
+	ctl->accept_failing = false;
+	for (unsigned int i = 0; i < NETD_CTL_CLIENTS && !c; i++)
+		if (ctl->c[i].fd < 0)
+			c = &ctl->c[i];
+	if (!c) {
+		c = oldest(ctl);
+		if (send_error(c, "too many clients"))
+			client_close(c);
+		ctl->evicted++;
+	}
+	c->fd = fd;
+	c->len = 0;
+	c->since_ms = now_ms();
 }
 
 void netd_ctl_poll(struct netd_ctl *ctl, int ms)
@@ -282,9 +344,12 @@ void netd_ctl_poll(struct netd_ctl *ctl, int ms)
 	struct pollfd pfd[NETD_CTL_CLIENTS + 1];
 	struct client *who[NETD_CTL_CLIENTS + 1];
 	unsigned int n = 0;
-	uint64_t now;
+	uint64_t now = now_ms();
 
-	pfd[n].fd = ctl->listen_fd;
+	/* A negative descriptor is one poll() leaves out. */
+	pfd[n].fd = now < ctl->accept_after_ms ? -1 : ctl->listen_fd;
+	if (pfd[n].fd < 0 && ctl->accept_after_ms - now < (uint64_t)ms)
+		ms = (int)(ctl->accept_after_ms - now);
 	pfd[n].events = POLLIN;
 	who[n++] = NULL;
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
@@ -305,18 +370,40 @@ void netd_ctl_poll(struct netd_ctl *ctl, int ms)
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++) {
 		struct client *c = &ctl->c[i];
 
-		if (c->fd >= 0 && c->len && now - c->since_ms > NETD_CTL_IDLE_MS) {
-			send_error(c, "request not finished in time");
-			if (c->fd >= 0)
-				client_close(c);
-		}
+		if (c->fd < 0 || now - c->since_ms <= ctl->idle_ms)
+			continue;
+		if (send_error(c, c->len ? "request not finished in time" :
+				   "idle too long"))
+			client_close(c);
+		ctl->timed_out++;
 	}
 }
 
-int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out)
+/*
+ * Remove the socket file, if the path still names the one bind() made:
+ * another daemon may have put its own there since (after this one's was
+ * removed by hand), and that one is not ours to remove.
+ */
+static void unlink_own(struct netd_ctl *ctl)
+{
+	struct stat st;
+
+	if (lstat(ctl->path, &st))
+		return;
+	if (S_ISSOCK(st.st_mode) && st.st_dev == ctl->dev &&
+	    st.st_ino == ctl->ino)
+		unlink(ctl->path);
+	else
+		fprintf(stderr, "ioasid-netd: --control %s: no longer the socket it made; left in place\n",
+			ctl->path);
+}
+
+int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
+		  struct netd_ctl **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct netd_ctl *ctl;
+	struct stat st;
 	mode_t old;
 	int rc;
 
@@ -327,6 +414,7 @@ int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->d = d;
+	ctl->idle_ms = idle_ms;
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++)
 		ctl->c[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
@@ -341,9 +429,15 @@ int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out)
 	umask(old);
 	if (rc)
 		goto err_close;
+	if (lstat(path, &st) || !S_ISSOCK(st.st_mode)) {
+		rc = -EBUSY;		/* replaced already: not ours to remove */
+		goto err_close;
+	}
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
 	if (listen(ctl->listen_fd, 16)) {
 		rc = -errno;
-		unlink(path);
+		unlink_own(ctl);
 		goto err_close;
 	}
 	*out = ctl;
@@ -361,6 +455,6 @@ void netd_ctl_close(struct netd_ctl *ctl)
 		if (ctl->c[i].fd >= 0)
 			client_close(&ctl->c[i]);
 	close(ctl->listen_fd);
-	unlink(ctl->path);
+	unlink_own(ctl);
 	free(ctl);
 }

@@ -6,6 +6,7 @@
  *
  *   ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu]]...
  *               [--eth NAME=DEVICE]... --xconnect A,B... [--control PATH]
+ *               [--control-timeout SECONDS]
  *
  * This file: the arguments (all checked before the EAL starts, except
  * that a DEVICE must exist, which only the EAL can say), the lifetime
@@ -34,6 +35,8 @@
 
 #define NETD_MBUFS	8191U
 #define NETD_MBUF_CACHE	256U
+#define NETD_CTL_IDLE_S	5U
+#define NETD_CTL_IDLE_S_MAX	3600U
 
 static volatile sig_atomic_t done;
 static char rundir[PATH_MAX];
@@ -59,13 +62,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu]]... [--eth NAME=DEVICE]...\n"
-		"                   --xconnect A,B... [--control PATH]\n"
+		"                   --xconnect A,B... [--control PATH] [--control-timeout SECONDS]\n"
 		"  --vhost NAME=PATH[,iommu]  a vhost-user port listening on PATH (iommu: offer\n"
 		"                             VIRTIO_F_IOMMU_PLATFORM, IOTLB through the fast path)\n"
 		"  --eth NAME=DEVICE          a DPDK port (from EAL --vdev or a PCI address)\n"
 		"  --xconnect A,B             every frame from A goes to B and back; A or B may\n"
 		"                             also be a DPDK device name\n"
-		"  --control PATH             the control socket (docs/netd.md)\n");
+		"  --control PATH             the control socket (docs/netd.md)\n"
+		"  --control-timeout SECONDS  a control client's time for each request, from\n"
+		"                             its connection or last answer (1-3600, default 5)\n");
 }
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -204,9 +209,26 @@ static int xconnect(struct netd *d, const char *arg)
 
 struct args {
 	const char *control;
+	unsigned int idle_s;		/* 0: not given */
 	const char *xc[NETD_MAX_PORTS];
 	unsigned int nxc;
 };
+
+/* A whole number of seconds, 1 to NETD_CTL_IDLE_S_MAX, into *@out. */
+static int seconds(const char *o, const char *v, unsigned int *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end || errno || !n ||
+	    n > NETD_CTL_IDLE_S_MAX)
+		return bad("%s %s: expected whole seconds, 1 to %u", o, v,
+			   NETD_CTL_IDLE_S_MAX);
+	*out = (unsigned int)n;
+	return 0;
+}
 
 /* Our own arguments (after "--"), before the EAL starts. */
 static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
@@ -230,6 +252,8 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 			a->xc[a->nxc++] = v;
 		else if (!strcmp(o, "--control") && !a->control)
 			a->control = v;
+		else if (!strcmp(o, "--control-timeout") && !a->idle_s)
+			rc = seconds(o, v, &a->idle_s);
 		else
 			return bad("%s: unknown, repeated or too often (--help)", o);
 		if (rc)
@@ -237,9 +261,16 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 	}
 	if (!d->nports && !a->nxc)
 		return bad("nothing to serve: give --vhost, --eth or --xconnect");
+	/* "" would bind an abstract socket no path names: refused. */
+	if (a->control && !a->control[0])
+		return bad("--control: needs a path, not an empty one");
+	if (a->idle_s && !a->control)
+		return bad("--control-timeout: needs --control");
+	if (!a->idle_s)
+		a->idle_s = NETD_CTL_IDLE_S;
 	if (a->control && strlen(a->control) >= NETD_WHERE_MAX)
-		return bad("--control %s: path too long (at most 107 bytes)",
-			   a->control);
+		return bad("--control %s: path too long for a UNIX socket (at most %u bytes)",
+			   a->control, NETD_WHERE_MAX - 1);
 	return 0;
 }
 
@@ -315,12 +346,10 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 	if (a.control) {
-		rc = netd_ctl_open(&d, a.control, &ctl);
+		rc = netd_ctl_open(&d, a.control, a.idle_s * 1000U, &ctl);
 		if (rc) {
 			fprintf(stderr, "ioasid-netd: --control %s: %s\n", a.control,
-				rc == -EADDRINUSE ? "in use (another process listens on it)" :
-				rc == -EEXIST ? "exists and is not a socket" :
-				strerror(-rc));
+				netd_path_why(rc));
 			goto out_pool;
 		}
 	}

@@ -75,12 +75,19 @@ int netd_ports_open(struct netd *d);
 int netd_fwd_loop(void *arg);
 void netd_ports_close(struct netd *d);
 void netd_port_counters(const struct netd_port *p, struct netd_counters *c);
-/* 0 free, -EADDRINUSE a listener, -EEXIST not a socket; stale ones go. */
+/*
+ * Make @path free for a socket: 0 free (a stale socket is removed),
+ * -EADDRINUSE a listener, -EEXIST not a socket, -EBUSY replaced while it
+ * was checked; never blocks on a listener. netd_path_why() says which.
+ */
 int netd_path_claim(const char *path);
+const char *netd_path_why(int rc);
 
 /* control.c */
 struct netd_ctl;
-int netd_ctl_open(struct netd *d, const char *path, struct netd_ctl **out);
+/* Clients get @idle_ms for each request (docs/netd.md). */
+int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
+		  struct netd_ctl **out);
 /* Serve requests for at most @ms milliseconds. */
 void netd_ctl_poll(struct netd_ctl *ctl, int ms);
 void netd_ctl_close(struct netd_ctl *ctl);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * netd_hostile: ioasid-netd against bad arguments, socket paths already
- * taken, and control-socket clients that break every bound (garbage,
- * NUL bytes, overlong and half-sent lines, too many clients, a client
- * that never reads); after each the daemon still answers a good request,
- * and at SIGTERM it exits 0 with its sockets gone.
+ * netd_hostile: ioasid-netd against bad arguments (an empty or overlong
+ * --control among them), socket paths already taken (by a listener that
+ * never accepts too), its control socket replaced while it runs, and
+ * control-socket clients that break every bound (garbage, NUL bytes,
+ * overlong and half-sent lines, silent connections in every slot, a
+ * client that never reads, the daemon out of descriptors); after each
+ * the daemon still answers a good request, and at SIGTERM it exits 0
+ * with its sockets gone (but not one that is no longer its own).
  *
  * The daemon runs with vhost-user ports only and EAL --no-huge
  * --no-shconf, so no hugepage or device is needed; root is (the EAL).
@@ -22,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -231,6 +236,20 @@ static bool ask(const char *ctl, const char *req, char *buf, size_t size)
 	return ok;
 }
 
+/* The number after "@key": in @buf, or -1. */
+static long long json_num(const char *buf, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(buf, k);
+	if (!p)
+		return -1;
+	p += strlen(k);
+	return *p >= '0' && *p <= '9' ? strtoll(p, NULL, 10) : -1;
+}
+
 static bool serves(const char *ctl)
 {
 	char buf[4096];
@@ -295,13 +314,63 @@ static void test_args(void)
 		bad_args("a socket path too long for a UNIX socket",
 			 (const char *const[]){ "--", "--vhost", longp, NULL }, 2,
 			 "socket path too long");
+		bad_args("a control socket path too long for a UNIX socket",
+			 (const char *const[]){ "--", "--vhost", sock, "--control",
+						longp + 2, NULL }, 2,
+			 "path too long");
 	}
+	/* It bound an abstract socket that no path names, and ran. */
+	bad_args("an empty control socket path",
+		 (const char *const[]){ "--", "--vhost", sock, "--control", "", NULL },
+		 2, "--control: needs a path");
+	bad_args("a control timeout of 0",
+		 (const char *const[]){ "--", "--vhost", sock, "--control", "/tmp/c",
+					"--control-timeout", "0", NULL }, 2,
+		 "--control-timeout 0: expected whole seconds");
+	bad_args("a control timeout with a unit",
+		 (const char *const[]){ "--", "--vhost", sock, "--control", "/tmp/c",
+					"--control-timeout", "5s", NULL }, 2,
+		 "--control-timeout 5s: expected whole seconds");
+	bad_args("a control timeout without a control socket",
+		 (const char *const[]){ "--", "--vhost", sock,
+					"--control-timeout", "5", NULL }, 2,
+		 "needs --control");
 	bad_args("an unknown option",
 		 (const char *const[]){ "--", "--frobnicate", "1", NULL }, 2,
 		 "unknown");
 }
 
 /* ---- socket paths ---- */
+
+/*
+ * A listener at @path that never accepts, its queue full: @fill[] the
+ * queued clients (until one is refused with EAGAIN). The listener, or -1.
+ */
+static int listen_full(const char *path, int *fill, int max, int *nfill)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*nfill = 0;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path));
+	unlink(path);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 0))
+		return -1;
+	while (*nfill < max) {
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+		if (c < 0)
+			break;
+		if (connect(c, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(c);
+			return errno == EAGAIN ? l : -1;
+		}
+		fill[(*nfill)++] = c;
+	}
+	return -1;
+}
 
 static void test_paths(const char *ctl, const char *vsock)
 {
@@ -357,6 +426,54 @@ static void test_paths(const char *ctl, const char *vsock)
 	if (rc != 0)
 		show_err(&d);
 
+	/*
+	 * The control socket replaced while the daemon runs (removed by
+	 * hand, another daemon's in its place): at exit it used to remove
+	 * whatever the path named. It removes only the socket it made.
+	 * This daemon also gives its clients 1 s (--control-timeout).
+	 */
+	{
+		char vfree[400], buf[256];
+		struct stat mine;
+		int l, c;
+		double t;
+		bool ok;
+
+		snprintf(ctl2, sizeof(ctl2), "%s/ctl-replaced", work);
+		snprintf(vfree, sizeof(vfree), "v0=%s/replaced.sock", work);
+		start(&d, "replaced", (const char *const[]){ "--", "--vhost", vfree,
+							      "--control", ctl2,
+							      "--control-timeout", "1",
+							      NULL });
+		rc = wait_listen(ctl2, 60);
+		c = ctl_connect(ctl2);
+		t = now_s();
+		ok = rc && c >= 0 && read_line(c, buf, sizeof(buf), 10) > 0 &&
+		     strstr(buf, "idle too long") && is_eof(c, 3);
+		result(ok, "--control-timeout 1: a silent client is closed as idle (%.1f s)",
+		       now_s() - t);
+		if (c >= 0)
+			close(c);
+		unlink(ctl2);
+		memset(sa.sun_path, 0, sizeof(sa.sun_path));
+		memcpy(sa.sun_path, ctl2, strlen(ctl2));
+		l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1) ||
+		    stat(ctl2, &mine))
+			diag("cannot put a socket at %s: %s", ctl2, strerror(errno));
+		kill(d.pid, SIGTERM);
+		rc = wait_exit(&d, 30);
+		own_lines(&d, last, sizeof(last));
+		result(rc == 0 && !stat(ctl2, &st) && st.st_ino == mine.st_ino &&
+		       st.st_dev == mine.st_dev && strstr(last, "stopped"),
+		       "a control socket replaced while it ran: left in place at exit");
+		if (rc != 0)
+			show_err(&d);
+		if (l >= 0)
+			close(l);
+		unlink(ctl2);
+	}
+
 	/* Not a socket at all: never deleted. */
 	snprintf(file, sizeof(file), "%s/precious", work);
 	s = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -370,9 +487,144 @@ static void test_paths(const char *ctl, const char *vsock)
 	       st.st_size == 5, "a path that is a regular file: refused, left alone");
 	if (rc != 1)
 		show_err(&d);
+
+	/*
+	 * A listener that never accepts, its queue full: the probe for a
+	 * stale socket blocked in connect() on it, and the daemon never
+	 * started nor stopped. It is in use, and said so at once.
+	 */
+	{
+		char full[300], vfull[400];
+		int fill[64], nfill, l;
+
+		snprintf(full, sizeof(full), "%s/full.sock", work);
+		snprintf(vfull, sizeof(vfull), "v=%s", full);
+		snprintf(other, sizeof(other), "v=%s/free.sock", work);
+		l = listen_full(full, fill, 64, &nfill);
+		if (l < 0)
+			diag("cannot fill a listener's queue: %s", strerror(errno));
+		start(&d, "full", (const char *const[]){ "--", "--vhost", other,
+							  "--control", full, NULL });
+		rc = wait_exit(&d, 30);
+		own_lines(&d, last, sizeof(last));
+		result(l >= 0 && rc == 1 && strstr(last, "--control") &&
+		       strstr(last, "in use") && !lstat(full, &st) && S_ISSOCK(st.st_mode),
+		       "a control path whose listener never accepts: in use, not waited on");
+		if (rc != 1)
+			show_err(&d);
+		start(&d, "vfull", (const char *const[]){ "--", "--vhost", vfull, NULL });
+		rc = wait_exit(&d, 30);
+		own_lines(&d, last, sizeof(last));
+		result(l >= 0 && rc == 1 && strstr(last, "port v:") &&
+		       strstr(last, "in use") && !lstat(full, &st) && S_ISSOCK(st.st_mode),
+		       "a vhost-user path whose listener never accepts: in use, not waited on");
+		if (rc != 1)
+			show_err(&d);
+		while (nfill)
+			close(fill[--nfill]);
+		if (l >= 0)
+			close(l);
+		unlink(full);
+	}
 }
 
 /* ---- the control socket ---- */
+
+/* The lowest descriptor number @pid has free, or -1. */
+static int lowest_free_fd(pid_t pid)
+{
+	static bool used[4096];
+	char dir[64];
+	struct dirent *e;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	dp = opendir(dir);
+	if (!dp)
+		return -1;
+	memset(used, 0, sizeof(used));
+	while ((e = readdir(dp))) {
+		long n = strtol(e->d_name, NULL, 10);
+
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && n >= 0 && n < 4096)
+			used[n] = true;
+	}
+	closedir(dp);
+	for (int i = 0; i < 4096; i++)
+		if (!used[i])
+			return i;
+	return -1;
+}
+
+/* CPU seconds @pid's main thread (the control socket's) has used. */
+static double main_thread_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After the name: state and 10 more fields, then utime and stime. */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The daemon out of descriptors: accept() on the control socket fails
+ * with EMFILE while the connection stays queued, and the loop spun on
+ * it. It retries every 100 ms, counts the failures, and the queued
+ * client is answered once descriptors are free again.
+ */
+static void test_no_fds(const char *ctl, pid_t pid)
+{
+	struct rlimit old, low;
+	char buf[4096];
+	double t, cpu;
+	long long fails;
+	int fd, s;
+	bool ok;
+
+	usleep(300000);		/* the earlier clients' descriptors are closed */
+	fd = lowest_free_fd(pid);
+	if (fd < 0 || prlimit(pid, RLIMIT_NOFILE, NULL, &old)) {
+		result(false, "the daemon's descriptors and limit can be read");
+		return;
+	}
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	ok = !prlimit(pid, RLIMIT_NOFILE, &low, NULL);
+	s = ctl_connect(ctl);
+	ok = ok && s >= 0 &&
+	     send(s, "{\"cmd\":\"stats\"}\n", 16, MSG_NOSIGNAL) == 16;
+	t = now_s();
+	cpu = main_thread_cpu(pid);
+	usleep(1000000);
+	cpu = main_thread_cpu(pid) - cpu;
+	t = now_s() - t;
+	prlimit(pid, RLIMIT_NOFILE, &old, NULL);
+	ok = ok && read_line(s, buf, sizeof(buf), 30) > 0 &&
+	     !strncmp(buf, "{\"ports\":[", 10);
+	if (s >= 0)
+		close(s);
+	diag("limit %d descriptors: the control thread used %.2f s of CPU in %.2f s",
+	     fd, cpu, t);
+	result(ok, "out of descriptors: a client waits, and is answered once there are");
+	ok = ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf));
+	fails = ok ? json_num(buf, "accept_failures") : -1;
+	/* 100 ms apart: about 10 in that second; spinning made thousands. */
+	result(fails >= 1 && fails <= 20 + (long long)(t * 20),
+	       "stats count the failed accepts, retried every 100 ms, not spun on (%lld in %.1f s)",
+	       fails, t);
+	if (fails < 1)
+		diag("stats: %s", buf);
+}
 
 static void test_control(const char *ctl)
 {
@@ -424,22 +676,23 @@ static void test_control(const char *ctl)
 
 	/*
 	 * Eight clients hold every slot with a line begun, never ended
-	 * (once the daemon has seen the earlier clients go).
+	 * (once the daemon has seen the earlier clients go). A ninth is
+	 * served all the same: the one connected first makes room.
 	 */
 	usleep(300000);
 	for (int i = 0; i < 8; i++) {
 		hold[i] = ctl_connect(ctl);
 		(void)!send(hold[i], "{\"cmd\":\"st", 10, MSG_NOSIGNAL);
+		usleep(20000);
 	}
 	usleep(300000);
-	extra = ctl_connect(ctl);
-	ok = extra >= 0 && read_line(extra, buf, sizeof(buf), 3) > 0 &&
-	     strstr(buf, "too many clients");
-	close(extra);
-	result(ok, "a ninth client is told there are too many, and closed");
+	result(serves(ctl), "every slot held by a half-sent line: a ninth client is served");
+	ok = read_line(hold[0], buf, sizeof(buf), 3) > 0 &&
+	     strstr(buf, "too many clients") && is_eof(hold[0], 3);
+	result(ok, "the client connected first made room: told there are too many, closed");
 	t = now_s();
 	ok = true;
-	for (int i = 0; i < 8 && ok; i++) {
+	for (int i = 1; i < 8 && ok; i++) {
 		ok = read_line(hold[i], buf, sizeof(buf), 10) > 0 &&
 		     strstr(buf, "not finished in time") && is_eof(hold[i], 3);
 		if (!ok)
@@ -450,6 +703,41 @@ static void test_control(const char *ctl)
 	for (int i = 0; i < 8; i++)
 		close(hold[i]);
 	result(serves(ctl), "after them a new client is served");
+
+	/*
+	 * Eight clients that connect and never send a byte. They used to
+	 * keep every slot for good, and every later client was turned away.
+	 */
+	for (int i = 0; i < 8; i++) {
+		hold[i] = ctl_connect(ctl);
+		usleep(20000);
+	}
+	usleep(300000);
+	extra = ctl_connect(ctl);
+	ok = extra >= 0 &&
+	     send(extra, "{\"cmd\":\"stats\"}\n", 16, MSG_NOSIGNAL) == 16 &&
+	     read_line(extra, buf, sizeof(buf), 30) > 0 &&
+	     !strncmp(buf, "{\"ports\":[", 10);
+	if (!ok)
+		diag("reply: %s", buf);
+	close(extra);
+	result(ok, "eight silent clients hold every slot: a new client is answered");
+	ok = read_line(hold[0], buf, sizeof(buf), 3) > 0 &&
+	     strstr(buf, "too many clients") && is_eof(hold[0], 3);
+	for (int i = 1; i < 8 && ok; i++) {
+		ok = read_line(hold[i], buf, sizeof(buf), 30) > 0 &&
+		     strstr(buf, "idle too long") && is_eof(hold[i], 3);
+		if (!ok)
+			diag("client %d: %s", i, buf);
+	}
+	for (int i = 0; i < 8; i++)
+		close(hold[i]);
+	result(ok, "silent clients: the first made room, the rest are closed as idle");
+	ok = ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf));
+	result(ok && json_num(buf, "evicted") == 2 && json_num(buf, "timed_out") == 14,
+	       "stats count 2 clients evicted and 14 timed out");
+	if (!ok || json_num(buf, "evicted") != 2 || json_num(buf, "timed_out") != 14)
+		diag("stats: %s", buf);
 
 	/* A client that sends requests and never reads its replies. */
 	s = ctl_connect(ctl);
@@ -515,6 +803,7 @@ int main(int argc, char **argv)
 	result(true, "the daemon starts and answers stats");
 	test_paths(ctl, vsock);
 	test_control(ctl);
+	test_no_fds(ctl, d.pid);
 	kill(d.pid, SIGTERM);
 	rc = wait_exit(&d, 30);
 	result(rc == 0 && stat(ctl, &st) && stat(vsock, &st),
