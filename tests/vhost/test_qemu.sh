@@ -23,6 +23,11 @@
 # Usage: test_qemu.sh SERVER SRCDIR WORKDIR [CONFIG...]
 #   CONFIG: plain-split plain-packed strict-split lazy-split strict-packed
 #   lazy-packed (default: all six); $VNET_FRAMES frames each (default 3000).
+#   A CONFIG ending in -late has the echo hold each frame $VNET_LATE_US
+#   microseconds (default 300) before it goes back to the driver, as a
+#   daemon's frames come back; $VNET_SERVER_ARGS are added to the
+#   backend's arguments, $VNET_NET_OPTS to the virtio-net device's
+#   (",event_idx=off", say).
 set -u
 
 # Copy stdin to stdout and to stderr. Not "tee /dev/stderr": when both are
@@ -88,7 +93,9 @@ for c in $configs; do
 	esac
 	sock=$work/$c.sock stats=$work/$c.stats log=$work/$c.serial
 	iommu_dev= net_opts= append=
-	case $c in
+	late=
+	case $c in *-late) late="--delay-us ${VNET_LATE_US:-300}" ;; esac
+	case ${c%-late} in
 	plain-*) ;;
 	strict-*|lazy-*)
 		iommu_dev="-device intel-iommu,intremap=on,device-iotlb=on"
@@ -97,8 +104,10 @@ for c in $configs; do
 		;;
 	*) echo "not ok $i - $c # unknown configuration"; failed=1; continue ;;
 	esac
-	case $c in *-packed) net_opts="$net_opts,packed=on" ;; esac
-	"$server" "$sock" --stats "$stats" > "$work/$c.server" 2>&1 &
+	case ${c%-late} in *-packed) net_opts="$net_opts,packed=on" ;; esac
+	net_opts="$net_opts${VNET_NET_OPTS:-}"
+	# shellcheck disable=SC2086
+	"$server" "$sock" --stats "$stats" $late ${VNET_SERVER_ARGS:-} > "$work/$c.server" 2>&1 &
 	spid=$!
 	w=0
 	while [ ! -S "$sock" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
