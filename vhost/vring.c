@@ -68,6 +68,12 @@ int vq_fail(struct vq *q, const char *fmt, ...)
 	return -EIO;
 }
 
+/* Whether the queue runs with ring feature @bit (VQ_FEATURES). */
+static bool vq_has(const struct vq *q, unsigned int bit)
+{
+	return q->c.features & VIRTIO_BIT(bit);
+}
+
 /* ---- $IOASID_VQ_CHECK (vring.h) ---- */
 
 #define VQ_CHECK_HIST	256	/* heads remembered for vq_unpop() */
@@ -76,7 +82,11 @@ struct vq_check {
 	bool abort;
 	uint32_t npop;			/* pops so far, less unpops */
 	uint16_t popped[VQ_CHECK_HIST];	/* the last heads popped */
-	uint8_t out[];			/* per head: popped, not yet used */
+	struct vq_check_head {
+		uint64_t addr;		/* split: the head descriptor popped */
+		uint32_t len;
+		bool out;		/* popped, not yet used */
+	} h[];
 };
 
 /* The check, when the environment asks for it: 0 or -ENOMEM. */
@@ -86,7 +96,7 @@ static int vq_check_new(struct vq *q)
 
 	if (!v || !*v || !strcmp(v, "0"))
 		return 0;
-	q->chk = calloc(1, sizeof(*q->chk) + q->c.size);
+	q->chk = calloc(1, sizeof(*q->chk) + q->c.size * sizeof(q->chk->h[0]));
 	if (!q->chk)
 		return -ENOMEM;
 	q->chk->abort = !strcmp(v, "abort");
@@ -124,10 +134,14 @@ static void vq_check_pop(struct vq *q, uint16_t head)
 		vq_check_fault(q, "popped head %u, outside the ring", head);
 		return;
 	}
-	if (k->out[head])
+	if (k->h[head].out)
 		vq_check_fault(q, "popped head %u, which is already outstanding",
 			       head);
-	k->out[head] = 1;
+	k->h[head].out = true;
+	if (!vq_has(q, VIRTIO_F_RING_PACKED)) {
+		k->h[head].addr = q->desc[head].addr;
+		k->h[head].len = q->desc[head].len;
+	}
 	k->popped[k->npop++ % VQ_CHECK_HIST] = head;
 }
 
@@ -143,10 +157,10 @@ static void vq_check_unpop(struct vq *q, uint16_t n)
 	while (n--) {
 		uint16_t head = k->popped[--k->npop % VQ_CHECK_HIST];
 
-		if (!k->out[head])
+		if (!k->h[head].out)
 			vq_check_fault(q, "gave back head %u, which was used already",
 				       head);
-		k->out[head] = 0;
+		k->h[head].out = false;
 	}
 }
 
@@ -159,19 +173,28 @@ static bool vq_check_push(struct vq *q, uint16_t head)
 		vq_check_fault(q, "pushed head %u, outside the ring", head);
 		return false;
 	}
-	if (!k->out[head]) {
+	if (!k->h[head].out) {
 		vq_check_fault(q, "pushed head %u, which is not outstanding (used twice, or never popped)",
 			       head);
 		return false;
 	}
-	k->out[head] = 0;
+	/*
+	 * Split: the driver rewrites a head's descriptor only once it has
+	 * the head back, so one that changed while the device held it was
+	 * not the driver's to give: the pop read a stale entry.
+	 */
+	if (!vq_has(q, VIRTIO_F_RING_PACKED) && q->ready &&
+	    (q->desc[head].addr != k->h[head].addr ||
+	     q->desc[head].len != k->h[head].len)) {
+		vq_check_fault(q, "pushed head %u, whose descriptor changed while it was out (0x%llx+%u, now 0x%llx+%u)",
+			       head, (unsigned long long)k->h[head].addr,
+			       k->h[head].len,
+			       (unsigned long long)q->desc[head].addr,
+			       (uint32_t)q->desc[head].len);
+		return false;
+	}
+	k->h[head].out = false;
 	return true;
-}
-
-/* Whether the queue runs with ring feature @bit (VQ_FEATURES). */
-static bool vq_has(const struct vq *q, unsigned int bit)
-{
-	return q->c.features & VIRTIO_BIT(bit);
 }
 
 static int vq_miss(struct vq *q, uint64_t iova, uint64_t len, uint32_t perm)
@@ -222,7 +245,7 @@ int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
 	q->last_avail = avail;
 	q->used_idx = used;
 	if (q->chk) {
-		memset(q->chk->out, 0, q->c.size);
+		memset(q->chk->h, 0, q->c.size * sizeof(q->chk->h[0]));
 		q->chk->npop = 0;
 	}
 	return 0;

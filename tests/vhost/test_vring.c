@@ -586,6 +586,18 @@ static int vq_check(struct fx *f)
 	CHECK(q.broken);
 	vq_fini(&q);
 
+	/*
+	 * A head whose descriptor the driver rewrote while the device held
+	 * it was not the driver's to give (a stale pop): refused.
+	 */
+	CHECK_OK(check_queue(&g, &q, "1"));
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	drv_desc(&g, G_DESC, 0, G_BASE + 4 * G_CHUNK, 128, VRING_DESC_F_WRITE, 0);
+	vq_push(&q, 0, 1);
+	CHECK(q.broken);
+	CHECK(strstr(q.why, "whose descriptor changed while it was out"));
+	vq_fini(&q);
+
 	/* A head outside the ring, and more given back than popped. */
 	CHECK_OK(check_queue(&g, &q, "1"));
 	CHECK_EQ(vq_pop(&q, &ch), 1);
