@@ -15,10 +15,12 @@
  * do: the driver's receive queue then fills while its transmit queue is
  * quiet, which the same-pass echo never makes happen. --hold N keeps
  * frames until N are held (or the oldest waited 2 ms) and returns them in
- * one burst.
+ * one burst. --stall-us N makes the application take N microseconds over
+ * each frame it receives, so that the transmit chain it came in is used
+ * (returned to the driver) that much later.
  *
  * Usage: vu-echo-server SOCKET [--stats FILE] [--seconds N]
- *                      [--delay-us N] [--hold N]
+ *                      [--delay-us N] [--hold N] [--stall-us N]
  */
 #include <errno.h>
 #include <signal.h>
@@ -46,6 +48,7 @@ static struct late {
 	uint32_t hold;
 	uint64_t at[VU_ECHO_SLOTS];
 	bool burst;			/* a held burst is going out */
+	unsigned int stall_us;
 } late;
 
 static uint64_t mono_ns(void)
@@ -127,6 +130,8 @@ static void check_rx(void *arg, const uint8_t *pkt, uint32_t len)
 	}
 	if (late.e)
 		late_stamp();
+	if (late.stall_us)
+		usleep(late.stall_us);
 	check.rx(arg, pkt, len);
 }
 
@@ -187,7 +192,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s SOCKET [--stats FILE] [--seconds N]"
-			" [--delay-us N] [--hold N]\n",
+			" [--delay-us N] [--hold N] [--stall-us N]\n",
 			argv[0]);
 		return 2;
 	}
@@ -198,6 +203,8 @@ int main(int argc, char **argv)
 			seconds = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--delay-us") && i + 1 < argc) {
 			delay_us = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--stall-us") && i + 1 < argc) {
+			late.stall_us = (unsigned int)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--hold") && i + 1 < argc) {
 			hold = atol(argv[++i]);
 			if (hold < 0 || hold > (long)VU_ECHO_SLOTS) {
