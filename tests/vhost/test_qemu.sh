@@ -141,8 +141,12 @@ for c in $configs; do
 	# A guest kernel that reported memory corruption or a fault fails
 	# the boot even when every frame came back.
 	oops=$(grep -cE "$guest_errors" "$log")
+	# So does a used entry the backend's own check refused
+	# ($IOASID_VQ_CHECK: a head used twice, or not the driver's).
+	vqcheck=$(grep -c 'VQ CHECK' "$work/$c.server")
 	if [ -n "$ok" ] && [ -z "$stuck" ] && [ "${faults:-0}" = 0 ] &&
-	   [ "$oops" = 0 ] && grep -q '^VNET-VM: exit 0$' "$log"; then
+	   [ "$oops" = 0 ] && [ "$vqcheck" = 0 ] &&
+	   grep -q '^VNET-VM: exit 0$' "$log"; then
 		echo "ok $i - $c"
 		echo "# $c: ${ok% *} frames back intact in ${ok#* } ms; boot $((t1 - t0)) s; backend: $counters"
 	else
@@ -151,7 +155,8 @@ for c in $configs; do
 		# On stderr as well: meson shows a failed test's stderr, and
 		# CI shows only what meson prints.
 		{
-			echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; guest kernel errors $oops; backend: $counters"
+			echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; guest kernel errors $oops; backend check faults $vqcheck; backend: $counters"
+			grep 'VQ CHECK' "$work/$c.server" | head -5 | sed 's/^/# backend check: /'
 			grep -E "$guest_errors" "$log" | head -5 | sed 's/^/# guest error: /'
 			sed -n 's/^/# serial: /p' "$log" | tail -60
 			sed -n 's/^/# backend: /p' "$work/$c.server" | tail -20
