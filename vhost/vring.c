@@ -74,6 +74,129 @@ static bool vq_has(const struct vq *q, unsigned int bit)
 	return q->c.features & VIRTIO_BIT(bit);
 }
 
+/* ---- $IOASID_VQ_CHECK (vring.h) ---- */
+
+#define VQ_CHECK_HIST	256	/* heads remembered for vq_unpop() */
+
+struct vq_check {
+	bool abort;
+	uint32_t npop;			/* pops so far, less unpops */
+	uint16_t popped[VQ_CHECK_HIST];	/* the last heads popped */
+	struct vq_check_head {
+		uint64_t addr;		/* split: the head descriptor popped */
+		uint32_t len;
+		bool out;		/* popped, not yet used */
+	} h[];
+};
+
+/* The check, when the environment asks for it: 0 or -ENOMEM. */
+static int vq_check_new(struct vq *q)
+{
+	const char *v = getenv("IOASID_VQ_CHECK");
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return 0;
+	q->chk = calloc(1, sizeof(*q->chk) + q->c.size * sizeof(q->chk->h[0]));
+	if (!q->chk)
+		return -ENOMEM;
+	q->chk->abort = !strcmp(v, "abort");
+	return 0;
+}
+
+/* A fault of the device's bookkeeping: said loudly, and nothing written. */
+static void vq_check_fault(struct vq *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void vq_check_fault(struct vq *q, const char *fmt, ...)
+{
+	char msg[112];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vhost: VQ CHECK: %s queue at 0x%llx (size %u): %s\n",
+		q->c.features & VIRTIO_BIT(VIRTIO_F_RING_PACKED) ? "packed" : "split",
+		(unsigned long long)q->c.desc, q->c.size, msg);
+	if (q->chk->abort)
+		abort();
+	if (!q->broken) {
+		snprintf(q->why, sizeof(q->why), "VQ CHECK: %s", msg);
+		q->broken = true;
+	}
+}
+
+static void vq_check_pop(struct vq *q, uint16_t head)
+{
+	struct vq_check *k = q->chk;
+
+	if (head >= q->c.size) {
+		vq_check_fault(q, "popped head %u, outside the ring", head);
+		return;
+	}
+	if (k->h[head].out)
+		vq_check_fault(q, "popped head %u, which is already outstanding",
+			       head);
+	k->h[head].out = true;
+	if (!vq_has(q, VIRTIO_F_RING_PACKED)) {
+		k->h[head].addr = q->desc[head].addr;
+		k->h[head].len = q->desc[head].len;
+	}
+	k->popped[k->npop++ % VQ_CHECK_HIST] = head;
+}
+
+static void vq_check_unpop(struct vq *q, uint16_t n)
+{
+	struct vq_check *k = q->chk;
+
+	if (n > k->npop || n > VQ_CHECK_HIST) {
+		vq_check_fault(q, "gave back %u chains, more than were popped (%u)",
+			       n, k->npop);
+		return;
+	}
+	while (n--) {
+		uint16_t head = k->popped[--k->npop % VQ_CHECK_HIST];
+
+		if (!k->h[head].out)
+			vq_check_fault(q, "gave back head %u, which was used already",
+				       head);
+		k->h[head].out = false;
+	}
+}
+
+/* Whether the used entry for @head may be written. */
+static bool vq_check_push(struct vq *q, uint16_t head)
+{
+	struct vq_check *k = q->chk;
+
+	if (head >= q->c.size) {
+		vq_check_fault(q, "pushed head %u, outside the ring", head);
+		return false;
+	}
+	if (!k->h[head].out) {
+		vq_check_fault(q, "pushed head %u, which is not outstanding (used twice, or never popped)",
+			       head);
+		return false;
+	}
+	/*
+	 * Split: the driver rewrites a head's descriptor only once it has
+	 * the head back, so one that changed while the device held it was
+	 * not the driver's to give: the pop read a stale entry.
+	 */
+	if (!vq_has(q, VIRTIO_F_RING_PACKED) && q->ready &&
+	    (q->desc[head].addr != k->h[head].addr ||
+	     q->desc[head].len != k->h[head].len)) {
+		vq_check_fault(q, "pushed head %u, whose descriptor changed while it was out (0x%llx+%u, now 0x%llx+%u)",
+			       head, (unsigned long long)k->h[head].addr,
+			       k->h[head].len,
+			       (unsigned long long)q->desc[head].addr,
+			       (uint32_t)q->desc[head].len);
+		return false;
+	}
+	k->h[head].out = false;
+	return true;
+}
+
 static int vq_miss(struct vq *q, uint64_t iova, uint64_t len, uint32_t perm)
 {
 	q->misses++;
@@ -103,6 +226,10 @@ int vq_init(struct vq *q, const struct vq_config *c,
 			return -ENOMEM;
 		q->avail_wrap = q->used_wrap = true;
 	}
+	if (vq_check_new(q)) {
+		vq_fini(q);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -117,6 +244,10 @@ int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
 	}
 	q->last_avail = avail;
 	q->used_idx = used;
+	if (q->chk) {
+		memset(q->chk->h, 0, q->c.size * sizeof(q->chk->h[0]));
+		q->chk->npop = 0;
+	}
 	return 0;
 }
 
@@ -124,6 +255,8 @@ void vq_fini(struct vq *q)
 {
 	free(q->pend);
 	q->pend = NULL;
+	free(q->chk);
+	q->chk = NULL;
 }
 
 static uint16_t *ndesc_of(struct vq *q)
@@ -427,6 +560,8 @@ static int pop_packed(struct vq *q, struct vq_chain *c)
 	if (id >= n)
 		return vq_break(q, "slot %u: buffer id %u is outside the ring of %u",
 				q->last_avail, id, n);
+	if (q->chk)
+		vq_check_pop(q, id);
 	c->head = id;
 	c->ndesc = (uint16_t)count;
 	ndesc_of(q)[id] = (uint16_t)count;
@@ -464,6 +599,8 @@ int vq_pop(struct vq *q, struct vq_chain *c)
 	rc = walk(q, head, c);
 	if (rc)
 		return rc;
+	if (q->chk)
+		vq_check_pop(q, head);
 	q->last_avail++;
 	q->chains++;
 	set_avail_event(q);
@@ -472,6 +609,8 @@ int vq_pop(struct vq *q, struct vq_chain *c)
 
 void vq_unpop(struct vq *q, uint16_t n)
 {
+	if (q->chk)
+		vq_check_unpop(q, n);
 	if (vq_has(q, VIRTIO_F_RING_PACKED)) {
 		if (!n)
 			return;
@@ -489,6 +628,8 @@ void vq_unpop(struct vq *q, uint16_t n)
 
 void vq_push(struct vq *q, uint16_t head, uint32_t written)
 {
+	if (q->chk && !vq_check_push(q, head))
+		return;
 	if (vq_has(q, VIRTIO_F_RING_PACKED)) {
 		struct vq_packed_used *u;
 		uint16_t nd = head < q->c.size ? ndesc_of(q)[head] : 1;

@@ -82,6 +82,19 @@ struct vring_packed_desc_le {
 
 #define VQ_PACKED_HIST	64	/* chains vq_unpop() can give back */
 
+/*
+ * A debugging check of the device's own bookkeeping, on when a queue is
+ * set up with $IOASID_VQ_CHECK in the environment ("abort": abort the
+ * process; any other value but "0": log and break the queue): it tracks
+ * which heads (split) or buffer ids (packed) are outstanding, popped and
+ * not yet pushed used, and stops a push of a head that is not outstanding
+ * (a double or stale completion), a push of a head outside the ring, a
+ * pop of a head that already is outstanding, and an unpop of more than
+ * was popped, before the used entry is written. Off, it costs one test of
+ * a NULL pointer per pop and push.
+ */
+struct vq_check;
+
 struct vq_packed_used {
 	uint16_t slot, id;
 	uint32_t len;
@@ -107,6 +120,7 @@ struct vq {
 	struct vq_packed_used *pend;	/* @size entries, or NULL */
 	bool ready;			/* rings translated for this burst */
 	bool broken;
+	struct vq_check *chk;		/* NULL unless $IOASID_VQ_CHECK */
 	char why[128];
 	uint64_t chains;
 	uint64_t misses;
@@ -123,7 +137,7 @@ int vq_init(struct vq *q, const struct vq_config *c,
  */
 int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
 		bool used_wrap);
-/* Free what vq_init() allocated (packed queues). */
+/* Free what vq_init() allocated (packed queues, the check). */
 void vq_fini(struct vq *q);
 /*
  * Break the queue from outside (its memory was lost, say), logging the

@@ -516,6 +516,105 @@ static int rx_mergeable(struct fx *f)
 	return 0;
 }
 
+/* A queue of 4 heads posted, with $IOASID_VQ_CHECK as @check (NULL: unset). */
+static int check_queue(struct guest *g, struct vq *q, const char *check)
+{
+	struct vq_config c;
+	uint16_t i;
+
+	drv_reset(g);
+	guest_vq_config(&c, 0);
+	if (check)
+		setenv("IOASID_VQ_CHECK", check, 1);
+	else
+		unsetenv("IOASID_VQ_CHECK");
+	CHECK_OK(vq_init(q, &c, g->r));
+	unsetenv("IOASID_VQ_CHECK");
+	for (i = 0; i < 4; i++) {
+		drv_desc(g, G_DESC, i, G_BASE + 3 * G_CHUNK + i * 64U, 64,
+			 VRING_DESC_F_WRITE, 0);
+		drv_post(g, i);
+	}
+	return 0;
+}
+
+/*
+ * $IOASID_VQ_CHECK: a used entry for a head that is not outstanding (a
+ * double completion, one never popped, one outside the ring) breaks the
+ * queue before it is written; unset, nothing is checked.
+ */
+static int vq_check(struct fx *f)
+{
+	struct vq_chain ch;
+	struct guest g;
+	struct vq q;
+
+	CHECK_OK(guest_open(&g, f));
+	/* Unset: a double push goes through to the driver. */
+	CHECK_OK(check_queue(&g, &q, NULL));
+	CHECK(!q.chk);
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	vq_push(&q, ch.head, 1);
+	vq_push(&q, ch.head, 1);
+	vq_flush(&q);
+	CHECK_EQ(drv_used_idx(&g), 2);
+	vq_fini(&q);
+
+	/* A double push: the first published, the second refused. */
+	CHECK_OK(check_queue(&g, &q, "1"));
+	CHECK(q.chk);
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	vq_push(&q, ch.head, 1);
+	vq_flush(&q);
+	CHECK_EQ(drv_used_idx(&g), 1);
+	CHECK(!q.broken);
+	vq_push(&q, ch.head, 1);
+	CHECK(q.broken);
+	CHECK(strstr(q.why, "VQ CHECK: pushed head 0, which is not outstanding"));
+	CHECK(!vq_flush(&q));
+	CHECK_EQ(drv_used_idx(&g), 1);
+	vq_fini(&q);
+
+	/* Popped, given back, pushed: not outstanding any more. */
+	CHECK_OK(check_queue(&g, &q, "1"));
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	vq_unpop(&q, 1);
+	vq_push(&q, 0, 1);
+	CHECK(!q.broken);
+	vq_push(&q, 1, 1);
+	CHECK(q.broken);
+	vq_fini(&q);
+
+	/*
+	 * A head whose descriptor the driver rewrote while the device held
+	 * it was not the driver's to give (a stale pop): refused.
+	 */
+	CHECK_OK(check_queue(&g, &q, "1"));
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	drv_desc(&g, G_DESC, 0, G_BASE + 4 * G_CHUNK, 128, VRING_DESC_F_WRITE, 0);
+	vq_push(&q, 0, 1);
+	CHECK(q.broken);
+	CHECK(strstr(q.why, "whose descriptor changed while it was out"));
+	vq_fini(&q);
+
+	/* A head outside the ring, and more given back than popped. */
+	CHECK_OK(check_queue(&g, &q, "1"));
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	vq_push(&q, G_RING_SIZE, 1);
+	CHECK(q.broken);
+	CHECK(strstr(q.why, "outside the ring"));
+	vq_fini(&q);
+	CHECK_OK(check_queue(&g, &q, "1"));
+	CHECK_EQ(vq_pop(&q, &ch), 1);
+	vq_unpop(&q, 2);
+	CHECK(q.broken);
+	CHECK(strstr(q.why, "more than were popped"));
+	vq_fini(&q);
+	guest_close(&g);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "chains_direct", chains_direct, NULL },
 	{ "chains_indirect", chains_indirect, NULL },
@@ -524,6 +623,7 @@ static const struct test tests[] = {
 	{ "batched_used", batched_used, NULL },
 	{ "event_index", event_index, NULL },
 	{ "rx_mergeable", rx_mergeable, NULL },
+	{ "vq_check", vq_check, NULL },
 };
 
 int main(int argc, char **argv)

@@ -10,10 +10,21 @@
  * SIGTERM or SIGINT, or after --seconds. A backend that wedges shows as
  * counters that stop moving while the front-end still waits.
  *
+ * With --delay-us N each frame goes back to the driver no sooner than N
+ * microseconds after it came (the echo holds it), as a daemon's frames
+ * do: the driver's receive queue then fills while its transmit queue is
+ * quiet, which the same-pass echo never makes happen. --hold N keeps
+ * frames until N are held (or the oldest waited 2 ms) and returns them in
+ * one burst. --stall-us N makes the application take N microseconds over
+ * each frame it receives, so that the transmit chain it came in is used
+ * (returned to the driver) that much later.
+ *
  * Usage: vu-echo-server SOCKET [--stats FILE] [--seconds N]
+ *                      [--delay-us N] [--hold N] [--stall-us N]
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +36,58 @@
 #include "vhost_user.h"
 
 static volatile sig_atomic_t done;
+
+/*
+ * The late echo: when each held frame came (indexed as the echo's slots),
+ * and the rules for letting it go.
+ */
+static struct late {
+	uint32_t (*tx)(void *arg, uint8_t *buf, uint32_t max);
+	struct vu_echo *e;
+	uint64_t delay_ns;
+	uint32_t hold;
+	uint64_t at[VU_ECHO_SLOTS];
+	bool burst;			/* a held burst is going out */
+	unsigned int stall_us;
+} late;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void late_stamp(void)
+{
+	struct vu_echo *e = late.e;
+
+	/* The slot the echo is about to fill, unless it drops the frame. */
+	if (e->head - e->tail < VU_ECHO_SLOTS)
+		late.at[e->head % VU_ECHO_SLOTS] = mono_ns();
+}
+
+static uint32_t late_tx(void *arg, uint8_t *buf, uint32_t max)
+{
+	struct vu_echo *e = late.e;
+	uint32_t held = e->head - e->tail;
+	uint64_t age;
+
+	if (!held) {
+		late.burst = false;
+		return 0;
+	}
+	age = mono_ns() - late.at[e->tail % VU_ECHO_SLOTS];
+	if (age < late.delay_ns)
+		return 0;
+	if (late.hold && !late.burst) {
+		if (held < late.hold && age < 2000000)
+			return 0;
+		late.burst = true;
+	}
+	return late.tx(arg, buf, max);
+}
 
 /*
  * The frames of tests/vm/vnet_frames.c (EtherType 0x88b5, a sequence
@@ -65,6 +128,10 @@ static void check_rx(void *arg, const uint8_t *pkt, uint32_t len)
 		if (!what && seq >= check.next)
 			check.next = seq + 1;
 	}
+	if (late.e)
+		late_stamp();
+	if (late.stall_us)
+		usleep(late.stall_us);
 	check.rx(arg, pkt, len);
 }
 
@@ -114,7 +181,8 @@ int main(int argc, char **argv)
 {
 	static struct vu_echo e;
 	const char *stats = NULL;
-	double seconds = 0;
+	double seconds = 0, delay_us = 0;
+	long hold = 0;
 	struct vu_backend *b;
 	struct vu_stats st;
 	struct vu_app app;
@@ -123,7 +191,8 @@ int main(int argc, char **argv)
 	int i, rc;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s SOCKET [--stats FILE] [--seconds N]\n",
+		fprintf(stderr, "usage: %s SOCKET [--stats FILE] [--seconds N]"
+			" [--delay-us N] [--hold N] [--stall-us N]\n",
 			argv[0]);
 		return 2;
 	}
@@ -132,6 +201,17 @@ int main(int argc, char **argv)
 			stats = argv[++i];
 		} else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
 			seconds = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--delay-us") && i + 1 < argc) {
+			delay_us = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--stall-us") && i + 1 < argc) {
+			late.stall_us = (unsigned int)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--hold") && i + 1 < argc) {
+			hold = atol(argv[++i]);
+			if (hold < 0 || hold > (long)VU_ECHO_SLOTS) {
+				fprintf(stderr, "%s: --hold takes 0 to %u frames\n",
+					argv[0], VU_ECHO_SLOTS);
+				return 2;
+			}
 		} else {
 			fprintf(stderr, "%s: unknown argument %s\n", argv[0],
 				argv[i]);
@@ -146,6 +226,13 @@ int main(int argc, char **argv)
 	check.rx = app.rx;
 	check.arg = app.arg;
 	app.rx = check_rx;
+	if (delay_us > 0 || hold > 0) {
+		late.e = &e;
+		late.tx = app.tx;
+		late.delay_ns = (uint64_t)(delay_us * 1000);
+		late.hold = (uint32_t)hold;
+		app.tx = late_tx;
+	}
 	rc = vu_backend_start(argv[1], &app, VU_OFFER_IOMMU, &b);
 	if (rc) {
 		fprintf(stderr, "%s: cannot serve %s: %s\n", argv[0], argv[1],
