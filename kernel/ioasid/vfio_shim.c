@@ -62,8 +62,12 @@ struct shim_group;
 
 /* Pins one IOVA page may hold at once; past it vfio_pin_pages fails. */
 #define SHIM_PIN_MAX_REFS	INT_MAX
-/* dma_unmap rounds without progress before an unmap gives up (EBUSY). */
+/*
+ * dma_unmap rounds before an unmap gives up (EBUSY): in a row on one
+ * mapping (type1's bound), and in all without progress.
+ */
 #define SHIM_UNMAP_TRIES	10
+#define SHIM_UNMAP_ROUNDS	(1000 * SHIM_UNMAP_TRIES)
 
 struct shim_dev {
 	struct ioasid_dev dev;
@@ -483,6 +487,26 @@ static int shim_attach_group(void *data, struct iommu_group *group,
 	return 0;
 }
 
+/*
+ * c->lock held, the last emulated group gone. Pins its driver left (it
+ * must unpin at close) would hold up every unmap of their range: drop
+ * the counts, and say how many. Nothing else to undo: a pin takes no
+ * page reference and no charge of its own, the mapping holds both until
+ * it is unmapped.
+ */
+static void shim_pins_drop(struct shim_container *c)
+{
+	unsigned long idx, n = 0;
+	void *e;
+
+	xa_for_each(&c->pins, idx, e)
+		n += xa_to_value(e);
+	xa_destroy(&c->pins);
+	if (n)
+		pr_notice_ratelimited("ioasid: vfio shim: %lu pins of emulated devices left at their last detach, dropped\n",
+				      n);
+}
+
 static void shim_detach_group(void *data, struct iommu_group *group)
 {
 	struct shim_container *c = data;
@@ -494,13 +518,8 @@ static void shim_detach_group(void *data, struct iommu_group *group)
 			continue;
 		if (c->h)
 			shim_group_unbind(c->h, g);
-		/*
-		 * Pins left by the last emulated device's driver (which must
-		 * have unpinned at close) would hold up every unmap: drop
-		 * the counts; the pages stay pinned by their mappings.
-		 */
 		if (g->emulated && !--c->nemulated)
-			xa_destroy(&c->pins);
+			shim_pins_drop(c);
 		list_del(&g->node);
 		shim_group_free(g);
 		break;
@@ -662,7 +681,7 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct ioasid_unmap_dma u = { .size = sizeof(u) };
 	unsigned int tries = 0, rounds = 0;
-	u64 last = U64_MAX, m_iova, m_len, prev = 0;
+	u64 last = U64_MAX, m_iova, m_len, prev = 0, reach = 0;
 	bool notify = true;
 	long rc;
 
@@ -685,14 +704,23 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 					     &m_len)) {
 		/*
 		 * The drivers unpin from dma_unmap; one that keeps (or
-		 * retakes) its pins fails the unmap, not the kernel.
+		 * retakes) its pins fails the unmap, not the kernel. Both
+		 * bounds start again on progress, when the first pinned
+		 * mapping lies past every one seen so far: an unmap of
+		 * any number of pinned mappings that each let go runs to
+		 * the end, one whose pins keep being retaken (here and
+		 * behind) does not.
 		 */
-		if (rounds && m_iova == prev)
-			tries++;
-		else
+		if (!rounds || m_iova > reach) {
+			reach = m_iova;
+			rounds = 0;
 			tries = 0;
-		if (tries > SHIM_UNMAP_TRIES ||
-		    ++rounds > 1000 * SHIM_UNMAP_TRIES) {
+		} else if (m_iova == prev) {
+			tries++;
+		} else {
+			tries = 0;
+		}
+		if (tries > SHIM_UNMAP_TRIES || ++rounds > SHIM_UNMAP_ROUNDS) {
 			mutex_unlock(&c->lock);
 			return -EBUSY;
 		}
@@ -704,7 +732,11 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 		cond_resched();
 		mutex_lock(&c->lock);
 	}
-	/* No new pin until the unmap is done: pins take c->lock. */
+	/*
+	 * The last check found no pin in the range with c->lock held, and
+	 * it stays held to the end of the unmap: a pin (vfio_pin_pages
+	 * takes c->lock) waits for it, then finds the range unmapped.
+	 */
 	rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_UNMAP_DMA, &u, NULL);
 	mutex_unlock(&c->lock);
 	if (rc)

@@ -47,6 +47,15 @@
 #define MDMA_REGION_OFF(i)	((u64)(i) << MDMA_REGION_SHIFT)
 #define MDMA_OFF_MASK		(MDMA_REGION_OFF(1) - 1)
 
+/*
+ * Tests only: at close, forget the pins instead of unpinning them, as a
+ * broken driver would, so that a backend's cleanup of pins left at the
+ * group's detach can be watched (tests/kernel/test_mdev_shim.c).
+ */
+static bool leak_pins;
+module_param(leak_pins, bool, 0644);
+MODULE_PARM_DESC(leak_pins, "tests: forget, not unpin, the pins held at close");
+
 /* One contiguous run of pinned pages: the source or the destination. */
 struct mdma_pin {
 	u64 iova;		/* page aligned */
@@ -594,7 +603,14 @@ static void mdma_close_device(struct vfio_device *vdev)
 	struct mdma *m = to_mdma(vdev);
 
 	mutex_lock(&m->dma_lock);
-	mdma_unpin_all(m);
+	if (READ_ONCE(leak_pins)) {
+		/* A broken driver: the pins are forgotten, not unpinned. */
+		m->pin[0].npage = 0;
+		m->pin[1].npage = 0;
+		WRITE_ONCE(m->npinned, 0);
+	} else {
+		mdma_unpin_all(m);
+	}
 	mutex_unlock(&m->dma_lock);
 }
 

@@ -10,20 +10,26 @@
 
 #include "edu.h"
 
-int group_of(const char *bdf)
+int group_at(const char *path)
 {
-	char path[300], link[300];
-	ssize_t n;
+	char link[300];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
 	const char *slash;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -1;
 	link[n] = '\0';
 	slash = strrchr(link, '/');
 	return slash ? atoi(slash + 1) : -1;
+}
+
+int group_of(const char *bdf)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	return group_at(path);
 }
 
 /*

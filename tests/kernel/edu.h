@@ -46,6 +46,8 @@ extern char solo_bdf[MAX_EDU][300], shared_bdf[MAX_EDU][300];
 extern int solo_count, shared_count;
 
 void find_edus(void);
+/* The group number an iommu_group link at @path names, -1 if none. */
+int group_at(const char *path);
 int group_of(const char *bdf);
 /* A new container of IOMMU @type with @bdf's group, and @bdf opened. */
 int edu_open_bdf(struct edu *e, const char *bdf, unsigned long type);

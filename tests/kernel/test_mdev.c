@@ -17,232 +17,26 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 
-#include "edu.h"
-#include "mdma_regs.h"
+#include "mdma_rig.h"
 
 #define MDEV_UUID	"6d646d61-0000-4000-8000-00000000000e"
-#define TYPE_DIR	"/sys/class/mdev_bus/ioasid_mdma/mdev_supported_types/ioasid_mdma-dma"
-#define MDEV_DIR	"/sys/bus/mdev/devices/" MDEV_UUID
-
-#define BUF_LEN		SZ_64K
-
-struct mdev {
-	int container, group, dev;
-	uint64_t bar, cfg;	/* where the regions start in the device file */
-};
-
-static const char *iommu_mode(void)
-{
-	const char *m = getenv("VFIO_TEST_IOMMU");
-
-	return m ? m : "type1";
-}
-
-/* Write @s to sysfs file @path: 0 or -errno. */
-static int sysfs_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static long sysfs_long(const char *path)
-{
-	char buf[64] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return buf[0] ? strtol(buf, NULL, 10) : -1;
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
-static int mdev_group(void)
-{
-	char link[300];
-	ssize_t n = readlink(MDEV_DIR "/iommu_group", link, sizeof(link) - 1);
-	const char *slash;
-
-	if (n < 0)
-		return -1;
-	link[n] = '\0';
-	slash = strrchr(link, '/');
-	return slash ? atoi(slash + 1) : -1;
-}
-
-static void mdev_close(struct mdev *m)
-{
-	if (m->dev >= 0)
-		close(m->dev);
-	if (m->group >= 0)
-		close(m->group);
-	if (m->container >= 0)
-		close(m->container);
-	m->dev = m->group = m->container = -1;
-}
-
-/* The mdev in a new type1v2 container; its region offsets in @m. */
-static int mdev_open(struct mdev *m)
-{
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	char path[64];
-	int g = mdev_group();
-
-	m->container = m->group = m->dev = -1;
-	if (g < 0)
-		diag("no iommu_group for %s", MDEV_DIR);
-	CHECK(g >= 0);
-	m->container = open("/dev/vfio/vfio", O_RDWR);
-	CHECK(m->container >= 0);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
-	m->group = open(path, O_RDWR);
-	CHECK(m->group >= 0);
-	CHECK(ioctl(m->group, VFIO_GROUP_SET_CONTAINER, &m->container) == 0);
-	if (ioctl(m->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
-		diag("VFIO_SET_IOMMU(type1v2) on %s: %s", iommu_mode(),
-		     strerror(errno));
-		return 1;
-	}
-	m->dev = ioctl(m->group, VFIO_GROUP_GET_DEVICE_FD, MDEV_UUID);
-	if (m->dev < 0)
-		diag("VFIO_GROUP_GET_DEVICE_FD: %s", strerror(errno));
-	CHECK(m->dev >= 0);
-	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
-	CHECK(ioctl(m->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0);
-	CHECK_EQ(ri.size, MDMA_BAR0_SIZE);
-	m->bar = ri.offset;
-	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	CHECK(ioctl(m->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0);
-	CHECK_EQ(ri.size, MDMA_CONFIG_SIZE);
-	m->cfg = ri.offset;
-	return 0;
-}
-
-/* One access of @size bytes at @off of the device file: 0 or -errno. */
-static int acc(struct mdev *m, uint64_t off, void *v, size_t size, bool wr)
-{
-	ssize_t n = wr ? pwrite(m->dev, v, size, (off_t)off) :
-			 pread(m->dev, v, size, (off_t)off);
-
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)size ? 0 : -EIO;
-}
-
-static uint32_t rd32(struct mdev *m, unsigned int reg)
-{
-	uint32_t v = 0xdeadbeef;
-
-	if (acc(m, m->bar + reg, &v, 4, false))
-		diag("read of register 0x%x failed: %s", reg, strerror(errno));
-	return v;
-}
-
-static int wr32(struct mdev *m, unsigned int reg, uint32_t v)
-{
-	return acc(m, m->bar + reg, &v, 4, true);
-}
-
-static int wr64(struct mdev *m, unsigned int reg, uint64_t v)
-{
-	return acc(m, m->bar + reg, &v, 8, true);
-}
-
-/* Program a transfer and start it; 0 or the -errno of a refused write. */
-static int xfer(struct mdev *m, uint64_t src, uint64_t dst, uint32_t len,
-		uint32_t ctrl)
-{
-	int rc = wr64(m, MDMA_REG_SRC, src);
-
-	if (!rc)
-		rc = wr64(m, MDMA_REG_DST, dst);
-	if (!rc)
-		rc = wr32(m, MDMA_REG_LEN, len);
-	if (!rc)
-		rc = wr32(m, MDMA_REG_CTRL, MDMA_CTRL_START | ctrl);
-	return rc;
-}
-
-/* A transfer that must end with @status and error @err. */
-#define XFER(m, src, dst, len, ctrl, status, err) do { \
-	CHECK_OK(xfer(m, src, dst, len, ctrl)); \
-	CHECK_EQ(rd32(m, MDMA_REG_STATUS), status); \
-	CHECK_EQ(rd32(m, MDMA_REG_ERROR), err); \
-} while (0)
-
-static int dmap(struct mdev *m, uint64_t iova, void *va, uint64_t len,
-		uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map d = {
-		.argsz = sizeof(d), .flags = flags, .vaddr = (uintptr_t)va,
-		.iova = iova, .size = len,
-	};
-
-	return ioctl(m->container, VFIO_IOMMU_MAP_DMA, &d) ? -errno : 0;
-}
-
-static int dunmap(struct mdev *m, uint64_t iova, uint64_t len, uint32_t flags,
-		  uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = len,
-	};
-
-	if (ioctl(m->container, VFIO_IOMMU_UNMAP_DMA, &u))
-		return -errno;
-	if (unmapped)
-		*unmapped = u.size;
-	return 0;
-}
-
-#define RD	VFIO_DMA_MAP_FLAG_READ
-#define RDWR	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-
-/* Source (read-only) and destination buffers mapped at IOVA_SRC/_DST. */
-static int map_two(struct mdev *m, uint8_t **src, uint8_t **dst)
-{
-	*src = pages(BUF_LEN);
-	*dst = pages(BUF_LEN);
-	CHECK(*src && *dst);
-	fill(*src, BUF_LEN, 0x3c);
-	memset(*dst, 0, BUF_LEN);
-	CHECK_OK(dmap(m, IOVA_SRC, *src, BUF_LEN, RD));
-	CHECK_OK(dmap(m, IOVA_DST, *dst, BUF_LEN, RDWR));
-	return 0;
-}
 
 static int t_create(struct fx *f)
 {
-	long avail = sysfs_long(TYPE_DIR "/available_instances");
+	long avail = sysfs_long(MDMA_TYPE_DIR "/available_instances");
 	char api[32] = "";
 	FILE *fp;
 
 	(void)f;
 	diag("iommu %s", iommu_mode());
 	CHECK(avail > 0);
-	CHECK_OK(sysfs_write(TYPE_DIR "/create", MDEV_UUID));
-	CHECK(exists(MDEV_DIR));
-	CHECK_EQ(sysfs_long(TYPE_DIR "/available_instances"), avail - 1);
+	if (mdev_create())
+		return 1;
+	CHECK_EQ(sysfs_long(MDMA_TYPE_DIR "/available_instances"), avail - 1);
 	/* The same UUID twice is refused. */
-	CHECK_ERR(sysfs_write(TYPE_DIR "/create", MDEV_UUID), -EEXIST);
-	CHECK(mdev_group() >= 0);
-	fp = fopen(TYPE_DIR "/device_api", "r");
+	CHECK_ERR(sysfs_write(MDMA_TYPE_DIR "/create", MDEV_UUID), -EEXIST);
+	fp = fopen(MDMA_TYPE_DIR "/device_api", "r");
 	CHECK(fp);
 	CHECK(fgets(api, sizeof(api), fp));
 	fclose(fp);
@@ -310,13 +104,11 @@ static int t_dma_rw(struct fx *f)
 	uint8_t *src, *dst, *big_src, *big_dst;
 	long long pins = kernel_pins();
 	uint64_t v;
-	int rc = mdev_open(&m);
+	int rc = mdev_open_two(&m, &src, &dst);
 
 	(void)f;
 	if (rc)
 		return rc;
-	if (map_two(&m, &src, &dst))
-		return 1;
 	XFER(&m, IOVA_SRC + 100, IOVA_DST + 7, 40000, 0, MDMA_STATUS_DONE, 0);
 	CHECK_EQ(rd32(&m, MDMA_REG_DONE), 40000);
 	CHECK(!memcmp(dst + 7, src + 100, 40000));
@@ -334,12 +126,12 @@ static int t_dma_rw(struct fx *f)
 	big_dst = pages(MDMA_MAX_LEN);
 	CHECK(big_src && big_dst);
 	fill(big_src, MDMA_MAX_LEN, 0x71);
-	CHECK_OK(dmap(&m, 0x1000000, big_src, MDMA_MAX_LEN, RD));
-	CHECK_OK(dmap(&m, 0x2000000, big_dst, MDMA_MAX_LEN, RDWR));
+	CHECK_OK(dmap(m.container, 0x1000000, big_src, MDMA_MAX_LEN, RD));
+	CHECK_OK(dmap(m.container, 0x2000000, big_dst, MDMA_MAX_LEN, RDWR));
 	XFER(&m, 0x1000000, 0x2000000, MDMA_MAX_LEN, 0, MDMA_STATUS_DONE, 0);
 	CHECK(!memcmp(big_src, big_dst, MDMA_MAX_LEN));
 	/* No dma_unmap without pins. */
-	CHECK_OK(dunmap(&m, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	CHECK_OK(dunmap(m.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
 	CHECK_EQ(rd32(&m, MDMA_REG_UNMAPS), 0);
 	mdev_close(&m);
 	return 0;
@@ -356,14 +148,12 @@ static int t_pin_unmap(struct fx *f)
 	uint8_t *src, *dst;
 	uint64_t unmapped = 0;
 	long long pins = kernel_pins();
-	int rc = mdev_open(&m);
+	int rc = mdev_open_two(&m, &src, &dst);
 
 	(void)f;
 	if (rc)
 		return rc;
 	CHECK(pins >= 0);
-	if (map_two(&m, &src, &dst))
-		return 1;
 	/* 3 pages from 0x800 into the source: 4 source pages, 3 dest. */
 	XFER(&m, IOVA_SRC + 0x800, IOVA_DST, 3 * 4096, MDMA_CTRL_PIN,
 	     MDMA_STATUS_DONE, 0);
@@ -379,28 +169,28 @@ static int t_pin_unmap(struct fx *f)
 	CHECK(!memcmp(dst, src + 0x800, 3 * 4096));
 	CHECK_EQ(kernel_pins() - pins, 7);
 	/* Unmap the source: callback, its 4 pages unpinned, unmap done. */
-	CHECK_OK(dunmap(&m, IOVA_SRC, BUF_LEN, 0, &unmapped));
+	CHECK_OK(dunmap(m.container, IOVA_SRC, BUF_LEN, 0, &unmapped));
 	CHECK_EQ(unmapped, BUF_LEN);
 	CHECK_EQ(rd32(&m, MDMA_REG_UNMAPS), 1);
 	CHECK_EQ(rd32(&m, MDMA_REG_UNMAP_PAGES), 4);
 	CHECK_EQ(rd32(&m, MDMA_REG_PINNED), 3);
 	CHECK_EQ(kernel_pins() - pins, 3);
 	/* And the destination, through UNMAP_ALL. */
-	CHECK_OK(dunmap(&m, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+	CHECK_OK(dunmap(m.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
 	CHECK_EQ(unmapped, BUF_LEN);
 	CHECK_EQ(rd32(&m, MDMA_REG_UNMAPS), 2);
 	CHECK_EQ(rd32(&m, MDMA_REG_UNMAP_PAGES), 7);
 	CHECK_EQ(rd32(&m, MDMA_REG_PINNED), 0);
 	CHECK_EQ(kernel_pins(), pins);
 	/* Pins released by the driver: a later unmap calls nobody. */
-	CHECK_OK(dmap(&m, IOVA_SRC, src, BUF_LEN, RD));
-	CHECK_OK(dmap(&m, IOVA_DST, dst, BUF_LEN, RDWR));
+	CHECK_OK(dmap(m.container, IOVA_SRC, src, BUF_LEN, RD));
+	CHECK_OK(dmap(m.container, IOVA_DST, dst, BUF_LEN, RDWR));
 	XFER(&m, IOVA_SRC, IOVA_DST, 4096, MDMA_CTRL_PIN, MDMA_STATUS_DONE, 0);
 	CHECK_EQ(kernel_pins() - pins, 2);
 	CHECK_OK(wr32(&m, MDMA_REG_CTRL, MDMA_CTRL_RELEASE));
 	CHECK_EQ(rd32(&m, MDMA_REG_PINNED), 0);
 	CHECK_EQ(kernel_pins(), pins);
-	CHECK_OK(dunmap(&m, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	CHECK_OK(dunmap(m.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
 	CHECK_EQ(rd32(&m, MDMA_REG_UNMAPS), 2);
 	mdev_close(&m);
 	return 0;
@@ -412,13 +202,11 @@ static int t_pin_close(struct fx *f)
 	struct mdev m;
 	uint8_t *src, *dst;
 	long long pins = kernel_pins();
-	int rc = mdev_open(&m);
+	int rc = mdev_open_two(&m, &src, &dst);
 
 	(void)f;
 	if (rc)
 		return rc;
-	if (map_two(&m, &src, &dst))
-		return 1;
 	XFER(&m, IOVA_SRC, IOVA_DST, BUF_LEN, MDMA_CTRL_PIN, MDMA_STATUS_DONE,
 	     0);
 	CHECK_EQ(kernel_pins() - pins, 32);
@@ -442,37 +230,38 @@ static int t_pin_close(struct fx *f)
 }
 
 /* Values a user chooses, each refused before any work. */
+static const struct bad_xfer bad_regs[] = {
+	{ IOVA_SRC, IOVA_DST, 0, 0, EINVAL },
+	{ IOVA_SRC, IOVA_DST, MDMA_MAX_LEN + 1, 0, E2BIG },
+	{ IOVA_SRC, IOVA_DST, 0xffffffff, MDMA_CTRL_PIN, E2BIG },
+	/* 1 MiB is allowed, but not as 512 pins. */
+	{ IOVA_SRC, IOVA_DST, MDMA_MAX_LEN, MDMA_CTRL_PIN, E2BIG },
+	{ ~0ULL - 15, IOVA_DST, 4096, 0, EOVERFLOW },
+	{ IOVA_SRC, ~0ULL - 4094, 4096, MDMA_CTRL_PIN, EOVERFLOW },
+	/* The last byte of the IOVA space is addressable, and unmapped. */
+	{ ~0ULL, IOVA_DST, 1, 0, EINVAL },
+};
+
+/* Control bits: unknown ones, and release with anything else. */
+static const uint32_t bad_ctrl[] = {
+	0x8, 0x80000001, MDMA_CTRL_RELEASE | MDMA_CTRL_START,
+};
+
 static int t_hostile_regs(struct fx *f)
 {
 	struct mdev m;
 	uint8_t *src, *dst;
 	long long pins = kernel_pins();
-	int rc = mdev_open(&m);
+	int rc = mdev_open_two(&m, &src, &dst);
+	size_t i;
 
 	(void)f;
 	if (rc)
 		return rc;
-	if (map_two(&m, &src, &dst))
-		return 1;
-	XFER(&m, IOVA_SRC, IOVA_DST, 0, 0, MDMA_STATUS_ERROR, EINVAL);
-	XFER(&m, IOVA_SRC, IOVA_DST, MDMA_MAX_LEN + 1, 0, MDMA_STATUS_ERROR,
-	     E2BIG);
-	XFER(&m, IOVA_SRC, IOVA_DST, 0xffffffff, MDMA_CTRL_PIN,
-	     MDMA_STATUS_ERROR, E2BIG);
-	/* 1 MiB is allowed, but not as 512 pins. */
-	XFER(&m, IOVA_SRC, IOVA_DST, MDMA_MAX_LEN, MDMA_CTRL_PIN,
-	     MDMA_STATUS_ERROR, E2BIG);
-	XFER(&m, ~0ULL - 15, IOVA_DST, 4096, 0, MDMA_STATUS_ERROR, EOVERFLOW);
-	XFER(&m, IOVA_SRC, ~0ULL - 4094, 4096, MDMA_CTRL_PIN,
-	     MDMA_STATUS_ERROR, EOVERFLOW);
-	/* The last byte of the IOVA space is addressable, and unmapped. */
-	XFER(&m, ~0ULL, IOVA_DST, 1, 0, MDMA_STATUS_ERROR, EINVAL);
+	XFER_REFUSED(&m, bad_regs);
 	CHECK_EQ(rd32(&m, MDMA_REG_DONE), 0);
-	/* Control bits: unknown ones, and release with anything else. */
-	CHECK_ERR(wr32(&m, MDMA_REG_CTRL, 0x8), -EINVAL);
-	CHECK_ERR(wr32(&m, MDMA_REG_CTRL, 0x80000001), -EINVAL);
-	CHECK_ERR(wr32(&m, MDMA_REG_CTRL, MDMA_CTRL_RELEASE | MDMA_CTRL_START),
-		  -EINVAL);
+	for (i = 0; i < sizeof(bad_ctrl) / sizeof(bad_ctrl[0]); i++)
+		CHECK_ERR(wr32(&m, MDMA_REG_CTRL, bad_ctrl[i]), -EINVAL);
 	/* Nothing was pinned, nothing copied, and the engine still works. */
 	CHECK_EQ(kernel_pins(), pins);
 	CHECK(all_bytes(dst, BUF_LEN, 0));
@@ -483,36 +272,22 @@ static int t_hostile_regs(struct fx *f)
 	return 0;
 }
 
-/* IOVAs the backend refuses: its errno lands in the error register. */
+/*
+ * IOVAs the backend refuses (type1: EINVAL where nothing is mapped or a
+ * mapping ends, EPERM for a write into a read-only one, for rw and for
+ * pins): its errno lands in the error register.
+ */
 static int t_hostile_iova(struct fx *f)
 {
 	struct mdev m;
 	uint8_t *src, *dst;
 	long long pins = kernel_pins();
-	int rc = mdev_open(&m);
+	int rc = mdev_open_two(&m, &src, &dst);
 
 	(void)f;
 	if (rc)
 		return rc;
-	if (map_two(&m, &src, &dst))
-		return 1;
-	/* Nothing mapped there (type1: EINVAL, for rw and for pins). */
-	XFER(&m, 0x800000, IOVA_DST, 4096, 0, MDMA_STATUS_ERROR, EINVAL);
-	XFER(&m, IOVA_SRC, 0x800000, 4096, 0, MDMA_STATUS_ERROR, EINVAL);
-	XFER(&m, 0x800000, IOVA_DST, 4096, MDMA_CTRL_PIN, MDMA_STATUS_ERROR,
-	     EINVAL);
-	XFER(&m, IOVA_SRC, 0x800000, 4096, MDMA_CTRL_PIN, MDMA_STATUS_ERROR,
-	     EINVAL);
-	/* Running off the end of a mapping. */
-	XFER(&m, IOVA_SRC + BUF_LEN - 100, IOVA_DST, 200, 0, MDMA_STATUS_ERROR,
-	     EINVAL);
-	XFER(&m, IOVA_SRC, IOVA_DST + BUF_LEN - 4096, 8192, MDMA_CTRL_PIN,
-	     MDMA_STATUS_ERROR, EINVAL);
-	CHECK_EQ(kernel_pins(), pins);
-	/* Writing into a read-only mapping (type1: EPERM). */
-	XFER(&m, IOVA_DST, IOVA_SRC, 4096, 0, MDMA_STATUS_ERROR, EPERM);
-	XFER(&m, IOVA_DST, IOVA_SRC, 4096, MDMA_CTRL_PIN, MDMA_STATUS_ERROR,
-	     EPERM);
+	CHECK_OK(xfer_refused(&m, mdma_bad_iova, mdma_bad_iova_count));
 	CHECK(all_bytes(dst, BUF_LEN, 0));
 	CHECK_EQ(rd32(&m, MDMA_REG_PINNED), 0);
 	CHECK_EQ(kernel_pins(), pins);
@@ -520,42 +295,67 @@ static int t_hostile_iova(struct fx *f)
 	return 0;
 }
 
+/* A region access that must fail with EINVAL, at @base + @off. */
+enum { AT_BAR, AT_CFG, AT_ABS };
+
+static const struct bad_acc {
+	int base;
+	uint64_t off;
+	unsigned int size;
+	bool wr;
+} bad_acc[] = {
+	/* BAR0: past its end, unaligned, wider than a register, odd sizes. */
+	{ AT_BAR, MDMA_BAR0_SIZE, 4, false },
+	{ AT_BAR, MDMA_BAR0_SIZE - 4, 8, false },
+	{ AT_BAR, MDMA_BAR0_SIZE, 4, true },
+	{ AT_BAR, 2, 4, false },
+	{ AT_BAR, 4, 8, false },
+	{ AT_BAR, MDMA_REG_LEN, 8, true },
+	{ AT_BAR, MDMA_REG_ID, 2, false },
+	{ AT_BAR, 0, 3, false },
+	{ AT_BAR, 0, 16, false },
+	{ AT_BAR, 0, 0, false },
+	/* Read-only registers and holes refuse writes. */
+	{ AT_BAR, MDMA_REG_STATUS, 4, true },
+	{ AT_BAR, MDMA_REG_PINNED, 4, true },
+	{ AT_BAR, 0x80, 4, true },
+	/* Config space: 256 bytes, no 8-byte access. */
+	{ AT_CFG, MDMA_CONFIG_SIZE, 1, false },
+	{ AT_CFG, MDMA_CONFIG_SIZE - 2, 4, false },
+	{ AT_CFG, 0, 8, false },
+	{ AT_CFG, 1, 2, false },
+	/* Other regions, and offsets no region has. */
+	{ AT_BAR, 1ULL << 40, 4, false },
+	{ AT_CFG, 1ULL << 40, 4, false },
+	{ AT_ABS, 0x7fffffffffffff00ULL, 4, false },
+};
+
 /* Region accesses outside what the device has: EINVAL, nothing done. */
 static int t_hostile_region(struct fx *f)
 {
 	struct mdev m;
 	uint64_t v = 0;
-	uint8_t big[16] = { 0 };
+	/* What a write would write: a status of DONE, zeroes elsewhere. */
+	uint32_t big[4] = { MDMA_STATUS_DONE };
+	size_t i;
 	int rc = mdev_open(&m);
 
 	(void)f;
 	if (rc)
 		return rc;
-	CHECK_ERR(acc(&m, m.bar + MDMA_BAR0_SIZE, &v, 4, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar + MDMA_BAR0_SIZE - 4, &v, 8, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar + MDMA_BAR0_SIZE, &v, 4, true), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar + 2, &v, 4, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar + 4, &v, 8, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar + MDMA_REG_LEN, &v, 8, true), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar + MDMA_REG_ID, &v, 2, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar, &v, 3, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar, big, sizeof(big), false), -EINVAL);
-	CHECK_ERR(acc(&m, m.bar, &v, 0, false), -EINVAL);
-	/* Read-only registers and holes refuse writes. */
-	CHECK_ERR(wr32(&m, MDMA_REG_STATUS, MDMA_STATUS_DONE), -EINVAL);
-	CHECK_ERR(wr32(&m, MDMA_REG_PINNED, 0), -EINVAL);
-	CHECK_ERR(wr32(&m, 0x80, 0), -EINVAL);
+	for (i = 0; i < sizeof(bad_acc) / sizeof(bad_acc[0]); i++) {
+		const struct bad_acc *b = &bad_acc[i];
+		uint64_t at = b->base == AT_BAR ? m.bar :
+			      b->base == AT_CFG ? m.cfg : 0;
+
+		rc = acc(&m, at + b->off, big, b->size, b->wr);
+		if (rc != -EINVAL)
+			diag("case %zu: %s of %u at 0x%llx: %d", i,
+			     b->wr ? "write" : "read", b->size,
+			     (unsigned long long)b->off, rc);
+		CHECK_ERR(rc, -EINVAL);
+	}
 	CHECK_EQ(rd32(&m, MDMA_REG_STATUS), MDMA_STATUS_IDLE);
-	/* Config space: 256 bytes, no 8-byte access. */
-	CHECK_ERR(acc(&m, m.cfg + MDMA_CONFIG_SIZE, &v, 1, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.cfg + MDMA_CONFIG_SIZE - 2, &v, 4, false),
-		  -EINVAL);
-	CHECK_ERR(acc(&m, m.cfg, &v, 8, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.cfg + 1, &v, 2, false), -EINVAL);
-	/* Other regions, and offsets no region has. */
-	CHECK_ERR(acc(&m, m.bar + (1ULL << 40), &v, 4, false), -EINVAL);
-	CHECK_ERR(acc(&m, m.cfg + (1ULL << 40), &v, 4, false), -EINVAL);
-	CHECK_ERR(acc(&m, 0x7fffffffffffff00ULL, &v, 4, false), -EINVAL);
 	/* Writes to the vendor id are ignored, as by hardware. */
 	v = 0xabcd;
 	CHECK_OK(acc(&m, m.cfg, &v, 2, true));
@@ -608,8 +408,8 @@ static int t_busy(struct fx *f)
 		return rc;
 	CHECK(src && dst);
 	fill(src, MDMA_MAX_LEN, 0x42);
-	CHECK_OK(dmap(&m, IOVA_SRC, src, MDMA_MAX_LEN, RD));
-	CHECK_OK(dmap(&m, 0x1000000, dst, MDMA_MAX_LEN, RDWR));
+	CHECK_OK(dmap(m.container, IOVA_SRC, src, MDMA_MAX_LEN, RD));
+	CHECK_OK(dmap(m.container, 0x1000000, dst, MDMA_MAX_LEN, RDWR));
 	CHECK_OK(wr64(&m, MDMA_REG_SRC, IOVA_SRC));
 	CHECK_OK(wr64(&m, MDMA_REG_DST, 0x1000000));
 	CHECK_OK(wr32(&m, MDMA_REG_LEN, MDMA_MAX_LEN));
@@ -635,12 +435,12 @@ static int t_busy(struct fx *f)
 
 static int t_remove(struct fx *f)
 {
-	long avail = sysfs_long(TYPE_DIR "/available_instances");
+	long avail = sysfs_long(MDMA_TYPE_DIR "/available_instances");
 
 	(void)f;
-	CHECK_OK(sysfs_write(MDEV_DIR "/remove", "1"));
-	CHECK(!exists(MDEV_DIR));
-	CHECK_EQ(sysfs_long(TYPE_DIR "/available_instances"), avail + 1);
+	if (mdev_remove())
+		return 1;
+	CHECK_EQ(sysfs_long(MDMA_TYPE_DIR "/available_instances"), avail + 1);
 	return 0;
 }
 
@@ -659,11 +459,7 @@ static const struct test tests[] = {
 
 int main(int argc, char **argv)
 {
-	if (!exists(TYPE_DIR)) {
-		printf("TAP version 13\n1..0 # SKIP no %s (ioasid_mdma.ko not loaded)\n",
-		       TYPE_DIR);
-		return SKIP_RC;
-	}
-	return run_tests("mdev", tests, sizeof(tests) / sizeof(tests[0]),
+	mdev_rig_init(MDEV_UUID);
+	return mdev_main("mdev", tests, sizeof(tests) / sizeof(tests[0]),
 			 argc, argv);
 }
