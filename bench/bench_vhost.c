@@ -25,7 +25,8 @@
  * dpdk-testpmd with net_virtio_user is the driver, in txonly mode (into
  * the backend) or rxonly mode (the backend transmits), split or packed
  * rings, 64 or 1,500 bytes; the device is either the project's backend
- * (in this process; a sink or a source application) or a second testpmd
+ * (in this process, polling (VU_POLL); a sink or a source application)
+ * or a second testpmd
  * with net_vhost in the opposite mode (rxonly or txonly). Each process's
  * forwarding lcore has a CPU of its own: the driver's lcore 1 runs on CPU
  * 0, the device's (testpmd's lcore 1, or the backend's worker) on CPU 1;
@@ -263,7 +264,7 @@ static int start_ours_on_cpu1(const char *sock, const struct vu_app *app,
 	CPU_SET(1, &one);
 	if (sched_setaffinity(0, sizeof(one), &one))
 		return -1;
-	rc = vu_backend_start(sock, app, 0, b);
+	rc = vu_backend_start(sock, app, VU_POLL, b);
 	sched_setaffinity(0, sizeof(old), &old);
 	return rc;
 }
