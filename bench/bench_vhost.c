@@ -20,11 +20,31 @@
  * every 124 KiB), as a guest's buffers are scattered, so a translation
  * may need any of the 1,024 entries.
  *   dpdk, IOMMU            the same, against testpmd (iommu-support=1)
- * Not measured: DPDK's vhost against ours without an IOMMU, both driven by
- * DPDK's net_virtio_user, which needs two testpmd processes of two lcores
- * each on this two-core machine; the figures would measure the scheduler.
+ *
+ * Without an IOMMU, as a user comparing the two would: unmodified
+ * dpdk-testpmd with net_virtio_user is the driver, in txonly mode (into
+ * the backend) or rxonly mode (the backend transmits), split or packed
+ * rings, 64 or 1,500 bytes; the device is either the project's backend
+ * (in this process, polling (VU_POLL); a sink or a source application)
+ * or a second testpmd
+ * with net_vhost in the opposite mode (rxonly or txonly). Each process's
+ * forwarding lcore has a CPU of its own: the driver's lcore 1 runs on CPU
+ * 0, the device's (testpmd's lcore 1, or the backend's worker) on CPU 1;
+ * the main lcores sleep. The rate is the driver's own (testpmd's Tx-pps
+ * or Rx-pps, printed every second): the median of the seconds after the
+ * first that moved packets. The two devices alternate, so both see
+ * the same load on the shared machine.
+ *
+ * IOASID_BENCH_VHOST=virtio-user runs these rows only;
+ * IOASID_BENCH_VHOST=virtio-user:split:txonly:64 (say) the one
+ * configuration, and =virtio-user:split:txonly:64:ioasid (or :dpdk) one
+ * device of it, alone (for a profile: perf record -p this process).
  */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -199,6 +219,243 @@ static int run_dpdk(uint32_t len, double secs, struct result *r)
 	return rc;
 }
 
+/* The device's applications: count what the driver sends; send @len. */
+struct vu_sink {
+	uint64_t packets;		/* the worker's only */
+};
+
+static void sink_rx(void *arg, const uint8_t *pkt, uint32_t len)
+{
+	struct vu_sink *k = arg;
+
+	(void)pkt;
+	(void)len;
+	k->packets++;
+}
+
+struct vu_source {
+	uint8_t frame[1536];
+	uint32_t len;
+};
+
+static uint32_t source_tx(void *arg, uint8_t *buf, uint32_t max)
+{
+	struct vu_source *s = arg;
+
+	if (s->len > max)
+		return 0;
+	memcpy(buf, s->frame, s->len);
+	return s->len;
+}
+
+/*
+ * Start the project's backend on @sock with its threads on CPU 1 (they
+ * take the creating thread's affinity; this thread's is given back).
+ */
+static int start_ours_on_cpu1(const char *sock, const struct vu_app *app,
+			      struct vu_backend **b)
+{
+	cpu_set_t old, one;
+	int rc;
+
+	if (sched_getaffinity(0, sizeof(old), &old))
+		return -1;
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return -1;
+	rc = vu_backend_start(sock, app, VU_POLL, b);
+	sched_setaffinity(0, sizeof(old), &old);
+	return rc;
+}
+
+/*
+ * The driver's rate from its log: every "Tx-pps:" (or "Rx-pps:") value,
+ * the first non-zero second (a partial one) dropped, the median of the
+ * rest (0 if none is left).
+ */
+static double driver_mpps(const char *log, bool tx, int *samples)
+{
+	const char *key = tx ? "Tx-pps:" : "Rx-pps:";
+	double v[256];
+	int n = 0, moved = 0;
+	char line[512];
+	FILE *f = fopen(log, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *k = strstr(line, key);
+		unsigned long long pps;
+
+		if (!k || sscanf(k + strlen(key), "%llu", &pps) != 1 || !pps)
+			continue;
+		if (moved++ < 1 || n == 256)
+			continue;
+		v[n++] = (double)pps / 1e6;
+	}
+	if (f)
+		fclose(f);
+	*samples = n;
+	return n ? median(v, n) : 0;
+}
+
+/* Stop a testpmd that runs until SIGINT, waiting for its exit. */
+static void pmd_interrupt(struct pmd *p)
+{
+	int i;
+
+	if (!pmd_alive(p))
+		return;
+	kill(p->pid, SIGINT);
+	for (i = 0; i < 100 && pmd_alive(p); i++)
+		usleep(100000);
+}
+
+/*
+ * One configuration driven by net_virtio_user: @tx, the driver transmits
+ * (txonly, the device receives); otherwise the device transmits @len-byte
+ * packets and the driver receives (rxonly). @dpdk: the device is testpmd
+ * with net_vhost, otherwise the project's backend. Mpps at the driver.
+ */
+static int run_virtio_user(bool dpdk, bool packed, bool tx, uint32_t len,
+			   double secs, double *mpps, int *samples)
+{
+	static struct vu_sink sink;
+	static struct vu_source src;
+	char sock[64], vdev[192], dvdev[160], txpkts[32];
+	const char *dargs[] = { "--forward-mode=txonly", "--auto-start",
+				"--nb-cores=1", "--rxd=256", "--txd=256",
+				"--stats-period=1", txpkts, NULL };
+	const char *vargs[] = { "--forward-mode=rxonly", "--auto-start",
+				"--nb-cores=1", "--rxd=256", "--txd=256",
+				txpkts, NULL };
+	struct vu_backend *b = NULL;
+	struct pmd dev, drv;
+	struct vu_app app = { 0 };
+	uint64_t end;
+	int rc = 0, i;
+
+	snprintf(sock, sizeof(sock), "/tmp/ioasid-bench-vu-%d.sock",
+		 (int)getpid());
+	unlink(sock);
+	snprintf(txpkts, sizeof(txpkts), "--txpkts=%u", len);
+	memset(&src, 0, sizeof(src));
+	memset(&sink, 0, sizeof(sink));
+	if (!tx) {		/* the device sends, the driver counts */
+		dargs[0] = "--forward-mode=rxonly";
+		vargs[0] = "--forward-mode=txonly";
+	}
+	if (dpdk) {
+		snprintf(dvdev, sizeof(dvdev), "net_vhost0,iface=%s,queues=1",
+			 sock);
+		if (pmd_start_lcores(&dev, "0@0,1@1", dvdev, vargs))
+			return -1;
+		for (i = 0; i < 300 && pmd_alive(&dev) && access(sock, F_OK); i++)
+			usleep(100000);
+		if (!pmd_alive(&dev)) {
+			pmd_stop(&dev, stderr);
+			return -1;
+		}
+	} else {
+		if (tx) {
+			app.rx = sink_rx;
+			app.arg = &sink;
+		} else {
+			/* A frame of the driver's length: MACs, IPv4 type. */
+			memset(src.frame, 0x5a, sizeof(src.frame));
+			memset(src.frame, 0xff, 6);
+			src.frame[12] = 0x08;
+			src.frame[13] = 0x00;
+			src.len = len;
+			app.tx = source_tx;
+			app.arg = &src;
+		}
+		if (start_ours_on_cpu1(sock, &app, &b))
+			return -1;
+	}
+	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1,queue_size=256%s",
+		 sock, packed ? ",packed_vq=1" : "");
+	if (pmd_start_lcores(&drv, "0@1,1@0", vdev, dargs)) {
+		rc = -1;
+	} else {
+		/* Start-up (a second or two), a warm-up second, then @secs. */
+		end = now_ns() + (uint64_t)((secs + 3) * 1e9);
+		while (now_ns() < end && pmd_alive(&drv))
+			usleep(100000);
+		if (!pmd_alive(&drv))
+			rc = -1;
+		pmd_interrupt(&drv);
+		*mpps = driver_mpps(drv.log, tx, samples);
+		if (!*samples)
+			rc = -1;
+		pmd_stop(&drv, rc ? stderr : NULL);
+	}
+	if (dpdk)
+		pmd_stop(&dev, rc ? stderr : NULL);
+	else
+		vu_backend_stop(b);
+	unlink(sock);
+	return rc;
+}
+
+/* The rows of the comparison without an IOMMU, driven by net_virtio_user. */
+static void bench_virtio_user(struct bench_opts *o)
+{
+	static const uint32_t sizes[] = { 64, 1500 };
+	double secs = o->quick ? 2.0 : 5.0;
+
+	const char *only = getenv("IOASID_BENCH_VHOST");
+
+	if (only && strncmp(only, "virtio-user:", 12))
+		only = NULL;
+	for (int ring = 0; ring < 2; ring++) {
+		for (int dir = 0; dir < 2; dir++) {
+			for (size_t k = 0; k < 2; k++) {
+				bool packed = ring, tx = !dir;
+				uint32_t len = sizes[k];
+				double ours = 0, dpdk = 0;
+				int ns_ours = 0, ns_dpdk = 0;
+				char what[128], cfg[64];
+				bool run_d = true, run_o = true;
+
+				snprintf(cfg, sizeof(cfg), "virtio-user:%s:%s:%u",
+					 packed ? "packed" : "split",
+					 tx ? "txonly" : "rxonly", len);
+				if (only && strncmp(only, cfg, strlen(cfg)))
+					continue;
+				if (only && only[strlen(cfg)] == ':') {
+					run_d = !strcmp(only + strlen(cfg), ":dpdk");
+					run_o = !strcmp(only + strlen(cfg), ":ioasid");
+				}
+				if (run_d && run_virtio_user(true, packed, tx, len,
+							     secs, &dpdk, &ns_dpdk))
+					fprintf(stderr, "vhost: %s against net_vhost did not run\n",
+						cfg);
+				if (run_o && run_virtio_user(false, packed, tx, len,
+							     secs, &ours, &ns_ours))
+					fprintf(stderr, "vhost: %s against the project's backend did not run\n",
+						cfg);
+				if (run_d)
+					emit(o, "{\"bench\":\"vhost\",\"driver\":\"net_virtio_user\",\"iommu\":false,\"ring\":\"%s\",\"driver_mode\":\"%s\",\"len\":%u,\"backend\":\"dpdk-22.11\",\"mpps\":%.3f,\"seconds\":%d}",
+					     packed ? "packed" : "split",
+					     tx ? "txonly" : "rxonly", len, dpdk,
+					     ns_dpdk);
+				if (run_o)
+					emit(o, "{\"bench\":\"vhost\",\"driver\":\"net_virtio_user\",\"iommu\":false,\"ring\":\"%s\",\"driver_mode\":\"%s\",\"len\":%u,\"backend\":\"ioasid\",\"mpps\":%.3f,\"seconds\":%d}",
+					     packed ? "packed" : "split",
+					     tx ? "txonly" : "rxonly", len, ours,
+					     ns_ours);
+				snprintf(what, sizeof(what),
+					 "%uB %s, driver %s (net_virtio_user): Mpps, ioasid / dpdk net_vhost",
+					 len, packed ? "packed" : "split",
+					 tx ? "txonly" : "rxonly");
+				if (ns_dpdk && ns_ours)
+					check(o, "vhost", "ioasid-vs-dpdk-no-iommu",
+					      what, ours / dpdk, ">=", 1.0, len);
+			}
+		}
+	}
+}
+
 int bench_vhost(struct bench_opts *o)
 {
 	static const uint32_t sizes[] = { 64, 1500 };
@@ -209,7 +466,14 @@ int bench_vhost(struct bench_opts *o)
 	if (!dpdk)
 		emit(o, "{\"bench\":\"vhost\",\"skipped\":\"dpdk\",\"why\":\"needs root, hugepages and %s\"}",
 		     PMD_PATH);
-	emit(o, "{\"bench\":\"vhost\",\"skipped\":\"no-iommu vs dpdk\",\"why\":\"DPDK's net_virtio_user would need a second two-lcore testpmd on a two-core machine\"}");
+	if (dpdk)
+		bench_virtio_user(o);
+	else
+		emit(o, "{\"bench\":\"vhost\",\"skipped\":\"no-iommu vs dpdk\",\"why\":\"needs root, hugepages and %s\"}",
+		     PMD_PATH);
+	if (getenv("IOASID_BENCH_VHOST") &&
+	    !strncmp(getenv("IOASID_BENCH_VHOST"), "virtio-user", 11))
+		return 0;
 	for (size_t k = 0; k < 2; k++) {
 		uint32_t len = sizes[k];
 		struct result off, still, on, d;

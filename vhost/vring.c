@@ -243,6 +243,7 @@ int vq_set_base(struct vq *q, uint16_t avail, bool avail_wrap, uint16_t used,
 		q->used_wrap = used_wrap;
 	}
 	q->last_avail = avail;
+	q->avail_seen = avail;
 	q->used_idx = used;
 	if (q->chk) {
 		memset(q->chk->h, 0, q->c.size * sizeof(q->chk->h[0]));
@@ -291,6 +292,36 @@ static volatile void *ring_area(struct vq *q, const char *what, uint64_t iova,
 	return hva;
 }
 
+/*
+ * A polled queue tells the driver once that it needs no kicks. Only the
+ * device writes these flags, so once is enough until the queue starts
+ * again (vq_init()).
+ */
+static void quiet_packed(struct vq *q)
+{
+	volatile uint16_t *dev_event;
+	int rc = 0;
+
+	if (!q->c.polled || q->quiet)
+		return;
+	dev_event = ring_area(q, "device event", q->c.used, 4,
+			      IOASID_FP_READ | IOASID_FP_WRITE, &rc);
+	if (!dev_event)
+		return;		/* a miss, or broken: the caller sees it */
+	__atomic_store_n(&dev_event[1], (uint16_t)VRING_PACKED_EVENT_FLAG_DISABLE,
+			 __ATOMIC_RELAXED);
+	q->quiet = true;
+}
+
+static void quiet_split(struct vq *q)
+{
+	if (!q->c.polled || q->quiet)
+		return;
+	__atomic_store_n(&q->used[0], (uint16_t)VRING_USED_F_NO_NOTIFY,
+			 __ATOMIC_RELAXED);
+	q->quiet = true;
+}
+
 int vq_burst_begin(struct vq *q)
 {
 	uint64_t n = q->c.size;
@@ -306,8 +337,10 @@ int vq_burst_begin(struct vq *q)
 		if (q->pdesc)
 			q->drv_event = ring_area(q, "driver event", q->c.avail,
 						 4, IOASID_FP_READ, &rc);
-		q->ready = !rc;
-		return rc;
+		if (!rc)
+			quiet_packed(q);
+		q->ready = !rc && !q->broken;
+		return q->broken ? -EIO : rc;
 	}
 	q->desc = ring_area(q, "descriptor", q->c.desc, 16 * n,
 			    IOASID_FP_READ, &rc);
@@ -317,6 +350,8 @@ int vq_burst_begin(struct vq *q)
 	if (q->desc && q->avail)
 		q->used = ring_area(q, "used", q->c.used, 6 + 8 * n,
 				    IOASID_FP_READ | IOASID_FP_WRITE, &rc);
+	if (!rc)
+		quiet_split(q);
 	q->ready = !rc;
 	return rc;
 }
@@ -588,14 +623,29 @@ int vq_pop(struct vq *q, struct vq_chain *c)
 	}
 	if (vq_has(q, VIRTIO_F_RING_PACKED))
 		return pop_packed(q, c);
-	avail_idx = __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
-	if (avail_idx == q->last_avail)
-		return 0;
-	if ((uint16_t)(avail_idx - q->last_avail) > q->c.size)
-		return vq_break(q, "available index moved by %u, more than the ring size %u",
-				(uint16_t)(avail_idx - q->last_avail),
-				q->c.size);
+	/*
+	 * The driver's index once per run of chains it made available, not
+	 * once per chain: its cache line is the one the driver writes.
+	 */
+	if (q->last_avail == q->avail_seen) {
+		avail_idx = __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
+		if (avail_idx == q->last_avail)
+			return 0;
+		if ((uint16_t)(avail_idx - q->last_avail) > q->c.size)
+			return vq_break(q, "available index moved by %u, more than the ring size %u",
+					(uint16_t)(avail_idx - q->last_avail),
+					q->c.size);
+		q->avail_seen = avail_idx;
+	}
 	head = q->avail[2 + (q->last_avail & (q->c.size - 1))];
+	/* The next chain's first descriptor, while this one is walked. */
+	if ((uint16_t)(q->last_avail + 1) != q->avail_seen) {
+		uint16_t next = q->avail[2 + ((q->last_avail + 1) &
+					      (q->c.size - 1))];
+
+		if (next < q->c.size)
+			__builtin_prefetch((const void *)&q->desc[next]);
+	}
 	rc = walk(q, head, c);
 	if (rc)
 		return rc;
@@ -621,6 +671,7 @@ void vq_unpop(struct vq *q, uint16_t n)
 		return;
 	}
 	q->last_avail -= n;
+	q->avail_seen = q->last_avail;	/* read the index again */
 	q->chains -= n;
 	if (q->ready)
 		set_avail_event(q);
@@ -772,6 +823,7 @@ int vq_rx_mergeable(struct vq *q, const void *pkt, uint32_t len)
 	static __thread struct vq_chain c, first;
 	uint16_t heads[64], num = 0;
 	uint32_t written[64];
+	uint8_t *num_at = NULL;	/* num_buffers, in the first segment */
 	uint64_t off = 0;
 	int rc;
 
@@ -797,11 +849,21 @@ int vq_rx_mergeable(struct vq *q, const void *pkt, uint32_t len)
 						    (const uint8_t *)pkt + off,
 						    len - off);
 		off += written[num];
-		if (!num)
+		/*
+		 * The first chain is needed again for num_buffers: where its
+		 * first segment holds the whole header (as drivers post it),
+		 * only that field's address; otherwise the chain (1 KiB).
+		 */
+		if (!num && c.iov[0].len >= MRG_HDR_LEN)
+			num_at = (uint8_t *)c.iov[0].base + MRG_NUM_BUFFERS;
+		else if (!num)
 			first = c;
 		num++;
 	}
-	vq_copy_in(&first, MRG_NUM_BUFFERS, &num, sizeof(num));
+	if (num_at)
+		memcpy(num_at, &num, sizeof(num));
+	else
+		vq_copy_in(&first, MRG_NUM_BUFFERS, &num, sizeof(num));
 	for (uint16_t i = 0; i < num; i++)
 		vq_push(q, heads[i], written[i]);
 	return 0;

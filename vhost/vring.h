@@ -61,6 +61,13 @@ struct vq_config {
 	uint64_t desc;			/* guest addresses (IOVAs) */
 	uint64_t avail;			/* packed: driver event suppression */
 	uint64_t used;			/* packed: device event suppression */
+	/*
+	 * The device polls the ring and reads no kicks: ask the driver not
+	 * to send them (split: VRING_USED_F_NO_NOTIFY in the used flags;
+	 * packed: the device event area's flags say disable), so that it
+	 * does not pay a system call per burst for nothing.
+	 */
+	bool polled;
 	/* An IOTLB miss: the front-end should map [iova, iova + len). */
 	void (*miss)(void *arg, uint64_t iova, uint64_t len, uint32_t perm);
 	void *miss_arg;
@@ -109,6 +116,7 @@ struct vq {
 	volatile uint16_t *avail;	/* flags, idx, ring[size], used_event */
 	volatile uint16_t *used;	/* flags, idx, then ring entries */
 	uint16_t last_avail;
+	uint16_t avail_seen;		/* split: the avail index last read */
 	uint16_t used_idx;
 	uint16_t pending;		/* used entries written, not published */
 	/* Packed layout. */
@@ -119,6 +127,7 @@ struct vq {
 	uint32_t nhist;
 	struct vq_packed_used *pend;	/* @size entries, or NULL */
 	bool ready;			/* rings translated for this burst */
+	bool quiet;			/* polled: the no-kick flag is written */
 	bool broken;
 	struct vq_check *chk;		/* NULL unless $IOASID_VQ_CHECK */
 	char why[128];

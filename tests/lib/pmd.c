@@ -114,14 +114,27 @@ static int only_this_vdpa(const char *node, const char *tmp)
 	return 0;
 }
 
-int pmd_start_vdpa(struct pmd *p, const char *vdev, const char *eal,
-		   const char *node)
+/*
+ * A prefix and log of this child's own: a process may run two testpmds at
+ * once (a driver and a device). The letter ends the number, so that
+ * clean_prefix()'s glob for child 1 does not match child 10's files.
+ */
+static void name_child(struct pmd *p)
+{
+	static unsigned int children;
+	unsigned int n = __atomic_fetch_add(&children, 1, __ATOMIC_RELAXED);
+
+	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d-%uc",
+		 (int)getpid(), n);
+	snprintf(p->log, sizeof(p->log), "%s/%s.log",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", p->prefix);
+}
+
+/* Fork testpmd with @argv (argv[0] first), stdin a pipe, output to the log. */
+static int spawn(struct pmd *p, char *const argv[], const char *node)
 {
 	int in[2], fd;
 
-	snprintf(p->prefix, sizeof(p->prefix), "ioasid-vu-%d", (int)getpid());
-	snprintf(p->log, sizeof(p->log), "%s/ioasid-vu-%d.log",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
 	/*
 	 * testpmd without -i waits for a line on stdin and then stops: a pipe
 	 * keeps its main thread asleep (--stats-period would keep it busy on
@@ -139,7 +152,7 @@ int pmd_start_vdpa(struct pmd *p, const char *vdev, const char *eal,
 		dup2(in[0], 0);
 		close(in[1]);
 		if (node) {
-			char tmp[128];
+			char tmp[sizeof(p->log) + 16];
 
 			snprintf(tmp, sizeof(tmp), "%s.devices", p->log);
 			if (only_this_vdpa(node, tmp)) {
@@ -147,28 +160,50 @@ int pmd_start_vdpa(struct pmd *p, const char *vdev, const char *eal,
 				_exit(126);
 			}
 		}
-		{
-			char *argv[] = { "dpdk-testpmd", "-l", "0-1", "-n", "1",
-				"--no-pci", "--file-prefix", p->prefix,
-				"-m", "256", "--single-file-segments",
-				"--vdev", (char *)vdev, "--",
-				"--forward-mode=io", "--port-topology=loop",
-				"--auto-start", "--nb-cores=1", "--rxd=256",
-				"--txd=256", NULL, NULL };
-
-			if (eal) {	/* before the "--": shift the tail */
-				memmove(&argv[14], &argv[13],
-					(sizeof(argv) / sizeof(argv[0]) - 14) *
-					sizeof(argv[0]));
-				argv[13] = (char *)eal;
-			}
-			execv(PMD_PATH, argv);
-		}
+		execv(PMD_PATH, argv);
 		_exit(127);
 	}
 	close(in[0]);
 	p->in = in[1];
 	return p->pid > 0 ? 0 : -errno;
+}
+
+int pmd_start_vdpa(struct pmd *p, const char *vdev, const char *eal,
+		   const char *node)
+{
+	char *argv[] = { "dpdk-testpmd", "-l", "0-1", "-n", "1",
+		"--no-pci", "--file-prefix", p->prefix,
+		"-m", "256", "--single-file-segments",
+		"--vdev", (char *)vdev, "--",
+		"--forward-mode=io", "--port-topology=loop",
+		"--auto-start", "--nb-cores=1", "--rxd=256",
+		"--txd=256", NULL, NULL };
+
+	name_child(p);
+	if (eal) {	/* before the "--": shift the tail */
+		memmove(&argv[14], &argv[13],
+			(sizeof(argv) / sizeof(argv[0]) - 14) * sizeof(argv[0]));
+		argv[13] = (char *)eal;
+	}
+	return spawn(p, argv, node);
+}
+
+int pmd_start_lcores(struct pmd *p, const char *lcores, const char *vdev,
+		     const char *const *args)
+{
+	char *argv[40] = { "dpdk-testpmd", "--lcores", (char *)lcores, "-n",
+		"1", "--no-pci", "--file-prefix", p->prefix, "-m", "256",
+		"--single-file-segments", "--vdev", (char *)vdev, "--" };
+	size_t n = 14, i;
+
+	name_child(p);
+	for (i = 0; args[i]; i++) {
+		if (n == sizeof(argv) / sizeof(argv[0]) - 1)
+			return -E2BIG;
+		argv[n++] = (char *)args[i];
+	}
+	argv[n] = NULL;
+	return spawn(p, argv, NULL);
 }
 
 bool pmd_alive(struct pmd *p)

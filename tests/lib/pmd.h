@@ -2,8 +2,8 @@
 /*
  * Unmodified dpdk-testpmd (Debian's dpdk-dev) as a child process, for the
  * vhost tests and benchmarks: io forwarding on one port in loop topology,
- * two lcores, 256 MiB of hugepages in one file, its output in a log.
- * Needs root.
+ * two lcores, 256 MiB of hugepages in one file, its output in a log
+ * (p->log, removed by pmd_stop()). Needs root.
  */
 #ifndef IOASID_VHOST_PMD_H
 #define IOASID_VHOST_PMD_H
@@ -17,7 +17,7 @@
 struct pmd {
 	pid_t pid;
 	int in;				/* its stdin: a line stops it */
-	char prefix[64], log[64];
+	char prefix[64], log[160];
 };
 
 /*
@@ -38,6 +38,13 @@ int pmd_start_eal(struct pmd *p, const char *vdev, const char *eal);
  */
 int pmd_start_vdpa(struct pmd *p, const char *vdev, const char *eal,
 		   const char *node);
+/*
+ * Testpmd with its lcores mapped by @lcores (EAL --lcores), @vdev its one
+ * port, and @args (NULL-terminated) as its own arguments in place of the
+ * io-forwarding defaults above; 256 MiB in one file as above.
+ */
+int pmd_start_lcores(struct pmd *p, const char *lcores, const char *vdev,
+		     const char *const *args);
 bool pmd_alive(struct pmd *p);
 /*
  * Stop it (a line on stdin, SIGKILL after 30 s), print its log to @show

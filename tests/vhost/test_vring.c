@@ -615,6 +615,47 @@ static int vq_check(struct fx *f)
 	return 0;
 }
 
+/*
+ * A polled queue (vq_config.polled) asks the driver for no kicks as soon
+ * as its rings are translated: split, VRING_USED_F_NO_NOTIFY in the used
+ * flags; packed, the device event area's flags say disable. A queue not
+ * polled leaves both as the driver zeroed them.
+ */
+static int polled_no_notify(struct fx *f)
+{
+	static const uint64_t rings[] = {
+		0, VIRTIO_BIT(VIRTIO_F_RING_PACKED)
+	};
+	struct vq_config c;
+	struct guest g;
+	struct vq q;
+
+	CHECK_OK(guest_open(&g, f));
+	for (int k = 0; k < 2; k++) {
+		for (int polled = 0; polled < 2; polled++) {
+			volatile uint16_t *flags;
+			uint16_t want;
+
+			drv_reset(&g);
+			if (rings[k])
+				drv_pk_reset(&g);
+			/* split: used flags; packed: device event flags */
+			flags = (volatile uint16_t *)ref_hva(&g, G_USED) + k;
+			guest_vq_config(&c, rings[k]);
+			c.polled = polled;
+			CHECK_OK(vq_init(&q, &c, g.r));
+			CHECK_EQ(*flags, 0);
+			CHECK_OK(vq_burst_begin(&q));
+			want = !polled ? 0 : k ? VRING_PACKED_EVENT_FLAG_DISABLE :
+						 VRING_USED_F_NO_NOTIFY;
+			CHECK_EQ(*flags, want);
+			vq_fini(&q);
+		}
+	}
+	guest_close(&g);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "chains_direct", chains_direct, NULL },
 	{ "chains_indirect", chains_indirect, NULL },
@@ -624,6 +665,7 @@ static const struct test tests[] = {
 	{ "event_index", event_index, NULL },
 	{ "rx_mergeable", rx_mergeable, NULL },
 	{ "vq_check", vq_check, NULL },
+	{ "polled_no_notify", polled_no_notify, NULL },
 };
 
 int main(int argc, char **argv)
