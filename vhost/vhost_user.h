@@ -56,7 +56,8 @@ struct vu_backend;
 /*
  * Listen on @path and serve in two threads. A stale socket at @path
  * (nobody listens) is replaced; a live one is -EADDRINUSE, anything not
- * a socket -EEXIST, both left alone (said on stderr). Stop removes the
+ * a socket -EEXIST, both left alone (said on stderr); -EBUSY if the
+ * path changed while it was checked. Stop removes the
  * socket file only if @path still names the one start made.
  */
 int vu_backend_start(const char *path, const struct vu_app *app,
