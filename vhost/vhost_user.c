@@ -98,6 +98,9 @@ struct vu_misses {
 
 struct vu_backend {
 	char path[108];
+	dev_t dev;			/* the socket file bind() made */
+	ino_t ino;
+	bool bound;			/* dev, ino set */
 	struct vu_app app;
 	uint32_t flags;
 	int listen_fd, conn, req_fd;
@@ -1288,6 +1291,82 @@ static void backend_free(struct vu_backend *b)
 	free(b);
 }
 
+/*
+ * Is anyone listening on @sa? 0 nobody (stale), -EADDRINUSE someone, else
+ * why it cannot tell. Non-blocking, so a listener that never accepts
+ * cannot hold the caller; an EINPROGRESS answer is waited for 100 ms.
+ */
+static int path_probe(const struct sockaddr_un *sa)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int rc;
+
+	if (s < 0)
+		return -errno;
+	rc = connect(s, (const struct sockaddr *)sa, sizeof(*sa)) ? -errno : 0;
+	if (rc == -EINPROGRESS) {
+		struct pollfd p = { .fd = s, .events = POLLOUT };
+		socklen_t elen = sizeof(int);
+		int e = 0;
+
+		if (poll(&p, 1, 100) != 1)
+			rc = -EADDRINUSE;
+		else if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &elen))
+			rc = -errno;
+		else
+			rc = -e;
+	}
+	close(s);
+	if (!rc || rc == -EAGAIN)
+		return -EADDRINUSE;
+	return rc == -ECONNREFUSED ? 0 : rc;
+}
+
+/*
+ * Make @path free for bind(): nothing there, or a socket nobody listens
+ * on, which is removed if the path still names it. A live socket is
+ * -EADDRINUSE, anything not a socket -EEXIST; neither is touched.
+ */
+static int path_claim(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st, now;
+	int rc;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "vhost-user: %s exists and is not a socket; left alone\n",
+			path);
+		return -EEXIST;
+	}
+	rc = path_probe(sa);
+	if (rc == -EADDRINUSE)
+		fprintf(stderr, "vhost-user: %s is in use (another process listens on it)\n",
+			path);
+	if (rc)
+		return rc;
+	if (lstat(path, &now))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(now.st_mode) || now.st_dev != st.st_dev ||
+	    now.st_ino != st.st_ino)
+		return -EBUSY;
+	return unlink(path) && errno != ENOENT ? -errno : 0;
+}
+
+/* Remove the socket file only if the path still names the one we bound. */
+static void path_unlink_own(struct vu_backend *b)
+{
+	struct stat st;
+
+	if (lstat(b->path, &st))
+		return;
+	if (S_ISSOCK(st.st_mode) && st.st_dev == b->dev && st.st_ino == b->ino)
+		unlink(b->path);
+	else
+		fprintf(stderr, "vhost-user: %s is no longer our socket; left in place\n",
+			b->path);
+}
+
 int vu_backend_start(const char *path, const struct vu_app *app,
 		     uint32_t flags, struct vu_backend **out)
 {
@@ -1303,11 +1382,27 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 	b->debug = getenv("IOASID_VU_DEBUG") != NULL;
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	strcpy(sa.sun_path, path);
-	unlink(path);
+	rc = path_claim(path, &sa);
+	if (rc)
+		goto err;
 	b->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (b->listen_fd < 0 ||
-	    bind(b->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(b->listen_fd, 1)) {
+	    bind(b->listen_fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		rc = -errno;
+		goto err;
+	}
+	{
+		struct stat st;
+
+		if (lstat(path, &st) || !S_ISSOCK(st.st_mode)) {
+			rc = -EBUSY;	/* replaced already: not ours */
+			goto err;
+		}
+		b->dev = st.st_dev;
+		b->ino = st.st_ino;
+		b->bound = true;
+	}
+	if (listen(b->listen_fd, 1)) {
 		rc = -errno;
 		goto err;
 	}
@@ -1324,6 +1419,8 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 	*out = b;
 	return 0;
 err:
+	if (b->bound)
+		path_unlink_own(b);
 	if (b->listen_fd >= 0)
 		close(b->listen_fd);
 	backend_free(b);
@@ -1362,7 +1459,7 @@ void vu_backend_stop(struct vu_backend *b)
 	pthread_join(b->ctl, NULL);
 	pthread_join(b->worker, NULL);
 	close(b->listen_fd);
-	unlink(b->path);
+	path_unlink_own(b);
 	backend_free(b);
 }
 

@@ -60,7 +60,13 @@ struct vu_stats {
 
 struct vu_backend;
 
-/* Listen on @path (replaced if it exists) and serve in two threads. */
+/*
+ * Listen on @path and serve in two threads. A stale socket at @path
+ * (nobody listens) is replaced; a live one is -EADDRINUSE, anything not
+ * a socket -EEXIST, both left alone (said on stderr); -EBUSY if the
+ * path changed while it was checked. Stop removes the
+ * socket file only if @path still names the one start made.
+ */
 int vu_backend_start(const char *path, const struct vu_app *app,
 		     uint32_t flags, struct vu_backend **out);
 void vu_backend_stats(struct vu_backend *b, struct vu_stats *st);

@@ -21,6 +21,7 @@
 #include <sys/statfs.h>
 #include <linux/magic.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -836,7 +837,69 @@ static int sent_sigbus(struct fx *fx)
 	return 0;
 }
 
+/*
+ * The socket path: a second backend on a live one is refused and the
+ * first still answers; a file that is not a socket is left alone; a
+ * stale socket is replaced; stop leaves a socket someone else has put
+ * at the path since. (Before: the path was unlinked unconditionally.)
+ */
+static int socket_path(struct fx *fx)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vu_backend *first, *second;
+	struct vu_app app;
+	struct stat st;
+	int fd, other;
+
+	(void)fx;
+	CHECK_OK(be_start());
+	first = be;
+	vu_echo_init(&echo, &app);
+	CHECK_ERR(vu_backend_start(sock, &app, VU_OFFER_IOMMU, &second),
+		  -EADDRINUSE);
+	fd = cl_open();
+	CHECK(fd >= 0);
+	CHECK_OK(cl_send(fd, VU_GET_FEATURES, 1, NULL, 0, NULL, 0));
+	{
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		CHECK_EQ(poll(&p, 1, 2000), 1);	/* the first one answers */
+	}
+	close(fd);
+
+	/* Replaced under it: stop leaves the new socket in place. */
+	CHECK_OK(unlink(sock));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	other = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(other >= 0);
+	CHECK_OK(bind(other, (struct sockaddr *)&sa, sizeof(sa)));
+	vu_backend_stop(first);
+	CHECK_OK(lstat(sock, &st));
+	CHECK(S_ISSOCK(st.st_mode));
+
+	/* That socket is stale now (nobody listens): replaced. */
+	close(other);
+	CHECK_OK(vu_backend_start(sock, &app, VU_OFFER_IOMMU, &be));
+	fd = cl_open();
+	CHECK(fd >= 0);
+	close(fd);
+	vu_backend_stop(be);
+	CHECK_ERR(lstat(sock, &st), -1);	/* its own: removed */
+
+	/* A regular file is neither deleted nor bound over. */
+	fd = open(sock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, "x", 1), 1);
+	close(fd);
+	CHECK_ERR(vu_backend_start(sock, &app, VU_OFFER_IOMMU, &be), -EEXIST);
+	CHECK_OK(lstat(sock, &st));
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 1);
+	unlink(sock);
+	return 0;
+}
+
 static const struct test tests[] = {
+	{ "socket_path", socket_path, NULL },
 	{ "mem_table_rules", mem_table_rules, NULL },
 	{ "region_file_system", region_file_system, NULL },
 	{ "accept_exhausted", accept_exhausted, NULL },
