@@ -207,6 +207,20 @@ static void batch_fail(struct ioasid_batch_result *res, u32 index, int rc)
 	res->bytes = 0;
 }
 
+/* What a batch checks of the address space before its first entry. */
+static int batch_check_as(struct ioasid_as *as,
+			  struct ioasid_batch_result *res,
+			  struct ioasid_diag *diag)
+{
+	int rc = nest_check_map(as, diag);
+
+	if (!rc)
+		rc = as_check_ready(as, diag);
+	if (rc)
+		batch_fail(res, IOH_U32_MAX, rc);
+	return rc;
+}
+
 int as_map_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 		 struct ioasid_batch_result *res, struct ioasid_diag *diag)
 {
@@ -216,13 +230,9 @@ int as_map_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 	u32 i;
 	int rc;
 
-	rc = nest_check_map(as, diag);
-	if (!rc)
-		rc = as_check_ready(as, diag);
-	if (rc) {
-		batch_fail(res, IOH_U32_MAX, rc);
+	rc = batch_check_as(as, res, diag);
+	if (rc)
 		return rc;
-	}
 	for (i = 0; i < src->count; i++) {
 		rc = src->get(src, i, &e);
 		if (!rc)
@@ -298,13 +308,9 @@ int as_unmap_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 	u32 nmaps = 0, i;
 	int rc;
 
-	rc = nest_check_map(as, diag);
-	if (!rc)
-		rc = as_check_ready(as, diag);
-	if (rc) {
-		batch_fail(res, IOH_U32_MAX, rc);
+	rc = batch_check_as(as, res, diag);
+	if (rc)
 		return rc;
-	}
 	for (i = 0; i < src->count; i++) {
 		rc = src->get(src, i, &e);
 		if (!rc && (e.vaddr || e.max_pgshift))

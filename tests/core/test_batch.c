@@ -77,17 +77,26 @@ static int map_batch_all_or_nothing(struct fx *f)
 	return 0;
 }
 
-static int unmap_batch_ok(struct fx *f)
+/* Attaches the device and maps sixteen 64K entries from IOVA 0. */
+static int attach_map16(struct fx *f)
 {
-	struct ioasid_dma_entry e[16], u[3];
-	struct ioasid_swdev_stats st;
-	uint64_t bytes = 0;
+	struct ioasid_dma_entry e[16];
 	uint32_t i;
 
 	CHECK_OK(ioasid_attach(f->h, f->dev, f->as));
 	for (i = 0; i < 16; i++)
 		e[i] = ent((uint64_t)i * SZ_64K, f->buf, SZ_64K, RW);
 	CHECK_OK(ioasid_map_batch(f->h, f->as, e, 16, NULL));
+	return 0;
+}
+
+static int unmap_batch_ok(struct fx *f)
+{
+	struct ioasid_dma_entry u[3];
+	struct ioasid_swdev_stats st;
+	uint64_t bytes = 0;
+
+	CHECK_OK(attach_map16(f));
 	u[0] = uent(0, 4 * SZ_64K);
 	u[1] = uent(8 * SZ_64K, 8 * SZ_64K);
 	u[2] = uent(0, 4 * SZ_64K);	/* already gone: 0 bytes, fine */
@@ -101,7 +110,7 @@ static int unmap_batch_ok(struct fx *f)
 
 static int unmap_batch_all_or_nothing(struct fx *f)
 {
-	struct ioasid_dma_entry e[16], u[4];
+	struct ioasid_dma_entry u[4];
 	struct ioasid_batch b = {
 		.size = sizeof(b),
 		.ioasid = f->as,
@@ -110,12 +119,8 @@ static int unmap_batch_all_or_nothing(struct fx *f)
 		.entries_uptr = (uintptr_t)u,
 	};
 	struct snap s;
-	uint32_t i;
 
-	CHECK_OK(ioasid_attach(f->h, f->dev, f->as));
-	for (i = 0; i < 16; i++)
-		e[i] = ent((uint64_t)i * SZ_64K, f->buf, SZ_64K, RW);
-	CHECK_OK(ioasid_map_batch(f->h, f->as, e, 16, NULL));
+	CHECK_OK(attach_map16(f));
 	u[0] = uent(0, 4 * SZ_64K);
 	u[1] = uent(8 * SZ_64K, 2 * SZ_64K);
 	u[2] = uent(12 * SZ_64K + SZ_4K, SZ_64K);	/* cuts */

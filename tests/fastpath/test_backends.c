@@ -161,6 +161,21 @@ static void submit3(struct fp *p, struct ioasid_fp_req *r, uint32_t kind,
 	ioasid_fp_barrier(p->b);
 }
 
+/* Maps three entries with the middle one failing with EEXIST: only that
+ * request carries the error. */
+static int map3_fail_middle(struct fp *p, struct ioasid_fp_req *r,
+			    uint8_t *buf)
+{
+	reset();
+	fail_iova = 0x110000;
+	fail_errno = EEXIST;
+	submit3(p, r, IOASID_FP_MAP, buf);
+	CHECK_OK(r[0].result);
+	CHECK_ERR(r[1].result, -EEXIST);
+	CHECK_OK(r[2].result);
+	return 0;
+}
+
 static int vfio_sequence(struct fx *f)
 {
 	struct ioasid_fp_backend *be;
@@ -194,13 +209,7 @@ static int vfio_sequence(struct fx *f)
 	}
 	CHECK_ERR(ioasid_fp_translate(p.r, 0x100000, 8, 0, &hva, &c), -EFAULT);
 	/* An error goes to its own request; the others are applied. */
-	reset();
-	fail_iova = 0x110000;
-	fail_errno = EEXIST;
-	submit3(&p, r, IOASID_FP_MAP, f->buf);
-	CHECK_OK(r[0].result);
-	CHECK_ERR(r[1].result, -EEXIST);
-	CHECK_OK(r[2].result);
+	CHECK_OK(map3_fail_middle(&p, r, f->buf));
 	CHECK_OK(ioasid_fp_translate(p.r, 0x100000, 8, 0, &hva, &c));
 	CHECK_ERR(ioasid_fp_translate(p.r, 0x110000, 8, 0, &hva, &c), -EFAULT);
 	CHECK_OK(ioasid_fp_translate(p.r, 0x120000, 8, 0, &hva, &c));
@@ -251,13 +260,7 @@ static int vdpa_batched_sequence(struct fx *f)
 	CHECK_OK(ioasid_fp_unmap(p.b, 0, SZ_1G, &c));
 	/* An update that fails: earlier updates are taken back before END,
 	 * then the rest is sent again without the failing one. */
-	reset();
-	fail_iova = 0x110000;
-	fail_errno = EEXIST;
-	submit3(&p, r, IOASID_FP_MAP, f->buf);
-	CHECK_OK(r[0].result);
-	CHECK_ERR(r[1].result, -EEXIST);
-	CHECK_OK(r[2].result);
+	CHECK_OK(map3_fail_middle(&p, r, f->buf));
 	CHECK_EQ(nrec, (int)sizeof(want_fail));
 	for (int i = 0; i < nrec; i++)
 		CHECK_EQ(recs[i].type, want_fail[i]);

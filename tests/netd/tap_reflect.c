@@ -43,15 +43,12 @@ static void write_stats(const char *path, unsigned long intact,
 			unsigned long bad)
 {
 	char tmp[4096];
-	FILE *f;
+	FILE *f = vnet_stats_begin(path, tmp, sizeof(tmp));
 
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
 	if (!f)
 		return;
 	fprintf(f, "intact %lu\nbad %lu\n", intact, bad);
-	if (fclose(f) == 0)
-		rename(tmp, path);
+	vnet_stats_end(f, tmp, path);
 }
 
 int main(int argc, char **argv)

@@ -95,6 +95,24 @@ void guest_vq_config(struct vq_config *c, uint64_t features)
 	c->used = G_USED;
 }
 
+int guest_ring_open(struct guest *g, struct fx *f, struct vq_config *c,
+		    struct vq *q, uint64_t features)
+{
+	int rc = guest_open(g, f);
+
+	if (rc)
+		return rc;
+	if (features & VIRTIO_BIT(VIRTIO_F_RING_PACKED))
+		drv_pk_reset(g);
+	else
+		drv_reset(g);
+	guest_vq_config(c, features);
+	rc = vq_init(q, c, g->r);
+	if (rc)
+		guest_close(g);
+	return rc;
+}
+
 void drv_reset(struct guest *g)
 {
 	memset(ref_hva(g, G_BASE), 0, 2 * G_CHUNK);

@@ -62,6 +62,13 @@ void drv_set_avail_flags(struct guest *g, uint16_t v);
 uint16_t drv_avail_event(struct guest *g);
 
 void guest_vq_config(struct vq_config *c, uint64_t features);
+/*
+ * guest_open(), the driver side reset (packed if @features has
+ * VIRTIO_F_RING_PACKED), @c set up for @features and @q initialised on
+ * it: 0, or the first -errno (the guest closed again).
+ */
+int guest_ring_open(struct guest *g, struct fx *f, struct vq_config *c,
+		    struct vq *q, uint64_t features);
 
 /*
  * Packed ring (descriptors at G_DESC, driver events at G_AVAIL, device

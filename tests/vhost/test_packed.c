@@ -37,6 +37,13 @@ static void pk_config(struct vq_config *c, uint64_t features)
 	guest_vq_config(c, features | VIRTIO_BIT(VIRTIO_F_RING_PACKED));
 }
 
+static int pk_open(struct guest *g, struct fx *f, struct vq_config *c,
+		   struct vq *q, uint64_t features)
+{
+	return guest_ring_open(g, f, c, q,
+			       features | VIRTIO_BIT(VIRTIO_F_RING_PACKED));
+}
+
 static int random_chains(struct fx *f, uint64_t features, uint64_t seed)
 {
 	uint64_t r = seed | 1;
@@ -47,10 +54,7 @@ static int random_chains(struct fx *f, uint64_t features, uint64_t seed)
 	uint32_t round, inflight = 0;
 	uint16_t next_id = 0;
 
-	CHECK_OK(guest_open(&g, f));
-	drv_pk_reset(&g);
-	pk_config(&c, features);
-	CHECK_OK(vq_init(&q, &c, g.r));
+	CHECK_OK(pk_open(&g, f, &c, &q, features));
 	for (round = 0; round < 2000; round++) {
 		struct drv_seg s[6];
 		uint32_t n = 1 + (uint32_t)rnd(&r, 6), i, first_w, segs = 0;
@@ -276,10 +280,7 @@ static int event_suppression(struct fx *f)
 	struct vq q;
 	uint16_t i;
 
-	CHECK_OK(guest_open(&g, f));
-	drv_pk_reset(&g);
-	pk_config(&c, 0);
-	CHECK_OK(vq_init(&q, &c, g.r));
+	CHECK_OK(pk_open(&g, f, &c, &q, 0));
 	for (i = 0; i < 8; i++)
 		drv_pk_add(&g, &s, 1, i, false);
 	drv_pk_event(&g, 0, VRING_PACKED_EVENT_FLAG_ENABLE);
@@ -319,10 +320,7 @@ static int rx_mergeable(struct fx *f)
 	for (i = 0; i < sizeof(pkt); i++)
 		pkt[i] = (uint8_t)(i * 11 + 5);
 	memset(pkt, 0, 12);
-	CHECK_OK(guest_open(&g, f));
-	drv_pk_reset(&g);
-	pk_config(&c, 0);
-	CHECK_OK(vq_init(&q, &c, g.r));
+	CHECK_OK(pk_open(&g, f, &c, &q, 0));
 	for (i = 0; i < 4; i++) {
 		struct drv_seg s = { G_BASE + (10U + i) * G_CHUNK, 1000, true };
 

@@ -69,10 +69,7 @@ static int random_chains(struct fx *f, uint64_t features, uint64_t seed)
 	struct vq q;
 	int round;
 
-	CHECK_OK(guest_open(&g, f));
-	drv_reset(&g);
-	guest_vq_config(&c, features);
-	CHECK_OK(vq_init(&q, &c, g.r));
+	CHECK_OK(guest_ring_open(&g, f, &c, &q, features));
 	for (round = 0; round < 400; round++) {
 		struct vq_iov want[VQ_MAX_IOV];
 		uint32_t nd = 1 + (uint32_t)rnd(&r, 6), i, nw = 0, first_w;
@@ -398,10 +395,7 @@ static int batched_used(struct fx *f)
 	struct vq q;
 	uint16_t i;
 
-	CHECK_OK(guest_open(&g, f));
-	drv_reset(&g);
-	guest_vq_config(&c, 0);
-	CHECK_OK(vq_init(&q, &c, g.r));
+	CHECK_OK(guest_ring_open(&g, f, &c, &q, 0));
 	for (i = 0; i < 10; i++) {
 		drv_desc(&g, G_DESC, i, G_BASE + 3 * G_CHUNK + i * 64U, 64,
 			 VRING_DESC_F_WRITE, 0);
@@ -444,10 +438,7 @@ static int event_index(struct fx *f)
 	struct vq q;
 	uint16_t i;
 
-	CHECK_OK(guest_open(&g, f));
-	drv_reset(&g);
-	guest_vq_config(&c, VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX));
-	CHECK_OK(vq_init(&q, &c, g.r));
+	CHECK_OK(guest_ring_open(&g, f, &c, &q, VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)));
 	for (i = 0; i < 8; i++) {
 		drv_desc(&g, G_DESC, i, G_BASE + 3 * G_CHUNK, 64,
 			 VRING_DESC_F_WRITE, 0);
@@ -484,10 +475,7 @@ static int rx_mergeable(struct fx *f)
 	for (i = 0; i < sizeof(pkt); i++)
 		pkt[i] = (uint8_t)(i * 13 + 1);
 	memset(pkt, 0, 12);		/* header; num_buffers to be set */
-	CHECK_OK(guest_open(&g, f));
-	drv_reset(&g);
-	guest_vq_config(&c, 0);
-	CHECK_OK(vq_init(&q, &c, g.r));
+	CHECK_OK(guest_ring_open(&g, f, &c, &q, 0));
 	for (i = 0; i < 5; i++) {
 		drv_desc(&g, G_DESC, i, G_BASE + (10 + i) * G_CHUNK, 1000,
 			 VRING_DESC_F_WRITE, 0);

@@ -166,15 +166,12 @@ static void write_stats(const char *path, const struct vu_stats *s,
 			const struct vu_echo *e)
 {
 	char tmp[4096];
-	FILE *f;
+	FILE *f = vnet_stats_begin(path, tmp, sizeof(tmp));
 
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
 	if (!f)
 		return;
 	dump(f, s, e);
-	if (fclose(f) == 0)
-		rename(tmp, path);
+	vnet_stats_end(f, tmp, path);
 }
 
 int main(int argc, char **argv)

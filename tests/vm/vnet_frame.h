@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define VNET_ETHERTYPE	0x88b5		/* IEEE local experimental */
@@ -77,6 +78,24 @@ static inline int vnet_frame_intact(const uint8_t *f, size_t len)
 		if (f[i] != vnet_frame_byte(seq, i))
 			return 0;
 	return 1;
+}
+
+/*
+ * The checkers' stats file, replaced whole so that a reader never sees
+ * half of it: vnet_stats_begin() opens @path.new (named in @tmp) for
+ * writing, NULL on error; vnet_stats_end() closes it and, if all was
+ * written, renames it over @path.
+ */
+static inline FILE *vnet_stats_begin(const char *path, char *tmp, size_t size)
+{
+	snprintf(tmp, size, "%s.new", path);
+	return fopen(tmp, "w");
+}
+
+static inline void vnet_stats_end(FILE *f, const char *tmp, const char *path)
+{
+	if (fclose(f) == 0)
+		rename(tmp, path);
 }
 
 #endif /* IOASID_TESTS_VNET_FRAME_H */
