@@ -684,6 +684,111 @@ static int t_fd_dirty_vfio_device(struct fx *f)
 	return 0;
 }
 
+/*
+ * Phase 2 with a real device: the edu DMAs through a nested ioasid whose
+ * x86-64 table lives in "guest RAM" (process memory the parent maps at
+ * NEST_GPA). A software device on the parent gives it the device it needs
+ * before it can map; the edu is the child's. The bytes land where the
+ * table says; a rewritten PTE, once invalidated, moves the next DMA; a
+ * cleared one, once invalidated, stops it and the memory stays untouched.
+ */
+#define NEST_GPA	0x40000000ULL	/* parent IOVA of guest RAM */
+#define NEST_RAM	(1 * SZ_1M)
+#define NEST_PTE	0x7ULL		/* P RW US */
+
+static int nest_inv(int fd, uint32_t child, uint64_t addr, uint64_t npages)
+{
+	struct ioasid_inv_entry e = { .addr = addr, .npages = npages };
+	struct ioasid_invalidate v = {
+		.size = sizeof(v), .ioasid = child, .entry_size = sizeof(e),
+		.entries_uptr = (uintptr_t)&e, .entry_num = 1,
+	};
+
+	if (ioctl(fd, IOASID_INVALIDATE, &v))
+		return -errno;
+	return v.entry_num == 1 ? 0 : -EPROTO;
+}
+
+static int t_fd_nested_table(struct fx *f)
+{
+	struct ioasid_swdev_create sw = {
+		.size = sizeof(sw), .pgsize_bitmap = SZ_4K | SZ_2M,
+		.aperture_last = ~0ULL,
+	};
+	struct ioasid_alloc pa = { .size = sizeof(pa),
+				   .flags = IOASID_ALLOC_NEST_PARENT };
+	struct ioasid_alloc ca = { .size = sizeof(ca),
+				   .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
+				       .format = IOASID_PGTBL_X86_64,
+				       .addr_width = 48, .root = NEST_GPA };
+	uint8_t *ram = pages(NEST_RAM);
+	/*
+	 * Tables at pages 0-4 of guest RAM (IOVA_SRC is in the first 2 MiB,
+	 * IOVA_DST in the second: a level-1 table each); data at pages 16,
+	 * 17 and 18.
+	 */
+	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
+		 *l1s = l2 + 512, *l1 = l1s + 512;
+	uint8_t *src = ram + 16 * SZ_4K, *a = ram + 17 * SZ_4K,
+		*bb = ram + 18 * SZ_4K;
+	struct fd_rig r;
+	int rc, fd;
+
+	(void)f;
+	rc = fd_rig_open(&r, 1, FD_BOUND);
+	if (rc)
+		return rc;
+	fd = r.fd;
+	CHECK(ram);
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
+	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
+	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
+	ca.parent = pa.out_ioasid;
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
+	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
+	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
+	l2[IOVA_SRC >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
+	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 4 * SZ_4K) | NEST_PTE;
+	l1s[IOVA_SRC >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
+	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
+	b.ioasid = ca.out_ioasid;
+	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
+	/* Nothing is translated before the first invalidation... */
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
+	fill(src, SZ_4K, 0x5a);
+	memset(a, 0xee, SZ_4K);
+	memset(bb, 0xee, SZ_4K);
+	CHECK(edu_dma(&r.e[0], IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(a, src, EDU_LEN) == 0);
+	CHECK(all_bytes(bb, SZ_4K, 0xee));
+	/* The PTE rewritten and invalidated: the next DMA lands in bb. */
+	memset(a, 0xee, SZ_4K);
+	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 18 * SZ_4K) | NEST_PTE;
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(bb, src, EDU_LEN) == 0);
+	CHECK(all_bytes(a, SZ_4K, 0xee));
+	/* Cleared and invalidated: the write is blocked, nothing changes. */
+	memset(bb, 0xee, SZ_4K);
+	l1[IOVA_DST >> 12 & 511] = 0;
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(all_bytes(a, SZ_4K, 0xee));
+	CHECK(all_bytes(bb, SZ_4K, 0xee));
+	/* Read-only at stage 1: writes blocked too; reads still work. */
+	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | 0x5;
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(all_bytes(a, SZ_4K, 0xee));
+	fd_rig_close(&r);
+	munmap(ram, NEST_RAM);
+	return 0;
+}
+
 /* The end of @field in @type: a struct version's size, by its last field. */
 #define END_OF(type, field) \
 	(offsetof(type, field) + sizeof(((type *)0)->field))
@@ -769,6 +874,7 @@ static const struct test tests[] = {
 	{ "fd_group_completeness", t_fd_group_completeness, NULL },
 	{ "fd_dirty_vfio_device", t_fd_dirty_vfio_device, NULL },
 	{ "fd_bind_struct_sizes", t_fd_bind_struct_sizes, NULL },
+	{ "fd_nested_table", t_fd_nested_table, NULL },
 };
 
 int main(int argc, char **argv)
