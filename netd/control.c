@@ -407,7 +407,7 @@ int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
 	mode_t old;
 	int rc;
 
-	rc = netd_path_claim(path);
+	rc = vu_path_claim(path);
 	if (rc)
 		return rc;
 	ctl = calloc(1, sizeof(*ctl));
@@ -418,7 +418,7 @@ int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS; i++)
 		ctl->c[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
-	strcpy(sa.sun_path, path);	/* length checked by netd_path_claim */
+	strcpy(sa.sun_path, path);	/* length checked by vu_path_claim */
 	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ctl->listen_fd < 0) {
 		rc = -errno;

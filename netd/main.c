@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 		rc = netd_ctl_open(&d, a.control, a.idle_s * 1000U, &ctl);
 		if (rc) {
 			fprintf(stderr, "ioasid-netd: --control %s: %s\n", a.control,
-				netd_path_why(rc));
+				vu_path_why(rc));
 			goto out_pool;
 		}
 	}

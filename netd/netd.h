@@ -75,13 +75,7 @@ int netd_ports_open(struct netd *d);
 int netd_fwd_loop(void *arg);
 void netd_ports_close(struct netd *d);
 void netd_port_counters(const struct netd_port *p, struct netd_counters *c);
-/*
- * Make @path free for a socket: 0 free (a stale socket is removed),
- * -EADDRINUSE a listener, -EEXIST not a socket, -EBUSY replaced while it
- * was checked; never blocks on a listener. netd_path_why() says which.
- */
-int netd_path_claim(const char *path);
-const char *netd_path_why(int rc);
+/* Socket paths are claimed with vhost's vu_path_claim() (vhost_user.h). */
 
 /* control.c */
 struct netd_ctl;

@@ -36,8 +36,6 @@
 
 #include "netd.h"
 
-#define NETD_PROBE_MS		1000	/* a listener's time to answer */
-#define NETD_PROBE_AGAIN_MS	100	/* between two looks at a socket */
 
 static void count(uint64_t *c, uint64_t n)
 {
@@ -227,95 +225,6 @@ int netd_fwd_loop(void *arg)
 
 /* ---- opening and closing ---- */
 
-/*
- * Is anyone listening on @sa? 0 nobody (the socket is stale), -EADDRINUSE
- * someone, else why it cannot tell. A non-blocking connect: a listener
- * that never accepts cannot hold the daemon. AF_UNIX answers at once
- * (queued, EAGAIN for a listener whose queue is full, ECONNREFUSED for a
- * socket nobody listens on); should it ever say EINPROGRESS, the answer
- * is waited for NETD_PROBE_MS and no longer, and a late one means in use.
- */
-static int probe(const struct sockaddr_un *sa)
-{
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int rc;
-
-	if (s < 0)
-		return -errno;
-	rc = connect(s, (const struct sockaddr *)sa, sizeof(*sa)) ? -errno : 0;
-	if (rc == -EINPROGRESS) {
-		struct pollfd p = { .fd = s, .events = POLLOUT };
-		socklen_t elen = sizeof(int);
-		int e = 0;
-
-		if (poll(&p, 1, NETD_PROBE_MS) != 1)
-			rc = -EADDRINUSE;
-		else if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &elen))
-			rc = -errno;
-		else
-			rc = -e;
-	}
-	close(s);
-	if (!rc || rc == -EAGAIN)
-		return -EADDRINUSE;
-	return rc == -ECONNREFUSED ? 0 : rc;
-}
-
-/*
- * A socket is stale when nobody listens on it twice, NETD_PROBE_AGAIN_MS
- * apart (a process between its bind and its listen is not mistaken for a
- * dead one), and it is removed only if the path still names the same
- * socket file as when it was first looked at: never a file that is not a
- * socket, never one put there in between.
- */
-int netd_path_claim(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st, now;
-	int rc;
-
-	if (!path[0])
-		return -EINVAL;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	strcpy(sa.sun_path, path);
-	for (int look = 0; look < 2; look++) {
-		rc = probe(&sa);
-		if (rc == -ENOENT)
-			break;		/* gone meanwhile: the lstat below says */
-		if (rc)
-			return rc;
-		if (!look)
-			poll(NULL, 0, NETD_PROBE_AGAIN_MS);
-	}
-	if (lstat(path, &now))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(now.st_mode) || now.st_dev != st.st_dev ||
-	    now.st_ino != st.st_ino)
-		return -EBUSY;
-	return unlink(path) && errno != ENOENT ? -errno : 0;
-}
-
-const char *netd_path_why(int rc)
-{
-	switch (rc) {
-	case -EADDRINUSE:
-		return "in use (another process listens on it)";
-	case -EEXIST:
-		return "exists and is not a socket";
-	case -EBUSY:
-		return "replaced while it was checked; left alone";
-	case -EINVAL:
-		return "empty path";
-	default:
-		return strerror(-rc);
-	}
-}
-
 static int open_eth(struct netd *d, struct netd_port *p)
 {
 	struct rte_eth_conf conf;
@@ -361,10 +270,10 @@ static int open_vhost(struct netd_port *p, unsigned int idx)
 			p->name, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	rc = netd_path_claim(p->where);
+	rc = vu_path_claim(p->where);
 	if (rc) {
 		fprintf(stderr, "ioasid-netd: port %s: %s: %s\n", p->name,
-			p->where, netd_path_why(rc));
+			p->where, vu_path_why(rc));
 		return rc;
 	}
 	rc = vu_backend_start(p->where, &app, p->vu_flags, &p->vu);

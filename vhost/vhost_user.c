@@ -1293,9 +1293,15 @@ static void backend_free(struct vu_backend *b)
 
 /*
  * Is anyone listening on @sa? 0 nobody (stale), -EADDRINUSE someone, else
- * why it cannot tell. Non-blocking, so a listener that never accepts
- * cannot hold the caller; an EINPROGRESS answer is waited for 100 ms.
+ * why it cannot tell. A non-blocking connect, so a listener that never
+ * accepts cannot hold the caller: AF_UNIX answers at once (queued, EAGAIN
+ * for a full queue, ECONNREFUSED for a socket nobody listens on); should
+ * it say EINPROGRESS, the answer is waited for VU_PROBE_MS and no longer,
+ * and a late one means in use.
  */
+#define VU_PROBE_MS		1000
+#define VU_PROBE_AGAIN_MS	100	/* between two looks at a socket */
+
 static int path_probe(const struct sockaddr_un *sa)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -1309,7 +1315,7 @@ static int path_probe(const struct sockaddr_un *sa)
 		socklen_t elen = sizeof(int);
 		int e = 0;
 
-		if (poll(&p, 1, 100) != 1)
+		if (poll(&p, 1, VU_PROBE_MS) != 1)
 			rc = -EADDRINUSE;
 		else if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &elen))
 			rc = -errno;
@@ -1323,34 +1329,58 @@ static int path_probe(const struct sockaddr_un *sa)
 }
 
 /*
- * Make @path free for bind(): nothing there, or a socket nobody listens
- * on, which is removed if the path still names it. A live socket is
- * -EADDRINUSE, anything not a socket -EEXIST; neither is touched.
+ * A socket is stale when nobody listens on it twice, VU_PROBE_AGAIN_MS
+ * apart (a process between its bind and its listen is not mistaken for a
+ * dead one), and it is removed only if the path still names the same
+ * socket file as when it was first looked at: never a file that is not a
+ * socket, never one put there in between.
  */
-static int path_claim(const char *path, const struct sockaddr_un *sa)
+int vu_path_claim(const char *path)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st, now;
 	int rc;
 
+	if (!path[0])
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
 	if (lstat(path, &st))
 		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		fprintf(stderr, "vhost-user: %s exists and is not a socket; left alone\n",
-			path);
+	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
+	strcpy(sa.sun_path, path);
+	for (int look = 0; look < 2; look++) {
+		rc = path_probe(&sa);
+		if (rc == -ENOENT)
+			break;		/* gone meanwhile: the lstat below says */
+		if (rc)
+			return rc;
+		if (!look)
+			poll(NULL, 0, VU_PROBE_AGAIN_MS);
 	}
-	rc = path_probe(sa);
-	if (rc == -EADDRINUSE)
-		fprintf(stderr, "vhost-user: %s is in use (another process listens on it)\n",
-			path);
-	if (rc)
-		return rc;
 	if (lstat(path, &now))
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(now.st_mode) || now.st_dev != st.st_dev ||
 	    now.st_ino != st.st_ino)
 		return -EBUSY;
 	return unlink(path) && errno != ENOENT ? -errno : 0;
+}
+
+const char *vu_path_why(int rc)
+{
+	switch (rc) {
+	case -EADDRINUSE:
+		return "in use (another process listens on it)";
+	case -EEXIST:
+		return "exists and is not a socket";
+	case -EBUSY:
+		return "replaced while it was checked; left alone";
+	case -EINVAL:
+		return "empty path";
+	default:
+		return strerror(-rc);
+	}
 }
 
 /* Remove the socket file only if the path still names the one we bound. */
@@ -1382,9 +1412,11 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 	b->debug = getenv("IOASID_VU_DEBUG") != NULL;
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	strcpy(sa.sun_path, path);
-	rc = path_claim(path, &sa);
-	if (rc)
+	rc = vu_path_claim(path);
+	if (rc) {
+		fprintf(stderr, "vhost-user: %s: %s\n", path, vu_path_why(rc));
 		goto err;
+	}
 	b->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (b->listen_fd < 0 ||
 	    bind(b->listen_fd, (struct sockaddr *)&sa, sizeof(sa))) {

@@ -61,6 +61,18 @@ struct vu_stats {
 struct vu_backend;
 
 /*
+ * Make @path free for a socket's bind(): 0 when nothing is there or a
+ * stale socket (nobody listens, twice 100 ms apart) was removed;
+ * -EADDRINUSE a listener, -EEXIST not a socket, -EBUSY replaced while it
+ * was checked (none of them touched), -EINVAL empty, -ENAMETOOLONG too
+ * long for sun_path. Never blocks on a listener. vu_path_why() says which
+ * in words. vu_backend_start() claims its path so; ioasid-netd its
+ * control socket too.
+ */
+int vu_path_claim(const char *path);
+const char *vu_path_why(int rc);
+
+/*
  * Listen on @path and serve in two threads. A stale socket at @path
  * (nobody listens) is replaced; a live one is -EADDRINUSE, anything not
  * a socket -EEXIST, both left alone (said on stderr); -EBUSY if the
