@@ -496,9 +496,15 @@ static int walk(struct vq *q, uint16_t head, struct vq_chain *c)
 	}
 }
 
+/*
+ * With the event index, where the driver's next kick is wanted. A polled
+ * queue wants none: its avail_event is left behind, so the driver's
+ * window passes it once in 65,536 chains (the event index makes the
+ * driver ignore VRING_USED_F_NO_NOTIFY).
+ */
 static void set_avail_event(struct vq *q)
 {
-	if (vq_has(q, VIRTIO_RING_F_EVENT_IDX))
+	if (vq_has(q, VIRTIO_RING_F_EVENT_IDX) && !q->c.polled)
 		q->used[2 + 4 * (uint32_t)q->c.size] = q->last_avail;
 }
 
