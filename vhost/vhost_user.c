@@ -1423,6 +1423,11 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 		rc = -errno;
 		goto err;
 	}
+	/*
+	 * Listening at once: another starter's probe (two looks, 100 ms
+	 * apart) then finds this socket live, not stale, and leaves it.
+	 */
+	rc = listen(b->listen_fd, 1) ? -errno : 0;
 	{
 		struct stat st;
 
@@ -1434,10 +1439,8 @@ int vu_backend_start(const char *path, const struct vu_app *app,
 		b->ino = st.st_ino;
 		b->bound = true;
 	}
-	if (listen(b->listen_fd, 1)) {
-		rc = -errno;
+	if (rc)
 		goto err;
-	}
 	if (pthread_create(&b->worker, NULL, worker, b)) {
 		rc = -EAGAIN;
 		goto err;
