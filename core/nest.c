@@ -584,9 +584,23 @@ int nest_verify(const struct ioasid_as *as)
 	u32 n = 0;
 
 	if (as->nest != NEST_CHILD) {
-		for (c = as->children; c; c = c->sibling)
+		u64 counted = 0, entries = 0;
+
+		for (c = as->children; c; c = c->sibling) {
 			n++;
-		return n == as->nchildren ? 0 : -EIO;
+			entries += c->nmaps;
+		}
+		if (n != as->nchildren)
+			return -EIO;
+		/*
+		 * A parent unmap trusts nshadow to skip the children: the
+		 * counts must add up to the children's entries (each entry
+		 * also needs a non-zero count: below, from the child).
+		 */
+		for (m = as_first_from(c = (struct ioasid_as *)as, 0); m;
+		     m = as_next(c, m))
+			counted += m->nshadow;
+		return counted == entries ? 0 : -EIO;
 	}
 	if (!as->parent || (!as->bound && as->nmaps))
 		return -EIO;
@@ -597,7 +611,8 @@ int nest_verify(const struct ioasid_as *as)
 		if (ioasid_as_find(as->parent, piova) != pm ||
 		    m->vaddr < pm->vaddr ||
 		    pm->last - piova < ioasid_mapping_length(m) - 1 ||
-		    m->cookie != pm->cookie || (m->prot & ~pm->prot))
+		    m->cookie != pm->cookie || (m->prot & ~pm->prot) ||
+		    !pm->nshadow)
 			return -EIO;
 	}
 	return 0;
