@@ -120,10 +120,7 @@ static void vq_check_fault(struct vq *q, const char *fmt, ...)
 		(unsigned long long)q->c.desc, q->c.size, msg);
 	if (q->chk->abort)
 		abort();
-	if (!q->broken) {
-		snprintf(q->why, sizeof(q->why), "VQ CHECK: %s", msg);
-		q->broken = true;
-	}
+	vq_break(q, "VQ CHECK: %s", msg);
 }
 
 static void vq_check_pop(struct vq *q, uint16_t head)
