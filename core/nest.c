@@ -579,8 +579,8 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 /* verify.c: every shadow entry lies in a live mapping of the parent. */
 int nest_verify(const struct ioasid_as *as)
 {
+	struct ioasid_as *self = (struct ioasid_as *)as, *c;
 	struct ioasid_mapping *m;
-	struct ioasid_as *c = (struct ioasid_as *)as;
 	u32 n = 0;
 
 	if (as->nest != NEST_CHILD) {
@@ -597,14 +597,13 @@ int nest_verify(const struct ioasid_as *as)
 		 * counts must add up to the children's entries (each entry
 		 * also needs a non-zero count: below, from the child).
 		 */
-		for (m = as_first_from(c = (struct ioasid_as *)as, 0); m;
-		     m = as_next(c, m))
+		for (m = as_first_from(self, 0); m; m = as_next(self, m))
 			counted += m->nshadow;
 		return counted == entries ? 0 : -EIO;
 	}
 	if (!as->parent || (!as->bound && as->nmaps))
 		return -EIO;
-	for (m = as_first_from(c, 0); m; m = as_next(c, m)) {
+	for (m = as_first_from(self, 0); m; m = as_next(self, m)) {
 		struct ioasid_mapping *pm = to_entry(m)->pm;
 		u64 piova = pm->iova + (m->vaddr - pm->vaddr);
 
