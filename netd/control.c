@@ -42,6 +42,7 @@ struct client {
 	int fd;
 	uint32_t len;			/* bytes of an unfinished line */
 	uint64_t since_ms;		/* connected, or last answered */
+	bool answered;			/* has had a reply */
 	char line[NETD_CTL_LINE_MAX];
 };
 
@@ -272,6 +273,7 @@ static void client_read(struct netd_ctl *ctl, struct client *c)
 				return;
 			c->len = 0;
 			c->since_ms = now_ms();
+			c->answered = true;
 			continue;
 		}
 		if (c->len == sizeof(c->line) - 1) {
@@ -283,14 +285,25 @@ static void client_read(struct netd_ctl *ctl, struct client *c)
 	}
 }
 
-/* The client nearest its deadline; with every slot taken, it makes room. */
+/*
+ * With every slot taken, who makes room: a client that has had its answer
+ * (the one answered longest ago), else the one connected first. Clients
+ * that connect and ask at once, over and over, are answered at once, so
+ * they make room for each other, not for an operator who connected a
+ * moment before sending (who was the one evicted every time when the
+ * choice went by the last answer alone).
+ */
 static struct client *oldest(struct netd_ctl *ctl)
 {
 	struct client *o = &ctl->c[0];
 
-	for (unsigned int i = 1; i < NETD_CTL_CLIENTS; i++)
-		if (ctl->c[i].since_ms < o->since_ms)
-			o = &ctl->c[i];
+	for (unsigned int i = 1; i < NETD_CTL_CLIENTS; i++) {
+		struct client *c = &ctl->c[i];
+
+		if (c->answered != o->answered ? c->answered :
+		    c->since_ms < o->since_ms)
+			o = c;
+	}
 	return o;
 }
 
@@ -319,12 +332,14 @@ static void client_accept(struct netd_ctl *ctl)
 {
 	int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	struct client *c = NULL;
+	uint64_t now;
 
 	if (fd < 0) {
 		accept_failed(ctl, errno);
 		return;
 	}
 	ctl->accept_failing = false;
+	now = now_ms();
 	for (unsigned int i = 0; i < NETD_CTL_CLIENTS && !c; i++)
 		if (ctl->c[i].fd < 0)
 			c = &ctl->c[i];
@@ -336,7 +351,8 @@ static void client_accept(struct netd_ctl *ctl)
 	}
 	c->fd = fd;
 	c->len = 0;
-	c->since_ms = now_ms();
+	c->since_ms = now;
+	c->answered = false;
 }
 
 void netd_ctl_poll(struct netd_ctl *ctl, int ms)

@@ -739,6 +739,60 @@ static void test_control(const char *ctl)
 	if (!ok || json_num(buf, "evicted") != 2 || json_num(buf, "timed_out") != 14)
 		diag("stats: %s", buf);
 
+	/*
+	 * Clients that connect and ask at once, over and over, while seven
+	 * others hold slots: each looked newer than an operator who
+	 * connected 20 ms before sending, and the operator was the one
+	 * evicted every time (0 of 20 answered, review of 2026-12-03). A
+	 * client is not evicted in its first moments any more.
+	 */
+	for (int i = 0; i < 7; i++) {
+		hold[i] = ctl_connect(ctl);
+		(void)!send(hold[i], "{\"cmd\":\"ports\"}\n", 16, MSG_NOSIGNAL);
+	}
+	{
+		pid_t churn = fork();
+		int served = 0;
+
+		if (churn == 0) {
+			/* Each churner stays ~32 ms: longer than the wait. */
+			int ring[32], k = 0;
+			double end = now_s() + 2.5;
+
+			for (int i = 0; i < 32; i++)
+				ring[i] = -1;
+			while (now_s() < end) {
+				if (ring[k] >= 0)
+					close(ring[k]);
+				ring[k] = ctl_connect(ctl);
+				if (ring[k] >= 0)
+					(void)!send(ring[k], "{\"cmd\":\"ports\"}\n",
+						    16, MSG_NOSIGNAL);
+				k = (k + 1) % 32;
+				usleep(1000);
+			}
+			_exit(0);
+		}
+		usleep(200000);
+		for (int i = 0; i < 10; i++) {
+			int op = ctl_connect(ctl);
+
+			usleep(20000);
+			if (op >= 0 &&
+			    send(op, "{\"cmd\":\"stats\"}\n", 16, MSG_NOSIGNAL) == 16 &&
+			    read_line(op, buf, sizeof(buf), 5) > 0 &&
+			    !strncmp(buf, "{\"ports\":[", 10))
+				served++;
+			if (op >= 0)
+				close(op);
+		}
+		waitpid(churn, NULL, 0);
+		result(served == 10, "clients churning while seven hold slots: an operator who waits 20 ms is answered (%d of 10)",
+		       served);
+	}
+	for (int i = 0; i < 7; i++)
+		close(hold[i]);
+
 	/* A client that sends requests and never reads its replies. */
 	s = ctl_connect(ctl);
 	ok = true;
