@@ -281,10 +281,20 @@ static void kh_unpin(void *host, u64 vaddr, u64 len, void *cookie)
 u64 ioasid_kpin_run(const struct ioasid_kpin *p, struct ioasid_kpin_pos *pos,
 		    u64 off, u64 len, phys_addr_t *pa)
 {
+	u64 end = (u64)p->npages << PAGE_SHIFT;
 	struct folio *f, *g;
 	u64 run, in, skip;
 	unsigned long j;
 
+	/*
+	 * Callers stay inside the pin. Were one not to, the walk below would
+	 * stop at the last entry and return a run past it: clamp to the last
+	 * byte instead, a page of the pin the caller holds.
+	 */
+	if (WARN_ON_ONCE(!len || off >= end)) {
+		off = end - 1;
+		len = 1;
+	}
 	if (!p->folios) {
 		unsigned long i = off >> PAGE_SHIFT;
 		struct page *pg = ioasid_kpin_ent(p, i), *q;
