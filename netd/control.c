@@ -136,9 +136,9 @@ static void reply_ports(struct netd *d, struct reply *r)
 			struct vu_stats st;
 
 			vu_backend_stats(p->vu, &st);
-			put(r, ",\"iommu\":%s,\"connected\":%s",
+			put(r, ",\"iommu\":%s,\"queues\":%u,\"connected\":%s",
 			    p->vu_flags & VU_OFFER_IOMMU ? "true" : "false",
-			    st.running ? "true" : "false");
+			    st.pairs, st.running ? "true" : "false");
 		}
 		put(r, "}");
 	}
@@ -187,6 +187,14 @@ static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 			    st.broken, (unsigned long long)st.iotlb_updates,
 			    (unsigned long long)st.iotlb_invalidates,
 			    (unsigned long long)st.misses);
+			/* Per queue pair, from the guest and to it. */
+			put(r, ",\"queues\":[");
+			for (uint32_t q = 0; q < st.pairs && q < VU_MAX_QP; q++)
+				put(r, "%s{\"from_guest\":%llu,\"to_guest\":%llu}",
+				    q ? "," : "",
+				    (unsigned long long)st.pair_rx[q],
+				    (unsigned long long)st.pair_tx[q]);
+			put(r, "]");
 		}
 		put(r, "}");
 	}

@@ -61,10 +61,12 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu]]... [--eth NAME=DEVICE]...\n"
+		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu][,queues=N]]... [--eth NAME=DEVICE]...\n"
 		"                   --xconnect A,B... [--control PATH] [--control-timeout SECONDS]\n"
-		"  --vhost NAME=PATH[,iommu]  a vhost-user port listening on PATH (iommu: offer\n"
-		"                             VIRTIO_F_IOMMU_PLATFORM, IOTLB through the fast path)\n"
+		"  --vhost NAME=PATH[,iommu][,queues=N]\n"
+		"                             a vhost-user port listening on PATH (iommu: offer\n"
+		"                             VIRTIO_F_IOMMU_PLATFORM, IOTLB through the fast path;\n"
+		"                             queues: offer N queue pairs, 1 to 4, default 1)\n"
 		"  --eth NAME=DEVICE          a DPDK port (from EAL --vdev or a PCI address)\n"
 		"  --xconnect A,B             every frame from A goes to B and back; A or B may\n"
 		"                             also be a DPDK device name\n"
@@ -127,6 +129,7 @@ static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 		return bad("%s %s: a port of that name exists", opt, arg);
 	p->kind = kind;
 	p->peer = -1;
+	p->vu_queues = 1;
 	what = eq + 1;
 	comma = kind == NETD_VHOST ? strchr(what, ',') : NULL;
 	wlen = comma ? (size_t)(comma - what) : strlen(what);
@@ -142,10 +145,21 @@ static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 
 		comma = strchr(o, ',');
 		olen = comma ? (size_t)(comma - o) : strlen(o);
-		if (olen == 5 && !strncmp(o, "iommu", 5))
+		if (olen == 5 && !strncmp(o, "iommu", 5)) {
 			p->vu_flags |= VU_OFFER_IOMMU;
-		else
-			return bad("%s %s: unknown option (known: iommu)", opt, arg);
+		} else if (olen > 7 && !strncmp(o, "queues=", 7)) {
+			char *end;
+			unsigned long n = strtoul(o + 7, &end, 10);
+
+			if (end != o + olen || o[7] < '1' || o[7] > '9' ||
+			    n > VU_MAX_QP)
+				return bad("%s %s: queues=N takes 1 to %u queue pairs",
+					   opt, arg, VU_MAX_QP);
+			p->vu_queues = (uint32_t)n;
+		} else {
+			return bad("%s %s: unknown option (known: iommu, queues=N)",
+				   opt, arg);
+		}
 	}
 	d->nports++;
 	return 0;

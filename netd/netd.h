@@ -52,6 +52,7 @@ struct netd_port {
 	struct netd *d;
 	/* vhost-user */
 	uint32_t vu_flags;
+	uint32_t vu_queues;		/* queue pairs offered, 1 to VU_MAX_QP */
 	struct vu_backend *vu;
 	struct rte_ring *from_guest, *to_guest;
 	bool up;			/* the lcore's: a driver is there */

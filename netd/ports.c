@@ -256,9 +256,16 @@ static int open_eth(struct netd *d, struct netd_port *p)
 static int open_vhost(struct netd_port *p, unsigned int idx)
 {
 	struct vu_app app = { .rx = vu_rx, .tx = vu_tx, .arg = p };
+	struct vu_app apps[VU_MAX_QP];
 	char rname[RTE_RING_NAMESIZE];
 	int rc;
 
+	/*
+	 * Every pair feeds the same rings: the backend serves its pairs on
+	 * one worker thread, so they keep one producer and one consumer.
+	 */
+	for (uint32_t q = 0; q < VU_MAX_QP; q++)
+		apps[q] = app;
 	snprintf(rname, sizeof(rname), "netd_fg%u", idx);
 	p->from_guest = rte_ring_create(rname, NETD_RING_SIZE, SOCKET_ID_ANY,
 					RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -276,7 +283,8 @@ static int open_vhost(struct netd_port *p, unsigned int idx)
 			p->where, vu_path_why(rc));
 		return rc;
 	}
-	rc = vu_backend_start(p->where, &app, p->vu_flags, &p->vu);
+	rc = vu_backend_start_mq(p->where, apps, p->vu_queues, p->vu_flags,
+				 &p->vu);
 	if (rc) {
 		fprintf(stderr, "ioasid-netd: port %s: cannot listen on %s: %s\n",
 			p->name, p->where, strerror(-rc));

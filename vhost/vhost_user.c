@@ -112,7 +112,8 @@ struct vu_backend {
 	uint64_t features, protocol;
 	struct vu_region reg[VU_MAX_REGIONS];
 	uint32_t nreg;
-	struct vu_queue q[2];
+	uint32_t npairs;		/* queue pairs served: 1 to VU_MAX_QP */
+	struct vu_queue q[2 * VU_MAX_QP];	/* pair p: rx 2p, tx 2p + 1 */
 	struct ioasid_fp_backend *be;
 	struct ioasid_fp_shadow *sh;
 	struct ioasid_fp_batcher *b;
@@ -124,7 +125,7 @@ struct vu_backend {
 	struct vu_stats st;
 	struct vu_misses mq;
 	struct ioasid_fp_reader *reader;	/* the worker's */
-	struct netq nq;			/* the worker's packets */
+	struct netq nq[VU_MAX_QP];	/* the worker's packets, per pair */
 	bool spin;			/* the worker's: poll when idle (worker()) */
 	struct vu_msg msg;		/* the control thread's */
 	bool debug;			/* $IOASID_VU_DEBUG: log each message */
@@ -361,7 +362,7 @@ static void guard_check(struct vu_backend *b)
 	for (i = 0; i < b->nreg; i++) {
 		if (!memguard_hits(b->reg[i].guard))
 			continue;
-		for (int k = 0; k < 2; k++)
+		for (uint32_t k = 0; k < 2 * b->npairs; k++)
 			vq_fail(&b->q[k].vq,
 				"memory region %u: the front-end shrank its file under the mapping (pages lost: %llu)",
 				i, (unsigned long long)memguard_hits(b->reg[i].guard));
@@ -375,8 +376,8 @@ static void guard_check(struct vu_backend *b)
  */
 static int worker_pass(struct vu_backend *b, struct ioasid_fp_reader *r)
 {
-	uint32_t running = 0, broken = 0;
-	int work = 0, i;
+	uint32_t running = 0, broken = 0, i;
+	int work = 0;
 
 	ioasid_fp_reader_offline(r);
 	pthread_mutex_lock(&b->lock);
@@ -384,8 +385,9 @@ static int worker_pass(struct vu_backend *b, struct ioasid_fp_reader *r)
 	if (b->req_fd >= 0)	/* no channel: send_miss() records nothing */
 		miss_retry(b);
 	guard_check(b);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 * b->npairs; i++) {
 		struct vu_queue *q = &b->q[i];
+		struct netq *nq = &b->nq[i / 2];
 
 		if (!q->running || !q->enabled)
 			continue;
@@ -394,10 +396,10 @@ static int worker_pass(struct vu_backend *b, struct ioasid_fp_reader *r)
 		if (vq_burst_begin(&q->vq) == 0) {
 			bool tell = false;
 
-			b->nq.mergeable = b->features &
-					  (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-			work += i ? netq_serve_tx(&b->nq, &q->vq, &tell) :
-				    netq_serve_rx(&b->nq, &q->vq, &tell);
+			nq->mergeable = b->features &
+					(1ULL << VIRTIO_NET_F_MRG_RXBUF);
+			work += i & 1 ? netq_serve_tx(nq, &q->vq, &tell) :
+					netq_serve_rx(nq, &q->vq, &tell);
 			if (tell)
 				notify(q);
 		}
@@ -765,16 +767,23 @@ static int iotlb_msg(struct vu_backend *b, struct vhost_iotlb_msg *t)
 	}
 }
 
+/*
+ * Several pairs: virtio-net's MQ, which needs a control queue; the
+ * front-end serves the control queue itself (QEMU, DPDK's virtio_user)
+ * and tells the backend which pairs the driver uses by SET_VRING_ENABLE.
+ */
 static uint64_t offered(struct vu_backend *b)
 {
 	return VU_FEATURES |
-	       (b->flags & VU_OFFER_IOMMU ? VU_FEATURES_IOMMU : 0);
+	       (b->flags & VU_OFFER_IOMMU ? VU_FEATURES_IOMMU : 0) |
+	       (b->npairs > 1 ? VU_FEATURES_MQ : 0);
 }
 
 static uint64_t offered_protocol(struct vu_backend *b)
 {
 	return (1ULL << VU_PF_REPLY_ACK) |
-	       (b->flags & VU_OFFER_IOMMU ? 1ULL << VU_PF_BACKEND_REQ : 0);
+	       (b->flags & VU_OFFER_IOMMU ? 1ULL << VU_PF_BACKEND_REQ : 0) |
+	       (b->npairs > 1 ? 1ULL << VU_PF_MQ : 0);
 }
 
 /*
@@ -933,16 +942,21 @@ static int check_framing(const struct vu_rule *r, const struct vu_msg *m,
 	return 0;
 }
 
-/* The queue a message names: -EINVAL (with its line) past the two we serve. */
+/*
+ * The queue a message names: NULL (with its line) past the pairs served,
+ * or past the first pair while the front-end has not agreed to MQ.
+ */
 static struct vu_queue *queue_of(struct vu_backend *b, const struct vu_rule *r,
 				 const struct vu_msg *m)
 {
 	uint32_t idx = r->flags & VR_QUEUE ? m->p.state.index :
 		       (uint32_t)(m->p.u64 & 0xff);
+	uint32_t n = b->protocol & (1ULL << VU_PF_MQ) ? 2 * b->npairs : 2;
 
-	if (idx >= 2) {
-		fprintf(stderr, "vhost-user: %s: queue index %u, must be 0 or 1 (one queue pair)\n",
-			r->name, idx);
+	if (idx >= n) {
+		fprintf(stderr, "vhost-user: %s: queue index %u, must be below %u (%u queue pair%s%s)\n",
+			r->name, idx, n, n / 2, n > 2 ? "s" : "",
+			n < 2 * b->npairs ? "; MQ not negotiated" : "");
 		return NULL;
 	}
 	return &b->q[idx];
@@ -1010,7 +1024,7 @@ static int handle(struct vu_backend *b, const struct vu_rule *r,
 		b->protocol = m->p.u64;
 		return 0;
 	case VU_GET_QUEUE_NUM:
-		m->p.u64 = 1;
+		m->p.u64 = b->npairs;
 		return reply(b, m, 8);
 	case VU_SET_OWNER: case VU_RESET_OWNER: case VU_SEND_RARP:
 	case VU_NET_SET_MTU:
@@ -1166,7 +1180,7 @@ static void disconnect(struct vu_backend *b)
 
 	pthread_mutex_lock(&b->lock);
 	/* The next front-end inherits nothing of this one's queues. */
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 * VU_MAX_QP; i++) {
 		struct vu_queue *q = &b->q[i];
 
 		stop_queue(q);
@@ -1181,7 +1195,8 @@ static void disconnect(struct vu_backend *b)
 		close(b->req_fd);
 	b->req_fd = -1;
 	b->features = b->protocol = 0;
-	b->nq.txlen = 0;
+	for (i = 0; i < VU_MAX_QP; i++)
+		b->nq[i].txlen = 0;
 	pthread_mutex_unlock(&b->lock);
 	pthread_mutex_lock(&b->conn_lock);
 	close(b->conn);
@@ -1250,18 +1265,22 @@ static void backend_free(struct vu_backend *b);
  * A backend's state without socket or threads: the fast path (shadow-only
  * backend, shadow, batcher) and no queue or memory. NULL on failure.
  */
-static struct vu_backend *backend_new(const struct vu_app *app, uint32_t flags)
+static struct vu_backend *backend_new(const struct vu_app *apps,
+				      uint32_t npairs, uint32_t flags)
 {
 	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg) };
 	struct vu_backend *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
-	b->app = *app;
-	b->nq.app = *app;
+	b->app = apps[0];
+	b->npairs = npairs;
+	for (uint32_t i = 0; i < npairs; i++)
+		b->nq[i].app = apps[i];
 	b->flags = flags;
 	b->listen_fd = b->conn = b->req_fd = -1;
-	b->q[0].kick = b->q[0].call = b->q[1].kick = b->q[1].call = -1;
+	for (uint32_t i = 0; i < 2 * VU_MAX_QP; i++)
+		b->q[i].kick = b->q[i].call = -1;
 	pthread_mutex_init(&b->mq.lock, NULL);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_mutex_init(&b->conn_lock, NULL);
@@ -1277,7 +1296,7 @@ static struct vu_backend *backend_new(const struct vu_app *app, uint32_t flags)
 /* Free what backend_new() made, and the queues' memory (no threads left). */
 static void backend_free(struct vu_backend *b)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2 * VU_MAX_QP; i++)
 		vq_fini(&b->q[i].vq);
 	if (b->b)
 		ioasid_fp_batcher_destroy(b->b);
@@ -1400,13 +1419,25 @@ static void path_unlink_own(struct vu_backend *b)
 int vu_backend_start(const char *path, const struct vu_app *app,
 		     uint32_t flags, struct vu_backend **out)
 {
+	return vu_backend_start_mq(path, app, 1, flags, out);
+}
+
+int vu_backend_start_mq(const char *path, const struct vu_app *apps,
+			uint32_t npairs, uint32_t flags,
+			struct vu_backend **out)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vu_backend *b;
 	int rc;
 
+	if (!npairs || npairs > VU_MAX_QP) {
+		fprintf(stderr, "vhost-user: %s: %u queue pairs, must be 1 to %u\n",
+			path, npairs, VU_MAX_QP);
+		return -EINVAL;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	b = backend_new(app, flags);
+	b = backend_new(apps, npairs, flags);
 	if (!b)
 		return -ENOMEM;
 	b->debug = getenv("IOASID_VU_DEBUG") != NULL;
@@ -1478,8 +1509,13 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 		.broken = s->broken,
 		.running = s->running,
 	};
-	st->rx_packets = b->nq.rx_packets;
-	st->tx_packets = b->nq.tx_packets;
+	st->pairs = b->npairs;
+	for (uint32_t i = 0; i < b->npairs; i++) {
+		st->pair_rx[i] = b->nq[i].rx_packets;
+		st->pair_tx[i] = b->nq[i].tx_packets;
+		st->rx_packets += b->nq[i].rx_packets;
+		st->tx_packets += b->nq[i].tx_packets;
+	}
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -1503,9 +1539,18 @@ void vu_backend_stop(struct vu_backend *b)
 int vu_session_open(const struct vu_app *app, uint32_t flags, int conn,
 		    struct vu_backend **out)
 {
-	struct vu_backend *b = backend_new(app, flags);
+	return vu_session_open_mq(app, 1, flags, conn, out);
+}
+
+int vu_session_open_mq(const struct vu_app *apps, uint32_t npairs,
+		       uint32_t flags, int conn, struct vu_backend **out)
+{
+	struct vu_backend *b;
 	int rc;
 
+	if (!npairs || npairs > VU_MAX_QP)
+		return -EINVAL;
+	b = backend_new(apps, npairs, flags);
 	if (!b)
 		return -ENOMEM;
 	b->conn = conn;

@@ -5,7 +5,8 @@
  * It listens on a UNIX socket for one front-end at a time (DPDK's
  * net_virtio_user, QEMU, the project's own front-end), maps the memory
  * table the front-end shares, and serves queue 0 (receive: packets to the
- * driver) and queue 1 (transmit: packets from the driver). Every guest
+ * driver) and queue 1 (transmit: packets from the driver), or up to
+ * VU_MAX_QP such pairs (2p, 2p + 1) with MQ. Every guest
  * address is translated by a fast-path shadow: without an IOMMU the
  * shadow holds the memory table (guest address -> our mapping of it);
  * with VIRTIO_F_IOMMU_PLATFORM negotiated it holds exactly what the
@@ -44,6 +45,9 @@ struct vu_app {
  */
 #define VU_POLL			(1U << 1)
 
+/* Queue pairs a backend serves at most (vu_backend_start_mq). */
+#define VU_MAX_QP		4
+
 struct vu_stats {
 	uint64_t rx_packets;		/* from the driver */
 	uint64_t tx_packets;		/* to the driver */
@@ -56,6 +60,9 @@ struct vu_stats {
 	uint64_t accept_failures;	/* accept() failed (no descriptor...) */
 	uint32_t broken;		/* queues broken (see stderr) */
 	uint32_t running;		/* queues being served now */
+	uint32_t pairs;			/* queue pairs offered */
+	uint64_t pair_rx[VU_MAX_QP];	/* rx_packets of each pair */
+	uint64_t pair_tx[VU_MAX_QP];	/* tx_packets of each pair */
 };
 
 struct vu_backend;
@@ -81,6 +88,20 @@ const char *vu_path_why(int rc);
  */
 int vu_backend_start(const char *path, const struct vu_app *app,
 		     uint32_t flags, struct vu_backend **out);
+/*
+ * The same with @npairs queue pairs (1 to VU_MAX_QP), pair p served with
+ * @apps[p]: a packet the driver sent on pair p goes to apps[p].rx(), and
+ * apps[p].tx() fills pair p's receive queue, so an application that
+ * answers on the pair a packet came from keeps each flow in order. More
+ * than one pair offers VHOST_USER_PROTOCOL_F_MQ (GET_QUEUE_NUM answers
+ * @npairs) and VIRTIO_NET_F_MQ with VIRTIO_NET_F_CTRL_VQ, whose queue the
+ * front-end serves; queues past the first pair are refused until the
+ * front-end sets the MQ protocol feature, and a pair carries packets
+ * once SET_VRING_ENABLE enables it. One worker serves every pair.
+ */
+int vu_backend_start_mq(const char *path, const struct vu_app *apps,
+			uint32_t npairs, uint32_t flags,
+			struct vu_backend **out);
 void vu_backend_stats(struct vu_backend *b, struct vu_stats *st);
 /* Stop the threads, drop the connection and every mapping, close. */
 void vu_backend_stop(struct vu_backend *b);
@@ -96,6 +117,8 @@ void vu_backend_stop(struct vu_backend *b);
 struct vu_msg;
 int vu_session_open(const struct vu_app *app, uint32_t flags, int conn,
 		    struct vu_backend **out);
+int vu_session_open_mq(const struct vu_app *apps, uint32_t npairs,
+		       uint32_t flags, int conn, struct vu_backend **out);
 int vu_session_msg(struct vu_backend *b, struct vu_msg *m, int *fds, int nfds);
 int vu_session_pass(struct vu_backend *b);
 void vu_session_close(struct vu_backend *b);

@@ -24,6 +24,7 @@ enum {
 #define VU_BACKEND_IOTLB_MSG	1	/* backend -> front-end */
 
 #define VU_F_PROTOCOL_FEATURES	30
+#define VU_PF_MQ		0
 #define VU_PF_REPLY_ACK		3
 #define VU_PF_BACKEND_REQ	5
 

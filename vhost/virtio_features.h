@@ -35,6 +35,9 @@
 #define VU_FEATURES		(NETQ_FEATURES | VQ_FEATURES | \
 				 VIRTIO_BIT(VU_F_PROTOCOL_FEATURES))
 #define VU_FEATURES_IOMMU	VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM)
+/* With more than one queue pair; the front-end serves the control queue. */
+#define VU_FEATURES_MQ		(VIRTIO_BIT(VIRTIO_NET_F_MQ) | \
+				 VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))
 
 /*
  * The test front-end's driver rings are split ones without indirect

@@ -89,22 +89,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vu_msg m;
-	static struct vu_echo echo;
+	static struct vu_echo echo[VU_MAX_QP];
+	/* Queue pairs from the input's length: one to VU_MAX_QP (MQ). */
+	uint32_t pairs = 1 + (uint32_t)(size % VU_MAX_QP);
 	int extra[64], nextra = 0, sv[2];
 	struct vu_backend *b;
-	struct vu_app app;
+	struct vu_app app[VU_MAX_QP];
 	size_t pos = 0;
 	int msgs = 0;
 
 	if (gfd < 0)
 		setup();
 	memset(gmem, 0, G_MEM);
-	vu_echo_init(&echo, &app);
+	for (uint32_t i = 0; i < pairs; i++)
+		vu_echo_init(&echo[i], &app[i]);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		abort();
 	/* Replies must never block the fuzzer: the backend's end is non-blocking. */
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	if (vu_session_open(&app, VU_OFFER_IOMMU, sv[1], &b))
+	if (vu_session_open_mq(app, pairs, VU_OFFER_IOMMU, sv[1], &b))
 		abort();
 	while (pos + 5 <= size && msgs++ < 64) {
 		uint32_t req = data[pos], fl = data[pos + 1], fdsel = data[pos + 2];
@@ -158,8 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(&u0, gmem + 0x3002, 2);	/* the seeds' used rings */
 		memcpy(&u1, gmem + 0x6002, 2);
-		fprintf(stderr, "fuzz_vhost_user: %d messages, echo in %u out %u, used idx rx %u tx %u\n",
-			msgs, echo.head, echo.tail, u0, u1);
+		fprintf(stderr, "fuzz_vhost_user: %d messages, %u pairs, used idx rx %u tx %u\n",
+			msgs, pairs, u0, u1);
+		for (uint32_t i = 0; i < pairs; i++)
+			fprintf(stderr, "fuzz_vhost_user: pair %u: echo in %u out %u\n",
+				i, echo[i].head, echo[i].tail);
 	}
 	vu_session_close(b);
 	for (int i = 0; i < nextra; i++)

@@ -18,7 +18,9 @@ SET_VRING_ENABLE, NET_SET_MTU, SET_BACKEND_REQ_FD, IOTLB_MSG = 18, 20, 21, 22
 
 F_VERSION_1, F_ACCESS_PLATFORM, F_RING_PACKED = 32, 33, 34
 F_MRG_RXBUF, F_INDIRECT, F_EVENT_IDX, F_PROTOCOL = 15, 28, 29, 30
-PF_REPLY_ACK, PF_BACKEND_REQ = 3, 5
+PF_MQ, PF_REPLY_ACK, PF_BACKEND_REQ = 0, 3, 5
+F_CTRL_VQ, F_MQ = 17, 22
+GET_QUEUE_NUM = 17
 
 FD_MEMFD, FD_EVENT, FD_PIPE, FD_SOCKET = 0, 1, 2, 3
 UADDR = 0x10000000
@@ -42,12 +44,21 @@ def state(index, num):
     return struct.pack("<II", index, num)
 
 
-def hello(features):
+def hello(features, protocol=0):
     return (rec(GET_FEATURES, flags=0) +
             rec(SET_FEATURES, u64(features), flags=0) +
             rec(GET_PROTOCOL_FEATURES, flags=0) +
             rec(SET_PROTOCOL_FEATURES,
-                u64(1 << PF_REPLY_ACK | 1 << PF_BACKEND_REQ), flags=0))
+                u64(1 << PF_REPLY_ACK | 1 << PF_BACKEND_REQ | protocol),
+                flags=0))
+
+
+def pairs(data, n):
+    """Pad @data with a guest-memory write so that the fuzzer serves @n
+    queue pairs (1 + its length modulo 4)."""
+    while 1 + len(data) % 4 != n:
+        data += write(0xf000, b"")
+    return data
 
 
 def mem_table(regions):
@@ -57,10 +68,11 @@ def mem_table(regions):
     return rec(SET_MEM_TABLE, p, nfds=len(regions), kind=FD_MEMFD)
 
 
-def rings(base_of, size=16, base=0, iommu=False):
+def rings(base_of, size=16, base=0, iommu=False, first=0):
+    """Queues @first and @first + 1 (a pair) with the rings of pair 0."""
     out = b""
-    for q in (0, 1):
-        d, a, u = base_of(q)
+    for q in (first, first + 1):
+        d, a, u = base_of(q - first)
         out += rec(SET_VRING_NUM, state(q, size))
         out += rec(SET_VRING_ADDR, struct.pack("<IIQQQQ", q, 0, d, u, a, 0))
         out += rec(SET_VRING_BASE, state(q, base))
@@ -134,6 +146,13 @@ seeds = {
     rec(SET_VRING_CALL, u64(0), nfds=1, kind=FD_PIPE) + rings(gpa_rings) +
     split_packets(),
     "short": hello(BASE) + rec(SET_VRING_ADDR, b"\x01") + rec(SET_OWNER),
+    # two queue pairs (MQ): a packet each way on the second pair, then
+    # an index past the pairs
+    "mq": pairs(hello(BASE | 1 << F_MQ | 1 << F_CTRL_VQ, 1 << PF_MQ) +
+                rec(GET_QUEUE_NUM, flags=0) + mem_table(MEM) +
+                rings(gpa_rings, first=2) + split_packets() +
+                rec(SET_VRING_NUM, state(4, 16)) +
+                rec(GET_VRING_BASE, state(3, 0)), 2),
 }
 
 out = sys.argv[1]

@@ -294,6 +294,18 @@ static void test_args(void)
 	bad_args("an unknown vhost option",
 		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,fast", NULL }, 2,
 		 "unknown option");
+	bad_args("no queue pairs",
+		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=0", NULL },
+		 2, "queues=N takes 1 to 4 queue pairs");
+	bad_args("more queue pairs than the backend serves",
+		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=5", NULL },
+		 2, "queues=N takes 1 to 4 queue pairs");
+	bad_args("a queue count with a suffix",
+		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=2x", NULL },
+		 2, "queues=N takes 1 to 4 queue pairs");
+	bad_args("a queue count that is empty",
+		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=", NULL },
+		 2, "unknown option");
 	bad_args("an --eth device that does not exist",
 		 (const char *const[]){ "--", "--eth", "t=net_nothing0", NULL }, 2,
 		 "no DPDK device named net_nothing0");
@@ -844,7 +856,7 @@ int main(int argc, char **argv)
 
 	snprintf(ctl, sizeof(ctl), "%s/ctl", work);
 	snprintf(vsock, sizeof(vsock), "%s/v0.sock", work);
-	snprintf(vspec, sizeof(vspec), "v0=%s", vsock);
+	snprintf(vspec, sizeof(vspec), "v0=%s,queues=2", vsock);
 	start(&d, "main", (const char *const[]){ "--", "--vhost", vspec,
 						  "--control", ctl, NULL });
 	if (!wait_listen(ctl, 60) || !serves(ctl)) {
@@ -855,6 +867,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	result(true, "the daemon starts and answers stats");
+	{
+		char pbuf[4096], sbuf[4096];
+		bool ok = ask(ctl, "{\"cmd\":\"ports\"}\n", pbuf, sizeof(pbuf)) &&
+			  ask(ctl, "{\"cmd\":\"stats\"}\n", sbuf, sizeof(sbuf));
+		const char *q = ok ? strstr(sbuf, "\"queues\":[") : NULL;
+
+		ok = ok && json_num(pbuf, "queues") == 2 && q &&
+		     !strncmp(q, "\"queues\":[{\"from_guest\":0,\"to_guest\":0},"
+			      "{\"from_guest\":0,\"to_guest\":0}]", 70);
+		result(ok, "ports and stats show the port's two queue pairs");
+		if (!ok)
+			diag("ports: %.300s / stats: %.400s", pbuf, sbuf);
+	}
 	test_paths(ctl, vsock);
 	test_control(ctl);
 	test_no_fds(ctl, d.pid);

@@ -22,7 +22,12 @@
 # image or a C compiler that links static programs.
 # Usage: test_qemu.sh SERVER SRCDIR WORKDIR [CONFIG...]
 #   CONFIG: plain-split plain-packed strict-split lazy-split strict-packed
-#   lazy-packed (default: all six); $VNET_FRAMES frames each (default 3000).
+#   lazy-packed plain-mq strict-mq (default: all eight; the lazy ones run
+#   only with VNET_LAZY=1); $VNET_FRAMES frames each (default 3000).
+#   An -mq CONFIG gives the guest two CPUs and the device two queue pairs
+#   (netdev queues=2, virtio-net mq=on, the backend --queues 2); the
+#   guest's sender moves between the CPUs, so both pairs carry frames,
+#   and the boot fails unless each pair's counters show traffic both ways.
 #   A CONFIG ending in -late has the echo hold each frame $VNET_LATE_US
 #   microseconds (default 300) before it goes back to the driver, as a
 #   daemon's frames come back; $VNET_SERVER_ARGS are added to the
@@ -40,7 +45,7 @@ both() {
 }
 server=$1 src=$2 work=$3
 shift 3
-configs=${*:-plain-split plain-packed strict-split lazy-packed strict-packed lazy-split}
+configs=${*:-plain-split plain-packed strict-split lazy-packed strict-packed lazy-split plain-mq strict-mq}
 frames=${VNET_FRAMES:-3000}
 boot_limit=${VNET_BOOT_LIMIT:-240}
 
@@ -96,13 +101,17 @@ for c in $configs; do
 	esac
 	sock=$work/$c.sock stats=$work/$c.stats log=$work/$c.serial
 	iommu_dev= net_opts= append=
-	late=
+	late= smp=1 queues= mq=
 	case $c in *-late) late="--delay-us ${VNET_LATE_US:-300}" ;; esac
+	case ${c%-late} in *-mq)
+		smp=2 queues="--queues 2" mq=",queues=2"
+		net_opts=",mq=on" ;;
+	esac
 	case ${c%-late} in
 	plain-*) ;;
 	strict-*|lazy-*)
 		iommu_dev="-device intel-iommu,intremap=on,device-iotlb=on"
-		net_opts=",iommu_platform=on,ats=on"
+		net_opts="$net_opts,iommu_platform=on,ats=on"
 		append="intel_iommu=on iommu.strict=$([ "${c%%-*}" = strict ] && echo 1 || echo 0)"
 		;;
 	*) echo "not ok $i - $c # unknown configuration"; failed=1; continue ;;
@@ -110,16 +119,16 @@ for c in $configs; do
 	case ${c%-late} in *-packed) net_opts="$net_opts,packed=on" ;; esac
 	net_opts="$net_opts${VNET_NET_OPTS:-}"
 	# shellcheck disable=SC2086
-	"$server" "$sock" --stats "$stats" $late ${VNET_SERVER_ARGS:-} > "$work/$c.server" 2>&1 &
+	"$server" "$sock" --stats "$stats" $late $queues ${VNET_SERVER_ARGS:-} > "$work/$c.server" 2>&1 &
 	spid=$!
 	w=0
 	while [ ! -S "$sock" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
-	timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
+	timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp $smp -m 512 \
 		-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
 		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-		-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
+		-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0$mq \
 		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
 		-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
@@ -147,8 +156,17 @@ for c in $configs; do
 	# So does a used entry the backend's own check refused
 	# ($IOASID_VQ_CHECK: a head used twice, or not the driver's).
 	vqcheck=$(grep -c 'VQ CHECK' "$work/$c.server")
+	# Two pairs: each moved frames both ways (a pair left idle would
+	# mean the driver or the backend never used it).
+	pairs_ok=1
+	if [ -n "$queues" ]; then
+		for k in pair0_rx pair0_tx pair1_rx pair1_tx; do
+			v=$(sed -n "s/^$k \([0-9]*\)$/\1/p" "$stats" 2>/dev/null)
+			[ "${v:-0}" -gt 0 ] || pairs_ok=0
+		done
+	fi
 	if [ -n "$ok" ] && [ -z "$stuck" ] && [ "${faults:-0}" = 0 ] &&
-	   [ "$oops" = 0 ] && [ "$vqcheck" = 0 ] &&
+	   [ "$oops" = 0 ] && [ "$vqcheck" = 0 ] && [ "$pairs_ok" = 1 ] &&
 	   grep -q '^VNET-VM: exit 0$' "$log"; then
 		echo "ok $i - $c"
 		echo "# $c: ${ok% *} frames back intact in ${ok#* } ms; boot $((t1 - t0)) s; backend: $counters"
@@ -158,7 +176,7 @@ for c in $configs; do
 		# On stderr as well: meson shows a failed test's stderr, and
 		# CI shows only what meson prints.
 		{
-			echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; guest kernel errors $oops; backend check faults $vqcheck; backend: $counters"
+			echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; guest kernel errors $oops; backend check faults $vqcheck; both pairs used: $pairs_ok; backend: $counters"
 			grep 'VQ CHECK' "$work/$c.server" | head -5 | sed 's/^/# backend check: /'
 			grep -E "$guest_errors" "$log" | head -5 | sed 's/^/# guest error: /'
 			sed -n 's/^/# serial: /p' "$log" | tail -60

@@ -33,6 +33,7 @@
 #include "memguard.h"
 #include "vhost_user.h"
 #include "vhost_user_proto.h"
+#include "virtio_features.h"
 
 #define H_MEM		(1U << 20)	/* the memfd behind each region */
 #define H_UADDR		0x7f0000000000ULL
@@ -655,6 +656,105 @@ static int ring_rules(struct fx *fx)
 	return 0;
 }
 
+/* A GET_* request's answer (u64), or -1. */
+static int64_t cl_get(int fd, uint32_t req)
+{
+	if (cl_send(fd, req, VU_VERSION, NULL, 0, NULL, 0))
+		return -1;
+	return cl_reply(fd);
+}
+
+/*
+ * Queue pairs (issue 15, multiqueue): one pair offers neither MQ nor
+ * queues past the first; two pairs offer the MQ protocol feature, MQ
+ * and a control queue, answer GET_QUEUE_NUM with 2, refuse queues 2-3
+ * until the front-end agrees to MQ and every index past them after;
+ * a queue of the second pair then runs. Bad pair counts are refused.
+ */
+static int queue_pairs(struct fx *fx)
+{
+	const uint64_t f = (1ULL << VU_F_PROTOCOL_FEATURES) |
+			   (1ULL << VIRTIO_F_VERSION_1);
+	const uint64_t mq = VU_FEATURES_MQ;
+	static struct vu_echo echoes[2];
+	struct vu_app apps[VU_MAX_QP + 1];
+	struct vhost_vring_addr a = { .index = 3 };
+	struct vu_stats st;
+	int fd, ev, fds0;
+
+	(void)fx;
+	for (int i = 0; i < 2; i++)
+		vu_echo_init(&echoes[i], &apps[i]);
+	for (int i = 2; i <= VU_MAX_QP; i++)
+		apps[i] = apps[0];
+	snprintf(sock, sizeof(sock), "/tmp/ioasid-vuh-%d.sock", (int)getpid());
+	CHECK_ERR(vu_backend_start_mq(sock, apps, 0, 0, &be), -EINVAL);
+	CHECK_ERR(vu_backend_start_mq(sock, apps, VU_MAX_QP + 1, 0, &be),
+		  -EINVAL);
+	CHECK_ERR(access(sock, F_OK), -1);	/* refused before the socket */
+
+	/* One pair: nothing of MQ. */
+	CHECK_OK(be_start());
+	fd = cl_hello(f);
+	CHECK(fd >= 0);
+	CHECK_EQ(cl_get(fd, VU_GET_FEATURES) & (int64_t)mq, 0);
+	CHECK_EQ(cl_get(fd, VU_GET_PROTOCOL_FEATURES) & (1 << VU_PF_MQ), 0);
+	CHECK_EQ(cl_get(fd, VU_GET_QUEUE_NUM), 1);
+	CHECK_EQ(cl_u64(fd, VU_SET_PROTOCOL_FEATURES,
+			(1ULL << VU_PF_REPLY_ACK) | (1ULL << VU_PF_MQ)), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 2, 256), 1);
+	CHECK(backend_idle(fd));
+	vu_backend_stop(be);
+
+	/* Two pairs. */
+	CHECK_OK(vu_backend_start_mq(sock, apps, 2, VU_OFFER_IOMMU, &be));
+	fds0 = count_fds();
+	fd = cl_hello(f);
+	CHECK(fd >= 0);
+	CHECK_EQ(cl_get(fd, VU_GET_FEATURES) & (int64_t)mq, (int64_t)mq);
+	CHECK(cl_get(fd, VU_GET_PROTOCOL_FEATURES) & (1 << VU_PF_MQ));
+	CHECK_EQ(cl_get(fd, VU_GET_QUEUE_NUM), 2);
+	/* MQ not agreed to yet: the first pair only. */
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 1, 256), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 2, 256), 1);
+	CHECK_EQ(cl_u64(fd, VU_SET_PROTOCOL_FEATURES,
+			(1ULL << VU_PF_REPLY_ACK) | (1ULL << VU_PF_MQ)), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 2, 256), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 3, 256), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 4, 256), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, 2 * VU_MAX_QP, 256), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_NUM, UINT32_MAX, 256), 1);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_ENABLE, 4, 1), 1);
+	ev = eventfd(0, EFD_CLOEXEC);
+	CHECK(ev >= 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_KICK, &(uint64_t){ 4 }, 8, &ev, 1), 1);
+	/* The second pair's transmit queue runs once enabled. */
+	CHECK_EQ(mem_table(fd, (struct vu_region_desc[]){ GOOD(0) }, 1, 1), 0);
+	a.desc_user_addr = H_UADDR;
+	a.avail_user_addr = H_UADDR + 256 * 16;
+	a.used_user_addr = H_UADDR + 8192;
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_BASE, 3, 0), 0);
+	CHECK_EQ(cl_ack(fd, VU_SET_VRING_KICK, &(uint64_t){ 3 }, 8, &ev, 1), 0);
+	usleep(20000);
+	vu_backend_stats(be, &st);
+	CHECK_EQ(st.running, 0);		/* started, not enabled */
+	CHECK_EQ(st.pairs, 2);
+	CHECK_EQ(cl_state(fd, VU_SET_VRING_ENABLE, 3, 1), 0);
+	for (int i = 0; i < 200 && (vu_backend_stats(be, &st), !st.running); i++)
+		usleep(10000);
+	CHECK_EQ(st.running, 1);
+	CHECK_EQ(st.broken, 0);
+	/* The answer: index 3, base 0 (nothing moved). */
+	CHECK_EQ(cl_state(fd, VU_GET_VRING_BASE, 3, 0), 3);
+	CHECK(backend_idle(fd));
+	close(ev);
+	CHECK_EQ(count_maps(), 0);
+	CHECK_EQ(fds_settled(fds0), fds0);
+	vu_backend_stop(be);
+	return 0;
+}
+
 /* IOTLB messages with the IOMMU on: ranges, permissions, types. */
 static int iotlb_rules(struct fx *fx)
 {
@@ -905,6 +1005,7 @@ static const struct test tests[] = {
 	{ "accept_exhausted", accept_exhausted, NULL },
 	{ "framing", framing, NULL },
 	{ "ring_rules", ring_rules, NULL },
+	{ "queue_pairs", queue_pairs, NULL },
 	{ "iotlb_rules", iotlb_rules, NULL },
 	{ "shrunk_region", shrunk_region, NULL },
 	{ "sent_sigbus", sent_sigbus, NULL },

@@ -141,8 +141,19 @@ static void on_signal(int sig)
 	done = 1;
 }
 
-static void dump(FILE *f, const struct vu_stats *s, const struct vu_echo *e)
+/* One echo per queue pair. */
+static struct vu_echo echoes[VU_MAX_QP];
+
+static void dump(FILE *f, const struct vu_stats *s)
 {
+	uint64_t dropped = 0;
+
+	for (uint32_t p = 0; p < s->pairs; p++) {
+		dropped += echoes[p].dropped;
+		fprintf(f, "pair%u_rx %llu\npair%u_tx %llu\n", p,
+			(unsigned long long)s->pair_rx[p], p,
+			(unsigned long long)s->pair_tx[p]);
+	}
 	fprintf(f, "rx_packets %llu\ntx_packets %llu\niotlb_updates %llu\n"
 		"iotlb_invalidates %llu\nmisses %llu\nmisses_deferred %llu\n"
 		"misses_overflow %llu\nconnections %llu\n"
@@ -156,40 +167,40 @@ static void dump(FILE *f, const struct vu_stats *s, const struct vu_echo *e)
 		(unsigned long long)s->misses_deferred,
 		(unsigned long long)s->misses_overflow,
 		(unsigned long long)s->connections, s->broken, s->running,
-		(unsigned long long)e->dropped,
+		(unsigned long long)dropped,
 		(unsigned long long)__atomic_load_n(&check.frames, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&check.damaged, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&check.gaps, __ATOMIC_RELAXED));
 }
 
-static void write_stats(const char *path, const struct vu_stats *s,
-			const struct vu_echo *e)
+static void write_stats(const char *path, const struct vu_stats *s)
 {
 	char tmp[4096];
 	FILE *f = vnet_stats_begin(path, tmp, sizeof(tmp));
 
 	if (!f)
 		return;
-	dump(f, s, e);
+	dump(f, s);
 	vnet_stats_end(f, tmp, path);
 }
 
 int main(int argc, char **argv)
 {
-	static struct vu_echo e;
+	struct vu_echo *e = &echoes[0];
+	struct vu_app apps[VU_MAX_QP];
+	unsigned long pairs = 1;
 	const char *stats = NULL;
 	double seconds = 0, delay_us = 0;
 	long hold = 0;
 	struct vu_backend *b;
 	struct vu_stats st;
-	struct vu_app app;
 	struct sigaction sa;
 	struct timespec t0, now;
 	int i, rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s SOCKET [--stats FILE] [--seconds N]"
-			" [--delay-us N] [--hold N] [--stall-us N]\n",
+			" [--delay-us N] [--hold N] [--stall-us N] [--queues N]\n",
 			argv[0]);
 		return 2;
 	}
@@ -202,6 +213,13 @@ int main(int argc, char **argv)
 			delay_us = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--stall-us") && i + 1 < argc) {
 			late.stall_us = (unsigned int)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--queues") && i + 1 < argc) {
+			pairs = strtoul(argv[++i], NULL, 10);
+			if (pairs < 1 || pairs > VU_MAX_QP) {
+				fprintf(stderr, "%s: --queues takes 1 to %u queue pairs\n",
+					argv[0], VU_MAX_QP);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--hold") && i + 1 < argc) {
 			hold = atol(argv[++i]);
 			if (hold < 0 || hold > (long)VU_ECHO_SLOTS) {
@@ -219,18 +237,26 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	vu_echo_init(&e, &app);
-	check.rx = app.rx;
-	check.arg = app.arg;
-	app.rx = check_rx;
+	if (pairs > 1 && (delay_us > 0 || hold > 0)) {
+		fprintf(stderr, "%s: --delay-us and --hold serve one queue pair only\n",
+			argv[0]);
+		return 2;
+	}
+	/* An echo per pair: a frame goes back on the pair it came from. */
+	for (i = 0; i < (int)pairs; i++) {
+		vu_echo_init(&echoes[i], &apps[i]);
+		check.rx = apps[i].rx;
+		apps[i].rx = check_rx;
+	}
 	if (delay_us > 0 || hold > 0) {
-		late.e = &e;
-		late.tx = app.tx;
+		late.e = e;
+		late.tx = apps[0].tx;
 		late.delay_ns = (uint64_t)(delay_us * 1000);
 		late.hold = (uint32_t)hold;
-		app.tx = late_tx;
+		apps[0].tx = late_tx;
 	}
-	rc = vu_backend_start(argv[1], &app, VU_OFFER_IOMMU, &b);
+	rc = vu_backend_start_mq(argv[1], apps, (uint32_t)pairs, VU_OFFER_IOMMU,
+				 &b);
 	if (rc) {
 		fprintf(stderr, "%s: cannot serve %s: %s\n", argv[0], argv[1],
 			strerror(-rc));
@@ -241,7 +267,7 @@ int main(int argc, char **argv)
 		usleep(500000);
 		vu_backend_stats(b, &st);
 		if (stats)
-			write_stats(stats, &st, &e);
+			write_stats(stats, &st);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (seconds > 0 && (double)(now.tv_sec - t0.tv_sec) +
 				   (now.tv_nsec - t0.tv_nsec) / 1e9 >= seconds)
@@ -250,7 +276,7 @@ int main(int argc, char **argv)
 	vu_backend_stats(b, &st);
 	vu_backend_stop(b);
 	if (stats)
-		write_stats(stats, &st, &e);
-	dump(stdout, &st, &e);
+		write_stats(stats, &st);
+	dump(stdout, &st);
 	return 0;
 }

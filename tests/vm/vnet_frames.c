@@ -22,6 +22,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,13 @@
 #include "vnet_frame.h"
 
 #define WINDOW		32U
+/*
+ * With more than one CPU, the sender moves to the next CPU every SPREAD
+ * frames, once every frame sent is back: a multiqueue driver transmits on
+ * the queue of the CPU it runs on, so every queue pair carries frames,
+ * and none is reordered against another queue's.
+ */
+#define SPREAD		256U
 
 /*
  * Where frames went missing, as the guest counts it: the interface's
@@ -82,6 +90,8 @@ int main(int argc, char **argv)
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ifreq ifr;
 	uint8_t mac[6];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t moved = 0;		/* the block the sender moved for */
 	int s, one = 1;
 
 	if (argc < 3) {
@@ -127,7 +137,17 @@ int main(int argc, char **argv)
 		ssize_t n;
 		uint32_t seq;
 
-		while (sent < count && sent - back < WINDOW) {
+		if (ncpu > 1 && sent % SPREAD == 0 && sent / SPREAD != moved &&
+		    sent == back) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET((int)((sent / SPREAD) % (uint32_t)ncpu), &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			moved = sent / SPREAD;
+		}
+		while (sent < count && sent - back < WINDOW &&
+		       (ncpu < 2 || sent % SPREAD || sent / SPREAD == moved)) {
 			vnet_frame_fill(out, mac, sent);
 			if (send(s, out, vnet_frame_len(sent), 0) !=
 			    (ssize_t)vnet_frame_len(sent)) {
