@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	struct ifreq ifr;
 	uint8_t mac[6];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	uint32_t moved = 0;		/* the block the sender moved for */
+	uint32_t moved = UINT32_MAX;	/* the block the sender moved for: none yet */
 	int s, one = 1;
 
 	if (argc < 3) {
