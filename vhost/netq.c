@@ -14,7 +14,9 @@ int netq_serve_tx(struct netq *b, struct vq *vq, bool *notify)
 	while (n < NETQ_BURST && (rc = vq_pop(vq, &c)) == 1) {
 		uint64_t len = vq_copy_out(&c, 0, b->rxbuf, sizeof(b->rxbuf));
 
-		if (len > NETQ_HDR_LEN && b->app.rx)
+		if (len <= NETQ_HDR_LEN)
+			b->rx_short++;	/* a header and no packet: counted */
+		else if (b->app.rx)
 			b->app.rx(b->app.arg, b->rxbuf + NETQ_HDR_LEN,
 				  (uint32_t)(len - NETQ_HDR_LEN));
 		vq_push(vq, c.head, 0);

@@ -23,6 +23,7 @@ struct netq {
 	struct vu_app app;
 	bool mergeable;			/* VIRTIO_NET_F_MRG_RXBUF */
 	uint64_t rx_packets;		/* from the driver */
+	uint64_t rx_short;		/* of them, no longer than a header */
 	uint64_t tx_packets;		/* to the driver */
 	uint32_t txlen;			/* a packet waiting for room */
 	uint8_t txbuf[NETQ_HDR_LEN + NETQ_PKT_MAX];

@@ -1514,6 +1514,7 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 		st->pair_rx[i] = b->nq[i].rx_packets;
 		st->pair_tx[i] = b->nq[i].tx_packets;
 		st->rx_packets += b->nq[i].rx_packets;
+		st->rx_short += b->nq[i].rx_short;
 		st->tx_packets += b->nq[i].tx_packets;
 	}
 	pthread_mutex_unlock(&b->lock);

@@ -50,6 +50,7 @@ struct vu_app {
 
 struct vu_stats {
 	uint64_t rx_packets;		/* from the driver */
+	uint64_t rx_short;		/* of them, no longer than a header */
 	uint64_t tx_packets;		/* to the driver */
 	uint64_t iotlb_updates;
 	uint64_t iotlb_invalidates;

@@ -99,9 +99,9 @@ static uint32_t late_tx(void *arg, uint8_t *buf, uint32_t max)
 static struct vnet_check {
 	void (*rx)(void *arg, const uint8_t *pkt, uint32_t len);
 	void *arg;
-	uint64_t frames, damaged, gaps;
+	uint64_t frames, damaged, gaps, other;
 	uint32_t next;
-	unsigned int told;
+	unsigned int told, told_other;
 } check;
 
 static void check_rx(void *arg, const uint8_t *pkt, uint32_t len)
@@ -127,6 +127,20 @@ static void check_rx(void *arg, const uint8_t *pkt, uint32_t len)
 				"frames before it never came" : "out of order");
 		if (!what && seq >= check.next)
 			check.next = seq + 1;
+	} else {
+		/*
+		 * Not a test frame: the guest's own (ARP, IPv6), or, when a
+		 * test frame goes missing, what was read in its place. The
+		 * first few are shown so that a gap can be told apart.
+		 */
+		__atomic_fetch_add(&check.other, 1, __ATOMIC_RELAXED);
+		if (check.told_other++ < 10 && len >= 14)
+			fprintf(stderr, "vnet-check: other frame of %u bytes after %u: type %02x%02x, bytes 14-21 %02x%02x%02x%02x %02x%02x%02x%02x\n",
+				len, check.next, pkt[12], pkt[13],
+				len > 14 ? pkt[14] : 0, len > 15 ? pkt[15] : 0,
+				len > 16 ? pkt[16] : 0, len > 17 ? pkt[17] : 0,
+				len > 18 ? pkt[18] : 0, len > 19 ? pkt[19] : 0,
+				len > 20 ? pkt[20] : 0, len > 21 ? pkt[21] : 0);
 	}
 	if (late.e)
 		late_stamp();
@@ -154,12 +168,14 @@ static void dump(FILE *f, const struct vu_stats *s)
 			(unsigned long long)s->pair_rx[p], p,
 			(unsigned long long)s->pair_tx[p]);
 	}
-	fprintf(f, "rx_packets %llu\ntx_packets %llu\niotlb_updates %llu\n"
+	fprintf(f, "rx_packets %llu\nrx_short %llu\ntx_packets %llu\niotlb_updates %llu\n"
 		"iotlb_invalidates %llu\nmisses %llu\nmisses_deferred %llu\n"
 		"misses_overflow %llu\nconnections %llu\n"
 		"broken %u\nrunning %u\necho_dropped %llu\n"
-		"vnet_frames %llu\nvnet_damaged %llu\nvnet_gaps %llu\n",
+		"vnet_frames %llu\nvnet_damaged %llu\nvnet_gaps %llu\n"
+		"vnet_other %llu\n",
 		(unsigned long long)s->rx_packets,
+		(unsigned long long)s->rx_short,
 		(unsigned long long)s->tx_packets,
 		(unsigned long long)s->iotlb_updates,
 		(unsigned long long)s->iotlb_invalidates,
@@ -170,7 +186,8 @@ static void dump(FILE *f, const struct vu_stats *s)
 		(unsigned long long)dropped,
 		(unsigned long long)__atomic_load_n(&check.frames, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&check.damaged, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&check.gaps, __ATOMIC_RELAXED));
+		(unsigned long long)__atomic_load_n(&check.gaps, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&check.other, __ATOMIC_RELAXED));
 }
 
 static void write_stats(const char *path, const struct vu_stats *s)
