@@ -54,6 +54,7 @@
 #include "virtio_features.h"
 
 #define VU_ACCEPT_RETRY_MS 100
+#define VU_CONNECT_RETRY_MS 100		/* VU_CLIENT: between two tries */
 
 struct vu_region {
 	uint64_t gpa, size, uaddr;
@@ -1224,19 +1225,54 @@ static void accept_failed(struct vu_backend *b, int e, bool *failing)
 	poll(NULL, 0, VU_ACCEPT_RETRY_MS);
 }
 
+/*
+ * VU_CLIENT: one try at connecting to the front-end's socket. Non-blocking,
+ * so a listener whose queue is full (EAGAIN) cannot hold the control
+ * thread, and stop is seen within VU_CONNECT_RETRY_MS; the connection is
+ * made blocking once it is up. -1 after a failed try (counted, said once
+ * per run of failures, then a pause).
+ */
+static int client_connect(struct vu_backend *b, bool *failing)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int e;
+
+	strcpy(sa.sun_path, b->path);	/* its length checked at start */
+	if (c >= 0 && !connect(c, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK))
+		return c;
+	e = errno;
+	if (c >= 0)
+		close(c);
+	if (__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+		return -1;
+	stat_add(&b->st.connect_failures);
+	if (!*failing)
+		fprintf(stderr, "vhost-user: connect to %s: %s; trying again every %d ms\n",
+			b->path, strerror(e), VU_CONNECT_RETRY_MS);
+	*failing = true;
+	poll(NULL, 0, VU_CONNECT_RETRY_MS);
+	return -1;
+}
+
 static void *control(void *arg)
 {
 	struct vu_backend *b = arg;
 	struct vu_msg *m = &b->msg;
-	bool failing = false;
+	bool failing = false, client = b->flags & VU_CLIENT;
 
 	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
-		int c = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		int c = client ? client_connect(b, &failing) :
+			accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (c < 0) {
-			accept_failed(b, errno, &failing);
+			if (!client)
+				accept_failed(b, errno, &failing);
 			continue;
 		}
+		if (failing && client)
+			fprintf(stderr, "vhost-user: connected to %s\n", b->path);
 		failing = false;
 		pthread_mutex_lock(&b->conn_lock);
 		if (__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
@@ -1255,6 +1291,12 @@ static void *control(void *arg)
 				break;
 		}
 		disconnect(b);
+		/*
+		 * A front-end that accepts and hangs up at once must not make
+		 * the client spin: the next connect waits a little.
+		 */
+		if (client && !__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+			poll(NULL, 0, VU_CONNECT_RETRY_MS);
 	}
 	return NULL;
 }
@@ -1437,12 +1479,18 @@ int vu_backend_start_mq(const char *path, const struct vu_app *apps,
 	}
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
+	if ((flags & VU_CLIENT) && !path[0]) {
+		fprintf(stderr, "vhost-user: client mode needs the front-end's socket path\n");
+		return -EINVAL;
+	}
 	b = backend_new(apps, npairs, flags);
 	if (!b)
 		return -ENOMEM;
 	b->debug = getenv("IOASID_VU_DEBUG") != NULL;
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	strcpy(sa.sun_path, path);
+	if (flags & VU_CLIENT)
+		goto threads;	/* nothing of ours at the path */
 	rc = vu_path_claim(path);
 	if (rc) {
 		fprintf(stderr, "vhost-user: %s: %s\n", path, vu_path_why(rc));
@@ -1472,6 +1520,7 @@ int vu_backend_start_mq(const char *path, const struct vu_app *apps,
 	}
 	if (rc)
 		goto err;
+threads:
 	if (pthread_create(&b->worker, NULL, worker, b)) {
 		rc = -EAGAIN;
 		goto err;
@@ -1506,6 +1555,7 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 		.misses_overflow = stat_read(&s->misses_overflow),
 		.connections = stat_read(&s->connections),
 		.accept_failures = stat_read(&s->accept_failures),
+		.connect_failures = stat_read(&s->connect_failures),
 		.broken = s->broken,
 		.running = s->running,
 	};
@@ -1523,15 +1573,18 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 void vu_backend_stop(struct vu_backend *b)
 {
 	__atomic_store_n(&b->stop, true, __ATOMIC_RELEASE);
-	shutdown(b->listen_fd, SHUT_RDWR);
+	if (b->listen_fd >= 0)
+		shutdown(b->listen_fd, SHUT_RDWR);
 	pthread_mutex_lock(&b->conn_lock);
 	if (b->conn >= 0)
 		shutdown(b->conn, SHUT_RDWR);
 	pthread_mutex_unlock(&b->conn_lock);
 	pthread_join(b->ctl, NULL);
 	pthread_join(b->worker, NULL);
-	close(b->listen_fd);
-	path_unlink_own(b);
+	if (b->listen_fd >= 0)
+		close(b->listen_fd);
+	if (b->bound)
+		path_unlink_own(b);
 	backend_free(b);
 }
 

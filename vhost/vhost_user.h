@@ -44,6 +44,14 @@ struct vu_app {
  * lose frames far more often (issue 11), see worker() in vhost_user.c.
  */
 #define VU_POLL			(1U << 1)
+/*
+ * Client mode: connect to a front-end that listens on the path (QEMU's
+ * -chardev socket,server=on) instead of listening there. Until it
+ * listens, and again after each disconnect, the backend tries every
+ * 100 ms without blocking (a listener whose queue is full holds nothing
+ * up); it creates and removes nothing at the path.
+ */
+#define VU_CLIENT		(1U << 2)
 
 /* Queue pairs a backend serves at most (vu_backend_start_mq). */
 #define VU_MAX_QP		4
@@ -59,6 +67,7 @@ struct vu_stats {
 	uint64_t misses_overflow;	/* outstanding table full: retried */
 	uint64_t connections;
 	uint64_t accept_failures;	/* accept() failed (no descriptor...) */
+	uint64_t connect_failures;	/* VU_CLIENT: nobody took a connect */
 	uint32_t broken;		/* queues broken (see stderr) */
 	uint32_t running;		/* queues being served now */
 	uint32_t pairs;			/* queue pairs offered */
@@ -85,7 +94,9 @@ const char *vu_path_why(int rc);
  * (nobody listens) is replaced; a live one is -EADDRINUSE, anything not
  * a socket -EEXIST, both left alone (said on stderr); -EBUSY if the
  * path changed while it was checked. Stop removes the
- * socket file only if @path still names the one start made.
+ * socket file only if @path still names the one start made. With
+ * VU_CLIENT, connect to @path instead (the front-end listens): start
+ * returns at once and the control thread connects when it can.
  */
 int vu_backend_start(const char *path, const struct vu_app *app,
 		     uint32_t flags, struct vu_backend **out);

@@ -22,12 +22,16 @@
 # image or a C compiler that links static programs.
 # Usage: test_qemu.sh SERVER SRCDIR WORKDIR [CONFIG...]
 #   CONFIG: plain-split plain-packed strict-split lazy-split strict-packed
-#   lazy-packed plain-mq strict-mq (default: all eight; the lazy ones run
+#   lazy-packed plain-mq strict-mq plain-client (default: all nine; the lazy ones run
 #   only with VNET_LAZY=1); $VNET_FRAMES frames each (default 3000).
 #   An -mq CONFIG gives the guest two CPUs and the device two queue pairs
 #   (netdev queues=2, virtio-net mq=on, the backend --queues 2); the
 #   guest's sender moves between the CPUs, so both pairs carry frames,
 #   and the boot fails unless each pair's counters show traffic both ways.
+#   plain-client has QEMU listen (-chardev socket,server=on) and the
+#   backend connect (--client), started before QEMU so that it retries;
+#   QEMU boots twice against the one backend, and both boots must pass
+#   with one connection each.
 #   A CONFIG ending in -late has the echo hold each frame $VNET_LATE_US
 #   microseconds (default 300) before it goes back to the driver, as a
 #   daemon's frames come back; $VNET_SERVER_ARGS are added to the
@@ -45,7 +49,7 @@ both() {
 }
 server=$1 src=$2 work=$3
 shift 3
-configs=${*:-plain-split plain-packed strict-split lazy-packed strict-packed lazy-split plain-mq strict-mq}
+configs=${*:-plain-split plain-packed strict-split lazy-packed strict-packed lazy-split plain-mq strict-mq plain-client}
 frames=${VNET_FRAMES:-3000}
 boot_limit=${VNET_BOOT_LIMIT:-240}
 
@@ -112,7 +116,7 @@ for c in $configs; do
 	while :; do
 		sock=$work/$c.sock stats=$work/$c.stats log=$work/$c.serial
 		iommu_dev= net_opts= append=
-		late= smp=1 queues= mq=
+		late= smp=1 queues= mq= client= listen= boots=1
 		case $c in *-late) late="--delay-us ${VNET_LATE_US:-300}" ;; esac
 		case ${c%-late} in *-mq)
 			smp=2 queues="--queues 2" mq=",queues=2"
@@ -125,29 +129,45 @@ for c in $configs; do
 			net_opts="$net_opts,iommu_platform=on,ats=on"
 			append="intel_iommu=on iommu.strict=$([ "${c%%-*}" = strict ] && echo 1 || echo 0)"
 			;;
-		*) echo "not ok $i - $c # unknown configuration"; failed=1; continue ;;
+		*) echo "not ok $i - $c # unknown configuration"; failed=1; continue 2 ;;
 		esac
 		case ${c%-late} in *-packed) net_opts="$net_opts,packed=on" ;; esac
+		# -client: QEMU listens and the backend connects (--client),
+		# started first, so it retries until QEMU is up; a second boot
+		# against the same backend shows it connects again.
+		case ${c%-late} in *-client)
+			client=--client listen=",server=on,wait=off" boots=2
+			rm -f "$sock" ;;
+		esac
 		net_opts="$net_opts${VNET_NET_OPTS:-}"
 		# shellcheck disable=SC2086
-		"$server" "$sock" --stats "$stats" $late $queues ${VNET_SERVER_ARGS:-} > "$work/$c.server" 2>&1 &
+		"$server" "$sock" --stats "$stats" $late $queues $client ${VNET_SERVER_ARGS:-} > "$work/$c.server" 2>&1 &
 		spid=$!
 		w=0
-		while [ ! -S "$sock" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+		while [ -z "$client" ] && [ ! -S "$sock" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+		[ -n "$client" ] && sleep 0.5	# it tries, and fails, first
 		t0=$(date +%s)
-		# shellcheck disable=SC2086
-		timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp $smp -m 512 \
-			-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
-			-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-			-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0$mq \
-			-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
-			-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
-			-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-			-append "console=ttyS0 panic=-1 no_timer_check quiet $append $guest_debug vnet.frames=$frames" \
-			< /dev/null > "$log.raw" 2>&1
-		qrc=$?
+		first_ok=1 boot=0
+		while [ $boot -lt $boots ]; do
+			boot=$((boot + 1))
+			# shellcheck disable=SC2086
+			timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp $smp -m 512 \
+				-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
+				-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+				-chardev socket,id=vu0,path="$sock"$listen -netdev vhost-user,id=n0,chardev=vu0$mq \
+				-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
+				-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
+				-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
+				-append "console=ttyS0 panic=-1 no_timer_check quiet $append $guest_debug vnet.frames=$frames" \
+				< /dev/null > "$log.raw" 2>&1
+			qrc=$?
+			tr -d '\r' < "$log.raw" > "$log"
+			if [ $boot -lt $boots ]; then
+				cp "$log" "$log.boot$boot"
+				grep -q '^VNET: ok ' "$log" || first_ok=0
+			fi
+		done
 		t1=$(date +%s)
-		tr -d '\r' < "$log.raw" > "$log"
 		# The backend must stop when told; one that does not is wedged.
 		kill -TERM "$spid" 2>/dev/null
 		w=0
@@ -170,6 +190,12 @@ for c in $configs; do
 		# Two pairs: each moved frames both ways (a pair left idle would
 		# mean the driver or the backend never used it).
 		pairs_ok=1
+		# Client mode: every boot served (one connection each), the
+		# earlier ones passed too.
+		if [ -n "$client" ]; then
+			v=$(sed -n "s/^connections \([0-9]*\)$/\1/p" "$stats" 2>/dev/null)
+			[ "${v:-0}" = "$boots" ] && [ $first_ok = 1 ] || pairs_ok=0
+		fi
 		if [ -n "$queues" ]; then
 			for k in pair0_rx pair0_tx pair1_rx pair1_tx; do
 				v=$(sed -n "s/^$k \([0-9]*\)$/\1/p" "$stats" 2>/dev/null)
@@ -203,7 +229,7 @@ for c in $configs; do
 			# On stderr as well: meson shows a failed test's stderr, and
 			# CI shows only what meson prints.
 			{
-				echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; guest kernel errors $oops; backend check faults $vqcheck; both pairs used: $pairs_ok; backend: $counters"
+				echo "# $c: qemu exit $qrc after $((t1 - t0)) s;$stuck dmar faults ${faults:-?}; guest kernel errors $oops; backend check faults $vqcheck; pairs and connections as asked: $pairs_ok; backend: $counters"
 				grep 'VQ CHECK' "$work/$c.server" | head -5 | sed 's/^/# backend check: /'
 				grep -E "$guest_errors" "$log" | head -5 | sed 's/^/# guest error: /'
 				sed -n 's/^/# serial: /p' "$log" | tail -60

@@ -998,6 +998,146 @@ static int socket_path(struct fx *fx)
 	return 0;
 }
 
+/* A listener at @path with a queue of @backlog; -1 on failure. */
+static int listener(const char *path, int backlog)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(l, backlog)) {
+		if (l >= 0)
+			close(l);
+		return -1;
+	}
+	return l;
+}
+
+/* The backend's next connection to listener @l, within @ms; -1 if none. */
+static int accept_within(int l, int ms)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	return accept4(l, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Client mode (VU_CLIENT): the front-end listens and the backend
+ * connects. With nobody listening it retries at its pace (a few tries in
+ * half a second, not a spin) and creates nothing at the path; once a
+ * listener is there it connects and serves; a front-end that hangs up
+ * is connected to again; a listener whose queue is full cannot hold the
+ * backend's stop; stop removes nothing at the path and leaks no
+ * descriptor. An empty path is refused.
+ */
+static int client_mode(struct fx *fx)
+{
+	struct vu_backend *cb;
+	struct vu_app app;
+	struct vu_stats st;
+	struct stat sb;
+	char path[64], full[64];
+	int fds0, l, c, fill[64], nfill = 0;
+	double t0;
+
+	(void)fx;
+	vu_echo_init(&echo, &app);
+	CHECK_ERR(vu_backend_start_mq("", &app, 1, VU_CLIENT, &cb), -EINVAL);
+	snprintf(path, sizeof(path), "/tmp/ioasid-vuc-%d.sock", (int)getpid());
+	unlink(path);
+	fds0 = count_fds();
+	CHECK_OK(vu_backend_start_mq(path, &app, 1, VU_CLIENT | VU_OFFER_IOMMU,
+				     &cb));
+	usleep(500000);
+	vu_backend_stats(cb, &st);
+	diag("nobody listening: %llu connect tries failed in 0.5 s",
+	     (unsigned long long)st.connect_failures);
+	CHECK(st.connect_failures >= 2 && st.connect_failures <= 20);
+	CHECK(st.connections == 0);
+	CHECK_ERR(lstat(path, &sb), -1);	/* nothing made at the path */
+
+	/* A listener appears: the backend connects and is served. */
+	l = listener(path, 4);
+	CHECK(l >= 0);
+	c = accept_within(l, 3000);
+	CHECK(c >= 0);
+	CHECK_OK(cl_send(c, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0));
+	CHECK(cl_reply(c) > 0);
+
+	/* The front-end hangs up: the backend connects again. */
+	close(c);
+	c = accept_within(l, 3000);
+	CHECK(c >= 0);
+	CHECK_OK(cl_send(c, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0));
+	CHECK(cl_reply(c) > 0);
+	vu_backend_stats(cb, &st);
+	CHECK_EQ(st.connections, 2);
+
+	/* One that accepts and hangs up at once is not reconnected in a spin. */
+	t0 = now_s();
+	close(c);
+	while (now_s() - t0 < 0.5) {
+		c = accept_within(l, 100);
+		if (c >= 0)
+			close(c);
+	}
+	vu_backend_stats(cb, &st);
+	diag("hung up at once for 0.5 s: %llu connections",
+	     (unsigned long long)st.connections);
+	CHECK(st.connections <= 2 + 10);
+	vu_backend_stop(cb);
+	CHECK_OK(lstat(path, &sb));		/* the front-end's: left */
+	CHECK(S_ISSOCK(sb.st_mode));
+	close(l);
+	unlink(path);
+
+	/* A listener that never accepts, its queue full: stop still returns. */
+	snprintf(full, sizeof(full), "/tmp/ioasid-vuf-%d.sock", (int)getpid());
+	unlink(full);
+	l = listener(full, 0);
+	CHECK(l >= 0);
+	for (nfill = 0; nfill < 64; nfill++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", full);
+		fill[nfill] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+				     SOCK_NONBLOCK, 0);
+		CHECK(fill[nfill] >= 0);
+		if (connect(fill[nfill], (struct sockaddr *)&sa, sizeof(sa))) {
+			CHECK(errno == EAGAIN);
+			close(fill[nfill]);
+			break;
+		}
+	}
+	CHECK(nfill < 64);
+	CHECK_OK(vu_backend_start_mq(full, &app, 1, VU_CLIENT, &cb));
+	usleep(300000);
+	vu_backend_stats(cb, &st);
+	CHECK(st.connect_failures >= 1 && st.connections == 0);
+	t0 = now_s();
+	vu_backend_stop(cb);
+	diag("stop against a full listener took %.3f s", now_s() - t0);
+	CHECK(now_s() - t0 < 5.0);
+	while (nfill)
+		close(fill[--nfill]);
+	close(l);
+	CHECK_OK(lstat(full, &sb));
+	unlink(full);
+	CHECK_EQ(fds_settled(fds0), fds0);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "socket_path", socket_path, NULL },
 	{ "mem_table_rules", mem_table_rules, NULL },
@@ -1009,6 +1149,7 @@ static const struct test tests[] = {
 	{ "iotlb_rules", iotlb_rules, NULL },
 	{ "shrunk_region", shrunk_region, NULL },
 	{ "sent_sigbus", sent_sigbus, NULL },
+	{ "client_mode", client_mode, NULL },
 };
 
 int main(int argc, char **argv)

@@ -19,8 +19,13 @@
  * each frame it receives, so that the transmit chain it came in is used
  * (returned to the driver) that much later.
  *
+ * With --client the backend connects to SOCKET, where the front-end
+ * listens (QEMU's -chardev socket,server=on), and connects again after
+ * each disconnect.
+ *
  * Usage: vu-echo-server SOCKET [--stats FILE] [--seconds N]
  *                      [--delay-us N] [--hold N] [--stall-us N]
+ *                      [--queues N] [--client]
  */
 #include <errno.h>
 #include <signal.h>
@@ -170,7 +175,7 @@ static void dump(FILE *f, const struct vu_stats *s)
 	}
 	fprintf(f, "rx_packets %llu\nrx_short %llu\ntx_packets %llu\niotlb_updates %llu\n"
 		"iotlb_invalidates %llu\nmisses %llu\nmisses_deferred %llu\n"
-		"misses_overflow %llu\nconnections %llu\n"
+		"misses_overflow %llu\nconnections %llu\nconnect_failures %llu\n"
 		"broken %u\nrunning %u\necho_dropped %llu\n"
 		"vnet_frames %llu\nvnet_damaged %llu\nvnet_gaps %llu\n"
 		"vnet_other %llu\n",
@@ -182,7 +187,8 @@ static void dump(FILE *f, const struct vu_stats *s)
 		(unsigned long long)s->misses,
 		(unsigned long long)s->misses_deferred,
 		(unsigned long long)s->misses_overflow,
-		(unsigned long long)s->connections, s->broken, s->running,
+		(unsigned long long)s->connections,
+		(unsigned long long)s->connect_failures, s->broken, s->running,
 		(unsigned long long)dropped,
 		(unsigned long long)__atomic_load_n(&check.frames, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(&check.damaged, __ATOMIC_RELAXED),
@@ -213,11 +219,13 @@ int main(int argc, char **argv)
 	struct vu_stats st;
 	struct sigaction sa;
 	struct timespec t0, now;
+	uint32_t flags = VU_OFFER_IOMMU;
 	int i, rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s SOCKET [--stats FILE] [--seconds N]"
-			" [--delay-us N] [--hold N] [--stall-us N] [--queues N]\n",
+			" [--delay-us N] [--hold N] [--stall-us N] [--queues N]"
+			" [--client]\n",
 			argv[0]);
 		return 2;
 	}
@@ -237,6 +245,8 @@ int main(int argc, char **argv)
 					argv[0], VU_MAX_QP);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--client")) {
+			flags |= VU_CLIENT;	/* QEMU listens on SOCKET */
 		} else if (!strcmp(argv[i], "--hold") && i + 1 < argc) {
 			hold = atol(argv[++i]);
 			if (hold < 0 || hold > (long)VU_ECHO_SLOTS) {
@@ -272,7 +282,7 @@ int main(int argc, char **argv)
 		late.hold = (uint32_t)hold;
 		apps[0].tx = late_tx;
 	}
-	rc = vu_backend_start_mq(argv[1], apps, (uint32_t)pairs, VU_OFFER_IOMMU,
+	rc = vu_backend_start_mq(argv[1], apps, (uint32_t)pairs, flags,
 				 &b);
 	if (rc) {
 		fprintf(stderr, "%s: cannot serve %s: %s\n", argv[0], argv[1],
