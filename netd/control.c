@@ -136,7 +136,8 @@ static void reply_ports(struct netd *d, struct reply *r)
 			struct vu_stats st;
 
 			vu_backend_stats(p->vu, &st);
-			put(r, ",\"iommu\":%s,\"queues\":%u,\"connected\":%s",
+			put(r, ",\"mode\":\"%s\",\"iommu\":%s,\"queues\":%u,\"connected\":%s",
+			    p->vu_flags & VU_CLIENT ? "client" : "server",
 			    p->vu_flags & VU_OFFER_IOMMU ? "true" : "false",
 			    st.pairs, st.running ? "true" : "false");
 		}
@@ -180,10 +181,12 @@ static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 
 			/* The backend's own, since it started: not reset. */
 			vu_backend_stats(p->vu, &st);
-			put(r, ",\"connections\":%llu,\"running\":%u,\"broken\":%u,"
+			put(r, ",\"connections\":%llu,\"connect_failures\":%llu,"
+			    "\"running\":%u,\"broken\":%u,"
 			    "\"iotlb_updates\":%llu,\"iotlb_invalidates\":%llu,"
 			    "\"iotlb_misses\":%llu",
-			    (unsigned long long)st.connections, st.running,
+			    (unsigned long long)st.connections,
+			    (unsigned long long)st.connect_failures, st.running,
 			    st.broken, (unsigned long long)st.iotlb_updates,
 			    (unsigned long long)st.iotlb_invalidates,
 			    (unsigned long long)st.misses);

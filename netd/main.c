@@ -61,12 +61,14 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu][,queues=N]]... [--eth NAME=DEVICE]...\n"
+		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu][,queues=N][,client]]... [--eth NAME=DEVICE]...\n"
 		"                   --xconnect A,B... [--control PATH] [--control-timeout SECONDS]\n"
-		"  --vhost NAME=PATH[,iommu][,queues=N]\n"
+		"  --vhost NAME=PATH[,iommu][,queues=N][,client]\n"
 		"                             a vhost-user port listening on PATH (iommu: offer\n"
 		"                             VIRTIO_F_IOMMU_PLATFORM, IOTLB through the fast path;\n"
-		"                             queues: offer N queue pairs, 1 to 4, default 1)\n"
+		"                             queues: offer N queue pairs, 1 to 4, default 1;\n"
+		"                             client: connect to PATH, where the front-end\n"
+		"                             listens, and again after each disconnect)\n"
 		"  --eth NAME=DEVICE          a DPDK port (from EAL --vdev or a PCI address)\n"
 		"  --xconnect A,B             every frame from A goes to B and back; A or B may\n"
 		"                             also be a DPDK device name\n"
@@ -147,6 +149,8 @@ static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 		olen = comma ? (size_t)(comma - o) : strlen(o);
 		if (olen == 5 && !strncmp(o, "iommu", 5)) {
 			p->vu_flags |= VU_OFFER_IOMMU;
+		} else if (olen == 6 && !strncmp(o, "client", 6)) {
+			p->vu_flags |= VU_CLIENT;
 		} else if (olen > 7 && !strncmp(o, "queues=", 7)) {
 			char *end;
 			unsigned long n = strtoul(o + 7, &end, 10);
@@ -157,7 +161,7 @@ static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 					   opt, arg, VU_MAX_QP);
 			p->vu_queues = (uint32_t)n;
 		} else {
-			return bad("%s %s: unknown option (known: iommu, queues=N)",
+			return bad("%s %s: unknown option (known: iommu, queues=N, client)",
 				   opt, arg);
 		}
 	}

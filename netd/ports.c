@@ -277,7 +277,8 @@ static int open_vhost(struct netd_port *p, unsigned int idx)
 			p->name, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	rc = vu_path_claim(p->where);
+	/* A client connects to the front-end's socket: never claim it. */
+	rc = p->vu_flags & VU_CLIENT ? 0 : vu_path_claim(p->where);
 	if (rc) {
 		fprintf(stderr, "ioasid-netd: port %s: %s: %s\n", p->name,
 			p->where, vu_path_why(rc));
@@ -286,8 +287,9 @@ static int open_vhost(struct netd_port *p, unsigned int idx)
 	rc = vu_backend_start_mq(p->where, apps, p->vu_queues, p->vu_flags,
 				 &p->vu);
 	if (rc) {
-		fprintf(stderr, "ioasid-netd: port %s: cannot listen on %s: %s\n",
-			p->name, p->where, strerror(-rc));
+		fprintf(stderr, "ioasid-netd: port %s: cannot %s %s: %s\n",
+			p->name, p->vu_flags & VU_CLIENT ? "connect to" :
+			"listen on", p->where, strerror(-rc));
 		p->vu = NULL;
 	}
 	return rc;

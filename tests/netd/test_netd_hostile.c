@@ -303,6 +303,9 @@ static void test_args(void)
 	bad_args("a queue count with a suffix",
 		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=2x", NULL },
 		 2, "queues=N takes 1 to 4 queue pairs");
+	bad_args("client mode with a value",
+		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,client=1", NULL },
+		 2, "unknown option (known: iommu, queues=N, client)");
 	bad_args("a queue count that is empty",
 		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=", NULL },
 		 2, "unknown option");
@@ -828,6 +831,85 @@ static void test_control(const char *ctl)
 	result(ok, "reset answers ok and stats read zero after it");
 }
 
+/* A listener at @path (the front-end's side of a client-mode port). */
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(l, 4)) {
+		if (l >= 0)
+			close(l);
+		return -1;
+	}
+	return l;
+}
+
+static int accept_in(int l, int ms)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+}
+
+/*
+ * A client-mode port (,client): the front-end listens and the daemon
+ * connects, though the path is live (a server-mode port refuses a path
+ * someone listens on); after the front-end hangs up the daemon connects
+ * again; ports says the mode; SIGTERM leaves the front-end's socket.
+ */
+static void test_client(void)
+{
+	char ctl[160], path[160], spec[200], buf[4096];
+	struct daemon d;
+	struct stat st;
+	int l, c;
+	bool ok;
+
+	snprintf(ctl, sizeof(ctl), "%s/ctl-client", work);
+	snprintf(path, sizeof(path), "%s/qemu.sock", work);
+	snprintf(spec, sizeof(spec), "c0=%s,client", path);
+	l = listen_at(path);
+	if (l < 0) {
+		result(false, "client mode: a front-end listens at %s", path);
+		return;
+	}
+	start(&d, "client", (const char *const[]){ "--", "--vhost", spec,
+						    "--control", ctl, NULL });
+	c = accept_in(l, 60000);
+	result(c >= 0, "client mode: the daemon connects to a listening front-end");
+	ok = wait_listen(ctl, 30) &&
+	     ask(ctl, "{\"cmd\":\"ports\"}\n", buf, sizeof(buf)) &&
+	     strstr(buf, "\"mode\":\"client\"");
+	result(ok, "client mode: ports says \"mode\":\"client\"");
+	if (!ok)
+		diag("ports: %.300s", buf);
+	if (c >= 0)
+		close(c);
+	c = accept_in(l, 10000);
+	result(c >= 0, "client mode: after the front-end hangs up, the daemon connects again");
+	ok = ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf)) &&
+	     json_num(buf, "connections") == 2;
+	result(ok, "client mode: stats counts 2 connections");
+	if (!ok)
+		diag("stats: %.400s", buf);
+	if (c >= 0)
+		close(c);
+	kill(d.pid, SIGTERM);
+	ok = wait_exit(&d, 30) == 0;
+	result(ok && !stat(path, &st) && S_ISSOCK(st.st_mode) && stat(ctl, &st),
+	       "client mode: SIGTERM: exit 0, the front-end's socket left, the control socket removed");
+	if (!ok)
+		show_err(&d);
+	close(l);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	char ctl[300], vsock[300], vspec[400], cmd[700];
@@ -889,6 +971,7 @@ int main(int argc, char **argv)
 	       "SIGTERM after all that: exit 0, sockets removed");
 	if (rc)
 		show_err(&d);
+	test_client();
 	printf("1..%d\n", ntest);
 	return failed;
 }
