@@ -91,6 +91,11 @@ static void put(struct reply *r, const char *fmt, ...)
 		r->len += (size_t)n;
 }
 
+static uint64_t rd(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
 static void put_str(struct reply *r, const char *s)
 {
 	char q[2 * NETD_WHERE_MAX * 3 + 3];
@@ -132,6 +137,10 @@ static void reply_ports(struct netd *d, struct reply *r)
 			put_str(r, d->port[p->peer].name);
 		else
 			put(r, "null");
+		if (p->bridge >= 0) {
+			put(r, ",\"bridge\":");
+			put_str(r, d->bridge[p->bridge]->name);
+		}
 		if (p->kind == NETD_VHOST) {
 			struct vu_stats st;
 
@@ -200,6 +209,21 @@ static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 			put(r, "]");
 		}
 		put(r, "}");
+	}
+	put(r, "],\"bridges\":[");
+	for (unsigned int i = 0; i < d->nbridges; i++) {
+		const struct netd_bridge_stats *s = &d->bridge[i]->st;
+
+		put(r, "%s{\"name\":", i ? "," : "");
+		put_str(r, d->bridge[i]->name);
+		put(r, ",\"entries\":%llu,\"learned\":%llu,\"moved\":%llu,"
+		    "\"flooded\":%llu,\"filtered\":%llu,\"fdb_full\":%llu}",
+		    (unsigned long long)rd(&s->entries),
+		    (unsigned long long)rd(&s->learned),
+		    (unsigned long long)rd(&s->moved),
+		    (unsigned long long)rd(&s->flooded),
+		    (unsigned long long)rd(&s->filtered),
+		    (unsigned long long)rd(&s->fdb_full));
 	}
 	put(r, "],\"control\":{\"clients\":%u,\"timed_out\":%llu,"
 	    "\"evicted\":%llu,\"accept_failures\":%llu}}\n", nclients(ctl),

@@ -62,7 +62,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu][,queues=N][,client]]... [--eth NAME=DEVICE]...\n"
-		"                   --xconnect A,B... [--control PATH] [--control-timeout SECONDS]\n"
+		"                   [--xconnect A,B]... [--bridge NAME=A,B[,C...]]...\n"
+		"                   [--control PATH] [--control-timeout SECONDS]\n"
 		"  --vhost NAME=PATH[,iommu][,queues=N][,client]\n"
 		"                             a vhost-user port listening on PATH (iommu: offer\n"
 		"                             VIRTIO_F_IOMMU_PLATFORM, IOTLB through the fast path;\n"
@@ -72,6 +73,8 @@ static void usage(FILE *f)
 		"  --eth NAME=DEVICE          a DPDK port (from EAL --vdev or a PCI address)\n"
 		"  --xconnect A,B             every frame from A goes to B and back; A or B may\n"
 		"                             also be a DPDK device name\n"
+		"  --bridge NAME=A,B[,C...]   a MAC-learning bridge of two or more ports (names\n"
+		"                             or DPDK device names), in no cross-connect\n"
 		"  --control PATH             the control socket (docs/netd.md)\n"
 		"  --control-timeout SECONDS  a control client's time for each request, from\n"
 		"                             its connection or last answer (1-3600, default 5)\n");
@@ -131,6 +134,7 @@ static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 		return bad("%s %s: a port of that name exists", opt, arg);
 	p->kind = kind;
 	p->peer = -1;
+	p->bridge = -1;
 	p->vu_queues = 1;
 	what = eq + 1;
 	comma = kind == NETD_VHOST ? strchr(what, ',') : NULL;
@@ -184,6 +188,78 @@ static int resolve_eth(struct netd *d)
 }
 
 /*
+ * The port named @n, or a new port of a DPDK device of that name; -1
+ * (said) if neither. After the EAL: a device name needs it.
+ */
+static int port_or_device(struct netd *d, const char *opt, const char *arg,
+			  const char *n)
+{
+	char spec[NETD_NAME_MAX * 4 + 2];
+	int ix = find_port(d, n);
+	uint16_t id;
+
+	if (ix >= 0)
+		return ix;
+	if (!name_ok(n, strlen(n)) || rte_eth_dev_get_port_by_name(n, &id)) {
+		bad("%s %s: no port or DPDK device named %s", opt, arg, n);
+		return -1;
+	}
+	snprintf(spec, sizeof(spec), "%s=%s", n, n);
+	if (add_port(d, NETD_ETH, spec))
+		return -1;
+	d->port[d->nports - 1].eth_id = id;
+	return (int)d->nports - 1;
+}
+
+/*
+ * NAME=A,B[,C...]: a MAC-learning bridge (bridge.c) of two or more
+ * ports, each a port name or a DPDK device name, in no cross-connect or
+ * other bridge.
+ */
+static int bridge(struct netd *d, const char *arg)
+{
+	char list[NETD_NAME_MAX * (NETD_MAX_PORTS + 1)], *name, *n, *save;
+	struct netd_bridge *b;
+	char *eq;
+	int rc;
+
+	if (strlen(arg) >= sizeof(list))
+		return bad("--bridge %s: too long", arg);
+	strcpy(list, arg);
+	eq = strchr(list, '=');
+	if (!eq || !name_ok(list, (size_t)(eq - list)))
+		return bad("--bridge %s: expected NAME=A,B... with NAME of letters, digits, '-' or '_' (at most 31)",
+			   arg);
+	*eq = '\0';
+	name = list;
+	for (unsigned int i = 0; i < d->nbridges; i++)
+		if (!strcmp(d->bridge[i]->name, name))
+			return bad("--bridge %s: a bridge of that name exists",
+				   arg);
+	rc = netd_bridge_new(d, name, &b);
+	if (rc)
+		return bad("--bridge %s: %s", arg, rc == -ENOSPC ?
+			   "too many bridges (at most 8)" : strerror(-rc));
+	for (n = strtok_r(eq + 1, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+		int ix = port_or_device(d, "--bridge", arg, n);
+
+		if (ix < 0)
+			return -EINVAL;
+		if (d->port[ix].peer >= 0)
+			return bad("--bridge %s: %s is cross-connected", arg, n);
+		if (d->port[ix].bridge >= 0)
+			return bad("--bridge %s: %s is in bridge %s already", arg,
+				   n, d->bridge[d->port[ix].bridge]->name);
+		d->port[ix].bridge = (int)d->nbridges - 1;
+		b->member[b->nmembers++] = ix;
+	}
+	if (b->nmembers < 2)
+		return bad("--bridge %s: a bridge needs two ports at least",
+			   arg);
+	return 0;
+}
+
+/*
  * A,B: each a port name, or a DPDK device name that becomes a port of
  * that name. Ports are looked up after the EAL (a device name needs it).
  */
@@ -195,25 +271,10 @@ static int xconnect(struct netd *d, const char *arg)
 	if (strlen(arg) >= sizeof(a) || !(b = strchr(strcpy(a, arg), ',')))
 		return bad("--xconnect %s: expected A,B", arg);
 	*b++ = '\0';
-	ia = find_port(d, a);
-	ib = find_port(d, b);
-	for (int k = 0; k < 2; k++) {
-		const char *n = k ? b : a;
-		int *ix = k ? &ib : &ia;
-		uint16_t id;
-		char spec[NETD_NAME_MAX * 4 + 2];
-
-		if (*ix >= 0)
-			continue;
-		if (!name_ok(n, strlen(n)) || rte_eth_dev_get_port_by_name(n, &id))
-			return bad("--xconnect %s: no port or DPDK device named %s",
-				   arg, n);
-		snprintf(spec, sizeof(spec), "%s=%s", n, n);
-		if (add_port(d, NETD_ETH, spec))
-			return -EINVAL;
-		d->port[d->nports - 1].eth_id = id;
-		*ix = (int)d->nports - 1;
-	}
+	ia = port_or_device(d, "--xconnect", arg, a);
+	ib = ia < 0 ? -1 : port_or_device(d, "--xconnect", arg, b);
+	if (ia < 0 || ib < 0)
+		return -EINVAL;
 	if (ia == ib)
 		return bad("--xconnect %s: a port cannot be connected to itself",
 			   arg);
@@ -230,6 +291,8 @@ struct args {
 	unsigned int idle_s;		/* 0: not given */
 	const char *xc[NETD_MAX_PORTS];
 	unsigned int nxc;
+	const char *br[NETD_MAX_BRIDGES];
+	unsigned int nbr;
 };
 
 /* A whole number of seconds, 1 to NETD_CTL_IDLE_S_MAX, into *@out. */
@@ -268,6 +331,8 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 			rc = add_port(d, NETD_ETH, v);
 		else if (!strcmp(o, "--xconnect") && a->nxc < NETD_MAX_PORTS)
 			a->xc[a->nxc++] = v;
+		else if (!strcmp(o, "--bridge") && a->nbr < NETD_MAX_BRIDGES)
+			a->br[a->nbr++] = v;
 		else if (!strcmp(o, "--control") && !a->control)
 			a->control = v;
 		else if (!strcmp(o, "--control-timeout") && !a->idle_s)
@@ -277,8 +342,8 @@ static int parse_args(struct netd *d, struct args *a, int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	if (!d->nports && !a->nxc)
-		return bad("nothing to serve: give --vhost, --eth or --xconnect");
+	if (!d->nports && !a->nxc && !a->nbr)
+		return bad("nothing to serve: give --vhost, --eth, --xconnect or --bridge");
 	/* "" would bind an abstract socket no path names: refused. */
 	if (a->control && !a->control[0])
 		return bad("--control: needs a path, not an empty one");
@@ -350,6 +415,11 @@ int main(int argc, char **argv)
 			status = 2;
 			goto out_eal;
 		}
+	for (unsigned int i = 0; i < a.nbr; i++)
+		if (bridge(&d, a.br[i])) {
+			status = 2;
+			goto out_eal;
+		}
 	if (resolve_eth(&d)) {
 		status = 2;
 		goto out_eal;
@@ -394,6 +464,7 @@ out_ctl:
 out_pool:
 	rte_mempool_free(d.pool);
 out_eal:
+	netd_bridges_free(&d);
 	rte_eal_cleanup();
 	if (!status)
 		fprintf(stderr, "ioasid-netd: stopped\n");

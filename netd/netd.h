@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -32,6 +33,10 @@
 #define NETD_BURST	32U
 #define NETD_RING_SIZE	1024U
 #define NETD_ETH_DESC	512U
+#define NETD_MAX_BRIDGES 8U		/* two ports each at least */
+#define NETD_FDB_SIZE	4096U		/* addresses a bridge learns, a power of 2 */
+#define NETD_FDB_PROBE	8U		/* slots an address may take */
+#define NETD_FDB_AGE_S	300U		/* an address not seen since is forgotten */
 
 enum netd_kind {
 	NETD_VHOST,
@@ -49,6 +54,7 @@ struct netd_port {
 	enum netd_kind kind;
 	char where[NETD_WHERE_MAX];	/* socket path, or DPDK device name */
 	int peer;			/* port index, -1: not connected */
+	int bridge;			/* bridge index, -1: in none */
 	struct netd *d;
 	/* vhost-user */
 	uint32_t vu_flags;
@@ -63,9 +69,40 @@ struct netd_port {
 	struct netd_counters base;	/* control thread: at the last reset */
 };
 
+/* A bridge's counters since the daemon started: relaxed atomics. */
+struct netd_bridge_stats {
+	uint64_t entries;		/* table slots ever taken */
+	uint64_t learned, moved;	/* new addresses; ones seen on another port */
+	uint64_t flooded, filtered;	/* frames to every port; to their own */
+	uint64_t fdb_full;		/* addresses not learned: window full */
+};
+
+struct netd_fdb_entry {
+	uint8_t mac[6];
+	uint16_t port;
+	bool used;
+	uint64_t seen;			/* timer cycles */
+};
+
+struct netd_bridge {
+	char name[NETD_NAME_MAX];
+	int member[NETD_MAX_PORTS];	/* port indexes, in the order given */
+	unsigned int nmembers;
+	struct netd_bridge_stats st;
+	struct netd_fdb_entry fdb[NETD_FDB_SIZE];	/* the lcore's alone */
+};
+
+/* Frames for one port, gathered over one received burst. */
+struct netd_out {
+	struct rte_mbuf *m[NETD_BURST * 2];
+	uint16_t n;
+};
+
 struct netd {
 	struct netd_port port[NETD_MAX_PORTS];
 	unsigned int nports;
+	struct netd_bridge *bridge[NETD_MAX_BRIDGES];
+	unsigned int nbridges;
 	struct rte_mempool *pool;
 	unsigned int fwd_lcore;
 	bool stop;			/* atomic: the lcore returns */
@@ -77,6 +114,13 @@ int netd_fwd_loop(void *arg);
 void netd_ports_close(struct netd *d);
 void netd_port_counters(const struct netd_port *p, struct netd_counters *c);
 /* Socket paths are claimed with vhost's vu_path_claim() (vhost_user.h). */
+
+/* bridge.c */
+int netd_bridge_new(struct netd *d, const char *name, struct netd_bridge **out);
+void netd_bridges_free(struct netd *d);
+/* Learn from and route @n frames @p received, into @out (per port). */
+void netd_bridge_burst(struct netd *d, struct netd_port *p,
+		       struct rte_mbuf **m, uint16_t n, struct netd_out *out);
 
 /* control.c */
 struct netd_ctl;

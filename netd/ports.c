@@ -175,8 +175,27 @@ static void check_up(struct netd *d, uint64_t *next)
 	}
 }
 
+/* @n frames out of @q; what it refuses is dropped and counted. */
+static void send_burst(struct netd_port *q, struct rte_mbuf **m, uint16_t n)
+{
+	/* The PMD owns what it sent: measure first. */
+	uint64_t bytes = burst_bytes(m, n);
+	uint16_t sent = port_tx(q, m, n);
+
+	if (q->kind == NETD_ETH && sent) {
+		count(&q->c.tx_packets, sent);
+		count(&q->c.tx_bytes, sent == n ? bytes :
+			  bytes - burst_bytes(m + sent, n - sent));
+	}
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+		count(&q->c.tx_drops, n - sent);
+	}
+}
+
 int netd_fwd_loop(void *arg)
 {
+	static struct netd_out out[NETD_MAX_PORTS];	/* the one lcore's */
 	struct netd *d = arg;
 	unsigned int idle = 0;
 	uint64_t next = 0;
@@ -186,33 +205,31 @@ int netd_fwd_loop(void *arg)
 
 		check_up(d, &next);
 		for (unsigned int i = 0; i < d->nports; i++) {
-			struct netd_port *p = &d->port[i], *q;
+			struct netd_port *p = &d->port[i];
 			struct rte_mbuf *m[NETD_BURST];
-			uint64_t bytes;
-			uint16_t n, sent;
+			uint16_t n;
 
 			n = port_rx(p, m);
 			if (!n)
 				continue;
 			work += n;
+			if (p->bridge >= 0) {
+				netd_bridge_burst(d, p, m, n, out);
+				for (unsigned int k = 0; k < d->nports; k++) {
+					if (!out[k].n)
+						continue;
+					send_burst(&d->port[k], out[k].m,
+						   out[k].n);
+					out[k].n = 0;
+				}
+				continue;
+			}
 			if (p->peer < 0) {
 				rte_pktmbuf_free_bulk(m, n);
 				count(&p->c.rx_drops, n);
 				continue;
 			}
-			q = &d->port[p->peer];
-			/* The PMD owns what it sent: measure first. */
-			bytes = burst_bytes(m, n);
-			sent = port_tx(q, m, n);
-			if (q->kind == NETD_ETH && sent) {
-				count(&q->c.tx_packets, sent);
-				count(&q->c.tx_bytes, sent == n ? bytes :
-					  bytes - burst_bytes(m + sent, n - sent));
-			}
-			if (sent < n) {
-				rte_pktmbuf_free_bulk(m + sent, n - sent);
-				count(&q->c.tx_drops, n - sent);
-			}
+			send_burst(&d->port[p->peer], m, n);
 		}
 		/* On a shared machine an idle lcore gives its CPU back. */
 		if (work)

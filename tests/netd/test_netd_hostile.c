@@ -26,6 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -303,6 +308,33 @@ static void test_args(void)
 	bad_args("a queue count with a suffix",
 		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=2x", NULL },
 		 2, "queues=N takes 1 to 4 queue pairs");
+	bad_args("a bridge of one port",
+		 (const char *const[]){ "--", "--vhost", "a=/tmp/xa", "--bridge",
+					"b=a", NULL },
+		 2, "a bridge needs two ports at least");
+	bad_args("a bridge without a name",
+		 (const char *const[]){ "--", "--vhost", "a=/tmp/xa", "--bridge",
+					"=a,a", NULL },
+		 2, "expected NAME=A,B...");
+	bad_args("a bridge member that is cross-connected",
+		 (const char *const[]){ "--", "--vhost", "a=/tmp/xa", "--vhost",
+					"b=/tmp/xb", "--xconnect", "a,b",
+					"--bridge", "br=a,b", NULL },
+		 2, "a is cross-connected");
+	bad_args("a port in two bridges",
+		 (const char *const[]){ "--", "--vhost", "a=/tmp/xa", "--vhost",
+					"b=/tmp/xb", "--vhost", "c=/tmp/xc",
+					"--bridge", "x=a,b", "--bridge", "y=b,c",
+					NULL },
+		 2, "b is in bridge x already");
+	bad_args("a bridge naming a port twice",
+		 (const char *const[]){ "--", "--vhost", "a=/tmp/xa", "--vhost",
+					"b=/tmp/xb", "--bridge", "x=a,b,a", NULL },
+		 2, "a is in bridge x already");
+	bad_args("a bridge member that does not exist",
+		 (const char *const[]){ "--", "--vhost", "a=/tmp/xa", "--bridge",
+					"x=a,tap9", NULL },
+		 2, "no port or DPDK device named tap9");
 	bad_args("client mode with a value",
 		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,client=1", NULL },
 		 2, "unknown option (known: iommu, queues=N, client)");
@@ -910,6 +942,207 @@ static void test_client(void)
 	unlink(path);
 }
 
+/* ---- the MAC-learning bridge, through three net_tap ports ---- */
+
+#define BR_TYPE		0x88b6		/* this test's frames */
+#define BR_PORTS	3
+
+static int br_sock[BR_PORTS];
+static char br_if[BR_PORTS][IFNAMSIZ];
+
+/* A packet socket on @ifname, taking BR_TYPE frames that arrive. */
+static int br_open(const char *ifname)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(BR_TYPE) };
+	struct ifreq ifr;
+	int one = 1, s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+				htons(BR_TYPE));
+
+	if (s < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		(void)ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex ||
+	    bind(s, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    setsockopt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+		       sizeof(one))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static void br_mac(uint8_t *m, unsigned int host)
+{
+	const uint8_t base[6] = { 0x02, 0x10, 0x00, 0x00, 0x00, 0x00 };
+
+	memcpy(m, base, 6);
+	m[4] = (uint8_t)(host >> 8);
+	m[5] = (uint8_t)host;
+}
+
+/* Frame @id from @src to @dst (a host number; 0xffff: broadcast) on port @from. */
+static bool br_send(int from, unsigned int src, unsigned int dst, uint32_t id)
+{
+	uint8_t f[64] = { 0 };
+	uint16_t type = htons(BR_TYPE);
+
+	if (dst == 0xffff)
+		memset(f, 0xff, 6);
+	else
+		br_mac(f, dst);
+	br_mac(f + 6, src);
+	memcpy(f + 12, &type, 2);
+	memcpy(f + 14, &id, 4);
+	return send(br_sock[from], f, sizeof(f), 0) == (ssize_t)sizeof(f);
+}
+
+/*
+ * Which ports frame @id came out of (a bit each): waits until every port
+ * in @want has it (at most 3 s), then 300 ms more for any other.
+ */
+static unsigned int br_seen(uint32_t id, unsigned int want)
+{
+	double end = now_s() + 3, quiet = 0;
+	unsigned int got = 0;
+
+	for (;;) {
+		struct pollfd p[BR_PORTS];
+		double now = now_s();
+
+		if ((got & want) == want && !quiet)
+			quiet = now + 0.3;
+		if (now > (quiet ? quiet : end))
+			return got;
+		for (int k = 0; k < BR_PORTS; k++)
+			p[k] = (struct pollfd){ .fd = br_sock[k], .events = POLLIN };
+		if (poll(p, BR_PORTS, 50) <= 0)
+			continue;
+		for (int k = 0; k < BR_PORTS; k++) {
+			uint8_t f[2048];
+			uint32_t fid;
+			ssize_t n;
+
+			if (!(p[k].revents & POLLIN))
+				continue;
+			n = recv(br_sock[k], f, sizeof(f), MSG_DONTWAIT);
+			if (n < 18)
+				continue;
+			memcpy(&fid, f + 14, 4);
+			if (fid == id)
+				got |= 1U << k;
+		}
+	}
+}
+
+/* Drain what the ports received (a flood's frames). */
+static void br_drain(void)
+{
+	uint8_t f[2048];
+
+	for (int k = 0; k < BR_PORTS; k++)
+		while (recv(br_sock[k], f, sizeof(f), MSG_DONTWAIT) > 0)
+			;
+}
+
+/*
+ * --bridge over three net_tap ports, driven from the host through their
+ * TAP interfaces: a broadcast floods to the other two; a reply to a
+ * learned address goes to its port alone; an unknown destination
+ * floods; a frame to its own port is filtered; an address that moves
+ * is followed; and a flood of made-up source addresses (a hostile
+ * guest) leaves the table bounded, counted as fdb_full, with the
+ * addresses in use still forwarded.
+ */
+static void test_bridge(void)
+{
+	char ctl[160], vdev[BR_PORTS][64], spec[200], buf[8192];
+	const char *args[32];
+	struct daemon d;
+	unsigned int got;
+	long long v;
+	int n = 0, k;
+	bool ok;
+
+	snprintf(ctl, sizeof(ctl), "%s/ctl-bridge", work);
+	for (k = 0; k < BR_PORTS; k++) {
+		snprintf(br_if[k], sizeof(br_if[k]), "nbr%d_%d", getpid() % 10000, k);
+		snprintf(vdev[k], sizeof(vdev[k]), "net_tap%d,iface=%s", k,
+			 br_if[k]);
+		args[n++] = "--vdev";
+		args[n++] = vdev[k];
+	}
+	snprintf(spec, sizeof(spec), "br0=net_tap0,net_tap1,net_tap2");
+	args[n++] = "--";
+	args[n++] = "--bridge";
+	args[n++] = spec;
+	args[n++] = "--control";
+	args[n++] = ctl;
+	args[n] = NULL;
+	start(&d, "bridge", args);
+	ok = wait_listen(ctl, 60);
+	for (k = 0; k < BR_PORTS && ok; k++) {
+		br_sock[k] = br_open(br_if[k]);
+		ok = br_sock[k] >= 0;
+	}
+	result(ok, "bridge: the daemon serves three net_tap ports in br0");
+	if (!ok) {
+		show_err(&d);
+		kill(d.pid, SIGKILL);
+		wait_exit(&d, 10);
+		return;
+	}
+	usleep(300000);		/* the interfaces' own first frames */
+	br_drain();
+	/* Host 1 on port 0, 2 on port 1, 3 on port 2. */
+	got = br_send(0, 1, 0xffff, 101) ? br_seen(101, 6) : 0;
+	result(got == 6, "bridge: a broadcast from port 0 floods to ports 1 and 2 (got 0x%x)", got);
+	got = br_send(1, 2, 1, 102) ? br_seen(102, 1) : 0;
+	result(got == 1, "bridge: a reply to a learned address goes to its port alone (got 0x%x)", got);
+	got = br_send(2, 3, 77, 103) ? br_seen(103, 3) : 0;
+	result(got == 3, "bridge: an unknown destination floods (got 0x%x)", got);
+	got = br_send(0, 1, 1, 104) ? br_seen(104, 0) : 0;
+	result(got == 0, "bridge: a frame to an address on its own port is filtered (got 0x%x)", got);
+	got = br_send(2, 1, 0xffff, 105) ? br_seen(105, 3) : 0;
+	got = br_send(1, 2, 1, 106) ? br_seen(106, 4) : 0;
+	result(got == 4, "bridge: host 1 moved to port 2, and frames follow it (got 0x%x)", got);
+
+	/* A flood of made-up sources, all to host 2 (on port 1). */
+	for (uint32_t i = 0; i < 6000; i++) {
+		if (!br_send(0, 0x1000 + i, 2, 200000 + i))
+			usleep(1000);	/* the interface's queue is full */
+		if (i % 256 == 255) {
+			usleep(2000);
+			br_drain();
+		}
+	}
+	usleep(300000);
+	br_drain();
+	ok = ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf));
+	v = ok ? json_num(buf, "entries") : -1;
+	result(ok && v > 0 && v <= 4096 && json_num(buf, "fdb_full") > 0 &&
+	       json_num(buf, "moved") >= 1 && json_num(buf, "filtered") >= 1,
+	       "bridge: after 6000 made-up sources the table holds %lld of 4096, fdb_full counted",
+	       v);
+	if (!ok || v <= 0 || v > 4096 || json_num(buf, "fdb_full") <= 0)
+		diag("stats: %.600s", strstr(buf, "\"bridges\"") ? strstr(buf, "\"bridges\"") : buf);
+	got = br_send(1, 2, 1, 107) ? br_seen(107, 4) : 0;
+	result(got == 4, "bridge: after the flood, host 1 is still reached on port 2 alone (got 0x%x)", got);
+	ok = ask(ctl, "{\"cmd\":\"ports\"}\n", buf, sizeof(buf)) &&
+	     strstr(buf, "\"bridge\":\"br0\"");
+	result(ok, "bridge: ports names each port's bridge");
+	for (k = 0; k < BR_PORTS; k++)
+		close(br_sock[k]);
+	kill(d.pid, SIGTERM);
+	result(wait_exit(&d, 30) == 0, "bridge: SIGTERM: exit 0");
+}
+
 int main(int argc, char **argv)
 {
 	char ctl[300], vsock[300], vspec[400], cmd[700];
@@ -972,6 +1205,7 @@ int main(int argc, char **argv)
 	if (rc)
 		show_err(&d);
 	test_client();
+	test_bridge();
 	printf("1..%d\n", ntest);
 	return failed;
 }
