@@ -42,6 +42,14 @@ echo "VNET-VM: kernel $(uname -r), interface ${ifc:-none}, $frames frames"
 for g in /sys/kernel/iommu_groups/*; do
 	[ -r "$g/type" ] && echo "VNET-VM: iommu group ${g##*/} type $(cat $g/type)"
 done
+# vnet.ip=ADDR (tools/demo.sh --vm): an address the host can ping for
+# vnet.wait seconds before the frames start.
+ip=$(sed -n 's/.*vnet\.ip=\([0-9.]*\).*/\1/p' /proc/cmdline)
+if [ -n "$ip" ] && [ -n "$ifc" ]; then
+	ifconfig "$ifc" "$ip" netmask 255.255.255.0 up
+	echo "VNET-VM: address $ip on $ifc"
+	sleep "$(sed -n 's/.*vnet\.wait=\([0-9]*\).*/\1/p' /proc/cmdline)"
+fi
 rc=1
 [ -n "$ifc" ] && { vnet-frames "$ifc" "$frames" 60; rc=$?; }
 echo "VNET-VM: dmar faults $(dmesg | grep -c 'DMAR: \[DMA')"
