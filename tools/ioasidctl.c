@@ -593,20 +593,159 @@ static int cmd_buffer(struct run *r, char **t, int n)
 	return 0;
 }
 
+/* alloc NAME [nest-parent | nested=PARENT] */
 static int cmd_alloc(struct run *r, char **t, int n)
 {
-	struct name *a;
+	struct name *a, *parent = NULL;
+	bool nest_parent = false;
 	int rc;
 
+	if (n == 3) {
+		if (!strcmp(t[2], "nest-parent"))
+			nest_parent = true;
+		else if (strncmp(t[2], "nested=", 7))
+			return parse_error(r, "unexpected '%s' (nest-parent or nested=PARENT)",
+					   t[2]);
+		else if (lookup(r, t[2] + 7, K_AS, &parent))
+			return 2;
+	}
 	if (declare(r, t[1], K_AS, &a))
 		return 2;
-	rc = ioasid_alloc(r->h, &a->id);
+	rc = parent ? ioasid_alloc_nested(r->h, parent->id, &a->id) :
+	     nest_parent ? ioasid_alloc_nest_parent(r->h, &a->id) :
+	     ioasid_alloc(r->h, &a->id);
 	if (rc) {
 		r->nnames--;
 		return rc;
 	}
-	printf("alloc %s: ioasid %u\n", a->name, a->id);
+	printf("alloc %s: ioasid %u%s%s\n", a->name, a->id,
+	       nest_parent ? ", a nesting parent" : parent ? ", nested on " : "",
+	       parent ? parent->name : "");
 	return 0;
+}
+
+/*
+ * pte BUF[+OFF] VALUE [p] [w] [u] [ps]: one 8-byte page-table entry into
+ * process memory (little-endian), VALUE with the named bits set: P (0),
+ * R/W (1), U/S (2), PS (7). The table is read by the engine only at an
+ * invalidation, as hardware reads it at a walk.
+ */
+static int cmd_pte(struct run *r, char **t, int n)
+{
+	static const struct { const char *name; uint64_t bit; } bits[] = {
+		{ "p", 1ULL << 0 }, { "w", 1ULL << 1 }, { "u", 1ULL << 2 },
+		{ "ps", 1ULL << 7 },
+	};
+	uint64_t va, v, start;
+	struct name *b;
+
+	if (vaddr_of(r, t[1], &va) || num(r, "entry", t[2], &v))
+		return 2;
+	for (int i = 3; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(bits) / sizeof(bits[0]); k++)
+			if (!strcmp(t[i], bits[k].name))
+				break;
+		if (k == sizeof(bits) / sizeof(bits[0]))
+			return parse_error(r, "unexpected '%s' (bits: p, w, u, ps)",
+					   t[i]);
+		v |= bits[k].bit;
+	}
+	if (va & 7)
+		return parse_error(r, "entry at '%s' is not 8-byte aligned", t[1]);
+	{
+		char tmp[64];
+
+		snprintf(tmp, sizeof(tmp), "%s", t[1]);
+		tmp[strcspn(tmp, "+")] = '\0';
+		if (lookup(r, tmp, K_BUF, &b))
+			return 2;
+	}
+	start = (uintptr_t)b->buf;
+	if (va + 8 > start + b->len)
+		return parse_error(r, "entry at '%s' ends past buffer '%s'", t[1],
+				   b->name);
+	memcpy((void *)(uintptr_t)va, &v, sizeof(v));
+	printf("pte %s: 0x%016" PRIx64 "\n", t[1], v);
+	return 0;
+}
+
+/* bind IOASID ROOT [width=48|57] [wpe] [supervisor] */
+static int cmd_bind(struct run *r, char **t, int n)
+{
+	uint32_t width = 48, flags = 0;
+	struct name *a;
+	uint64_t root;
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a) || num(r, "root", t[2], &root))
+		return 2;
+	for (int i = 3; i < n; i++) {
+		if (!strcmp(t[i], "wpe"))
+			flags |= IOASID_PGTBL_WPE;
+		else if (!strcmp(t[i], "supervisor"))
+			flags |= IOASID_PGTBL_SUPERVISOR;
+		else if (!strcmp(t[i], "width=48") || !strcmp(t[i], "width=57"))
+			width = (uint32_t)atoi(t[i] + 6);
+		else
+			return parse_error(r, "unexpected '%s' (width=48|57, wpe, supervisor)",
+					   t[i]);
+	}
+	rc = ioasid_pgtbl_bind(r->h, a->id, IOASID_PGTBL_X86_64, width, root,
+			       flags);
+	if (!rc)
+		printf("bind %s: x86-64 table of %u bits at parent IOVA 0x%" PRIx64 "\n",
+		       a->name, width, root);
+	return rc;
+}
+
+static int cmd_unbind(struct run *r, char **t, int n)
+{
+	struct name *a;
+	int rc;
+
+	(void)n;
+	if (lookup(r, t[1], K_AS, &a))
+		return 2;
+	rc = ioasid_pgtbl_unbind(r->h, a->id);
+	if (!rc)
+		printf("unbind %s\n", a->name);
+	return rc;
+}
+
+/* invalidate IOASID [IOVA PAGES [leaf]]: without a range, everything. */
+static int cmd_invalidate(struct run *r, char **t, int n)
+{
+	struct ioasid_inv_entry e = { 0 };
+	uint32_t handled = 0;
+	uint64_t addr, pages;
+	struct name *a;
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a))
+		return 2;
+	if (n == 3)
+		return parse_error(r, "usage: invalidate IOASID [IOVA PAGES [leaf]]");
+	if (n == 2) {
+		rc = ioasid_invalidate_all(r->h, a->id);
+		if (!rc)
+			printf("invalidate %s: everything\n", a->name);
+		return rc;
+	}
+	if (num(r, "iova", t[2], &addr) || num(r, "pages", t[3], &pages))
+		return 2;
+	e.addr = addr;
+	e.npages = pages;
+	if (n == 5 && strcmp(t[4], "leaf"))
+		return parse_error(r, "unexpected '%s' (leaf)", t[4]);
+	if (n == 5)
+		e.flags = IOASID_INV_LEAF;
+	rc = ioasid_invalidate(r->h, a->id, &e, 1, &handled);
+	if (!rc)
+		printf("invalidate %s: 0x%" PRIx64 ", %" PRIu64 " pages\n", a->name,
+		       addr, pages);
+	return rc;
 }
 
 static int cmd_device(struct run *r, char **t, int n)
@@ -1000,7 +1139,20 @@ static const struct cmd {
 	{ "device", "NAME [pgsizes=4K,2M,...] [aperture=START-LAST] [resv=START-LAST]... [group=ID/SIZE] [coherent]",
 	  "a software device (default 4K,2M,1G, 48-bit aperture)",
 	  1, ANY, false, cmd_device },
-	{ "alloc", "NAME", "an ioasid", 1, 1, false, cmd_alloc },
+	{ "alloc", "NAME [nest-parent|nested=PARENT]",
+	  "an ioasid; a nesting parent, or one nested on PARENT",
+	  1, 2, false, cmd_alloc },
+	{ "pte", "BUF[+OFF] VALUE [p] [w] [u] [ps]",
+	  "write an 8-byte page-table entry into BUF (bits OR'ed in)",
+	  2, 6, false, cmd_pte },
+	{ "bind", "IOASID ROOT [width=48|57] [wpe] [supervisor]",
+	  "bind an x86-64 table (root: a parent IOVA) to a nested ioasid",
+	  2, 5, false, cmd_bind },
+	{ "unbind", "IOASID", "unbind a nested ioasid's table",
+	  1, 1, false, cmd_unbind },
+	{ "invalidate", "IOASID [IOVA PAGES [leaf]]",
+	  "walk the table again (all, or a range): the shadow follows",
+	  1, 4, false, cmd_invalidate },
 	{ "attach", "DEVICE IOASID", "attach a device to an ioasid",
 	  2, 2, false, cmd_attach },
 	{ "detach", "DEVICE", "detach a device from its ioasid",

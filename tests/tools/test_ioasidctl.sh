@@ -77,6 +77,28 @@ case_ map_two_perms 2 "unexpected 'w'" 'alloc a
 buffer b 64K
 map a 0 b 4K r w'
 case_ nested_expect 2 "cannot take another 'expect'" 'expect EINVAL expect EINVAL alloc a'
+# Phase 2 commands: bad words are parse errors, refused calls the engine's.
+case_ alloc_bad_option 2 "unexpected 'nested' (nest-parent or nested=PARENT)" 'alloc a nested'
+case_ alloc_unknown_parent 2 "unknown ioasid 'p'" 'alloc a nested=p'
+case_ alloc_not_parent 1 "alloc: .*(EINVAL)" 'alloc p
+alloc a nested=p'
+case_ pte_misaligned 2 "entry at 'b+4' is not 8-byte aligned" 'buffer b 64K
+pte b+4 0x1000 p'
+case_ pte_past_end 2 "entry at 'b+65536' ends past buffer 'b'" 'buffer b 64K
+pte b+65528 0 p
+pte b+65536 0 p'
+case_ pte_bad_bit 2 "unexpected 'x' (bits: p, w, u, ps)" 'buffer b 64K
+pte b 0x1000 p x'
+case_ bind_bad_width 2 "unexpected 'width=39'" 'alloc a
+bind a 0x1000 width=39'
+case_ bind_not_nested 1 "bind: .*(EINVAL)" 'buffer b 64K
+device d
+alloc a
+attach d a
+map a 0 b 64K rw
+bind a 0'
+case_ invalidate_half_range 2 "usage: invalidate IOASID \[IOVA PAGES \[leaf\]\]" 'alloc a
+invalidate a 0x1000'
 
 # Errno names are libioasid's: these parse (alloc then succeeds, so the
 # expectation is unmet: exit 1, not the parse error's 2), and so does
@@ -130,7 +152,7 @@ cli cli_netd_option 2 "usage: ioasidctl netd reset --control PATH" netd reset --
 cli cli_netd_unreachable 1 "netd ports: cannot reach $tmp/none" netd ports --control "$tmp/none"
 
 # help lists every command, each on a line of its own, and nothing else.
-commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|netd stats|netd ports|netd reset|help|option|buffer|device|alloc|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
+commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|netd stats|netd ports|netd reset|help|option|buffer|device|alloc|pte|bind|unbind|invalidate|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
 n=$((n + 1))
 "$ctl" help > "$tmp/help" 2> "$tmp/err"; rc=$?
 missing=""
