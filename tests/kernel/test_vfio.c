@@ -333,6 +333,30 @@ static int t_type1_dirty(struct fx *f)
 	CHECK_EQ(bm[0], 1);
 	for (i = 1; i < 8; i++)
 		CHECK_EQ(bm[i], 0);
+	/*
+	 * The largest bitmap, 2^28 bytes for 2^31 pages from IOVA 0, said
+	 * to be at a 4 KiB buffer: only the words of src (page 256) are
+	 * written, and the work follows the one mapping, not the 8 TiB. A
+	 * page more needs more than the largest bitmap.
+	 */
+	{
+		/* Low enough that the 2^28 bytes pass access_ok(). */
+		uint64_t *big = mmap((void *)0x100000000000ULL, SZ_4K,
+				     PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS |
+				     MAP_FIXED_NOREPLACE, -1, 0);
+
+		CHECK(big != MAP_FAILED);
+		bm_fill(big, SZ_4K / 8, PAT);
+		CHECK_ERR(vdirty_get(c, 0, 1ULL << 43, SZ_4K, big, 1ULL << 28,
+				     0), 0);
+		diag_bits("largest bitmap", big, 8);
+		for (i = 0; i < (int)(SZ_4K / 8); i++)
+			CHECK_EQ(big[i], i == 4 ? 1 : PAT);
+		CHECK_ERR(vdirty_get(c, 0, (1ULL << 43) + SZ_4K, SZ_4K, big,
+				     (1ULL << 28) + 8, 0), -EINVAL);
+		munmap(big, SZ_4K);
+	}
 	edu_close(&e);
 	munmap(src, SZ_4K);
 	munmap(dst, 4 * SZ_4K);
