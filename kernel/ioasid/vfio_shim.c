@@ -84,9 +84,7 @@ struct shim_group;
  * size the user gives.
  */
 #define SHIM_DIRTY_PAGES_MAX	((u64)INT_MAX)
-/* Bytes of @n bits in whole u64 words, without overflow for any @n. */
-#define SHIM_DIRTY_BYTES(n)	(((u64)(n) / 64 + !!((u64)(n) % 64)) * 8)
-#define SHIM_DIRTY_SIZE_MAX	SHIM_DIRTY_BYTES(SHIM_DIRTY_PAGES_MAX)
+#define SHIM_DIRTY_SIZE_MAX	((SHIM_DIRTY_PAGES_MAX + 63) / 64 * 8)
 #define SHIM_DIRTY_WORDS	64
 
 struct shim_dev {
@@ -732,6 +730,12 @@ static void shim_notify_unmap(struct shim_container *c, u64 iova, u64 len)
  * (which type1 takes __ffs() of) is EINVAL here already; type1 refuses
  * it as not the smallest page a step later, with the same errno.
  */
+/* Bytes of @n bits in whole u64 words, without overflow for any @n. */
+static u64 shim_dirty_bytes(u64 n)
+{
+	return (n / 64 + !!(n % 64)) * 8;
+}
+
 static int shim_bitmap_check(u64 size, const struct vfio_bitmap *b)
 {
 	u64 npages;
@@ -740,7 +744,7 @@ static int shim_bitmap_check(u64 size, const struct vfio_bitmap *b)
 		return -EINVAL;
 	npages = size >> __ffs64(b->pgsize);
 	if (!npages || !b->size || b->size > SHIM_DIRTY_SIZE_MAX ||
-	    b->size < SHIM_DIRTY_BYTES(npages))
+	    b->size < shim_dirty_bytes(npages))
 		return -EINVAL;
 	return 0;
 }

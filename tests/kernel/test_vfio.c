@@ -318,6 +318,32 @@ static int t_type1_dirty(struct fx *f)
 	CHECK_EQ(unmapped, 0);
 	CHECK_EQ(bm[0], PAT);
 
+	/*
+	 * A bitmap that faults at the second mapping's word: the first is
+	 * reported and unmapped, the second stays, EFAULT (type1 reports
+	 * and removes mapping by mapping).
+	 */
+	{
+		uint8_t *two = pages(2 * SZ_4K);
+		uint64_t *edge;
+
+		CHECK(two);
+		munmap(two + SZ_4K, SZ_4K);
+		edge = (uint64_t *)(two + SZ_4K) - 1;	/* word 0; 1 faults */
+		*edge = 0;
+		CHECK_ERR(vmap(&e, IOVA_DST, dst, 4 * SZ_4K, rw), 0);
+		CHECK_ERR(vmap(&e, IOVA_DST + 64 * SZ_4K, dst, SZ_4K, rw), 0);
+		CHECK_ERR(vunmap_dirty(c, IOVA_DST, 65 * SZ_4K, 0, SZ_4K, edge,
+				       16, 0, &unmapped), -EFAULT);
+		diag_bits("unmap faulting", edge, 1);
+		CHECK_EQ(*edge, 0xf);
+		CHECK_ERR(vunmap(&e, IOVA_DST, 4 * SZ_4K, 0, &unmapped), 0);
+		CHECK_EQ(unmapped, 0);
+		CHECK_ERR(vunmap(&e, IOVA_DST + 64 * SZ_4K, SZ_4K, 0,
+				 &unmapped), 0);
+		CHECK_EQ(unmapped, SZ_4K);
+		munmap(two, SZ_4K);
+	}
 	/* Stopped: no bitmap, either way; the mappings stay. */
 	CHECK_ERR(vdirty(c, DIRTY_STOP), 0);
 	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm), 0), -EINVAL);
