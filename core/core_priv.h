@@ -107,6 +107,7 @@ struct ioasid_as {
 	/* Dirty tracking (dirty.c): sorted, disjoint, non-adjacent ranges. */
 	bool dirty_on;
 	bool dirty_all;			/* every mapped writable page is dirty */
+	bool dirty_forget;		/* unmaps drop their range (type1) */
 	u32 ndirty;
 	u32 dirty_cap;
 	struct ioasid_range *dirty;

@@ -109,13 +109,21 @@ void as_dirty_mark(struct ioasid_as *as, u64 start, u64 last)
 	as->ndirty++;
 }
 
-/* One unmap call may carry every mapping of the ioasid (up to 65535). */
+static void dirty_clear(struct ioasid_as *as, u64 start, u64 last);
+
+/*
+ * One unmap call may carry every mapping of the ioasid (up to 65535).
+ * With dirty_forget (the VFIO shim, type1's rules) what the mappings held
+ * goes with them, so that a new mapping at the same IOVAs starts clean.
+ */
 void as_dirty_note_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
 {
 	if (!as->dirty_on)
 		return;
 	for (; chain; chain = chain->next) {
-		if (chain->prot & IOASID_DMA_WRITE)
+		if (as->dirty_forget)
+			dirty_clear(as, chain->iova, chain->last);
+		else if (chain->prot & IOASID_DMA_WRITE)
 			as_dirty_mark(as, chain->iova, chain->last);
 		ioh_resched();
 	}
@@ -144,6 +152,7 @@ void as_dirty_reset(struct ioasid_as *as)
 	as->ndirty = 0;
 	as->dirty_cap = 0;
 	as->dirty_all = false;
+	as->dirty_forget = false;
 }
 
 int as_dirty_tracking(struct ioasid_as *as, u32 flags,
@@ -170,15 +179,21 @@ int as_dirty_tracking(struct ioasid_as *as, u32 flags,
 	return 0;
 }
 
-/* Remove [start, last] from the set (page-aligned bounds). */
+/*
+ * Remove [start, last] from the set (page-aligned bounds). The set is
+ * sorted: the walk starts at the first range that can meet the cleared
+ * one and stops past it.
+ */
 static void dirty_clear(struct ioasid_as *as, u64 start, u64 last)
 {
-	u32 i = 0;
+	u32 i = dirty_find(as, start);
 
 	while (i < as->ndirty) {
 		struct ioasid_range *r = &as->dirty[i];
 
-		if (r->last < start || r->start > last) {
+		if (r->start > last)
+			break;
+		if (r->last < start) {
 			i++;
 			continue;
 		}
@@ -337,6 +352,58 @@ int as_dirty_read(struct ioasid_as *as, struct ioasid_dirty_read *r,
 		dirty_clear(as, r->iova, last);
 	r->out_dirty_pages = count;
 	return 0;
+}
+
+/* Hosts with a bitmap layout of their own (the VFIO shim's type1). */
+int ioasid_as_dirty_set(struct ioasid_as *as, bool start, bool forget)
+{
+	int rc = as_dirty_tracking(as, start ? IOASID_DIRTY_START :
+					       IOASID_DIRTY_STOP, NULL);
+
+	if (!rc && start)
+		as->dirty_forget = forget;
+	return rc;
+}
+
+bool ioasid_as_dirty_on(const struct ioasid_as *as)
+{
+	return as->dirty_on;
+}
+
+void ioasid_as_dirty_mark(struct ioasid_as *as, u64 start, u64 last)
+{
+	as_dirty_mark(as, start, last);
+}
+
+void ioasid_as_dirty_clear(struct ioasid_as *as, u64 start, u64 last)
+{
+	u64 pg = as_min_page(as);
+
+	if (as->dirty_on && !as->dirty_all)
+		dirty_clear(as, start & ~(pg - 1), last | (pg - 1));
+}
+
+void ioasid_as_dirty_bits(struct ioasid_as *as, u64 iova, u64 npages,
+			  u32 pgshift, u64 *words, u64 bit0)
+{
+	u64 last = iova + (npages << pgshift) - 1, s, l;
+	u32 i;
+
+	if (!as->dirty_on || !npages)
+		return;
+	if (as->dirty_all) {
+		set_bits(words, bit0, bit0 + npages - 1, 0);
+		return;
+	}
+	for (i = dirty_find(as, iova);
+	     i < as->ndirty && as->dirty[i].start <= last; i++) {
+		if (as->dirty[i].last < iova)
+			continue;
+		s = as->dirty[i].start > iova ? as->dirty[i].start : iova;
+		l = as->dirty[i].last < last ? as->dirty[i].last : last;
+		set_bits(words, bit0 + ((s - iova) >> pgshift),
+			 bit0 + ((l - iova) >> pgshift), 0);
+	}
 }
 
 int as_dirty_verify(const struct ioasid_as *as)

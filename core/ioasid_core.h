@@ -387,6 +387,26 @@ struct ioasid_mapping *ioasid_as_find(struct ioasid_as *as, u64 iova);
 u32 ioasid_as_id(const struct ioasid_as *as);
 struct ioasid_ctx *ioasid_as_ctx(const struct ioasid_as *as);
 
+/*
+ * Dirty tracking for hosts that lay out their own bitmap (the VFIO shim,
+ * by type1's rules), under the context lock. ioasid_as_dirty_set starts
+ * or stops it (as IOASID_DIRTY_TRACKING); with @forget an unmap drops
+ * what its range held instead of marking it dirty. mark adds a range
+ * (pages a device pinned or wrote), clear removes one (a read), and bits
+ * sets bit (@bit0 + i) of @words for each page i of the @npages pages of
+ * 1 << @pgshift bytes from @iova the record holds dirty: all of them
+ * while a device the engine cannot see is attached. @pgshift is at least
+ * the ioasid's smallest page; nothing happens while tracking is off.
+ */
+int ioasid_as_dirty_set(struct ioasid_as *as, bool start, bool forget);
+bool ioasid_as_dirty_on(const struct ioasid_as *as);
+void ioasid_as_dirty_mark(struct ioasid_as *as, u64 start, u64 last);
+void ioasid_as_dirty_clear(struct ioasid_as *as, u64 start, u64 last);
+void ioasid_as_dirty_bits(struct ioasid_as *as, u64 iova, u64 npages,
+			  u32 pgshift, u64 *words, u64 bit0);
+/* The first mapping that starts at or after @iova, or NULL. */
+struct ioasid_mapping *ioasid_as_next(struct ioasid_as *as, u64 iova);
+
 void ioasid_ctx_lock(struct ioasid_ctx *ctx);
 void ioasid_ctx_unlock(struct ioasid_ctx *ctx);
 

@@ -388,6 +388,11 @@ struct ioasid_mapping *ioasid_as_find(struct ioasid_as *as, u64 iova)
 	return m && m->last >= iova ? m : NULL;
 }
 
+struct ioasid_mapping *ioasid_as_next(struct ioasid_as *as, u64 iova)
+{
+	return it_first_ge(as->root, iova);
+}
+
 int ioasid_as_add_listener(struct ioasid_as *as, struct ioasid_listener *l)
 {
 	struct ioasid_mapping *m, *chain = NULL, **tail = &chain;

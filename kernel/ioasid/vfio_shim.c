@@ -30,6 +30,14 @@
  * only when no pin is left in the range, so that the pages a driver holds
  * stay pinned by their mapping until it lets go.
  *
+ * Dirty tracking (type1's VFIO_IOMMU_DIRTY_PAGES, the migration capability
+ * and unmaps with a bitmap) runs on the engine's software tracking of the
+ * container's ioasid (core/dirty.c), with type1's rules: a physical
+ * device's DMA cannot be seen, so while one is attached every mapped page
+ * is dirty; otherwise the pages emulated devices pinned or wrote through
+ * dma_rw. The shim writes type1's bitmap layout itself, a bounded chunk at
+ * a time (shim_dirty_report()).
+ *
  * Locking: VFIO calls us under its container rwsem; then devs_lock (held
  * across the dma_unmap callbacks, which take the driver's locks and then
  * ours), then shim_container lock, then the context lock (the engine
@@ -68,6 +76,16 @@ struct shim_group;
  */
 #define SHIM_UNMAP_TRIES	10
 #define SHIM_UNMAP_ROUNDS	(1000 * SHIM_UNMAP_TRIES)
+
+/*
+ * Dirty bitmaps, as type1 bounds them: INT_MAX pages at most, in bytes of
+ * whole u64 words. The shim builds a bitmap SHIM_DIRTY_WORDS words at a
+ * time on the stack and copies each piece out: nothing is allocated by a
+ * size the user gives.
+ */
+#define SHIM_DIRTY_PAGES_MAX	((u64)INT_MAX)
+#define SHIM_DIRTY_SIZE_MAX	((SHIM_DIRTY_PAGES_MAX + 63) / 64 * 8)
+#define SHIM_DIRTY_WORDS	64
 
 struct shim_dev {
 	struct ioasid_dev dev;
@@ -291,11 +309,11 @@ static int fill_dev(struct device *dev, void *data)
 	f->g->devs[f->n].dev.ops = f->g->emulated ? &shim_mdev_ops :
 						    &shim_dev_ops;
 	/*
-	 * Its DMA bypasses the engine: dirty tracking must assume writes.
-	 * An emulated device's pins and dma_rw writes are not counted dirty
-	 * either (nothing reads the container's dirty state yet).
+	 * A physical device's DMA bypasses the engine: dirty tracking must
+	 * assume writes (type1's "non-pinned-page-scope" group). An emulated
+	 * device writes only through pins and dma_rw, which the shim marks.
 	 */
-	f->g->devs[f->n].dev.untracked_dma = true;
+	f->g->devs[f->n].dev.untracked_dma = !f->g->emulated;
 	f->n++;
 	return 0;
 }
@@ -541,14 +559,34 @@ static long shim_check_extension(unsigned long ext)
 	}
 }
 
-/* VFIO_IOMMU_GET_INFO: page sizes, the usable IOVA ranges, free slots. */
+/*
+ * The capabilities ahead of the IOVA ranges, laid out as type1 lays them
+ * out (each one 8-byte aligned, in the order type1 adds them): migration,
+ * then the free mapping slots.
+ */
+struct shim_info_caps {
+	struct vfio_iommu_type1_info_cap_migration mig;
+	struct vfio_iommu_type1_info_dma_avail avail;
+	u8 pad[ALIGN(sizeof(struct vfio_iommu_type1_info_dma_avail), 8) -
+	       sizeof(struct vfio_iommu_type1_info_dma_avail)];
+};
+
+static_assert(sizeof(struct shim_info_caps) == 48);
+
+/*
+ * VFIO_IOMMU_GET_INFO: page sizes; the migration capability (dirty
+ * bitmaps in the smallest page, up to type1's bitmap size), free slots,
+ * the usable IOVA ranges.
+ */
 static long shim_get_info(struct shim_container *c, unsigned long arg)
 {
 	struct vfio_iommu_type1_info info;
 	struct vfio_iommu_type1_info_cap_iova_range *ranges;
-	struct vfio_iommu_type1_info_dma_avail avail = {
-		.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
-			    .version = 1 },
+	struct shim_info_caps head = {
+		.mig.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
+				.version = 1 },
+		.avail.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+				  .version = 1 },
 	};
 	struct ioasid_range r[IOASID_SWDEV_MAX_RESV + 1];
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
@@ -572,7 +610,7 @@ static long shim_get_info(struct shim_container *c, unsigned long arg)
 
 	n = ioasid_attrs_ranges(&a, r, ARRAY_SIZE(r));
 	rsz = struct_size(ranges, iova_ranges, n);
-	capsz = rsz + sizeof(avail);
+	capsz = sizeof(head) + rsz;
 	info.flags |= VFIO_IOMMU_INFO_CAPS;
 	info.cap_offset = 0;
 	minsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
@@ -587,19 +625,23 @@ static long shim_get_info(struct shim_container *c, unsigned long arg)
 		return -ENOMEM;
 	ranges->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
 	ranges->header.version = 1;
-	ranges->header.next = sizeof(info) + rsz;
 	ranges->nr_iovas = n;
 	for (i = 0; i < n; i++) {
 		ranges->iova_ranges[i].start = r[i].start;
 		ranges->iova_ranges[i].end = r[i].last;
 	}
+	head.mig.header.next = sizeof(info) + offsetof(typeof(head), avail);
+	head.mig.pgsize_bitmap = a.pgsize_bitmap & -a.pgsize_bitmap;
+	head.mig.max_dirty_bitmap_size = SHIM_DIRTY_SIZE_MAX;
+	head.avail.header.next = sizeof(info) + sizeof(head);
 	max = ioasid_ctx_max_mappings(c->h->ctx);
-	avail.avail = nmaps < max ? max - nmaps : 0;
+	head.avail.avail = nmaps < max ? max - nmaps : 0;
 	info.cap_offset = sizeof(info);
 	rc = 0;
-	if (copy_to_user((void __user *)arg + sizeof(info), ranges, rsz) ||
-	    copy_to_user((void __user *)arg + sizeof(info) + rsz, &avail,
-			 sizeof(avail)) ||
+	if (copy_to_user((void __user *)arg + sizeof(info), &head,
+			 sizeof(head)) ||
+	    copy_to_user((void __user *)arg + sizeof(info) + sizeof(head),
+			 ranges, rsz) ||
 	    copy_to_user((void __user *)arg, &info, minsz))
 		rc = -EFAULT;
 	kfree(ranges);
@@ -611,6 +653,7 @@ static long shim_map_dma(struct shim_container *c, unsigned long arg)
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	struct vfio_iommu_type1_dma_map map;
 	struct ioasid_map_dma m = { .size = sizeof(m) };
+	long rc;
 
 	if (copy_from_user(&map, (void __user *)arg, minsz))
 		return -EFAULT;
@@ -623,7 +666,11 @@ static long shim_map_dma(struct shim_container *c, unsigned long arg)
 	m.iova = map.iova;
 	m.vaddr = map.vaddr;
 	m.length = map.size;
-	return ioasid_ctx_call(c->h->ctx, IOASID_CMD_MAP_DMA, &m, NULL);
+	/* Under c->lock: an unmap that reports dirty bits is one step. */
+	mutex_lock(&c->lock);
+	rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_MAP_DMA, &m, NULL);
+	mutex_unlock(&c->lock);
+	return rc;
 }
 
 /*
@@ -675,21 +722,275 @@ static void shim_notify_unmap(struct shim_container *c, u64 iova, u64 len)
 	mutex_unlock(&c->devs_lock);
 }
 
+/*
+ * Type1's checks of a dirty bitmap for @size bytes of IOVA, before any
+ * lock (vfio_iommu_type1_dirty_pages(), verify_bitmap_size()): EINVAL
+ * for a bitmap outside user space, no page, no byte, more than type1's
+ * largest bitmap, or fewer bytes than the pages need. A page size of 0
+ * (which type1 takes __ffs() of) is EINVAL here already; type1 refuses
+ * it as not the smallest page a step later, with the same errno.
+ */
+/* Bytes of @n bits in whole u64 words, without overflow for any @n. */
+static u64 shim_dirty_bytes(u64 n)
+{
+	return (n / 64 + !!(n % 64)) * 8;
+}
+
+static int shim_bitmap_check(u64 size, const struct vfio_bitmap *b)
+{
+	u64 npages;
+
+	if (!access_ok(b->data, b->size) || !b->pgsize)
+		return -EINVAL;
+	npages = size >> __ffs64(b->pgsize);
+	if (!npages || !b->size || b->size > SHIM_DIRTY_SIZE_MAX ||
+	    b->size < shim_dirty_bytes(npages))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * c->lock held. The checks type1 makes under its lock (EINVAL for each):
+ * the bitmap's page is the smallest page, the range is aligned to it, not
+ * empty and does not wrap, tracking runs, and the range cuts no mapping.
+ * Returns the page shift through @pgshift.
+ */
+static int shim_dirty_locked_check(struct shim_container *c, u64 iova,
+				   u64 size, u64 bitmap_pgsize, u32 *pgshift)
+{
+	struct ioasid_mapping *m;
+	struct ioasid_attrs a;
+	struct ioasid_as *as;
+	u32 nmaps;
+	u64 pg;
+	int rc;
+
+	rc = ioasid_ctx_as_attrs(c->h->ctx, c->ioasid, &a, &nmaps);
+	if (rc)
+		return rc;
+	pg = a.pgsize_bitmap & -a.pgsize_bitmap;
+	if (bitmap_pgsize != pg || iova & (pg - 1) || !size ||
+	    size & (pg - 1) || iova + size - 1 < iova)
+		return -EINVAL;
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	rc = -EINVAL;
+	if (!as || !ioasid_as_dirty_on(as))
+		goto out;
+	m = ioasid_as_find(as, iova);
+	if (m && m->iova != iova)
+		goto out;
+	m = ioasid_as_find(as, iova + size - 1);
+	if (m && m->last != iova + size - 1)
+		goto out;
+	*pgshift = __ffs64(pg);
+	rc = 0;
+out:
+	ioasid_ctx_unlock(c->h->ctx);
+	return rc;
+}
+
+/*
+ * c->lock and the context lock held, tracking on. Mapping @m's dirty bits
+ * into the user's bitmap whose bit 0 is the page at @base, as type1's
+ * update_user_bitmap() writes them: the u64 words @m's pages fall in, the
+ * first one or'ed with the user's own bits when @m does not start a word;
+ * the others are left as they are. A page is dirty if a device the shim
+ * cannot see is attached (all of them, read-only ones too), if the engine
+ * recorded it (dma_rw writes, pins since the last read), or if an
+ * emulated device holds it pinned now. What was reported is then cleared.
+ */
+static int shim_dirty_report(struct shim_container *c, struct ioasid_as *as,
+			     struct ioasid_mapping *m, u64 base, u32 pgshift,
+			     u64 __user *bitmap)
+{
+	u64 nbits = ioasid_mapping_length(m) >> pgshift;
+	u64 boff = (m->iova - base) >> pgshift;
+	u64 shift = boff % 64, nwords = DIV_ROUND_UP_ULL(nbits + shift, 64);
+	u64 __user *out = bitmap + boff / 64;
+	u64 words[SHIM_DIRTY_WORDS];
+	u64 w;
+
+	for (w = 0; w < nwords; w += SHIM_DIRTY_WORDS) {
+		u64 n = min_t(u64, nwords - w, SHIM_DIRTY_WORDS);
+		u64 b0 = w * 64;	/* first bit here, counted from @out */
+		u64 pfirst = b0 > shift ? b0 - shift : 0;
+		u64 plast = min_t(u64, nbits - 1, b0 + n * 64 - 1 - shift);
+		u64 start = m->iova + (pfirst << pgshift);
+		unsigned long idx = start >> PAGE_SHIFT;
+		unsigned long lidx = (start + ((plast - pfirst + 1) << pgshift) -
+				      1) >> PAGE_SHIFT;
+		void *e;
+
+		memset(words, 0, sizeof(words));
+		ioasid_as_dirty_bits(as, start, plast - pfirst + 1, pgshift,
+				     words, pfirst + shift - b0);
+		xa_for_each_range(&c->pins, idx, e, idx, lidx) {
+			u64 bit = ((((u64)idx << PAGE_SHIFT) - m->iova) >>
+				   pgshift) + shift - b0;
+
+			words[bit / 64] |= 1ULL << (bit % 64);
+		}
+		if (!w && shift) {
+			u64 mine;
+
+			if (get_user(mine, out))
+				return -EFAULT;
+			words[0] |= mine;
+		}
+		if (copy_to_user(out + w, words, n * sizeof(u64)))
+			return -EFAULT;
+		cond_resched();
+	}
+	ioasid_as_dirty_clear(as, m->iova, m->last);
+	return 0;
+}
+
+/*
+ * c->lock held, shim_dirty_locked_check() passed. Every mapping in
+ * [iova, iova + size) into @bitmap, in IOVA order; on a fault the IOVA
+ * of the mapping that failed is in @failed (those before it reported and
+ * cleared, as in type1).
+ */
+static int shim_dirty_range(struct shim_container *c, u64 iova, u64 size,
+			    u32 pgshift, u64 __user *bitmap, u64 *failed)
+{
+	u64 last = iova + size - 1;
+	struct ioasid_mapping *m;
+	struct ioasid_as *as;
+	int rc = 0;
+
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	for (m = as ? ioasid_as_next(as, iova) : NULL; m && m->iova <= last;
+	     m = m->last == U64_MAX ? NULL : ioasid_as_next(as, m->last + 1)) {
+		rc = shim_dirty_report(c, as, m, iova, pgshift, bitmap);
+		if (rc) {
+			*failed = m->iova;
+			break;
+		}
+	}
+	ioasid_ctx_unlock(c->h->ctx);
+	return rc;
+}
+
+/*
+ * VFIO_IOMMU_DIRTY_PAGES: start, stop, or read a bitmap, with type1's
+ * arguments and errnos. Tracking is the engine's, on the container's
+ * ioasid, with type1's unmap rule (an unmapped range forgets its bits).
+ */
+static long shim_dirty_pages(struct shim_container *c, unsigned long arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dirty_bitmap, flags);
+	u32 mask = VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+		   VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP |
+		   VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+	struct vfio_iommu_type1_dirty_bitmap dirty;
+	struct ioasid_as *as;
+	u64 failed;
+	u32 pgshift;
+	int rc;
+
+	if (copy_from_user(&dirty, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (dirty.argsz < minsz || dirty.flags & ~mask ||
+	    hweight32(dirty.flags) != 1)
+		return -EINVAL;
+	if (dirty.flags != VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) {
+		mutex_lock(&c->lock);
+		ioasid_ctx_lock(c->h->ctx);
+		as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+		rc = as ? ioasid_as_dirty_set(as, dirty.flags ==
+					      VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+					      true) : -ENODEV;
+		ioasid_ctx_unlock(c->h->ctx);
+		mutex_unlock(&c->lock);
+		return rc;
+	}
+	if (dirty.argsz - minsz < sizeof(range))
+		return -EINVAL;
+	if (copy_from_user(&range, (void __user *)arg + minsz, sizeof(range)))
+		return -EFAULT;
+	if (range.iova + range.size < range.iova)
+		return -EINVAL;
+	rc = shim_bitmap_check(range.size, &range.bitmap);
+	if (rc)
+		return rc;
+	mutex_lock(&c->lock);
+	rc = shim_dirty_locked_check(c, range.iova, range.size,
+				     range.bitmap.pgsize, &pgshift);
+	if (!rc)
+		rc = shim_dirty_range(c, range.iova, range.size, pgshift,
+				      range.bitmap.data, &failed);
+	mutex_unlock(&c->lock);
+	return rc;
+}
+
+/*
+ * c->lock held: an unmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, its
+ * pins gone. Type1's checks, the mappings' bits into @b, then the unmap,
+ * all under c->lock, which pins, dma_rw and maps take too. If the bitmap
+ * faults, the mappings reported before the fault are unmapped and the
+ * call fails with EFAULT, as in type1.
+ */
+static long shim_unmap_dirty(struct shim_container *c,
+			     struct ioasid_unmap_dma *u,
+			     const struct vfio_bitmap *b)
+{
+	u64 failed = 0;
+	u32 pgshift;
+	long rc;
+
+	/* Again: c->lock was let go for the dma_unmap callbacks. */
+	rc = shim_dirty_locked_check(c, u->iova, u->length, b->pgsize,
+				     &pgshift);
+	if (rc)
+		return rc;
+	rc = shim_dirty_range(c, u->iova, u->length, pgshift, b->data,
+			      &failed);
+	if (rc != -EFAULT)
+		return rc ? rc : ioasid_ctx_call(c->h->ctx,
+						 IOASID_CMD_UNMAP_DMA, u,
+						 NULL);
+	if (failed > u->iova) {
+		u->length = failed - u->iova;
+		ioasid_ctx_call(c->h->ctx, IOASID_CMD_UNMAP_DMA, u, NULL);
+	}
+	return -EFAULT;
+}
+
 static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 {
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct ioasid_unmap_dma u = { .size = sizeof(u) };
+	struct vfio_bitmap bitmap = {};
 	unsigned int tries = 0, rounds = 0;
 	u64 last = U64_MAX, m_iova, m_len, prev = 0, reach = 0;
-	bool notify = true;
+	bool notify = true, dirty;
 	long rc;
 
 	if (copy_from_user(&unmap, (void __user *)arg, minsz))
 		return -EFAULT;
-	/* No dirty bitmap and no vaddr update: type1 extensions not offered. */
-	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+	/* No vaddr update: that type1 extension is not offered. */
+	if (unmap.argsz < minsz ||
+	    unmap.flags & ~(VFIO_DMA_UNMAP_FLAG_ALL |
+			    VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
 		return -EINVAL;
+	dirty = unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	if (dirty) {
+		/* Type1's order: the flags, the size, the bitmap. */
+		if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL ||
+		    unmap.argsz < minsz + sizeof(bitmap))
+			return -EINVAL;
+		if (copy_from_user(&bitmap, (void __user *)arg + minsz,
+				   sizeof(bitmap)))
+			return -EFAULT;
+		rc = shim_bitmap_check(unmap.size, &bitmap);
+		if (rc)
+			return rc;
+	}
 	u.ioasid = c->ioasid;
 	u.flags = unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL ? IOASID_UNMAP_ALL : 0;
 	u.iova = unmap.iova;
@@ -700,6 +1001,17 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 	     check_add_overflow(u.iova, u.length - 1, &last)))
 		notify = false;
 	mutex_lock(&c->lock);
+	if (dirty) {
+		/* Refused before any dma_unmap, as type1 refuses it. */
+		u32 pgshift;
+
+		rc = shim_dirty_locked_check(c, u.iova, u.length,
+					     bitmap.pgsize, &pgshift);
+		if (rc) {
+			mutex_unlock(&c->lock);
+			return rc;
+		}
+	}
 	while (notify && shim_pinned_mapping(c, u.iova, last, &m_iova,
 					     &m_len)) {
 		/*
@@ -737,7 +1049,10 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 	 * it stays held to the end of the unmap: a pin (vfio_pin_pages
 	 * takes c->lock) waits for it, then finds the range unmapped.
 	 */
-	rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_UNMAP_DMA, &u, NULL);
+	if (dirty)
+		rc = shim_unmap_dirty(c, &u, &bitmap);
+	else
+		rc = ioasid_ctx_call(c->h->ctx, IOASID_CMD_UNMAP_DMA, &u, NULL);
 	mutex_unlock(&c->lock);
 	if (rc)
 		return rc;
@@ -832,6 +1147,8 @@ static long shim_ioctl(void *data, unsigned int cmd, unsigned long arg)
 		return shim_map_dma(c, arg);
 	case VFIO_IOMMU_UNMAP_DMA:
 		return shim_unmap_dma(c, arg);
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return shim_dirty_pages(c, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -852,7 +1169,8 @@ static int shim_pin_get(struct shim_container *c, unsigned long idx)
 			       GFP_KERNEL_ACCOUNT));
 }
 
-static void shim_pin_put(struct shim_container *c, unsigned long idx)
+/* Whether the page had a pin to drop. */
+static bool shim_pin_put(struct shim_container *c, unsigned long idx)
 {
 	void *e = xa_load(&c->pins, idx);
 	unsigned long n = e ? xa_to_value(e) : 0;
@@ -861,6 +1179,7 @@ static void shim_pin_put(struct shim_container *c, unsigned long idx)
 		xa_store(&c->pins, idx, xa_mk_value(n - 1), GFP_KERNEL);
 	else if (n)
 		xa_erase(&c->pins, idx);
+	return n;
 }
 
 /* The page of mapping @m holding @iova (the host's pin, kernel/main.c). */
@@ -910,8 +1229,12 @@ static int shim_pin_locked(struct shim_container *c, u64 iova, int npage,
 			break;
 		pages[i] = shim_map_page(m, va, &pos);
 	}
-	if (!rc)
+	if (!rc) {
+		/* Pinned pages are dirty while tracking runs (type1). */
+		ioasid_as_dirty_mark(as, iova,
+				     iova + ((u64)npage << PAGE_SHIFT) - 1);
 		return npage;
+	}
 	pages[i] = NULL;
 	while (i--) {
 		shim_pin_put(c, (iova >> PAGE_SHIFT) + i);
@@ -986,7 +1309,13 @@ static void shim_unpin_pages(void *data, dma_addr_t user_iova, int npage)
 
 		if (!ioasid_as_find(as, va))
 			break;
-		shim_pin_put(c, va >> PAGE_SHIFT);
+		/*
+		 * Type1 reports a page pinned at its last read dirty at the
+		 * next one too, unpinned meanwhile or not: the unpin marks it
+		 * (shim_dirty_report() reads the pins still held).
+		 */
+		if (shim_pin_put(c, va >> PAGE_SHIFT))
+			ioasid_as_dirty_mark(as, va, va + PAGE_SIZE - 1);
 	}
 	ioasid_ctx_unlock(c->h->ctx);
 	mutex_unlock(&c->lock);
@@ -1042,6 +1371,8 @@ static int shim_dma_rw(void *data, dma_addr_t user_iova, void *buf,
 		return 0;
 	if (check_add_overflow(iova, (u64)count - 1, &last))
 		return -EINVAL;
+	/* c->lock: a write lands before or after an unmap's dirty report. */
+	mutex_lock(&c->lock);
 	ioasid_ctx_lock(c->h->ctx);
 	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
 	while (count) {
@@ -1059,11 +1390,14 @@ static int shim_dma_rw(void *data, dma_addr_t user_iova, void *buf,
 		}
 		n = min_t(u64, count, m->last - iova + 1);
 		shim_copy(m, iova, buf, n, write);
+		if (write)
+			ioasid_as_dirty_mark(as, iova, iova + n - 1);
 		count -= n;
 		buf += n;
 		iova += n;
 	}
 	ioasid_ctx_unlock(c->h->ctx);
+	mutex_unlock(&c->lock);
 	return rc;
 }
 

@@ -237,6 +237,59 @@ int vunmap(struct edu *e, uint64_t iova, uint64_t len, uint32_t flags,
 	return 0;
 }
 
+int vdirty(int container, uint32_t flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.argsz = sizeof(d), .flags = flags,
+	};
+
+	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
+}
+
+/*
+ * The structs end in a flexible array (their payload): laid out in a
+ * buffer, the header, then the payload.
+ */
+int vdirty_get(int container, uint64_t iova, uint64_t size, uint64_t pgsize,
+	       void *bm, uint64_t bsize, uint32_t argsz)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+	};
+	struct vfio_iommu_type1_dirty_bitmap_get g = {
+		.iova = iova, .size = size,
+		.bitmap = { .pgsize = pgsize, .size = bsize, .data = bm },
+	};
+	uint64_t buf[8];
+
+	d.argsz = argsz ? argsz : sizeof(d) + sizeof(g);
+	memcpy(buf, &d, sizeof(d));
+	memcpy((uint8_t *)buf + sizeof(d), &g, sizeof(g));
+	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, buf) ? -errno : 0;
+}
+
+int vunmap_dirty(int container, uint64_t iova, uint64_t len, uint32_t flags,
+		 uint64_t pgsize, void *bm, uint64_t bsize, uint32_t argsz,
+		 uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.flags = flags | VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+		.iova = iova, .size = len,
+	};
+	struct vfio_bitmap b = { .pgsize = pgsize, .size = bsize, .data = bm };
+	uint64_t buf[8];
+
+	u.argsz = argsz ? argsz : sizeof(u) + sizeof(b);
+	memcpy(buf, &u, sizeof(u));
+	memcpy((uint8_t *)buf + sizeof(u), &b, sizeof(b));
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, buf))
+		return -errno;
+	memcpy(&u, buf, sizeof(u));
+	if (unmapped)
+		*unmapped = u.size;
+	return 0;
+}
+
 void *pages(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,

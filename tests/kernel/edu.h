@@ -62,6 +62,22 @@ int edu_dma(struct edu *e, uint64_t iova, bool to_ram, uint32_t len);
 int vmap(struct edu *e, uint64_t iova, void *va, uint64_t len, uint32_t flags);
 int vunmap(struct edu *e, uint64_t iova, uint64_t len, uint32_t flags,
 	   uint64_t *unmapped);
+/*
+ * VFIO_IOMMU_DIRTY_PAGES on @container, 0 or -errno: vdirty with @flags
+ * (START, STOP, or anything else to see it refused); vdirty_get reads
+ * the bitmap of [iova, iova + size) in pages of @pgsize into @bm, which
+ * the call is told holds @bsize bytes, with @argsz (0: the full size).
+ */
+int vdirty(int container, uint32_t flags);
+int vdirty_get(int container, uint64_t iova, uint64_t size, uint64_t pgsize,
+	       void *bm, uint64_t bsize, uint32_t argsz);
+/*
+ * VFIO_IOMMU_UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP and
+ * @flags, the bitmap as for vdirty_get; the bytes unmapped in *unmapped.
+ */
+int vunmap_dirty(int container, uint64_t iova, uint64_t len, uint32_t flags,
+		 uint64_t pgsize, void *bm, uint64_t bsize, uint32_t argsz,
+		 uint64_t *unmapped);
 void *pages(size_t len);
 void fill(uint8_t *p, size_t len, uint8_t seed);
 int all_bytes(const uint8_t *p, size_t len, uint8_t v);

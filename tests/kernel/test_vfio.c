@@ -136,6 +136,260 @@ static int t_type1_rules(struct fx *f)
 	return 0;
 }
 
+#define DIRTY_START	VFIO_IOMMU_DIRTY_PAGES_FLAG_START
+#define DIRTY_STOP	VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP
+#define DIRTY_GET	VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP
+
+/* Words of a dirty bitmap, in the line the suite compares across backends. */
+static void diag_bits(const char *what, const uint64_t *bm, int n)
+{
+	char line[400];
+	int i, k = 0;
+
+	for (i = 0; i < n && k < (int)sizeof(line) - 20; i++)
+		k += snprintf(line + k, sizeof(line) - k, " %llx",
+			      (unsigned long long)bm[i]);
+	diag("type1-dirty %s:%s", what, line);
+}
+
+/* What the user's bitmap holds before a read: bits type1 leaves alone. */
+#define PAT	0xa5a5a5a5a5a5a5a5ULL
+
+static void bm_fill(uint64_t *bm, int n, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		bm[i] = v;
+}
+
+/*
+ * Type1 dirty tracking with a physical device: its DMA cannot be seen,
+ * so every page of every mapping (read-only ones too) reads dirty at
+ * every read, the page the edu wrote among them. A read writes only the
+ * u64 words the mappings' pages fall in, or'ing the user's bits into a
+ * mapping's first word when it starts inside one; the rest of the bitmap
+ * is left as it was. Then the errnos of bad arguments, and an unmap that
+ * returns its mapping's bits. The suite compares the "type1-dirty" lines
+ * of both backends too.
+ *
+ * Stock type1 (6.12) keeps in a mapping's bitmap the bits it shifted past
+ * the mapping's end (and the user's bits it or'ed in) when the mapping
+ * starts inside a word, and reports them again at the next read: so a
+ * mapping that starts inside a word is read here only first after a
+ * START. The shim reports such a mapping's pages alone at every read
+ * (checked on the shim only).
+ */
+static int t_type1_dirty(struct fx *f)
+{
+	/* 384 pages from IOVA_SRC: src at bit 0, dst at 256, ro at 326. */
+	const uint64_t base = IOVA_SRC, len = 384 * SZ_4K;
+	const uint64_t ro_iova = IOVA_DST + 70 * SZ_4K;
+	const uint32_t rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	const uint32_t get_argsz = sizeof(struct vfio_iommu_type1_dirty_bitmap) +
+				   sizeof(struct vfio_iommu_type1_dirty_bitmap_get);
+	uint8_t *src = pages(SZ_4K), *dst = pages(4 * SZ_4K), *ro = pages(SZ_4K);
+	uint64_t bm[8], want[8], unmapped = 1;
+	void *kernel_ptr = (void *)0xffff888000000000ULL;
+	void *unmapped_ptr = pages(SZ_4K);
+	struct edu e;
+	int c, i, rc = edu_open(&e, 0, type1_type());
+
+	(void)f;
+	if (rc)
+		return rc;
+	c = e.container;
+	CHECK(src && dst && ro && unmapped_ptr);
+	munmap(unmapped_ptr, SZ_4K);	/* a user address with nothing there */
+	fill(src, SZ_4K, 0x19);
+	CHECK_ERR(vmap(&e, IOVA_SRC, src, SZ_4K, VFIO_DMA_MAP_FLAG_READ), 0);
+	CHECK_ERR(vmap(&e, IOVA_DST, dst, 4 * SZ_4K, rw), 0);
+	CHECK_ERR(vmap(&e, ro_iova, ro, SZ_4K, VFIO_DMA_MAP_FLAG_READ), 0);
+	/* Not started: no bitmap; the flags: exactly one known. */
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm), 0), -EINVAL);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST, 4 * SZ_4K, 0, SZ_4K, bm,
+			       sizeof(bm), 0, NULL), -EINVAL);
+	CHECK_ERR(vdirty(c, 0), -EINVAL);
+	CHECK_ERR(vdirty(c, DIRTY_START | DIRTY_STOP), -EINVAL);
+	CHECK_ERR(vdirty(c, DIRTY_START | DIRTY_GET), -EINVAL);
+	CHECK_ERR(vdirty(c, 1u << 3), -EINVAL);
+	CHECK_ERR(vdirty(c, DIRTY_STOP), 0);	/* stopping a stopped one */
+	CHECK_ERR(vdirty(c, DIRTY_START), 0);
+	CHECK_ERR(vdirty(c, DIRTY_START), 0);	/* and starting twice */
+
+	/* Before any DMA: every mapped page, as the edu is there. */
+	for (i = 0; i < 8; i++)
+		want[i] = PAT;
+	want[0] = 1;			/* src: the word overwritten */
+	want[4] = 0xf;			/* dst */
+	want[5] = PAT | 1ULL << 6;	/* ro starts inside word 5: or'ed */
+	bm_fill(bm, 8, PAT);
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm), 0), 0);
+	diag_bits("edu before dma", bm, 8);
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(bm[i], want[i]);
+	if (!strcmp(iommu_mode(), "shim")) {
+		/* ro again, with a clean bitmap: its one page, no more. */
+		bm_fill(bm, 8, 0);
+		CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm), 0),
+			  0);
+		CHECK_EQ(bm[5], 1ULL << 6);
+	}
+	/* The edu reads src and writes dst's second page; tracked afresh. */
+	CHECK_ERR(vdirty(c, DIRTY_STOP), 0);
+	CHECK_ERR(vdirty(c, DIRTY_START), 0);
+	CHECK(edu_dma(&e, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e, IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst + SZ_4K, src, EDU_LEN) == 0);
+	bm_fill(bm, 8, 0);
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm), 0), 0);
+	diag_bits("edu after dma", bm, 8);
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(bm[i], i == 0 ? 1 : i == 4 ? 0xf :
+				i == 5 ? 1ULL << 6 : 0);
+	/* src and dst again (word-aligned): still all, every read. */
+	bm_fill(bm, 8, PAT);
+	CHECK_ERR(vdirty_get(c, base, IOVA_DST + 4 * SZ_4K - base, SZ_4K, bm,
+			     sizeof(bm), 0), 0);
+	diag_bits("edu again", bm, 8);
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(bm[i], i == 0 ? 1 : i == 4 ? 0xf : PAT);
+	/* Only dst's range. */
+	bm_fill(bm, 8, 0);
+	CHECK_ERR(vdirty_get(c, IOVA_DST, 4 * SZ_4K, SZ_4K, bm, 8, 0), 0);
+	diag_bits("dst alone", bm, 1);
+	CHECK_EQ(bm[0], 0xf);
+
+	/* Bad arguments: all EINVAL, but a bitmap that faults. */
+	CHECK_ERR(vdirty_get(c, base + 0x800, len, SZ_4K, bm, sizeof(bm), 0),
+		  -EINVAL);		/* iova not aligned */
+	CHECK_ERR(vdirty_get(c, base, len - 0x800, SZ_4K, bm, sizeof(bm), 0),
+		  -EINVAL);		/* size not aligned */
+	CHECK_ERR(vdirty_get(c, base, 0, SZ_4K, bm, sizeof(bm), 0), -EINVAL);
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, 40, 0),
+		  -EINVAL);		/* bitmap too small: 384 bits need 48 */
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, 0, 0), -EINVAL);
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, (1ULL << 28) + 8, 0),
+		  -EINVAL);		/* past the largest bitmap */
+	CHECK_ERR(vdirty_get(c, base, len, 2 * SZ_4K, bm, sizeof(bm), 0),
+		  -EINVAL);		/* page size not offered */
+	CHECK_ERR(vdirty_get(c, base, len, SZ_2M, bm, sizeof(bm), 0),
+		  -EINVAL);		/* offered or not: not the smallest */
+	CHECK_ERR(vdirty_get(c, ~0ULL << 12, 2 * SZ_4K, SZ_4K, bm,
+			     sizeof(bm), 0), -EINVAL);	/* wraps */
+	CHECK_ERR(vdirty_get(c, IOVA_DST + SZ_4K, SZ_4K, SZ_4K, bm, 8, 0),
+		  -EINVAL);		/* starts inside dst */
+	CHECK_ERR(vdirty_get(c, IOVA_DST, 2 * SZ_4K, SZ_4K, bm, 8, 0),
+		  -EINVAL);		/* ends inside dst */
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm),
+			     get_argsz - 1), -EINVAL);	/* argsz short */
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, kernel_ptr, sizeof(bm), 0),
+		  -EINVAL);		/* not a user address */
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, unmapped_ptr, sizeof(bm), 0),
+		  -EFAULT);
+
+	/* An unmap that returns its bits: its arguments first. */
+	CHECK_ERR(vunmap_dirty(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, SZ_4K, bm,
+			       sizeof(bm), 0, NULL), -EINVAL);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST, 4 * SZ_4K, 0, SZ_4K, bm,
+			       sizeof(bm), 24 + 23, NULL), -EINVAL);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST, 4 * SZ_4K, 0, 2 * SZ_4K, bm,
+			       sizeof(bm), 0, NULL), -EINVAL);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST, 4 * SZ_4K, 0, SZ_4K, bm, 0, 0,
+			       NULL), -EINVAL);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST + 0x800, 4 * SZ_4K, 0, SZ_4K, bm,
+			       sizeof(bm), 0, NULL), -EINVAL);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST, 2 * SZ_4K, 0, SZ_4K, bm,
+			       sizeof(bm), 0, NULL), -EINVAL);	/* cuts dst */
+	/* Refused ones left dst mapped: the edu still writes it. */
+	memset(dst, 0, 4 * SZ_4K);
+	CHECK(edu_dma(&e, IOVA_DST + 3 * SZ_4K, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst + 3 * SZ_4K, src, EDU_LEN) == 0);
+	bm_fill(bm, 8, 0);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST, 4 * SZ_4K, 0, SZ_4K, bm,
+			       sizeof(bm), 0, &unmapped), 0);
+	diag_bits("unmap dst", bm, 1);
+	CHECK_EQ(unmapped, 4 * SZ_4K);
+	CHECK_EQ(bm[0], 0xf);
+	/* Nothing mapped there now: success, nothing unmapped or written. */
+	bm_fill(bm, 8, PAT);
+	CHECK_ERR(vunmap_dirty(c, IOVA_DST, 4 * SZ_4K, 0, SZ_4K, bm,
+			       sizeof(bm), 0, &unmapped), 0);
+	CHECK_EQ(unmapped, 0);
+	CHECK_EQ(bm[0], PAT);
+
+	/*
+	 * A bitmap that faults at the second mapping's word: the first is
+	 * reported and unmapped, the second stays, EFAULT (type1 reports
+	 * and removes mapping by mapping).
+	 */
+	{
+		uint8_t *two = pages(2 * SZ_4K);
+		uint64_t *edge;
+
+		CHECK(two);
+		munmap(two + SZ_4K, SZ_4K);
+		edge = (uint64_t *)(two + SZ_4K) - 1;	/* word 0; 1 faults */
+		*edge = 0;
+		CHECK_ERR(vmap(&e, IOVA_DST, dst, 4 * SZ_4K, rw), 0);
+		CHECK_ERR(vmap(&e, IOVA_DST + 64 * SZ_4K, dst, SZ_4K, rw), 0);
+		CHECK_ERR(vunmap_dirty(c, IOVA_DST, 65 * SZ_4K, 0, SZ_4K, edge,
+				       16, 0, &unmapped), -EFAULT);
+		diag_bits("unmap faulting", edge, 1);
+		CHECK_EQ(*edge, 0xf);
+		CHECK_ERR(vunmap(&e, IOVA_DST, 4 * SZ_4K, 0, &unmapped), 0);
+		CHECK_EQ(unmapped, 0);
+		CHECK_ERR(vunmap(&e, IOVA_DST + 64 * SZ_4K, SZ_4K, 0,
+				 &unmapped), 0);
+		CHECK_EQ(unmapped, SZ_4K);
+		munmap(two, SZ_4K);
+	}
+	/* Stopped: no bitmap, either way; the mappings stay. */
+	CHECK_ERR(vdirty(c, DIRTY_STOP), 0);
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm), 0), -EINVAL);
+	CHECK_ERR(vunmap_dirty(c, ro_iova, SZ_4K, 0, SZ_4K, bm, sizeof(bm), 0,
+			       NULL), -EINVAL);
+	CHECK_ERR(vunmap(&e, ro_iova, SZ_4K, 0, &unmapped), 0);
+	CHECK_EQ(unmapped, SZ_4K);
+	/* Restarted: src alone, dirty. */
+	CHECK_ERR(vdirty(c, DIRTY_START), 0);
+	bm_fill(bm, 8, 0);
+	CHECK_ERR(vdirty_get(c, base, len, SZ_4K, bm, sizeof(bm), 0), 0);
+	diag_bits("restarted", bm, 8);
+	CHECK_EQ(bm[0], 1);
+	for (i = 1; i < 8; i++)
+		CHECK_EQ(bm[i], 0);
+	/*
+	 * The largest bitmap, 2^28 bytes for 2^31 pages from IOVA 0, said
+	 * to be at a 4 KiB buffer: only the words of src (page 256) are
+	 * written, and the work follows the one mapping, not the 8 TiB. A
+	 * page more needs more than the largest bitmap.
+	 */
+	{
+		/* Low enough that the 2^28 bytes pass access_ok(). */
+		uint64_t *big = mmap((void *)0x100000000000ULL, SZ_4K,
+				     PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS |
+				     MAP_FIXED_NOREPLACE, -1, 0);
+
+		CHECK(big != MAP_FAILED);
+		bm_fill(big, SZ_4K / 8, PAT);
+		CHECK_ERR(vdirty_get(c, 0, 1ULL << 43, SZ_4K, big, 1ULL << 28,
+				     0), 0);
+		diag_bits("largest bitmap", big, 8);
+		for (i = 0; i < (int)(SZ_4K / 8); i++)
+			CHECK_EQ(big[i], i == 4 ? 1 : PAT);
+		CHECK_ERR(vdirty_get(c, 0, (1ULL << 43) + SZ_4K, SZ_4K, big,
+				     (1ULL << 28) + 8, 0), -EINVAL);
+		munmap(big, SZ_4K);
+	}
+	edu_close(&e);
+	munmap(src, SZ_4K);
+	munmap(dst, 4 * SZ_4K);
+	munmap(ro, SZ_4K);
+	return 0;
+}
+
 /*
  * Set a module parameter if the module is loaded; returns its old value,
  * or -1 (not loaded, or not root).
@@ -174,6 +428,7 @@ static int t_type1_info(struct fx *f)
 	struct vfio_info_cap_header *h;
 	struct vfio_iommu_type1_info_cap_iova_range *r = NULL;
 	struct vfio_iommu_type1_info_dma_avail *avail = NULL;
+	struct vfio_iommu_type1_info_cap_migration *mig = NULL;
 	long old_type1 = set_param(TYPE1_LIMIT, 1000);
 	long old_shim = set_param(SHIM_LIMIT, 1000);
 	struct edu e;
@@ -200,7 +455,19 @@ static int t_type1_info(struct fx *f)
 			r = (void *)h;
 		if (h->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL)
 			avail = (void *)h;
+		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION)
+			mig = (void *)h;
+		diag("info cap %u at %u", h->id, off);
 	}
+	diag("info argsz %u", b.info.argsz);
+	/* Dirty bitmaps: in the smallest page, at most type1's size. */
+	CHECK(mig);
+	diag("migration flags %u pgsize_bitmap 0x%llx max_dirty_bitmap_size 0x%llx",
+	     mig->flags, (unsigned long long)mig->pgsize_bitmap,
+	     (unsigned long long)mig->max_dirty_bitmap_size);
+	CHECK_EQ(mig->pgsize_bitmap,
+		 b.info.iova_pgsizes & -b.info.iova_pgsizes);
+	CHECK_EQ(mig->max_dirty_bitmap_size, (1ULL << 31) / 8);
 	CHECK(avail);
 	diag("dma_avail %u (limit set to 1000, nothing mapped)", avail->avail);
 	CHECK_EQ(avail->avail, 1000);
@@ -864,6 +1131,7 @@ static const struct test tests[] = {
 	{ "type1_unmap_faults", t_type1_unmap_faults, NULL },
 	{ "type1_rules", t_type1_rules, NULL },
 	{ "type1_info", t_type1_info, NULL },
+	{ "type1_dirty", t_type1_dirty, NULL },
 	{ "fd_two_ioasids_isolated", t_fd_two_ioasids_isolated, NULL },
 	{ "fd_shared_ioasid_hugepage", t_fd_shared_ioasid_hugepage, NULL },
 	{ "fd_shared_ioasid_hugepage_memfd", t_fd_shared_ioasid_hugepage_memfd,

@@ -86,6 +86,22 @@ else
 	echo "GUEST-TAP: not ok - compat/get_info_matches_type1"
 	echo "\$a" "\$b" | sed 's/^/GUEST-TAP: # /'
 fi
+# Dirty tracking: the same bitmaps, capabilities and layout on both.
+same_lines() {	# NAME FILE1 FILE2 PATTERN
+	a=\$(grep -E "\$4" "\$2")
+	b=\$(grep -E "\$4" "\$3")
+	if [ -n "\$a" ] && [ "\$a" = "\$b" ]; then
+		echo "GUEST-TAP: ok - compat/\$1"
+	else
+		echo "GUEST-TAP: not ok - compat/\$1"
+		printf '%s\n--\n%s\n' "\$a" "\$b" | sed 's/^/GUEST-TAP: # /'
+	fi
+}
+same_lines get_info_caps_match_type1 /run/vfio.out /run/stocktype.out '# (migration|info cap|info argsz)'
+same_lines dirty_edu_matches_type1 /run/vfio.out /run/stocktype.out '# type1-dirty '
+if [ -e /run/mdevtype.out ]; then
+	same_lines dirty_mdev_matches_type1 /run/mdevshim.out /run/mdevtype.out '# type1-dirty '
+fi
 # The vDPA adaptor, after the VFIO runs (QEMU records DMAR faults only until
 # its first collapsed record, and this program causes one).
 if modprobe vdpa && modprobe vhost_iotlb && insmod $build/kernel/ioasid/ioasid_vdpa.ko; then
