@@ -1226,31 +1226,71 @@ static void accept_failed(struct vu_backend *b, int e, bool *failing)
 }
 
 /*
- * VU_CLIENT: one try at connecting to the front-end's socket. Non-blocking,
- * so a listener whose queue is full (EAGAIN) cannot hold the control
- * thread, and stop is seen within VU_CONNECT_RETRY_MS; the connection is
- * made blocking once it is up. -1 after a failed try (counted, said once
- * per run of failures, then a pause).
+ * VU_CLIENT: one try at connecting to the front-end's socket. The path is
+ * opened without following a link (O_PATH | O_NOFOLLOW) and must be a
+ * socket, connected to through /proc/self/fd, so a link planted at the
+ * path cannot point the backend at another service's socket. The
+ * listener must run as this process's user or as root (SO_PEERCRED): in
+ * a directory others may write (/tmp), anyone could otherwise listen at
+ * the path and become the front-end. Non-blocking, so a listener whose
+ * queue is full (EAGAIN) cannot hold the control thread, and stop is seen
+ * within VU_CONNECT_RETRY_MS; the connection is made blocking once it is
+ * up. -1 after a failed try (counted, said once per run of failures,
+ * then a pause).
  */
 static int client_connect(struct vu_backend *b, bool *failing)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int e;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char why[128] = "";
+	struct stat st;
+	int c = -1, p, e = 0;
 
-	strcpy(sa.sun_path, b->path);	/* its length checked at start */
-	if (c >= 0 && !connect(c, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK))
-		return c;
-	e = errno;
+	p = open(b->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (p < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (fstat(p, &st) || !S_ISSOCK(st.st_mode)) {
+		snprintf(why, sizeof(why), "%s", S_ISLNK(st.st_mode) ?
+			 "a symbolic link, not the front-end's socket: refused" :
+			 "not a socket");
+		goto fail;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", p);
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa))) {
+		e = errno;
+		goto fail;
+	}
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
+		e = errno;
+		goto fail;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		snprintf(why, sizeof(why),
+			 "the listener runs as uid %u, neither this process's user nor root: refused",
+			 (unsigned int)cred.uid);
+		goto fail;
+	}
+	if (fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK)) {
+		e = errno;
+		goto fail;
+	}
+	close(p);
+	return c;
+fail:
 	if (c >= 0)
 		close(c);
+	if (p >= 0)
+		close(p);
 	if (__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
 		return -1;
 	stat_add(&b->st.connect_failures);
 	if (!*failing)
 		fprintf(stderr, "vhost-user: connect to %s: %s; trying again every %d ms\n",
-			b->path, strerror(e), VU_CONNECT_RETRY_MS);
+			b->path, why[0] ? why : strerror(e), VU_CONNECT_RETRY_MS);
 	*failing = true;
 	poll(NULL, 0, VU_CONNECT_RETRY_MS);
 	return -1;

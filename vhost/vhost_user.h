@@ -49,7 +49,9 @@ struct vu_app {
  * -chardev socket,server=on) instead of listening there. Until it
  * listens, and again after each disconnect, the backend tries every
  * 100 ms without blocking (a listener whose queue is full holds nothing
- * up); it creates and removes nothing at the path.
+ * up); it creates and removes nothing at the path. It connects only to
+ * a socket at the path itself (not through a symbolic link) whose
+ * listener runs as the backend's user or as root.
  */
 #define VU_CLIENT		(1U << 2)
 

@@ -1134,6 +1134,69 @@ static int client_mode(struct fx *fx)
 	close(l);
 	CHECK_OK(lstat(full, &sb));
 	unlink(full);
+
+	/*
+	 * A symbolic link at the path, to a live listener: not followed
+	 * (someone who may write the directory could point it anywhere).
+	 */
+	l = listener(full, 4);
+	CHECK(l >= 0);
+	CHECK_OK(symlink(full, path));
+	CHECK_OK(vu_backend_start_mq(path, &app, 1, VU_CLIENT, &cb));
+	CHECK_EQ(accept_within(l, 500), -1);
+	vu_backend_stats(cb, &st);
+	CHECK(st.connections == 0 && st.connect_failures >= 1);
+	vu_backend_stop(cb);
+	CHECK_OK(lstat(path, &sb));		/* the link: left alone */
+	CHECK(S_ISLNK(sb.st_mode));
+	unlink(path);
+	close(l);
+	unlink(full);
+
+	/* A listener of another user: connected to, and dropped unserved. */
+	if (geteuid() == 0) {
+		int sv[2];
+		pid_t pid;
+		char got = 0;
+
+		CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+		pid = fork();
+		CHECK(pid >= 0);
+		if (!pid) {
+			int ll, cc;
+			char r = 'n';
+
+			close(sv[0]);
+			signal(SIGPIPE, SIG_IGN);
+			if (setgid(65534) || setuid(65534))
+				_exit(2);
+			ll = listener(path, 4);
+			(void)!write(sv[1], "l", 1);
+			cc = ll >= 0 ? accept_within(ll, 3000) : -1;
+			/* Served: GET_FEATURES answered. Refused: closed. */
+			if (cc >= 0)
+				r = !cl_send(cc, VU_GET_FEATURES, VU_VERSION, NULL,
+					     0, NULL, 0) && cl_reply(cc) > 0 ?
+				    's' : 'r';
+			(void)!write(sv[1], &r, 1);
+			_exit(0);
+		}
+		close(sv[1]);
+		CHECK_EQ(read(sv[0], &got, 1), 1);	/* it listens */
+		CHECK_OK(vu_backend_start_mq(path, &app, 1, VU_CLIENT, &cb));
+		CHECK_EQ(read(sv[0], &got, 1), 1);
+		diag("a listener of uid 65534: %s", got == 's' ? "served" :
+		     got == 'r' ? "connected, then dropped" : "never connected");
+		CHECK(got == 'r');
+		vu_backend_stats(cb, &st);
+		CHECK(st.connections == 0 && st.connect_failures >= 1);
+		vu_backend_stop(cb);
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+		unlink(path);
+	} else {
+		diag("not root: the other user's listener is not tried");
+	}
 	CHECK_EQ(fds_settled(fds0), fds0);
 	return 0;
 }
