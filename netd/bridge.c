@@ -13,16 +13,23 @@
  * allocated with the bridge: an address hashes to a window of
  * NETD_FDB_PROBE slots, where it is found, or takes a free slot or one
  * not seen for NETD_FDB_AGE_S seconds. A guest that sends from a flood of
- * made-up addresses cannot grow it nor push out addresses still in use:
- * with its window full an address is not learned (fdb_full counts it),
- * and frames to it are flooded, which is still correct. Only the
- * forwarding lcore reads or writes the table; the counters are relaxed
- * atomics the control thread reads.
+ * made-up addresses cannot grow it nor push out addresses still in use,
+ * and cannot crowd out the other ports' addresses either:
+ *  - each port holds at most its share of the slots (the table over the
+ *    number of members); past it, an address of that port is learned
+ *    only into a stale slot the port already holds (port_limit counts
+ *    the rest);
+ *  - the hash is keyed with a random key drawn for each bridge, so a
+ *    guest cannot compute addresses that fill another address's window.
+ * An address not learned (fdb_full: its window full) is flooded to, which
+ * is still correct. Only the forwarding lcore reads or writes the table;
+ * the counters are relaxed atomics the control thread reads.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_ether.h>
@@ -44,6 +51,10 @@ int netd_bridge_new(struct netd *d, const char *name, struct netd_bridge **out)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	if (getrandom(b->key, sizeof(b->key), 0) != sizeof(b->key)) {
+		free(b);
+		return -EIO;
+	}
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	d->bridge[d->nbridges++] = b;
 	*out = b;
@@ -57,13 +68,19 @@ void netd_bridges_free(struct netd *d)
 	d->nbridges = 0;
 }
 
-static uint32_t mac_hash(const uint8_t *mac)
+/* The address, keyed, through a 64-bit finalizer (MurmurHash3's). */
+static uint32_t mac_hash(const struct netd_bridge *b, const uint8_t *mac)
 {
 	uint64_t v = 0;
 
 	memcpy(&v, mac, 6);
-	v *= 0x9e3779b97f4a7c15ULL;	/* Fibonacci hashing: the top bits */
-	return (uint32_t)(v >> 40) & (NETD_FDB_SIZE - 1);
+	v = (v ^ b->key[0]) + b->key[1];
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	v *= 0xc4ceb9fe1a85ec53ULL;
+	v ^= v >> 33;
+	return (uint32_t)v & (NETD_FDB_SIZE - 1);
 }
 
 static bool live(const struct netd_fdb_entry *e, uint64_t now, uint64_t age)
@@ -75,7 +92,7 @@ static bool live(const struct netd_fdb_entry *e, uint64_t now, uint64_t age)
 static int fdb_find(struct netd_bridge *b, const uint8_t *mac, uint64_t now,
 		    uint64_t age)
 {
-	uint32_t h = mac_hash(mac);
+	uint32_t h = mac_hash(b, mac);
 
 	for (uint32_t k = 0; k < NETD_FDB_PROBE; k++) {
 		struct netd_fdb_entry *e = &b->fdb[(h + k) & (NETD_FDB_SIZE - 1)];
@@ -89,23 +106,36 @@ static int fdb_find(struct netd_bridge *b, const uint8_t *mac, uint64_t now,
 static void fdb_learn(struct netd_bridge *b, const uint8_t *mac, int port,
 		      uint64_t now, uint64_t age)
 {
-	uint32_t h = mac_hash(mac);
-	struct netd_fdb_entry *spare = NULL;
+	uint32_t h = mac_hash(b, mac), share = NETD_FDB_SIZE / b->nmembers;
+	struct netd_fdb_entry *spare = NULL, *own = NULL;
 
 	for (uint32_t k = 0; k < NETD_FDB_PROBE; k++) {
 		struct netd_fdb_entry *e = &b->fdb[(h + k) & (NETD_FDB_SIZE - 1)];
 
 		if (e->used && !memcmp(e->mac, mac, 6)) {
+			/* A move keeps the slot: it adds nothing to the table. */
 			if (live(e, now, age) && e->port != port)
 				count(&b->st.moved, 1);
 			else if (!live(e, now, age))
 				count(&b->st.learned, 1);
+			b->held[e->port]--;
+			b->held[port]++;
 			e->port = (uint16_t)port;
 			e->seen = now;
 			return;
 		}
 		if (!spare && !live(e, now, age))
 			spare = e;
+		if (!own && e->used && e->port == port && !live(e, now, age))
+			own = e;
+	}
+	if (b->held[port] >= share) {
+		/* At its share: only a stale slot of its own. */
+		if (!own) {
+			count(&b->st.port_limit, 1);
+			return;
+		}
+		spare = own;
 	}
 	if (!spare) {
 		count(&b->st.fdb_full, 1);
@@ -113,6 +143,9 @@ static void fdb_learn(struct netd_bridge *b, const uint8_t *mac, int port,
 	}
 	if (!spare->used)
 		count(&b->st.entries, 1);
+	else
+		b->held[spare->port]--;
+	b->held[port]++;
 	memcpy(spare->mac, mac, 6);
 	spare->port = (uint16_t)port;
 	spare->seen = now;

@@ -217,13 +217,15 @@ static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 		put(r, "%s{\"name\":", i ? "," : "");
 		put_str(r, d->bridge[i]->name);
 		put(r, ",\"entries\":%llu,\"learned\":%llu,\"moved\":%llu,"
-		    "\"flooded\":%llu,\"filtered\":%llu,\"fdb_full\":%llu}",
+		    "\"flooded\":%llu,\"filtered\":%llu,\"fdb_full\":%llu,"
+		    "\"port_limit\":%llu}",
 		    (unsigned long long)rd(&s->entries),
 		    (unsigned long long)rd(&s->learned),
 		    (unsigned long long)rd(&s->moved),
 		    (unsigned long long)rd(&s->flooded),
 		    (unsigned long long)rd(&s->filtered),
-		    (unsigned long long)rd(&s->fdb_full));
+		    (unsigned long long)rd(&s->fdb_full),
+		    (unsigned long long)rd(&s->port_limit));
 	}
 	put(r, "],\"control\":{\"clients\":%u,\"timed_out\":%llu,"
 	    "\"evicted\":%llu,\"accept_failures\":%llu}}\n", nclients(ctl),

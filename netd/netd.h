@@ -75,6 +75,7 @@ struct netd_bridge_stats {
 	uint64_t learned, moved;	/* new addresses; ones seen on another port */
 	uint64_t flooded, filtered;	/* frames to every port; to their own */
 	uint64_t fdb_full;		/* addresses not learned: window full */
+	uint64_t port_limit;		/* not learned: their port holds its share */
 };
 
 struct netd_fdb_entry {
@@ -89,7 +90,10 @@ struct netd_bridge {
 	int member[NETD_MAX_PORTS];	/* port indexes, in the order given */
 	unsigned int nmembers;
 	struct netd_bridge_stats st;
-	struct netd_fdb_entry fdb[NETD_FDB_SIZE];	/* the lcore's alone */
+	uint64_t key[2];		/* the table's hash key, random */
+	/* The lcore's alone: the table, and the slots each port holds. */
+	uint32_t held[NETD_MAX_PORTS];
+	struct netd_fdb_entry fdb[NETD_FDB_SIZE];
 };
 
 /* Frames for one port, gathered over one received burst. */
