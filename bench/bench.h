@@ -75,5 +75,6 @@ int bench_map(struct bench_opts *o);
 int bench_map_kernel(struct bench_opts *o);
 int bench_vhost(struct bench_opts *o);
 int bench_vdpa(struct bench_opts *o);
+int bench_netd(struct bench_opts *o);
 
 #endif /* IOASID_BENCH_H */

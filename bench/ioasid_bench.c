@@ -5,6 +5,8 @@
  *   ioasid-bench iotlb [--json] [--quick]   the fast path's translation
  *   ioasid-bench map [--json] [--quick]     the batcher against single calls
  *   ioasid-bench vhost [--json] [--quick]   vhost-user backend vs DPDK's vhost
+ *   ioasid-bench netd [--json] [--quick]    ioasid-netd vs dpdk-testpmd under a
+ *                                           QEMU guest (as root)
  *   ioasid-bench map --backend kernel ...   /dev/ioasid against VFIO type1
  *                                           (in the kernel VM, as root)
  * Results are one JSON object per configuration with --json; each run
@@ -95,7 +97,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: ioasid-bench core|iotlb|map|vhost [--json] [--quick]\n"
 		   "       ioasid-bench map --backend kernel [--json] [--quick]\n"
-		   "       ioasid-bench vdpa [--json] [--quick]   (root, in the kernel VM)\n");
+		   "       ioasid-bench vdpa [--json] [--quick]   (root, in the kernel VM)\n"
+		   "       ioasid-bench netd [--json] [--quick]   (root: QEMU guests, ioasid-netd vs testpmd)\n");
 }
 
 int main(int argc, char **argv)
@@ -131,6 +134,8 @@ int main(int argc, char **argv)
 		rc = bench_vhost(&o);
 	else if (!strcmp(argv[1], "vdpa"))
 		rc = bench_vdpa(&o);
+	else if (!strcmp(argv[1], "netd"))
+		rc = bench_netd(&o);
 	else if (!strcmp(argv[1], "--help"))
 		return usage(stdout), 0;
 	else {

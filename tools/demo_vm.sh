@@ -15,19 +15,31 @@
 # JSON in OUT (default build/demo-vm). Needs root (the DPDK EAL, a TAP
 # interface). Exit status 0 only when every frame came back intact.
 #
+# For ioasid-bench netd (bench/netd.sh): --device testpmd serves the same
+# guest with DPDK's own vhost-user backend instead (dpdk-testpmd, net_vhost
+# and the same net_tap uplink, io forwarding; no live counters: testpmd
+# has no control socket), --no-iommu boots without the vIOMMU, --quiet
+# prints no progress or chart.
+#
 # Usage: tools/demo_vm.sh BUILD SRCDIR [--frames N] [--out DIR] [--lazy]
+#        [--no-iommu] [--device ioasid|testpmd] [--quiet]
 set -u
 build=$1 src=$2
 shift 2
-frames=20000 out=$build/demo-vm strict=1
+frames=20000 out=$build/demo-vm strict=1 viommu=1 device=ioasid quiet=
 while [ $# -gt 0 ]; do
 	case $1 in
-	--frames) frames=$2; shift 2 ;;
-	--out) out=$2; shift 2 ;;
+	--frames) frames=${2:-}; shift 2 ;;
+	--out) out=${2:-}; shift 2 ;;
 	--lazy) strict=0; shift ;;
-	*) echo "demo --vm: unknown argument $1 (known: --frames N, --out DIR, --lazy)" >&2; exit 2 ;;
+	--no-iommu) viommu=0; shift ;;
+	--device) device=${2:-}; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	*) echo "demo --vm: unknown argument $1 (known: --frames N, --out DIR, --lazy, --no-iommu, --device ioasid|testpmd, --quiet)" >&2; exit 2 ;;
 	esac
 done
+case $device in ioasid|testpmd) ;; *) echo "demo --vm: --device takes ioasid or testpmd" >&2; exit 2 ;; esac
+[ -n "$out" ] || { echo "demo --vm: --out takes a directory" >&2; exit 2; }
 case $frames in ''|*[!0-9]*) echo "demo --vm: --frames takes a number" >&2; exit 2 ;; esac
 
 die() { echo "demo --vm: $*" >&2; exit 1; }
@@ -40,9 +52,19 @@ netd=$build/netd/ioasid-netd ctl=$build/tools/ioasidctl reflect=$build/tests/tap
 for p in "$netd" "$ctl" "$reflect"; do
 	[ -x "$p" ] || die "$p was not built (needs DPDK: libdpdk-dev)"
 done
+[ $device = ioasid ] || command -v dpdk-testpmd >/dev/null || die "no dpdk-testpmd (Debian's dpdk package)"
+say() { [ -n "$quiet" ] || echo "$@"; }
 
-rm -rf "$out"
-mkdir -p "$out"
+# As root: never remove a directory this demo did not make (its marker
+# says so), and make a fresh one without -p, so that nobody can put a
+# directory or a link in its place between the two.
+if [ -e "$out" ] || [ -L "$out" ]; then
+	[ -d "$out" ] && [ ! -L "$out" ] && [ -f "$out/.ioasid-demo-vm" ] ||
+		die "--out $out exists and is not a directory this demo made; give another"
+	rm -rf "$out"
+fi
+mkdir -m 755 "$out" || die "cannot make $out (its parent must exist)"
+: > "$out/.ioasid-demo-vm"
 skip() { die "$1"; }
 . "$src/tests/vm/vnet_initramfs.sh"
 vnet_initramfs "$out" "$src" "$kver"
@@ -50,22 +72,39 @@ vnet_initramfs "$out" "$src" "$kver"
 tap=iodemo$$
 sock=$out/vm0.sock control=$out/ctl
 host_ip=10.0.99.1 guest_ip=10.0.99.2
-echo "demo --vm: ioasid-netd with vhost-user port vm0 ($sock) and net_tap uplink $tap"
-"$netd" -l 0,1 --no-huge -m 128 --no-pci --file-prefix="iodemo-$$" \
-	--vdev "net_tap0,iface=$tap" -- --vhost "vm0=$sock,iommu" \
-	--xconnect vm0,net_tap0 --control "$control" > "$out/netd.log" 2>&1 &
-npid=$!
-rpid= qpid= ppid=
+if [ $device = ioasid ]; then
+	say "demo --vm: ioasid-netd with vhost-user port vm0 ($sock) and net_tap uplink $tap"
+	"$netd" -l 0,1 --no-huge -m 128 --no-pci --file-prefix="iodemo-$$" \
+		--vdev "net_tap0,iface=$tap" -- --vhost "vm0=$sock,iommu" \
+		--xconnect vm0,net_tap0 --control "$control" > "$out/netd.log" 2>&1 &
+	npid=$!
+else
+	say "demo --vm: dpdk-testpmd with net_vhost ($sock) and net_tap uplink $tap, io forwarding"
+	# testpmd without -i stops at a line on stdin: give it one that
+	# never comes (a pipe from a sleeper), and it runs until SIGTERM.
+	mkfifo "$out/stdin"
+	sleep 100000 > "$out/stdin" &
+	ppid=$!
+	dpdk-testpmd -l 0,1 --no-huge -m 256 --no-pci --file-prefix="iodemo-$$" \
+		--vdev "net_vhost0,iface=$sock,queues=1$([ $viommu = 1 ] && echo ,iommu-support=1)" \
+		--vdev "net_tap0,iface=$tap" -- --forward-mode=io --auto-start \
+		--nb-cores=1 --total-num-mbufs=16384 < "$out/stdin" > "$out/netd.log" 2>&1 &
+	npid=$!
+	control=$sock		# what the wait below looks for
+fi
+rpid= qpid=
 cleanup() {
-	for p in $ppid $qpid $rpid; do kill "$p" 2>/dev/null; done
+	for p in $qpid $rpid; do kill "$p" 2>/dev/null; done
 	if kill -0 "$npid" 2>/dev/null; then
 		kill -TERM "$npid"
 		w=0
 		while kill -0 "$npid" 2>/dev/null && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
 		kill -KILL "$npid" 2>/dev/null
 	fi
+	[ -n "$ppid" ] && kill "$ppid" 2>/dev/null
 	wait 2>/dev/null
 }
+ppid=${ppid:-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 w=0
@@ -74,7 +113,7 @@ while [ ! -S "$control" ] && [ $w -lt 300 ] && kill -0 "$npid" 2>/dev/null; do
 done
 if [ ! -S "$control" ] || ! ip link show "$tap" >/dev/null 2>&1; then
 	sed 's/^/netd: /' "$out/netd.log" >&2
-	die "ioasid-netd did not start"
+	die "$device did not start (its log above)"
 fi
 echo 1 > "/proc/sys/net/ipv6/conf/$tap/disable_ipv6" 2>/dev/null
 ip addr add "$host_ip/24" dev "$tap"
@@ -83,7 +122,10 @@ ip link set "$tap" up
 rpid=$!
 
 iommu="-device intel-iommu,intremap=on,device-iotlb=on"
-echo "demo --vm: booting Linux $kver under QEMU $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //') (TCG) behind intel-iommu, guest IOMMU $([ $strict = 1 ] && echo strict || echo lazy)"
+nopt=",iommu_platform=on,ats=on"
+append="intel_iommu=on iommu.strict=$strict"
+[ $viommu = 1 ] || iommu= nopt= append=
+say "demo --vm: booting Linux $kver under QEMU $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //') (TCG) $([ $viommu = 1 ] && echo "behind intel-iommu, guest IOMMU $([ $strict = 1 ] && echo strict || echo lazy)" || echo "without a vIOMMU")"
 t0=$(date +%s)
 # shellcheck disable=SC2086
 timeout -k 10 600 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
@@ -91,15 +133,15 @@ timeout -k 10 600 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
 	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
 	-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
-	-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0,iommu_platform=on,ats=on \
+	-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$nopt \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0 panic=-1 no_timer_check quiet intel_iommu=on iommu.strict=$strict vnet.frames=$frames vnet.ip=$guest_ip vnet.wait=4" \
+	-append "console=ttyS0 panic=-1 no_timer_check quiet $append vnet.frames=$frames vnet.ip=$guest_ip vnet.wait=4" \
 	< /dev/null > "$out/serial.raw" 2>&1 &
 qpid=$!
 
 # One sample a second: the daemon's counters as JSON, one line each.
 sample() {
-	"$ctl" netd stats --control "$control" 2>/dev/null
+	[ $device = ioasid ] && "$ctl" netd stats --control "$control" 2>/dev/null
 }
 # The fields of a stats line the demo shows, as "name value" words.
 fields() {
@@ -116,7 +158,8 @@ print(v["rx_packets"],v["tx_packets"],t["rx_packets"],t["tx_packets"],
 }
 
 pinged=
-echo "   time  guest->host  host->guest  IOTLB updates  misses  invalidations  frames/s  updates/s"
+[ $device = ioasid ] &&
+	say "   time  guest->host  host->guest  IOTLB updates  misses  invalidations  frames/s  updates/s"
 : > "$out/samples.txt"
 prev=0 prev_upd=0 s=0
 while kill -0 "$qpid" 2>/dev/null; do
@@ -125,7 +168,7 @@ while kill -0 "$qpid" 2>/dev/null; do
 	if [ -z "$pinged" ] && grep -q '^VNET-VM: address' "$out/serial.raw" 2>/dev/null; then
 		# busybox's ping: busybox-static is here for the initramfs.
 		pinged=$(/bin/busybox ping -c 3 -W 2 "$guest_ip" 2>&1 | tail -2 | tr '\n' ' ')
-		echo "  ping $guest_ip from the host: ${pinged:-no answer}"
+		say "  ping $guest_ip from the host: ${pinged:-no answer}"
 		pinged=${pinged:-none}
 	fi
 	line=$(sample) || continue
@@ -134,7 +177,8 @@ while kill -0 "$qpid" 2>/dev/null; do
 	set -- $f
 	rate=$(( $1 - prev )) urate=$(( $5 - prev_upd ))
 	prev=$1 prev_upd=$5
-	printf '%6ss  %11s  %11s  %13s  %6s  %13s  %8s  %9s\n' "$s" "$1" "$2" "$5" "$6" "$7" "$rate" "$urate"
+	[ -n "$quiet" ] ||
+		printf '%6ss  %11s  %11s  %13s  %6s  %13s  %8s  %9s\n' "$s" "$1" "$2" "$5" "$6" "$7" "$rate" "$urate"
 	echo "$s $1 $2 $5 $6 $7 $rate $urate" >> "$out/samples.txt"
 done
 wait "$qpid"
@@ -155,7 +199,18 @@ ms=${ok#* } back=0
 [ -n "$ok" ] && back=${ok% *}
 pps=0
 [ -n "$ok" ] && [ "${ms:-0}" -gt 0 ] && pps=$(( ${ok% *} * 1000 / ms ))
+lost=$(sed -n 's/^VNET: fail \([0-9]*\) of [0-9]* frames lost$/\1/p' "$out/serial.log")
+[ -n "$ok" ] && lost=0
 
+cat > "$out/demo.json" <<EOF
+{"device":"$device","viommu":$([ $viommu = 1 ] && echo true || echo false),
+ "frames":$frames,"back_intact":$back,"lost":${lost:-null},"ms":${ms:-0},"frames_per_s":$pps,
+ "reflected_intact":${intact:-0},"reflected_bad":${bad:-0},
+ "vm0_rx":$1,"vm0_tx":$2,"tap_rx":$3,"tap_tx":$4,"drops":$8,
+ "iotlb_updates":$5,"iotlb_misses":$6,"iotlb_invalidates":$7,
+ "dmar_faults":${faults:-null},"guest_errors":$panic,"seconds":$((t1 - t0))}
+EOF
+if [ -z "$quiet" ]; then
 echo
 echo "| what | value |"
 echo "|---|---|"
@@ -169,24 +224,19 @@ echo "| DMAR faults in the guest | ${faults:-?} |"
 echo "| ping from the host | ${pinged:-not reached} |"
 echo "| boot to power-off | $((t1 - t0)) s |"
 
-cat > "$out/demo.json" <<EOF
-{"frames":$frames,"back_intact":$back,"ms":${ms:-0},"frames_per_s":$pps,
- "reflected_intact":${intact:-0},"reflected_bad":${bad:-0},
- "vm0_rx":$1,"vm0_tx":$2,"tap_rx":$3,"tap_tx":$4,"drops":$8,
- "iotlb_updates":$5,"iotlb_misses":$6,"iotlb_invalidates":$7,
- "dmar_faults":${faults:-null},"guest_errors":$panic,"seconds":$((t1 - t0))}
-EOF
-
 if command -v gnuplot >/dev/null && [ -s "$out/samples.txt" ]; then
-	plot='plot "'$out'/samples.txt" using 1:7 with lines title "frames/s guest->host", "" using 1:8 with lines title "IOTLB updates/s"'
-	gnuplot -e "set terminal dumb 79 22; set xlabel 's'; $plot" 2>/dev/null
-	gnuplot -e "set terminal png size 900,500; set output '$out/demo.png'; set xlabel 'seconds'; set grid; $plot" 2>/dev/null &&
+	# Relative names in gnuplot's commands: no path pasted into them.
+	plot='plot "samples.txt" using 1:7 with lines title "frames/s guest->host", "" using 1:8 with lines title "IOTLB updates/s"'
+	(cd "$out" && gnuplot -e "set terminal dumb 79 22; set xlabel 's'; $plot") 2>/dev/null
+	(cd "$out" && gnuplot -e "set terminal png size 900,500; set output 'demo.png'; set xlabel 'seconds'; set grid; $plot") 2>/dev/null &&
 		echo "chart: $out/demo.png"
 fi
 echo "figures: $out/demo.json"
+fi
 
 if [ "$panic" != 0 ]; then
-	grep -m 5 'Kernel panic\|BUG:\|Oops' "$out/serial.log" | sed 's/^/guest: /'
+	# The guest's words, printable characters only (no escapes).
+	grep -m 5 'Kernel panic\|BUG:\|Oops' "$out/serial.log" | tr -cd '[:print:]\n' | sed 's/^/guest: /'
 	echo "demo --vm: the guest kernel reported an error (the defect open in issue 11?); see $out/serial.log"
 	exit 1
 fi
@@ -194,4 +244,4 @@ fi
 	echo "demo --vm: not every frame came back intact; see $out/serial.log and $out/netd.log"
 	exit 1
 }
-echo "demo --vm: every frame crossed ioasid-netd both ways intact"
+say "demo --vm: every frame crossed $([ $device = ioasid ] && echo ioasid-netd || echo dpdk-testpmd) both ways intact"
