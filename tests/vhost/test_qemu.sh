@@ -210,10 +210,11 @@ for c in $configs; do
 		   [ "$vqcheck" = 0 ] && [ "${damaged:-1}" = 0 ]; then
 			{
 				echo "# KNOWN DEFECT (issue 11): $c lost $lost frame(s) on the way to the backend; booting again. Backend: $counters"
-				grep '^VNET: frames' "$log" | sed 's/^/# serial: /'
+				grep '^VNET: frames\|^VNET: drops' "$log" | sed 's/^/# serial: /'
 				grep '^vnet-check' "$work/$c.server" | head -12 | sed 's/^/# backend: /'
 			} | both
 			cp "$work/$c.server" "$work/$c.server.first"
+			cp "$log" "$log.first"
 			attempt=2
 			rm -f "$log.raw"
 			continue

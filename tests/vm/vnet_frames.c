@@ -45,13 +45,16 @@
 
 /*
  * Where frames went missing, as the guest counts it: the interface's
- * drop and error counters and the packet socket's own drops.
+ * drop and error counters and the packet socket's own drops; and, per
+ * transmit queue, its timeouts and the bytes the driver holds that the
+ * device never completed (byte queue limits' inflight): a frame lost
+ * after the driver queued it stays there, one lost before it does not.
  */
 static void print_drops(int s, const char *ifname)
 {
 	static const char *const names[] = {
 		"rx_dropped", "rx_errors", "rx_length_errors", "rx_over_errors",
-		"tx_dropped", "tx_errors",
+		"tx_dropped", "tx_errors", "tx_fifo_errors", "tx_packets",
 	};
 	struct tpacket_stats st = { 0 };
 	socklen_t len = sizeof(st);
@@ -71,6 +74,24 @@ static void print_drops(int s, const char *ifname)
 	}
 	if (!getsockopt(s, SOL_PACKET, PACKET_STATISTICS, &st, &len))
 		printf(" socket_drops %u", st.tp_drops);
+	for (int q = 0; q < 8; q++) {
+		static const char *const qf[] = { "tx_timeout",
+						  "byte_queue_limits/inflight" };
+
+		for (int k = 0; k < 2; k++) {
+			FILE *f;
+
+			snprintf(path, sizeof(path),
+				 "/sys/class/net/%s/queues/tx-%d/%s", ifname, q,
+				 qf[k]);
+			f = fopen(path, "r");
+			if (f && fgets(line, sizeof(line), f))
+				printf(" tx%d_%s %lu", q, k ? "inflight" : "timeouts",
+				       strtoul(line, NULL, 10));
+			if (f)
+				fclose(f);
+		}
+	}
 	printf("\n");
 }
 
