@@ -32,6 +32,11 @@
 #define NETD_WHERE_MAX	108U		/* a UNIX socket path, with the NUL */
 #define NETD_BURST	32U
 #define NETD_RING_SIZE	1024U
+/*
+ * Frames a vhost-user port may hold for its driver (in to_guest): a
+ * driver that stops taking them holds no more of the shared pool.
+ */
+#define NETD_TO_GUEST_MAX 256U
 #define NETD_ETH_DESC	512U
 #define NETD_MAX_BRIDGES 8U		/* two ports each at least */
 #define NETD_FDB_SIZE	4096U		/* addresses a bridge learns, a power of 2 */

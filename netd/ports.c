@@ -132,9 +132,24 @@ static uint16_t port_rx(struct netd_port *p, struct rte_mbuf **m)
 /* The frames @p took; the caller frees the rest. */
 static uint16_t port_tx(struct netd_port *p, struct rte_mbuf **m, uint16_t n)
 {
-	if (p->kind == NETD_VHOST)
-		return p->up ? (uint16_t)rte_ring_sp_enqueue_burst(p->to_guest,
-						(void **)m, n, NULL) : 0;
+	if (p->kind == NETD_VHOST) {
+		unsigned int held;
+
+		if (!p->up)
+			return 0;
+		/*
+		 * A driver that stops taking frames (a hostile or paused
+		 * guest) must not hold the mbufs every port draws from: at
+		 * most NETD_TO_GUEST_MAX wait for it, the rest are dropped.
+		 */
+		held = rte_ring_count(p->to_guest);
+		if (held >= NETD_TO_GUEST_MAX)
+			return 0;
+		if (n > NETD_TO_GUEST_MAX - held)
+			n = (uint16_t)(NETD_TO_GUEST_MAX - held);
+		return (uint16_t)rte_ring_sp_enqueue_burst(p->to_guest,
+							   (void **)m, n, NULL);
+	}
 	return rte_eth_tx_burst(p->eth_id, 0, m, n);
 }
 
