@@ -128,15 +128,10 @@ append="intel_iommu=on iommu.strict=$strict"
 say "demo --vm: booting Linux $kver under QEMU $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //') (TCG) $([ $viommu = 1 ] && echo "behind intel-iommu, guest IOMMU $([ $strict = 1 ] && echo strict || echo lazy)" || echo "without a vIOMMU")"
 t0=$(date +%s)
 # shellcheck disable=SC2086
-timeout -k 10 600 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
-	-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu \
-	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-	-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
-	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
-	-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$nopt \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0 panic=-1 no_timer_check quiet $append vnet.frames=$frames vnet.ip=$guest_ip vnet.wait=4" \
-	< /dev/null > "$out/serial.raw" 2>&1 &
+timeout -k 10 600 sh "$src/tests/vm/vnet_qemu.sh" "$kver" "$out/initrd.gz" \
+	"$sock" 1 "" "" "$nopt" \
+	"$append vnet.frames=$frames vnet.ip=$guest_ip vnet.wait=4" $iommu \
+	> "$out/serial.raw" 2>&1 &
 qpid=$!
 
 # One sample a second: the daemon's counters as JSON, one line each.

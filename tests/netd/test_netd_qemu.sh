@@ -139,16 +139,10 @@ boot() {
 		append="intel_iommu=on iommu.strict=1"
 	fi
 	# shellcheck disable=SC2086
-	timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
-		-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
-		-pidfile "$work/$1.pid" \
-		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-		-chardev socket,id=vu0,path="$sock" -netdev vhost-user,id=n0,chardev=vu0 \
-		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
-		-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-		-append "console=ttyS0 panic=-1 no_timer_check quiet $append vnet.frames=${3:-$frames}" \
-		< /dev/null > "$work/$1.serial.raw" 2>&1 &
+	timeout -k 10 "$boot_limit" sh "$src/tests/vm/vnet_qemu.sh" \
+		"$kver" "$work/initrd.gz" "$sock" 1 "" "" "$net_opts" \
+		"$append vnet.frames=${3:-$frames}" $iommu_dev -pidfile "$work/$1.pid" \
+		> "$work/$1.serial.raw" 2>&1 &
 	qpid=$!
 }
 

@@ -153,15 +153,10 @@ for c in $configs; do
 		while [ $boot -lt $boots ]; do
 			boot=$((boot + 1))
 			# shellcheck disable=SC2086
-			timeout -k 10 "$boot_limit" qemu-system-x86_64 -accel tcg -cpu max -smp $smp -m 512 \
-				-nographic -no-reboot -nic none -M q35,kernel-irqchip=split $iommu_dev \
-				-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-				-chardev socket,id=vu0,path="$sock"$listen -netdev vhost-user,id=n0,chardev=vu0$mq \
-				-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
-				-device virtio-net-pci,netdev=n0,bus=rp0,vectors=0$net_opts \
-				-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-				-append "console=ttyS0 panic=-1 no_timer_check quiet $append $guest_debug vnet.frames=$frames" \
-				< /dev/null > "$log.raw" 2>&1
+			timeout -k 10 "$boot_limit" sh "$src/tests/vm/vnet_qemu.sh" \
+				"$kver" "$work/initrd.gz" "$sock" $smp "$listen" "$mq" "$net_opts" \
+				"$append $guest_debug vnet.frames=$frames" $iommu_dev \
+				> "$log.raw" 2>&1
 			qrc=$?
 			tr -d '\r' < "$log.raw" > "$log"
 			if [ $boot -lt $boots ]; then

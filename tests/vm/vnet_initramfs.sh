@@ -59,3 +59,4 @@ INIT
 	chmod +x "$_ird/init"
 	(cd "$_ird" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$_w/initrd.gz"
 }
+
