@@ -207,7 +207,7 @@ for c in $configs; do
 		   [ "$vqcheck" = 0 ] && [ "${damaged:-1}" = 0 ]; then
 			{
 				echo "# KNOWN DEFECT (issue 11): $c lost $lost frame(s) on the way to the backend; booting again. Backend: $counters"
-				grep '^VNET: frames\|^VNET: drops' "$log" | sed 's/^/# serial: /'
+				grep '^VNET: frames\|^VNET: drops\|^VNET: qdisc' "$log" | sed 's/^/# serial: /'
 				grep '^vnet-check' "$work/$c.server" | head -12 | sed 's/^/# backend: /'
 			} | both
 			cp "$work/$c.server" "$work/$c.server.first"

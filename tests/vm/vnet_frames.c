@@ -23,10 +23,14 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -93,6 +97,71 @@ static void print_drops(int s, const char *ifname)
 		}
 	}
 	printf("\n");
+}
+
+/*
+ * The root qdisc of interface @ifindex: its kind and the packets it
+ * dropped (TCA_STATS: tail drops and, for fq_codel, CoDel's drops at
+ * dequeue of packets that waited too long), through rtnetlink. A frame
+ * send() accepted can be dropped there without any interface counter
+ * moving: the guest's own queue, not the device path.
+ */
+static void print_qdisc(int ifindex)
+{
+	struct {
+		struct nlmsghdr n;
+		struct tcmsg t;
+	} req = {
+		.n = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETQDISC,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.t = { .tcm_family = AF_UNSPEC },
+	};
+	static char buf[16384];
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	bool done = false;
+
+	if (nl < 0 || send(nl, &req, sizeof(req), 0) != sizeof(req)) {
+		if (nl >= 0)
+			close(nl);
+		return;
+	}
+	while (!done) {
+		ssize_t len = recv(nl, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (len <= 0)
+			break;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
+		     h = NLMSG_NEXT(h, len)) {
+			struct tcmsg *t = NLMSG_DATA(h);
+			struct rtattr *a;
+			int alen;
+			const char *kind = "?";
+			const struct tc_stats *st = NULL;
+
+			if (h->nlmsg_type == NLMSG_DONE ||
+			    h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type != RTM_NEWQDISC ||
+			    t->tcm_ifindex != ifindex || t->tcm_parent != TC_H_ROOT)
+				continue;
+			alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*t)));
+			for (a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+			     RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				if (a->rta_type == TCA_KIND)
+					kind = RTA_DATA(a);
+				else if (a->rta_type == TCA_STATS &&
+					 RTA_PAYLOAD(a) >= sizeof(*st))
+					st = RTA_DATA(a);
+			}
+			printf("VNET: qdisc %s packets %u drops %u overlimits %u\n",
+			       kind, st ? st->packets : 0, st ? st->drops : 0,
+			       st ? st->overlimits : 0);
+		}
+	}
+	close(nl);
 }
 
 static uint64_t now_ms(void)
@@ -223,6 +292,7 @@ int main(int argc, char **argv)
 			printf("VNET: progress %u\n", back);
 	}
 	print_drops(s, argv[1]);
+	print_qdisc(ifr.ifr_ifindex);
 	if (lost) {
 		printf("VNET: fail %u of %u frames lost\n", lost, sent);
 		return 1;
