@@ -40,8 +40,8 @@ struct vu_app {
 /*
  * The worker polls for 2 ms after its last packet before it naps (50 us
  * a pass), as a DPDK PMD polls: without it a driver faster than the
- * naps finds its ring full. Not the default yet: with it, QEMU guests
- * lose frames far more often (issue 11), see worker() in vhost_user.c.
+ * naps finds its ring full. Not the default yet (see worker() in
+ * vhost_user.c).
  */
 #define VU_POLL			(1U << 1)
 /*
