@@ -38,10 +38,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -1229,17 +1231,38 @@ static void accept_failed(struct vu_backend *b, int e, bool *failing)
 
 /*
  * VU_CLIENT: one try at connecting to the front-end's socket. The path is
- * opened without following a link (O_PATH | O_NOFOLLOW) and must be a
- * socket, connected to through /proc/self/fd, so a link planted at the
- * path cannot point the backend at another service's socket. The
- * listener must run as this process's user or as root (SO_PEERCRED): in
- * a directory others may write (/tmp), anyone could otherwise listen at
- * the path and become the front-end. Non-blocking, so a listener whose
+ * opened without following any symbolic link, in a directory part or
+ * the last (openat2 RESOLVE_NO_SYMLINKS, O_PATH | O_NOFOLLOW), and must
+ * be a socket owned by this process's user or root with one name only
+ * (no hard link made to another's), connected to through /proc/self/fd:
+ * a link planted in the path cannot point the backend at another
+ * service's or another VM's socket. The listener must run as this
+ * process's user or as root (SO_PEERCRED): in a directory others may
+ * write (/tmp), anyone could otherwise listen at the path and become the
+ * front-end. Non-blocking, so a listener whose
  * queue is full (EAGAIN) cannot hold the control thread, and stop is seen
  * within VU_CONNECT_RETRY_MS; the connection is made blocking once it is
  * up. -1 after a failed try (counted, said once per run of failures,
  * then a pause).
  */
+/*
+ * @path as an O_PATH descriptor, no symbolic link followed anywhere in it
+ * (ELOOP); a last component that is a link comes back as the link. On a
+ * kernel without openat2 (before 5.6), only the last component is held.
+ */
+static int open_nofollow(const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	if (fd < 0 && errno == ENOSYS)
+		fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
 static int client_connect(struct vu_backend *b, bool *failing)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -1249,15 +1272,34 @@ static int client_connect(struct vu_backend *b, bool *failing)
 	struct stat st;
 	int c = -1, p, e = 0;
 
-	p = open(b->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	p = open_nofollow(b->path);
 	if (p < 0) {
+		e = errno;
+		if (e == ELOOP)
+			snprintf(why, sizeof(why), "%s",
+				 "a symbolic link in the path: refused");
+		goto fail;
+	}
+	if (fstat(p, &st)) {
 		e = errno;
 		goto fail;
 	}
-	if (fstat(p, &st) || !S_ISSOCK(st.st_mode)) {
+	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(why, sizeof(why), "%s", S_ISLNK(st.st_mode) ?
 			 "a symbolic link, not the front-end's socket: refused" :
 			 "not a socket");
+		goto fail;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(why, sizeof(why),
+			 "the socket is owned by uid %u, neither this process's user nor root: refused",
+			 (unsigned int)st.st_uid);
+		goto fail;
+	}
+	if (st.st_nlink != 1) {
+		snprintf(why, sizeof(why),
+			 "the socket has %u names (a hard link): refused",
+			 (unsigned int)st.st_nlink);
 		goto fail;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", p);

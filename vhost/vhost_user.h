@@ -50,8 +50,9 @@ struct vu_app {
  * listens, and again after each disconnect, the backend tries every
  * 100 ms without blocking (a listener whose queue is full holds nothing
  * up); it creates and removes nothing at the path. It connects only to
- * a socket at the path itself (not through a symbolic link) whose
- * listener runs as the backend's user or as root.
+ * a socket at the path itself (no symbolic link in any part of it, one
+ * name only, owned by the backend's user or root) whose listener runs
+ * as the backend's user or as root.
  */
 #define VU_CLIENT		(1U << 2)
 

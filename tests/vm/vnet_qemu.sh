@@ -15,6 +15,8 @@
 set -eu
 kver=$1 initrd=$2 sock=$3 smp=$4 chr=$5 ndev=$6 net=$7 append=$8
 shift 8
+# A comma would end the chardev's path and start an option of QEMU's.
+case $sock in *,*) echo "vnet_qemu.sh: socket path $sock has a comma" >&2; exit 2 ;; esac
 exec qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m 512 \
 	-nographic -no-reboot -nic none -M q35,kernel-irqchip=split "$@" \
 	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
