@@ -652,6 +652,39 @@ static int t_remove(struct fx *f)
 	return mdev_remove();
 }
 
+/*
+ * VFIO_UPDATE_VADDR with an emulated device in the container, as type1
+ * (6.12) has it: not offered, an invalidation fails with EBUSY (the
+ * device could not pin or read while a vaddr is invalid), an update finds
+ * no invalid vaddr; the mappings and the device work on.
+ */
+static int t_vaddr_refused(struct fx *f)
+{
+	uint8_t *src, *dst;
+	struct mdev m;
+	int rc;
+
+	(void)f;
+	rc = mdev_open_two(&m, &src, &dst);
+	if (rc)
+		return rc;
+	CHECK_EQ(ioctl(m.container, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR),
+		 0);
+	CHECK_ERR(dunmap(m.container, IOVA_SRC, BUF_LEN,
+			 VFIO_DMA_UNMAP_FLAG_VADDR, NULL), -EBUSY);
+	CHECK_ERR(dunmap(m.container, 0, 0, VFIO_DMA_UNMAP_FLAG_VADDR |
+			 VFIO_DMA_UNMAP_FLAG_ALL, NULL), -EBUSY);
+	CHECK_ERR(dmap(m.container, IOVA_SRC, src, BUF_LEN,
+		       VFIO_DMA_MAP_FLAG_VADDR), -EINVAL);
+	XFER(&m, IOVA_SRC, IOVA_DST, 4096, MDMA_CTRL_PIN, MDMA_STATUS_DONE, 0);
+	CHECK(!memcmp(dst, src, 4096));
+	CHECK_OK(wr32(&m, MDMA_REG_CTRL, MDMA_CTRL_RELEASE));
+	mdev_close(&m);
+	munmap(src, BUF_LEN);
+	munmap(dst, BUF_LEN);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "create", t_create, NULL },
 	{ "bytes", t_bytes, NULL },
@@ -664,6 +697,7 @@ static const struct test tests[] = {
 	{ "fault_walk", t_fault_walk, NULL },
 	{ "race_unmap", t_race_unmap, NULL },
 	{ "pins_at_detach", t_pins_at_detach, NULL },
+	{ "vaddr_refused", t_vaddr_refused, NULL },
 	{ "remove", t_remove, NULL },
 };
 
