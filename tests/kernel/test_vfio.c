@@ -1252,7 +1252,7 @@ static int t_type1_update_vaddr(struct fx *f)
 	CHECK_OK(munmap(va1, SZ_4K));
 	va2 = mmap(spare, SZ_4K, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_FIXED_NOREPLACE, mfd, 0);
-	CHECK(va2 == spare);
+	CHECK(va2 == spare && va2 != va1);
 	dst2 = mremap(dst, SZ_4K, SZ_4K, MREMAP_MAYMOVE | MREMAP_FIXED,
 		      spare + SZ_4K);
 	CHECK(dst2 == spare + SZ_4K);
