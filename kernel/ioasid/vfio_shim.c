@@ -43,6 +43,20 @@
  * ours), then shim_container lock, then the context lock (the engine
  * calls the device and listener ops under it), then the domains' list
  * lock (iommu_domain.c).
+ *
+ * Vaddr updates (VFIO_UPDATE_VADDR: an unmap with VFIO_DMA_UNMAP_FLAG_VADDR
+ * invalidates the user address of whole mappings, a map with
+ * VFIO_DMA_MAP_FLAG_VADDR supplies a new one) change nothing the device
+ * sees: the pages stay pinned and mapped in the IOMMU. The engine's
+ * mapping keeps the vaddr it was pinned at (m->vaddr), which is what
+ * every lookup into its pin counts from (ioasid_kpin_off: the IOMMU
+ * domain, dma_rw, nested tables); the shim records the invalid state and
+ * the user's newer vaddr apart, in shim_container.vaddrs, by IOVA, under
+ * the context lock. Its listener drops a mapping's record when the
+ * mapping goes. As in type1 (6.12), no emulated device may be in the
+ * container while a vaddr is invalid: the invalidation fails with EBUSY
+ * if one is, an attach of any group fails with EBUSY while a vaddr is
+ * invalid, and pins and dma_rw fail with EBUSY then (they cannot happen).
  */
 #include <linux/file.h>
 #include <linux/highmem.h>
@@ -117,7 +131,17 @@ struct shim_container {
 	unsigned int ndevices;		/* of devices, with dma_unmap */
 	struct mutex devs_lock;		/* devices; outside lock */
 	struct list_head devices;	/* vfio_device.iommu_entry */
+	/*
+	 * Type1 only, under the context lock: IOVA >> PAGE_SHIFT of each
+	 * mapping whose vaddr was ever invalidated, to its user vaddr >>
+	 * PAGE_SHIFT (pin-time one until updated), marked SHIM_VADDR_INVALID
+	 * while it is invalid. vaddr_l drops a record with its mapping.
+	 */
+	struct xarray vaddrs;
+	struct ioasid_listener vaddr_l;
 };
+
+#define SHIM_VADDR_INVALID	XA_MARK_0
 
 /* Engine device ops, called under the context lock. */
 static int shim_dev_attach(struct ioasid_dev *d, struct ioasid_as *as)
@@ -421,6 +445,65 @@ static int shim_group_attach_all(struct shim_container *c,
 	return 0;
 }
 
+/* The key of mapping @m in shim_container.vaddrs. */
+static unsigned long shim_vaddr_key(const struct ioasid_mapping *m)
+{
+	return m->iova >> PAGE_SHIFT;
+}
+
+/* The context lock held: whether a vaddr of @c is invalid now. */
+static bool shim_vaddr_busy_locked(struct shim_container *c)
+{
+	return xa_marked(&c->vaddrs, SHIM_VADDR_INVALID);
+}
+
+static bool shim_vaddr_busy(struct shim_container *c)
+{
+	bool busy;
+
+	ioasid_ctx_lock(c->h->ctx);
+	busy = shim_vaddr_busy_locked(c);
+	ioasid_ctx_unlock(c->h->ctx);
+	return busy;
+}
+
+/* New mappings have no record: nothing to do. */
+static int shim_vaddr_map(struct ioasid_listener *l,
+			  struct ioasid_mapping *chain)
+{
+	return 0;
+}
+
+/* Under the context lock: unmapped mappings take their records along. */
+static void shim_vaddr_unmap(struct ioasid_listener *l,
+			     struct ioasid_mapping *chain)
+{
+	struct shim_container *c = container_of(l, struct shim_container,
+						vaddr_l);
+	struct ioasid_mapping *m;
+
+	for (m = chain; m; m = m->next)
+		xa_erase(&c->vaddrs, shim_vaddr_key(m));
+}
+
+static const struct ioasid_listener_ops shim_vaddr_listener_ops = {
+	.map = shim_vaddr_map,
+	.unmap = shim_vaddr_unmap,
+};
+
+/* The container's ioasid, just allocated, tells vaddr_l of its unmaps. */
+static int shim_vaddr_listen(struct shim_container *c)
+{
+	struct ioasid_as *as;
+	int rc;
+
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	rc = as ? ioasid_as_add_listener(as, &c->vaddr_l) : -ENOENT;
+	ioasid_ctx_unlock(c->h->ctx);
+	return rc;
+}
+
 static void *shim_open(unsigned long arg)
 {
 	struct ioasid_alloc al = { .size = sizeof(al) };
@@ -438,6 +521,8 @@ static void *shim_open(unsigned long arg)
 	xa_init(&c->pins);
 	mutex_init(&c->devs_lock);
 	INIT_LIST_HEAD(&c->devices);
+	xa_init(&c->vaddrs);
+	c->vaddr_l.ops = &shim_vaddr_listener_ops;
 	if (arg == VFIO_TYPE1v2_IOMMU) {
 		c->type1 = true;
 		c->h = ioasid_khost_create();
@@ -452,6 +537,12 @@ static void *shim_open(unsigned long arg)
 			return ERR_PTR(rc);
 		}
 		c->ioasid = al.out_ioasid;
+		rc = shim_vaddr_listen(c);
+		if (rc) {
+			ioasid_khost_destroy(c->h);
+			kfree(c);
+			return ERR_PTR(rc);
+		}
 	}
 	return c;
 }
@@ -469,6 +560,8 @@ static void shim_release(void *data)
 		ioasid_khost_destroy(c->h);
 	else if (c->file)
 		fput(c->file);
+	/* After the context: its last unmaps called vaddr_l. */
+	xa_destroy(&c->vaddrs);
 	mutex_destroy(&c->lock);
 	kfree(c);
 }
@@ -490,7 +583,10 @@ static int shim_attach_group(void *data, struct iommu_group *group,
 	if (IS_ERR(g))
 		return PTR_ERR(g);
 	mutex_lock(&c->lock);
-	if (c->type1)
+	/* Type1: no attach while a vaddr is invalid (it could need pins). */
+	if (c->type1 && shim_vaddr_busy(c))
+		rc = -EBUSY;
+	else if (c->type1)
 		rc = shim_group_attach_all(c, g);
 	else if (c->h)
 		rc = shim_group_bind(c->h, g);
@@ -545,8 +641,11 @@ static void shim_detach_group(void *data, struct iommu_group *group)
 	mutex_unlock(&c->lock);
 }
 
-static long shim_check_extension(unsigned long ext)
+static long shim_check_extension(struct shim_container *c,
+				 unsigned long ext)
 {
+	bool emulated;
+
 	switch (ext) {
 	case VFIO_TYPE1v2_IOMMU:
 		return READ_ONCE(vfio_type1);
@@ -554,6 +653,14 @@ static long shim_check_extension(unsigned long ext)
 		return 1;
 	case VFIO_UNMAP_ALL:
 		return READ_ONCE(vfio_type1);
+	case VFIO_UPDATE_VADDR:
+		/* As type1: a container's, and none with emulated devices. */
+		if (!c || !c->type1)
+			return 0;
+		mutex_lock(&c->lock);
+		emulated = c->nemulated;
+		mutex_unlock(&c->lock);
+		return !emulated;
 	default:
 		return 0;
 	}
@@ -973,7 +1080,7 @@ static long shim_unmap_dma(struct shim_container *c, unsigned long arg)
 
 	if (copy_from_user(&unmap, (void __user *)arg, minsz))
 		return -EFAULT;
-	/* No vaddr update: that type1 extension is not offered. */
+	/* A vaddr flag never gets here: shim_vaddr_ioctl() took the call. */
 	if (unmap.argsz < minsz ||
 	    unmap.flags & ~(VFIO_DMA_UNMAP_FLAG_ALL |
 			    VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
@@ -1128,18 +1235,253 @@ out_put:
 	return rc;
 }
 
+/* The smallest page of the container's ioasid: type1's unit of vaddrs. */
+static int shim_vaddr_pgsize(struct shim_container *c, u64 *pg)
+{
+	struct ioasid_attrs a;
+	u32 nmaps;
+	int rc;
+
+	rc = ioasid_ctx_as_attrs(c->h->ctx, c->ioasid, &a, &nmaps);
+	if (rc)
+		return rc;
+	*pg = a.pgsize_bitmap & -a.pgsize_bitmap;
+	return 0;
+}
+
+/* The context lock held: the first mapping that meets [iova, last]. */
+static struct ioasid_mapping *shim_vaddr_first(struct ioasid_as *as,
+					       u64 iova, u64 last)
+{
+	struct ioasid_mapping *m = ioasid_as_find(as, iova);
+
+	if (!m)
+		m = ioasid_as_next(as, iova);
+	return m && m->iova <= last ? m : NULL;
+}
+
+/* The one after @m that still starts in [.., last], or NULL. */
+static struct ioasid_mapping *shim_vaddr_next(struct ioasid_as *as,
+					      struct ioasid_mapping *m,
+					      u64 last)
+{
+	if (m->last >= last)
+		return NULL;
+	m = ioasid_as_next(as, m->last + 1);
+	return m && m->iova <= last ? m : NULL;
+}
+
+/*
+ * c->lock and the context lock held; [iova, last] checked as type1
+ * checks it. Invalidate the vaddr of every mapping in it, or of none:
+ * EINVAL if one is invalid already (type1 undoes the ones it marked),
+ * ENOMEM if a record cannot be stored (records made so far stay, not
+ * marked: they hold the vaddr the mapping has anyway).
+ */
+static int shim_vaddr_invalidate(struct shim_container *c,
+				 struct ioasid_as *as, u64 iova, u64 last,
+				 u64 *done)
+{
+	struct ioasid_mapping *m;
+	int rc;
+
+	for (m = shim_vaddr_first(as, iova, last); m;
+	     m = shim_vaddr_next(as, m, last))
+		if (xa_get_mark(&c->vaddrs, shim_vaddr_key(m),
+				SHIM_VADDR_INVALID))
+			return -EINVAL;
+	for (m = shim_vaddr_first(as, iova, last); m;
+	     m = shim_vaddr_next(as, m, last)) {
+		if (xa_load(&c->vaddrs, shim_vaddr_key(m)))
+			continue;
+		rc = xa_insert(&c->vaddrs, shim_vaddr_key(m),
+			       xa_mk_value(m->vaddr >> PAGE_SHIFT),
+			       GFP_KERNEL_ACCOUNT);
+		if (rc)
+			return rc;
+	}
+	*done = 0;
+	for (m = shim_vaddr_first(as, iova, last); m;
+	     m = shim_vaddr_next(as, m, last)) {
+		xa_set_mark(&c->vaddrs, shim_vaddr_key(m), SHIM_VADDR_INVALID);
+		*done += ioasid_mapping_length(m);
+	}
+	return 0;
+}
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR, with type1's
+ * arguments and errnos (vfio_dma_do_unmap): EBUSY with emulated devices
+ * in the container; EINVAL for an IOVA or a size not aligned to the
+ * smallest page, an empty or wrapping range, VFIO_DMA_UNMAP_FLAG_ALL with
+ * an IOVA or a size, a range that cuts a mapping, or a vaddr in it that
+ * is invalid already. The mappings stay; their size is returned.
+ */
+static long shim_unmap_vaddr(struct shim_container *c,
+			     struct vfio_iommu_type1_dma_unmap *unmap,
+			     unsigned long arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	bool all = unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	u64 iova = unmap->iova, size = unmap->size, last = U64_MAX, pg, done;
+	struct ioasid_mapping *m;
+	struct ioasid_as *as;
+	long rc;
+
+	/* Type1 refuses a dirty bitmap along with it before anything. */
+	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
+		return -EINVAL;
+	mutex_lock(&c->lock);
+	rc = -EBUSY;
+	if (c->nemulated)
+		goto out;
+	rc = shim_vaddr_pgsize(c, &pg);
+	if (rc)
+		goto out;
+	rc = -EINVAL;
+	if (iova & (pg - 1))
+		goto out;
+	if (all ? iova || size :
+	    !size || size & (pg - 1) || check_add_overflow(iova, size - 1,
+							   &last))
+		goto out;
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	if (!as)
+		goto out_ctx;
+	/* Whole mappings only (type1 v2). */
+	m = ioasid_as_find(as, iova);
+	if (!all && m && m->iova != iova)
+		goto out_ctx;
+	m = ioasid_as_find(as, last);
+	if (!all && m && m->last != last)
+		goto out_ctx;
+	rc = shim_vaddr_invalidate(c, as, iova, last, &done);
+out_ctx:
+	ioasid_ctx_unlock(c->h->ctx);
+out:
+	mutex_unlock(&c->lock);
+	if (rc)
+		return rc;
+	unmap->size = done;
+	return copy_to_user((void __user *)arg, unmap, minsz) ? -EFAULT : 0;
+}
+
+/*
+ * VFIO_IOMMU_MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR: the new vaddr of
+ * exactly one invalidated mapping, with type1's errnos (vfio_dma_do_map):
+ * EINVAL with READ or WRITE, for a size, IOVA or vaddr not aligned to the
+ * smallest page, an empty size, an IOVA or vaddr range that wraps, and
+ * for a mapping met whose vaddr is valid or that is not exactly [iova,
+ * iova + size); ENOENT when no mapping meets the range. Only the record
+ * changes: the pages pinned at map time stay pinned and mapped. EPERM
+ * from another process than the container's opener (type1 moves the
+ * mapping's locked_vm charge to the caller's mm there; the shim charges
+ * one account per container, the opener's).
+ */
+static long shim_map_vaddr(struct shim_container *c,
+			   struct vfio_iommu_type1_dma_map *map)
+{
+	u64 iova = map->iova, vaddr = map->vaddr, size = map->size, last, pg;
+	struct ioasid_mapping *m;
+	struct ioasid_as *as;
+	unsigned long key;
+	long rc;
+
+	if (map->flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return -EINVAL;
+	mutex_lock(&c->lock);
+	rc = shim_vaddr_pgsize(c, &pg);
+	if (rc)
+		goto out;
+	rc = -EINVAL;
+	if (!size || (size | iova | vaddr) & (pg - 1) ||
+	    check_add_overflow(iova, size - 1, &last) ||
+	    vaddr + size - 1 < vaddr)
+		goto out;
+	ioasid_ctx_lock(c->h->ctx);
+	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
+	m = as ? shim_vaddr_first(as, iova, last) : NULL;
+	if (!m)
+		rc = -ENOENT;
+	else if (m->iova != iova || m->last != last ||
+		 !xa_get_mark(&c->vaddrs, shim_vaddr_key(m),
+			      SHIM_VADDR_INVALID))
+		rc = -EINVAL;
+	else if (current->mm != c->h->mm)
+		rc = -EPERM;
+	else
+		rc = 0;
+	if (!rc) {
+		/* The record exists: storing over it allocates nothing. */
+		key = shim_vaddr_key(m);
+		xa_store(&c->vaddrs, key, xa_mk_value(vaddr >> PAGE_SHIFT),
+			 GFP_KERNEL);
+		xa_clear_mark(&c->vaddrs, key, SHIM_VADDR_INVALID);
+	}
+	ioasid_ctx_unlock(c->h->ctx);
+out:
+	mutex_unlock(&c->lock);
+	return rc;
+}
+
+/*
+ * A map or unmap with a vaddr flag: the whole call, here. Anything else:
+ * -ENOIOCTLCMD, for the ordinary paths (which read the struct again; a
+ * flag set meanwhile is theirs to refuse).
+ */
+static long shim_vaddr_ioctl(struct shim_container *c, unsigned int cmd,
+			     unsigned long arg)
+{
+	size_t unmap_minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+					 size);
+	size_t map_minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_iommu_type1_dma_map map;
+
+	if (cmd == VFIO_IOMMU_MAP_DMA) {
+		if (copy_from_user(&map, (void __user *)arg, map_minsz))
+			return -EFAULT;
+		if (!(map.flags & VFIO_DMA_MAP_FLAG_VADDR))
+			return -ENOIOCTLCMD;
+		if (map.argsz < map_minsz ||
+		    map.flags & ~(VFIO_DMA_MAP_FLAG_READ |
+				  VFIO_DMA_MAP_FLAG_WRITE |
+				  VFIO_DMA_MAP_FLAG_VADDR))
+			return -EINVAL;
+		return shim_map_vaddr(c, &map);
+	}
+	if (cmd == VFIO_IOMMU_UNMAP_DMA) {
+		if (copy_from_user(&unmap, (void __user *)arg, unmap_minsz))
+			return -EFAULT;
+		if (!(unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR))
+			return -ENOIOCTLCMD;
+		if (unmap.argsz < unmap_minsz ||
+		    unmap.flags & ~(VFIO_DMA_UNMAP_FLAG_ALL |
+				    VFIO_DMA_UNMAP_FLAG_VADDR |
+				    VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
+			return -EINVAL;
+		return shim_unmap_vaddr(c, &unmap, arg);
+	}
+	return -ENOIOCTLCMD;
+}
+
 static long shim_ioctl(void *data, unsigned int cmd, unsigned long arg)
 {
 	struct shim_container *c = data;
+	long rc;
 
 	if (cmd == VFIO_CHECK_EXTENSION)
-		return shim_check_extension(arg);
+		return shim_check_extension(c, arg);
 	if (!c)
 		return -EINVAL;
 	if (cmd == IOASID_VFIO_BIND)
 		return shim_bind(c, arg);
 	if (!c->type1)
 		return -EINVAL;	/* map through the ioasid fd instead */
+	rc = shim_vaddr_ioctl(c, cmd, arg);
+	if (rc != -ENOIOCTLCMD)
+		return rc;
 	switch (cmd) {
 	case VFIO_IOMMU_GET_INFO:
 		return shim_get_info(c, arg);
@@ -1279,7 +1621,9 @@ static int shim_pin_pages(void *data, struct iommu_group *group,
 		return -EINVAL;
 	}
 	ioasid_ctx_lock(c->h->ctx);
-	rc = shim_pin_locked(c, iova, npage, prot, pages);
+	/* Type1 refuses pins while a vaddr is invalid (none can be here). */
+	rc = shim_vaddr_busy_locked(c) ? -EBUSY :
+	     shim_pin_locked(c, iova, npage, prot, pages);
 	ioasid_ctx_unlock(c->h->ctx);
 	mutex_unlock(&c->lock);
 	return rc;
@@ -1375,7 +1719,10 @@ static int shim_dma_rw(void *data, dma_addr_t user_iova, void *buf,
 	mutex_lock(&c->lock);
 	ioasid_ctx_lock(c->h->ctx);
 	as = ioasid_ctx_as(c->h->ctx, c->ioasid);
-	while (count) {
+	/* As pins: EBUSY while a vaddr is invalid (type1 6.12). */
+	if (shim_vaddr_busy_locked(c))
+		rc = -EBUSY;
+	while (!rc && count) {
 		struct ioasid_mapping *m = as ? ioasid_as_find(as, iova) : NULL;
 		u64 n;
 

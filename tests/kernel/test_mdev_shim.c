@@ -652,6 +652,126 @@ static int t_remove(struct fx *f)
 	return mdev_remove();
 }
 
+/*
+ * VFIO_UPDATE_VADDR with an emulated device in the container, as type1
+ * (6.12) has it: not offered, an invalidation fails with EBUSY (the
+ * device could not pin or read while a vaddr is invalid), an update finds
+ * no invalid vaddr; the mappings and the device work on.
+ */
+static int t_vaddr_refused(struct fx *f)
+{
+	uint8_t *src, *dst;
+	struct mdev m;
+	int rc;
+
+	(void)f;
+	rc = mdev_open_two(&m, &src, &dst);
+	if (rc)
+		return rc;
+	CHECK_EQ(ioctl(m.container, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR),
+		 0);
+	CHECK_ERR(dunmap(m.container, IOVA_SRC, BUF_LEN,
+			 VFIO_DMA_UNMAP_FLAG_VADDR, NULL), -EBUSY);
+	CHECK_ERR(dunmap(m.container, 0, 0, VFIO_DMA_UNMAP_FLAG_VADDR |
+			 VFIO_DMA_UNMAP_FLAG_ALL, NULL), -EBUSY);
+	CHECK_ERR(dmap(m.container, IOVA_SRC, src, BUF_LEN,
+		       VFIO_DMA_MAP_FLAG_VADDR), -EINVAL);
+	XFER(&m, IOVA_SRC, IOVA_DST, 4096, MDMA_CTRL_PIN, MDMA_STATUS_DONE, 0);
+	CHECK(!memcmp(dst, src, 4096));
+	CHECK_OK(wr32(&m, MDMA_REG_CTRL, MDMA_CTRL_RELEASE));
+	mdev_close(&m);
+	munmap(src, BUF_LEN);
+	munmap(dst, BUF_LEN);
+	return 0;
+}
+
+/*
+ * A live update with an edu in the container, then an mdev (the same on
+ * type1 and the shim): while the source's vaddr is invalid no mdev may
+ * join (EBUSY); its memfd page is mapped again at another address, the
+ * new vaddr supplied; then the mdev joins and copies the bytes written
+ * through the new mapping, by dma_rw and pinned. Last the edu's group
+ * leaves and joins again, so its new IOMMU domain gets the mappings from
+ * scratch (on the shim from the pins, at offsets that must not count
+ * from the new vaddr), and the edu reads the bytes written now.
+ */
+static int t_vaddr_moved(struct fx *f)
+{
+	const size_t len = 4 * SZ_4K;
+	uint8_t *va1, *va2, *b = pages(len), *spare;
+	char path[64], bdf[sizeof(((struct edu *)0)->bdf)];
+	struct edu e;
+	struct mdev m;
+	int g, mfd, rc;
+
+	(void)f;
+	CHECK(b);
+	rc = edu_open(&e, 0, VFIO_TYPE1v2_IOMMU);
+	if (rc)
+		return rc;
+	mfd = memfd_create("vaddr", 0);
+	CHECK(mfd >= 0);
+	CHECK_OK(ftruncate(mfd, len));
+	va1 = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	CHECK(va1 != MAP_FAILED);
+	/* Where the source moves to: not where it is (reserved meanwhile). */
+	spare = pages(len);
+	CHECK(spare && spare != va1);
+	CHECK_OK(munmap(spare, len));
+	fill(va1, len, 0x21);
+	memset(b, 0, len);
+	CHECK_OK(dmap(e.container, IOVA_SRC, va1, len, RDWR));
+	CHECK_OK(dmap(e.container, IOVA_DST, b, len, RDWR));
+	CHECK_OK(dunmap(e.container, IOVA_SRC, len, VFIO_DMA_UNMAP_FLAG_VADDR,
+			NULL));
+	g = mdev_group();
+	CHECK(g >= 0);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
+	m.group = open(path, O_RDWR);
+	CHECK(m.group >= 0);
+	CHECK_ERR(ioctl(m.group, VFIO_GROUP_SET_CONTAINER, &e.container) ?
+		  -errno : 0, -EBUSY);
+	close(m.group);
+	CHECK_OK(munmap(va1, len));
+	va2 = mmap(spare, len, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED_NOREPLACE, mfd, 0);
+	CHECK(va2 == spare && va2 != va1);
+	diag("source moved by %lld bytes", (long long)(va2 - va1));
+	fill(va2, len, 0x63);
+	CHECK_OK(dmap(e.container, IOVA_SRC, va2, len,
+		      VFIO_DMA_MAP_FLAG_VADDR));
+	rc = mdev_open_in(&m, e.container, false);
+	if (rc)
+		return rc;
+	XFER(&m, IOVA_SRC, IOVA_DST, 2 * SZ_4K, 0, MDMA_STATUS_DONE, 0);
+	CHECK(!memcmp(b, va2, 2 * SZ_4K));
+	XFER(&m, IOVA_SRC + 2 * SZ_4K, IOVA_DST + 2 * SZ_4K, 2 * SZ_4K,
+	     MDMA_CTRL_PIN, MDMA_STATUS_DONE, 0);
+	CHECK(!memcmp(b + 2 * SZ_4K, va2 + 2 * SZ_4K, 2 * SZ_4K));
+	CHECK_OK(wr32(&m, MDMA_REG_CTRL, MDMA_CTRL_RELEASE));
+	/* The edu's group out and back in: a new domain, mapped afresh. */
+	munmap((void *)e.bar, e.bar_len);
+	e.bar = NULL;
+	close(e.dev);
+	e.dev = -1;
+	CHECK_OK(ioctl(e.group, VFIO_GROUP_UNSET_CONTAINER));
+	CHECK_OK(ioctl(e.group, VFIO_GROUP_SET_CONTAINER, &e.container));
+	snprintf(bdf, sizeof(bdf), "%s", e.bdf);	/* edu_dev_open writes e.bdf */
+	CHECK_OK(edu_dev_open(&e, bdf));
+	fill(va2, len, 0x4d);
+	memset(b, 0, len);
+	CHECK_OK(edu_dma(&e, IOVA_SRC + SZ_4K, false, EDU_LEN));
+	CHECK_OK(edu_dma(&e, IOVA_DST + SZ_4K, true, EDU_LEN));
+	CHECK(!memcmp(b + SZ_4K, va2 + SZ_4K, EDU_LEN));
+	CHECK(all_bytes(b, SZ_4K, 0));
+	mdev_close(&m);
+	edu_close(&e);
+	munmap(va2, len);
+	munmap(b, len);
+	close(mfd);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "create", t_create, NULL },
 	{ "bytes", t_bytes, NULL },
@@ -664,6 +784,8 @@ static const struct test tests[] = {
 	{ "fault_walk", t_fault_walk, NULL },
 	{ "race_unmap", t_race_unmap, NULL },
 	{ "pins_at_detach", t_pins_at_detach, NULL },
+	{ "vaddr_refused", t_vaddr_refused, NULL },
+	{ "vaddr_moved", t_vaddr_moved, NULL },
 	{ "remove", t_remove, NULL },
 };
 

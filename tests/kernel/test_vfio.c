@@ -1126,6 +1126,173 @@ static int t_fd_bind_struct_sizes(struct fx *f)
 	return 0;
 }
 
+#define UNMAP_VADDR	VFIO_DMA_UNMAP_FLAG_VADDR
+#define MAP_VADDR	VFIO_DMA_MAP_FLAG_VADDR
+#define IOVA_LOW	0x80000ULL	/* below IOVA_SRC */
+#define IOVA_NEW	0x600000ULL
+
+/*
+ * VFIO_UPDATE_VADDR (type1 6.12's rules, the same on both backends): an
+ * unmap with VFIO_DMA_UNMAP_FLAG_VADDR invalidates the vaddr of whole
+ * mappings and leaves them mapped (the device still reads them); a map
+ * with VFIO_DMA_MAP_FLAG_VADDR supplies the new vaddr of exactly one
+ * invalidated mapping. The live update: the source page lives in a
+ * memfd, its mapping in the process is replaced by a new mmap at another
+ * address (and the destination, anonymous, is moved with mremap), the
+ * new vaddrs are supplied, and the edu's DMA reads the bytes written
+ * through the new mapping and writes where the moved one reads.
+ */
+static int t_type1_update_vaddr(struct fx *f)
+{
+	const uint32_t rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	int fresh, mfd, rc;
+	uint8_t *va1, *va2, *dst, *dst2, *low = pages(2 * SZ_4K);
+	uint8_t *other = pages(SZ_4K), *spare;
+	uint64_t unmapped = 0;
+	struct edu e;
+
+	(void)f;
+	rc = edu_open(&e, 0, type1_type());
+	if (rc)
+		return rc;
+	CHECK(low && other);
+	/* Offered on a type1v2 container; not before VFIO_SET_IOMMU. */
+	CHECK_EQ(ioctl(e.container, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR),
+		 1);
+	fresh = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(fresh >= 0);
+	CHECK_EQ(ioctl(fresh, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR), 0);
+	close(fresh);
+
+	mfd = memfd_create("vaddr", 0);
+	CHECK(mfd >= 0);
+	CHECK_OK(ftruncate(mfd, SZ_4K));
+	va1 = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	dst = pages(SZ_4K);
+	/* Where the moved mappings go: reserved, then given back. */
+	spare = pages(2 * SZ_4K);
+	CHECK(va1 != MAP_FAILED && dst && spare);
+	CHECK_OK(munmap(spare, 2 * SZ_4K));
+	fill(va1, SZ_4K, 0x31);
+	memset(dst, 0, SZ_4K);
+	CHECK_ERR(vmap(&e, IOVA_LOW, low, 2 * SZ_4K, rw), 0);
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, SZ_4K, VFIO_DMA_MAP_FLAG_READ), 0);
+	CHECK_ERR(vmap(&e, IOVA_DST, dst, SZ_4K, rw), 0);
+
+	/* Bad arguments while every vaddr is valid. */
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, SZ_4K, MAP_VADDR), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, SZ_4K,
+		       MAP_VADDR | VFIO_DMA_MAP_FLAG_READ), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_NEW, va1, SZ_4K, MAP_VADDR), -ENOENT);
+	CHECK_ERR(vunmap(&e, IOVA_LOW, SZ_4K, UNMAP_VADDR, NULL),
+		  -EINVAL);		/* part of a mapping */
+	CHECK_ERR(vunmap(&e, IOVA_LOW + SZ_4K, SZ_4K, UNMAP_VADDR, NULL),
+		  -EINVAL);		/* the other part */
+	CHECK_ERR(vunmap(&e, IOVA_LOW + 0x800, SZ_4K, UNMAP_VADDR, NULL),
+		  -EINVAL);		/* not aligned */
+	CHECK_ERR(vunmap(&e, IOVA_LOW, 2 * SZ_4K - 0x800, UNMAP_VADDR, NULL),
+		  -EINVAL);
+	CHECK_ERR(vunmap(&e, IOVA_LOW, 0, UNMAP_VADDR, NULL), -EINVAL);
+	CHECK_ERR(vunmap(&e, ~0ULL << 12, 2 * SZ_4K, UNMAP_VADDR, NULL),
+		  -EINVAL);		/* wraps */
+	CHECK_ERR(vunmap(&e, IOVA_LOW, SZ_4K,
+			 UNMAP_VADDR | VFIO_DMA_UNMAP_FLAG_ALL, NULL),
+		  -EINVAL);		/* ALL takes no range */
+	CHECK_ERR(vunmap(&e, IOVA_LOW, 2 * SZ_4K,
+			 UNMAP_VADDR | VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			 NULL), -EINVAL);
+	CHECK_ERR(vunmap(&e, IOVA_LOW, 2 * SZ_4K, 1u << 5, NULL), -EINVAL);
+	/* A range with no mapping: done, nothing. */
+	CHECK_ERR(vunmap(&e, IOVA_NEW, SZ_4K, UNMAP_VADDR, &unmapped), 0);
+	CHECK_EQ(unmapped, 0);
+
+	/* Invalidate src: still mapped, the device reads it. */
+	CHECK_ERR(vunmap(&e, IOVA_SRC, SZ_4K, UNMAP_VADDR, &unmapped), 0);
+	CHECK_EQ(unmapped, SZ_4K);
+	CHECK(edu_dma(&e, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, va1, EDU_LEN) == 0);
+	CHECK_ERR(vunmap(&e, IOVA_SRC, SZ_4K, UNMAP_VADDR, NULL), -EINVAL);
+	/*
+	 * low and src in one call: src is invalid already, so nothing is
+	 * invalidated (type1 undoes low): low is still valid after.
+	 */
+	CHECK_ERR(vunmap(&e, IOVA_LOW, IOVA_SRC + SZ_4K - IOVA_LOW,
+			 UNMAP_VADDR, NULL), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_LOW, low, 2 * SZ_4K, MAP_VADDR), -EINVAL);
+	/* Updates must name exactly the mapping, aligned, not wrapping. */
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, 2 * SZ_4K, MAP_VADDR), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC - SZ_4K, va1, 2 * SZ_4K, MAP_VADDR),
+		  -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1 + 0x800, SZ_4K, MAP_VADDR), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC + 0x800, va1, SZ_4K, MAP_VADDR), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, 0, MAP_VADDR), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC, (void *)(uintptr_t)(~0ULL << 12),
+		       2 * SZ_4K, MAP_VADDR), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC - SZ_4K, va1, SZ_4K, MAP_VADDR),
+		  -ENOENT);		/* nothing there */
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, SZ_4K,
+		       MAP_VADDR | VFIO_DMA_MAP_FLAG_WRITE), -EINVAL);
+	/* A new mapping elsewhere meanwhile: type1 (6.12) takes it. */
+	CHECK_ERR(vmap(&e, IOVA_NEW, other, SZ_4K, rw), 0);
+	CHECK_ERR(vunmap(&e, IOVA_NEW, SZ_4K, 0, &unmapped), 0);
+	CHECK_EQ(unmapped, SZ_4K);
+	/* The same vaddr back. */
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, SZ_4K, MAP_VADDR), 0);
+	CHECK_ERR(vmap(&e, IOVA_SRC, va1, SZ_4K, MAP_VADDR), -EINVAL);
+
+	/*
+	 * The live update. Invalidate src and dst; the memfd page gets a
+	 * new mapping at another address (the old one goes), dst's pages
+	 * move with mremap; new bytes are written through the new mapping.
+	 */
+	CHECK_ERR(vunmap(&e, IOVA_SRC, IOVA_DST + SZ_4K - IOVA_SRC,
+			 UNMAP_VADDR, &unmapped), 0);
+	CHECK_EQ(unmapped, 2 * SZ_4K);
+	CHECK_OK(munmap(va1, SZ_4K));
+	va2 = mmap(spare, SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED_NOREPLACE, mfd, 0);
+	CHECK(va2 == spare && va2 != va1);
+	dst2 = mremap(dst, SZ_4K, SZ_4K, MREMAP_MAYMOVE | MREMAP_FIXED,
+		      spare + SZ_4K);
+	CHECK(dst2 == spare + SZ_4K);
+	fill(va2, SZ_4K, 0x77);
+	memset(dst2, 0xee, SZ_4K);
+	CHECK_ERR(vmap(&e, IOVA_SRC, va2, SZ_4K, MAP_VADDR), 0);
+	CHECK_ERR(vmap(&e, IOVA_DST, dst2, SZ_4K, MAP_VADDR), 0);
+	CHECK(edu_dma(&e, IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&e, IOVA_DST + 1024, true, EDU_LEN) == 0);
+	CHECK(all_bytes(dst2, 1024, 0xee));
+	CHECK(memcmp(dst2 + 1024, va2, EDU_LEN) == 0);
+
+	/* Every mapping at once, then back one by one. */
+	CHECK_ERR(vunmap(&e, 0, 0, UNMAP_VADDR | VFIO_DMA_UNMAP_FLAG_ALL,
+			 &unmapped), 0);
+	CHECK_EQ(unmapped, 4 * SZ_4K);
+	CHECK_ERR(vunmap(&e, 0, 0, UNMAP_VADDR | VFIO_DMA_UNMAP_FLAG_ALL,
+			 NULL), -EINVAL);
+	CHECK_ERR(vmap(&e, IOVA_SRC, va2, SZ_4K, MAP_VADDR), 0);
+	CHECK_ERR(vmap(&e, IOVA_DST, dst2, SZ_4K, MAP_VADDR), 0);
+	/* An invalid vaddr's mapping unmaps as any; its state goes too. */
+	CHECK_ERR(vunmap(&e, IOVA_LOW, 2 * SZ_4K, 0, &unmapped), 0);
+	CHECK_EQ(unmapped, 2 * SZ_4K);
+	CHECK_ERR(vmap(&e, IOVA_LOW, low, 2 * SZ_4K, MAP_VADDR), -ENOENT);
+	CHECK_ERR(vmap(&e, IOVA_LOW, low, 2 * SZ_4K, rw), 0);
+	CHECK_ERR(vmap(&e, IOVA_LOW, low, 2 * SZ_4K, MAP_VADDR), -EINVAL);
+	memset(dst2, 0, SZ_4K);
+	CHECK(edu_dma(&e, IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst2, va2, EDU_LEN) == 0);
+	/* Closed with a vaddr invalid: the container goes all the same. */
+	CHECK_ERR(vunmap(&e, IOVA_SRC, SZ_4K, UNMAP_VADDR, NULL), 0);
+	edu_close(&e);
+	munmap(va2, SZ_4K);
+	munmap(dst2, SZ_4K);
+	munmap(low, 2 * SZ_4K);
+	munmap(other, SZ_4K);
+	close(mfd);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "type1_dma_roundtrip", t_type1_dma_roundtrip, NULL },
 	{ "type1_unmap_faults", t_type1_unmap_faults, NULL },
@@ -1143,6 +1310,7 @@ static const struct test tests[] = {
 	{ "fd_dirty_vfio_device", t_fd_dirty_vfio_device, NULL },
 	{ "fd_bind_struct_sizes", t_fd_bind_struct_sizes, NULL },
 	{ "fd_nested_table", t_fd_nested_table, NULL },
+	{ "type1_update_vaddr", t_type1_update_vaddr, NULL },
 };
 
 int main(int argc, char **argv)
