@@ -181,48 +181,47 @@ int as_dirty_tracking(struct ioasid_as *as, u32 flags,
 
 /*
  * Remove [start, last] from the set (page-aligned bounds). The set is
- * sorted: the walk starts at the first range that can meet the cleared
- * one and stops past it.
+ * sorted and disjoint: at most one range overlaps the cleared one from
+ * before (it is cut, or split when the cleared one is inside it), the
+ * ranges wholly inside go in one move, and at most one overlaps from
+ * after (it is cut). Linear in the set's size whatever is cleared: a
+ * user who scattered the set into its 65,536 ranges cannot make one
+ * clear quadratic.
  */
 static void dirty_clear(struct ioasid_as *as, u64 start, u64 last)
 {
-	u32 i = dirty_find(as, start);
+	u32 i = dirty_find(as, start), j;
 
-	while (i < as->ndirty) {
-		struct ioasid_range *r = &as->dirty[i];
-
-		if (r->start > last)
-			break;
-		if (r->last < start) {
-			i++;
-			continue;
-		}
-		if (r->start < start && r->last > last) {
+	while (i < as->ndirty && as->dirty[i].last < start)
+		i++;
+	if (i == as->ndirty || as->dirty[i].start > last)
+		return;
+	if (as->dirty[i].start < start) {
+		if (as->dirty[i].last > last) {
 			/* The cleared range is inside: split in two. */
 			if (as->ndirty == as->dirty_cap && !dirty_grow(as)) {
 				/* Cannot split: leave it dirty, never lose. */
 				return;
 			}
-			r = &as->dirty[i];
 			memmove(&as->dirty[i + 1], &as->dirty[i],
-				(as->ndirty - i) * sizeof(*r));
+				(as->ndirty - i) * sizeof(as->dirty[0]));
 			as->ndirty++;
 			as->dirty[i].last = start - 1;
 			as->dirty[i + 1].start = last + 1;
 			return;
 		}
-		if (r->start < start) {
-			r->last = start - 1;
-			i++;
-		} else if (r->last > last) {
-			r->start = last + 1;
-			i++;
-		} else {
-			memmove(&as->dirty[i], &as->dirty[i + 1],
-				(as->ndirty - i - 1) * sizeof(*r));
-			as->ndirty--;
-		}
+		as->dirty[i].last = start - 1;
+		i++;
 	}
+	for (j = i; j < as->ndirty && as->dirty[j].last <= last; j++)
+		;
+	if (j > i) {
+		memmove(&as->dirty[i], &as->dirty[j],
+			(as->ndirty - j) * sizeof(as->dirty[0]));
+		as->ndirty -= j - i;
+	}
+	if (i < as->ndirty && as->dirty[i].start <= last)
+		as->dirty[i].start = last + 1;
 }
 
 static void set_bits(u64 *words, u64 first, u64 last, u64 base_page)

@@ -689,12 +689,7 @@ static long shim_get_info(struct shim_container *c, unsigned long arg)
 {
 	struct vfio_iommu_type1_info info;
 	struct vfio_iommu_type1_info_cap_iova_range *ranges;
-	struct shim_info_caps head = {
-		.mig.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
-				.version = 1 },
-		.avail.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
-				  .version = 1 },
-	};
+	struct shim_info_caps head;
 	struct ioasid_range r[IOASID_SWDEV_MAX_RESV + 1];
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	size_t rsz, capsz;
@@ -706,6 +701,12 @@ static long shim_get_info(struct shim_container *c, unsigned long arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	/* Copied out whole: its padding too must be zero, not stack. */
+	memset(&head, 0, sizeof(head));
+	head.mig.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION;
+	head.mig.header.version = 1;
+	head.avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	head.avail.header.version = 1;
 	rc = ioasid_ctx_as_attrs(c->h->ctx, c->ioasid, &a, &nmaps);
 	if (rc)
 		return rc;

@@ -187,11 +187,74 @@ static int untracked_device(struct fx *f)
 	return 0;
 }
 
+/*
+ * A set scattered into many ranges, cleared in windows that cut ranges
+ * at either end, fall inside one, or cover many: every read must report
+ * exactly what a model says, and clear exactly its window. (The clear
+ * moves the ranges it drops in one step: a user who scattered the set
+ * cannot make one clear quadratic.)
+ */
+static int scattered_clear(struct fx *f)
+{
+	enum { NP = 4000 };
+	static const uint32_t win[][2] = {	/* [first, last] pages cleared */
+		{ 100, 699 }, { 1501, 1504 }, { 1500, 1500 }, { 0, 98 },
+		{ 2000, NP - 1 },
+	};
+	static uint64_t b[(NP + 63) / 64];
+	static bool model[NP];
+	uint8_t one = 0x77;
+	uint64_t n;
+
+	CHECK_OK(ioasid_attach(f->h, f->dev, f->as));
+	CHECK_OK(ioasid_map(f->h, f->as, 0, f->buf, (uint64_t)NP * SZ_4K, RW));
+	CHECK_OK(ioasid_dirty_tracking(f->h, f->as, true));
+	/* Ranges of two pages, one page apart (pages 3k and 3k + 1). */
+	for (uint32_t p = 0; p + 1 < 1500; p += 3) {
+		CHECK_OK(ioasid_swdev_access(f->h, f->dev, IOASID_ACCESS_WRITE,
+					     (uint64_t)p * SZ_4K, &one, 1));
+		CHECK_OK(ioasid_swdev_access(f->h, f->dev, IOASID_ACCESS_WRITE,
+					     (uint64_t)(p + 1) * SZ_4K, &one, 1));
+		model[p] = model[p + 1] = true;
+	}
+	/* One long range: pages 1500-1519. */
+	for (uint32_t p = 1500; p < 1520; p++) {
+		CHECK_OK(ioasid_swdev_access(f->h, f->dev, IOASID_ACCESS_WRITE,
+					     (uint64_t)p * SZ_4K, &one, 1));
+		model[p] = true;
+	}
+	for (size_t w = 0; w < sizeof(win) / sizeof(win[0]); w++) {
+		uint32_t first = win[w][0], last = win[w][1], want = 0;
+
+		for (uint32_t p = first; p <= last; p++) {
+			want += model[p];
+			model[p] = false;
+		}
+		CHECK_OK(ioasid_dirty_read(f->h, f->as, (uint64_t)first * SZ_4K,
+					   (uint64_t)(last - first + 1) * SZ_4K,
+					   12, b, 0, &n));
+		CHECK_EQ(n, want);
+		/* The whole set, not cleared: exactly the model. */
+		CHECK_OK(ioasid_dirty_read(f->h, f->as, 0,
+					   (uint64_t)NP * SZ_4K, 12, b,
+					   IOASID_DIRTY_NO_CLEAR, &n));
+		for (uint32_t p = 0; p < NP; p++)
+			CHECK_EQ(bit(b, p), model[p]);
+	}
+	CHECK_OK(ioasid_dirty_read(f->h, f->as, 0, (uint64_t)NP * SZ_4K, 12,
+				   b, 0, &n));
+	CHECK_OK(ioasid_dirty_read(f->h, f->as, 0, (uint64_t)NP * SZ_4K, 12,
+				   b, 0, &n));
+	CHECK_EQ(n, 0);
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "dirty_rules", rules, NULL },
 	{ "dirty_device_writes", device_writes, NULL },
 	{ "dirty_unmapped_writable", unmapped_writable, NULL },
 	{ "dirty_untracked_device", untracked_device, NULL },
+	{ "dirty_scattered_clear", scattered_clear, NULL },
 };
 
 int main(int argc, char **argv)
