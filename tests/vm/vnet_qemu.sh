@@ -17,7 +17,11 @@ kver=$1 initrd=$2 sock=$3 smp=$4 chr=$5 ndev=$6 net=$7 append=$8
 shift 8
 # A comma would end the chardev's path and start an option of QEMU's.
 case $sock in *,*) echo "vnet_qemu.sh: socket path $sock has a comma" >&2; exit 2 ;; esac
-exec qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m 512 \
+# One TCG thread for all vCPUs: with a thread each (MTTCG), a guest of
+# two CPUs died at boot, before any frame, with "Oops: int3" in
+# sched_clock_cpu (a text-patching breakpoint another vCPU still ran:
+# CI, 2026-12-04, strict-mq); one thread runs the vCPUs in turn.
+exec qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$smp" -m 512 \
 	-nographic -no-reboot -nic none -M q35,kernel-irqchip=split "$@" \
 	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
 	-chardev "socket,id=vu0,path=$sock$chr" -netdev "vhost-user,id=n0,chardev=vu0$ndev" \
