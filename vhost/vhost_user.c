@@ -1230,22 +1230,6 @@ static void accept_failed(struct vu_backend *b, int e, bool *failing)
 }
 
 /*
- * VU_CLIENT: one try at connecting to the front-end's socket. The path is
- * opened without following any symbolic link, in a directory part or
- * the last (openat2 RESOLVE_NO_SYMLINKS, O_PATH | O_NOFOLLOW), and must
- * be a socket owned by this process's user or root with one name only
- * (no hard link made to another's), connected to through /proc/self/fd:
- * a link planted in the path cannot point the backend at another
- * service's or another VM's socket. The listener must run as this
- * process's user or as root (SO_PEERCRED): in a directory others may
- * write (/tmp), anyone could otherwise listen at the path and become the
- * front-end. Non-blocking, so a listener whose
- * queue is full (EAGAIN) cannot hold the control thread, and stop is seen
- * within VU_CONNECT_RETRY_MS; the connection is made blocking once it is
- * up. -1 after a failed try (counted, said once per run of failures,
- * then a pause).
- */
-/*
  * @path as an O_PATH descriptor, no symbolic link followed anywhere in it
  * (ELOOP); a last component that is a link comes back as the link. On a
  * kernel without openat2 (before 5.6), only the last component is held.
@@ -1263,6 +1247,28 @@ static int open_nofollow(const char *path)
 	return fd;
 }
 
+/* A socket file or a listener we may trust: our user's, or root's. */
+static bool trusted_uid(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * VU_CLIENT: one try at connecting to the front-end's socket. The path is
+ * opened without following any symbolic link, in a directory part or
+ * the last (openat2 RESOLVE_NO_SYMLINKS, O_PATH | O_NOFOLLOW), and must
+ * be a socket owned by this process's user or root with one name only
+ * (no hard link made to another's), connected to through /proc/self/fd:
+ * a link planted in the path cannot point the backend at another
+ * service's or another VM's socket. The listener must run as this
+ * process's user or as root (SO_PEERCRED): in a directory others may
+ * write (/tmp), anyone could otherwise listen at the path and become the
+ * front-end. Non-blocking, so a listener whose
+ * queue is full (EAGAIN) cannot hold the control thread, and stop is seen
+ * within VU_CONNECT_RETRY_MS; the connection is made blocking once it is
+ * up. -1 after a failed try (counted, said once per run of failures,
+ * then a pause).
+ */
 static int client_connect(struct vu_backend *b, bool *failing)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -1290,7 +1296,7 @@ static int client_connect(struct vu_backend *b, bool *failing)
 			 "not a socket");
 		goto fail;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (!trusted_uid(st.st_uid)) {
 		snprintf(why, sizeof(why),
 			 "the socket is owned by uid %u, neither this process's user nor root: refused",
 			 (unsigned int)st.st_uid);
@@ -1312,7 +1318,7 @@ static int client_connect(struct vu_backend *b, bool *failing)
 		e = errno;
 		goto fail;
 	}
-	if (cred.uid != 0 && cred.uid != geteuid()) {
+	if (!trusted_uid(cred.uid)) {
 		snprintf(why, sizeof(why),
 			 "the listener runs as uid %u, neither this process's user nor root: refused",
 			 (unsigned int)cred.uid);
