@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "frontend.h"
+#include "listen.h"
 
 static const char *netd, *work;
 static int ntest, failed;
@@ -865,32 +866,6 @@ static void test_control(const char *ctl)
 	result(ok, "reset answers ok and stats read zero after it");
 }
 
-/* A listener at @path (the front-end's side of a client-mode port). */
-static int listen_at(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int l;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(l, 4)) {
-		if (l >= 0)
-			close(l);
-		return -1;
-	}
-	return l;
-}
-
-static int accept_in(int l, int ms)
-{
-	struct pollfd p = { .fd = l, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
-}
-
 /*
  * A client-mode port (,client): the front-end listens and the daemon
  * connects, though the path is live (a server-mode port refuses a path
@@ -908,14 +883,14 @@ static void test_client(void)
 	snprintf(ctl, sizeof(ctl), "%s/ctl-client", work);
 	snprintf(path, sizeof(path), "%s/qemu.sock", work);
 	snprintf(spec, sizeof(spec), "c0=%s,client", path);
-	l = listen_at(path);
+	l = fx_listen(path, 4);
 	if (l < 0) {
 		result(false, "client mode: a front-end listens at %s", path);
 		return;
 	}
 	start(&d, "client", (const char *const[]){ "--", "--vhost", spec,
 						    "--control", ctl, NULL });
-	c = accept_in(l, 60000);
+	c = fx_accept_within(l, 60000);
 	result(c >= 0, "client mode: the daemon connects to a listening front-end");
 	ok = wait_listen(ctl, 30) &&
 	     ask(ctl, "{\"cmd\":\"ports\"}\n", buf, sizeof(buf)) &&
@@ -925,7 +900,7 @@ static void test_client(void)
 		diag("ports: %.300s", buf);
 	if (c >= 0)
 		close(c);
-	c = accept_in(l, 10000);
+	c = fx_accept_within(l, 10000);
 	result(c >= 0, "client mode: after the front-end hangs up, the daemon connects again");
 	/* The backend counts a connection just after connect() returns. */
 	for (int t = 0; t < 20; t++) {

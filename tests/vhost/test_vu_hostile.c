@@ -30,6 +30,7 @@
 
 #include "echo.h"
 #include "harness.h"
+#include "listen.h"
 #include "memguard.h"
 #include "vhost_user.h"
 #include "vhost_user_proto.h"
@@ -998,32 +999,6 @@ static int socket_path(struct fx *fx)
 	return 0;
 }
 
-/* A listener at @path with a queue of @backlog; -1 on failure. */
-static int listener(const char *path, int backlog)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(l, backlog)) {
-		if (l >= 0)
-			close(l);
-		return -1;
-	}
-	return l;
-}
-
-/* The backend's next connection to listener @l, within @ms; -1 if none. */
-static int accept_within(int l, int ms)
-{
-	struct pollfd p = { .fd = l, .events = POLLIN };
-
-	if (poll(&p, 1, ms) != 1)
-		return -1;
-	return accept4(l, NULL, NULL, SOCK_CLOEXEC);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1068,16 +1043,16 @@ static int client_mode(struct fx *fx)
 	CHECK_ERR(lstat(path, &sb), -1);	/* nothing made at the path */
 
 	/* A listener appears: the backend connects and is served. */
-	l = listener(path, 4);
+	l = fx_listen(path, 4);
 	CHECK(l >= 0);
-	c = accept_within(l, 3000);
+	c = fx_accept_within(l, 3000);
 	CHECK(c >= 0);
 	CHECK_OK(cl_send(c, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0));
 	CHECK(cl_reply(c) > 0);
 
 	/* The front-end hangs up: the backend connects again. */
 	close(c);
-	c = accept_within(l, 3000);
+	c = fx_accept_within(l, 3000);
 	CHECK(c >= 0);
 	CHECK_OK(cl_send(c, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0));
 	CHECK(cl_reply(c) > 0);
@@ -1088,7 +1063,7 @@ static int client_mode(struct fx *fx)
 	t0 = now_s();
 	close(c);
 	while (now_s() - t0 < 0.5) {
-		c = accept_within(l, 100);
+		c = fx_accept_within(l, 100);
 		if (c >= 0)
 			close(c);
 	}
@@ -1105,7 +1080,7 @@ static int client_mode(struct fx *fx)
 	/* A listener that never accepts, its queue full: stop still returns. */
 	snprintf(full, sizeof(full), "/tmp/ioasid-vuf-%d.sock", (int)getpid());
 	unlink(full);
-	l = listener(full, 0);
+	l = fx_listen(full, 0);
 	CHECK(l >= 0);
 	for (nfill = 0; nfill < 64; nfill++) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -1139,11 +1114,11 @@ static int client_mode(struct fx *fx)
 	 * A symbolic link at the path, to a live listener: not followed
 	 * (someone who may write the directory could point it anywhere).
 	 */
-	l = listener(full, 4);
+	l = fx_listen(full, 4);
 	CHECK(l >= 0);
 	CHECK_OK(symlink(full, path));
 	CHECK_OK(vu_backend_start_mq(path, &app, 1, VU_CLIENT, &cb));
-	CHECK_EQ(accept_within(l, 500), -1);
+	CHECK_EQ(fx_accept_within(l, 500), -1);
 	vu_backend_stats(cb, &st);
 	CHECK(st.connections == 0 && st.connect_failures >= 1);
 	vu_backend_stop(cb);
@@ -1164,12 +1139,12 @@ static int client_mode(struct fx *fx)
 		snprintf(real, sizeof(real), "%s/s.sock", dir);
 		snprintf(via, sizeof(via), "%s.link/s.sock", dir);
 		CHECK_OK(mkdir(dir, 0700));
-		l = listener(real, 4);
+		l = fx_listen(real, 4);
 		CHECK(l >= 0);
 		snprintf(full, sizeof(full), "%s.link", dir);
 		CHECK_OK(symlink(dir, full));
 		CHECK_OK(vu_backend_start_mq(via, &app, 1, VU_CLIENT, &cb));
-		CHECK_EQ(accept_within(l, 500), -1);
+		CHECK_EQ(fx_accept_within(l, 500), -1);
 		vu_backend_stats(cb, &st);
 		CHECK(st.connections == 0 && st.connect_failures >= 1);
 		vu_backend_stop(cb);
@@ -1199,9 +1174,9 @@ static int client_mode(struct fx *fx)
 			signal(SIGPIPE, SIG_IGN);
 			if (setgid(65534) || setuid(65534))
 				_exit(2);
-			ll = listener(path, 4);
+			ll = fx_listen(path, 4);
 			(void)!write(sv[1], "l", 1);
-			cc = ll >= 0 ? accept_within(ll, 3000) : -1;
+			cc = ll >= 0 ? fx_accept_within(ll, 3000) : -1;
 			/* Served: GET_FEATURES answered. Refused: closed. */
 			if (cc >= 0)
 				r = !cl_send(cc, VU_GET_FEATURES, VU_VERSION, NULL,
