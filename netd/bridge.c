@@ -68,6 +68,22 @@ void netd_bridges_free(struct netd *d)
 	d->nbridges = 0;
 }
 
+void netd_bridge_leave(struct netd *d, int ix)
+{
+	struct netd_bridge *b = d->bridge[d->port[ix].bridge];
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < b->nmembers; i++)
+		if (b->member[i] != ix)
+			b->member[k++] = b->member[i];
+	b->nmembers = k;
+	for (unsigned int i = 0; i < NETD_FDB_SIZE; i++)
+		if (b->fdb[i].used && b->fdb[i].port == ix)
+			b->fdb[i].used = false;
+	b->held[ix] = 0;
+	d->port[ix].bridge = -1;
+}
+
 /* The address, keyed, through a 64-bit finalizer (MurmurHash3's). */
 static uint32_t mac_hash(const struct netd_bridge *b, const uint8_t *mac)
 {
@@ -174,9 +190,16 @@ void netd_bridge_burst(struct netd *d, struct netd_port *p,
 	uint64_t now = rte_get_timer_cycles();
 	uint64_t age = rte_get_timer_hz() * NETD_FDB_AGE_S;
 	int self = (int)(p - d->port);
-	/* Flooded frames go to this member, copies to the others. */
-	int first_out = b->member[0] == self ? b->member[1] : b->member[0];
+	int first_out;
 
+	/* Its other members removed: nowhere to go. */
+	if (b->nmembers < 2) {
+		rte_pktmbuf_free_bulk(m, n);
+		count(&p->c.rx_drops, n);
+		return;
+	}
+	/* Flooded frames go to this member, copies to the others. */
+	first_out = b->member[0] == self ? b->member[1] : b->member[0];
 	for (uint16_t i = 0; i < n; i++) {
 		const struct rte_ether_hdr *eh;
 		struct rte_mbuf *f = m[i];

@@ -123,11 +123,16 @@ static void sub(struct netd_counters *c, const struct netd_counters *b)
 
 static void reply_ports(struct netd *d, struct reply *r)
 {
+	bool first = true;
+
 	put(r, "{\"ports\":[");
 	for (unsigned int i = 0; i < d->nports; i++) {
 		struct netd_port *p = &d->port[i];
 
-		put(r, "%s{\"name\":", i ? "," : "");
+		if (!d->live[i])
+			continue;
+		put(r, "%s{\"name\":", first ? "" : ",");
+		first = false;
 		put_str(r, p->name);
 		put(r, ",\"kind\":\"%s\",\"%s\":", kind_name(p),
 		    p->kind == NETD_VHOST ? "socket" : "device");
@@ -167,15 +172,19 @@ static unsigned int nclients(const struct netd_ctl *ctl)
 static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 {
 	struct netd *d = ctl->d;
+	bool first = true;
 
 	put(r, "{\"ports\":[");
 	for (unsigned int i = 0; i < d->nports; i++) {
 		struct netd_port *p = &d->port[i];
 		struct netd_counters c;
 
+		if (!d->live[i])
+			continue;
 		netd_port_counters(p, &c);
 		sub(&c, &p->base);
-		put(r, "%s{\"name\":", i ? "," : "");
+		put(r, "%s{\"name\":", first ? "" : ",");
+		first = false;
 		put_str(r, p->name);
 		put(r, ",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"rx_drops\":%llu,"
 		    "\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_drops\":%llu",
@@ -267,8 +276,11 @@ static bool request(struct netd_ctl *ctl, struct client *c, const char *line,
 		    size_t len)
 {
 	static struct reply r;
-	const char *why = NULL;
-	int cmd = netd_ctl_parse(line, len, &why);
+	static struct netd_ctl_req req;
+	char why[NETD_WHY_MAX];
+	const char *bad = NULL;
+	struct netd *d = ctl->d;
+	int cmd = netd_ctl_parse(line, len, &req, &bad);
 
 	r.len = 0;
 	r.over = false;
@@ -277,16 +289,28 @@ static bool request(struct netd_ctl *ctl, struct client *c, const char *line,
 		reply_stats(ctl, &r);
 		break;
 	case NETD_CMD_PORTS:
-		reply_ports(ctl->d, &r);
+		reply_ports(d, &r);
 		break;
 	case NETD_CMD_RESET:
-		for (unsigned int i = 0; i < ctl->d->nports; i++)
-			netd_port_counters(&ctl->d->port[i],
-					   &ctl->d->port[i].base);
+		for (unsigned int i = 0; i < d->nports; i++)
+			if (d->live[i])
+				netd_port_counters(&d->port[i], &d->port[i].base);
+		put(&r, "{\"ok\":true}\n");
+		break;
+	case NETD_CMD_ADD:
+		if (netd_port_add(d, req.vhost[0] ? NETD_VHOST : NETD_ETH,
+				  req.vhost[0] ? req.vhost : req.eth,
+				  req.xconnect, req.bridge, why, sizeof(why)))
+			return send_error(c, why);
+		put(&r, "{\"ok\":true}\n");
+		break;
+	case NETD_CMD_REMOVE:
+		if (netd_port_remove(d, req.port, why, sizeof(why)))
+			return send_error(c, why);
 		put(&r, "{\"ok\":true}\n");
 		break;
 	default:
-		return send_error(c, why ? why : "bad request");
+		return send_error(c, bad ? bad : "bad request");
 	}
 	if (r.over)
 		return send_error(c, "reply too long");

@@ -95,81 +95,21 @@ static int bad(const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int find_port(struct netd *d, const char *name)
-{
-	for (unsigned int i = 0; i < d->nports; i++)
-		if (!strcmp(d->port[i].name, name))
-			return (int)i;
-	return -1;
-}
-
-static bool name_ok(const char *s, size_t len)
-{
-	if (!len || len >= NETD_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!(s[i] == '_' || s[i] == '-' || (s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
-			return false;
-	return true;
-}
-
-/* NAME=WHAT[,opt...] into a new port of @kind. */
+/* NAME=WHAT[,opt...] into a new port of @kind (netd_port_parse). */
 static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 {
-	const char *opt = kind == NETD_VHOST ? "--vhost" : "--eth";
-	const char *eq = strchr(arg, '='), *what, *comma;
+	char why[NETD_WHY_MAX];
 	struct netd_port *p;
-	size_t wlen;
 
-	if (!eq || !name_ok(arg, (size_t)(eq - arg)))
-		return bad("%s %s: expected NAME=... with NAME of letters, digits, '-' or '_' (at most 31)",
-			   opt, arg);
 	if (d->nports == NETD_MAX_PORTS)
-		return bad("%s %s: too many ports (at most 16)", opt, arg);
+		return bad("%s %s: too many ports (at most %u)",
+			   kind == NETD_VHOST ? "--vhost" : "--eth", arg,
+			   NETD_MAX_PORTS);
 	p = &d->port[d->nports];
-	memset(p, 0, sizeof(*p));
-	memcpy(p->name, arg, (size_t)(eq - arg));
-	if (find_port(d, p->name) >= 0)
-		return bad("%s %s: a port of that name exists", opt, arg);
-	p->kind = kind;
-	p->peer = -1;
-	p->bridge = -1;
-	p->vu_queues = 1;
-	what = eq + 1;
-	comma = kind == NETD_VHOST ? strchr(what, ',') : NULL;
-	wlen = comma ? (size_t)(comma - what) : strlen(what);
-	if (!wlen)
-		return bad("%s %s: names nothing", opt, arg);
-	if (wlen >= NETD_WHERE_MAX)
-		return bad("%s %s: %s too long (at most 107 bytes)", opt, arg,
-			   kind == NETD_VHOST ? "socket path" : "device name");
-	memcpy(p->where, what, wlen);
-	while (comma) {
-		const char *o = comma + 1;
-		size_t olen;
-
-		comma = strchr(o, ',');
-		olen = comma ? (size_t)(comma - o) : strlen(o);
-		if (olen == 5 && !strncmp(o, "iommu", 5)) {
-			p->vu_flags |= VU_OFFER_IOMMU;
-		} else if (olen == 6 && !strncmp(o, "client", 6)) {
-			p->vu_flags |= VU_CLIENT;
-		} else if (olen > 7 && !strncmp(o, "queues=", 7)) {
-			char *end;
-			unsigned long n = strtoul(o + 7, &end, 10);
-
-			if (end != o + olen || o[7] < '1' || o[7] > '9' ||
-			    n > VU_MAX_QP)
-				return bad("%s %s: queues=N takes 1 to %u queue pairs",
-					   opt, arg, VU_MAX_QP);
-			p->vu_queues = (uint32_t)n;
-		} else {
-			return bad("%s %s: unknown option (known: iommu, queues=N, client)",
-				   opt, arg);
-		}
-	}
-	d->nports++;
+	if (netd_port_parse(d, kind, arg, p, why, sizeof(why)))
+		return bad("%s %s: %s", kind == NETD_VHOST ? "--vhost" : "--eth",
+			   arg, why);
+	d->live[d->nports++] = true;
 	return 0;
 }
 
@@ -195,12 +135,12 @@ static int port_or_device(struct netd *d, const char *opt, const char *arg,
 			  const char *n)
 {
 	char spec[NETD_NAME_MAX * 4 + 2];
-	int ix = find_port(d, n);
+	int ix = netd_port_find(d, n);
 	uint16_t id;
 
 	if (ix >= 0)
 		return ix;
-	if (!name_ok(n, strlen(n)) || rte_eth_dev_get_port_by_name(n, &id)) {
+	if (!netd_name_ok(n, strlen(n)) || rte_eth_dev_get_port_by_name(n, &id)) {
 		bad("%s %s: no port or DPDK device named %s", opt, arg, n);
 		return -1;
 	}
@@ -227,7 +167,7 @@ static int bridge(struct netd *d, const char *arg)
 		return bad("--bridge %s: too long", arg);
 	strcpy(list, arg);
 	eq = strchr(list, '=');
-	if (!eq || !name_ok(list, (size_t)(eq - list)))
+	if (!eq || !netd_name_ok(list, (size_t)(eq - list)))
 		return bad("--bridge %s: expected NAME=A,B... with NAME of letters, digits, '-' or '_' (at most 31)",
 			   arg);
 	*eq = '\0';
@@ -370,6 +310,7 @@ static int start_fwd(struct netd *d)
 		return -EBUSY;
 	}
 	d->fwd_lcore = lc;
+	d->forwarding = true;
 	return 0;
 }
 
@@ -456,6 +397,7 @@ int main(int argc, char **argv)
 	status = 0;
 	__atomic_store_n(&d.stop, true, __ATOMIC_RELEASE);
 	rte_eal_wait_lcore(d.fwd_lcore);
+	d.forwarding = false;
 out_ports:
 	netd_ports_close(&d);
 out_ctl:

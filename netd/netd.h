@@ -69,7 +69,7 @@ struct netd_port {
 	bool up;			/* the lcore's: a driver is there */
 	/* ethdev */
 	uint16_t eth_id;
-	bool eth_started, eth_closed;
+	bool eth_started;
 	struct netd_counters c;		/* relaxed atomics, any thread */
 	struct netd_counters base;	/* control thread: at the last reset */
 };
@@ -108,16 +108,57 @@ struct netd_out {
 };
 
 struct netd {
+	/*
+	 * Ports are slots. live[i]: slot i is a port; written only while
+	 * the lcore is parked (below), and the lcore never reads a slot that
+	 * is not live, so the control thread fills or empties one freely.
+	 * A removed port is unlinked first (peer, bridge, learned addresses)
+	 * so nothing names its index when a new port takes the slot.
+	 * nports: the slots ever used.
+	 */
 	struct netd_port port[NETD_MAX_PORTS];
+	bool live[NETD_MAX_PORTS];
 	unsigned int nports;
 	struct netd_bridge *bridge[NETD_MAX_BRIDGES];
 	unsigned int nbridges;
 	struct rte_mempool *pool;
 	unsigned int fwd_lcore;
 	bool stop;			/* atomic: the lcore returns */
+	/*
+	 * Parking (ports.c): the control thread sets park and waits for
+	 * parked before it changes ports, peers or bridges, and clears park
+	 * after; the lcore reads those without atomics otherwise.
+	 */
+	bool forwarding;		/* the lcore runs the loop */
+	bool park, parked;		/* atomics */
 };
 
 /* ports.c */
+#define NETD_WHY_MAX	320U		/* a reason, for stderr or a reply */
+bool netd_name_ok(const char *s, size_t len);
+/* The live port named @name, or -1. */
+int netd_port_find(const struct netd *d, const char *name);
+/*
+ * NAME=WHAT[,opt...], the spec of a port of @kind (--vhost, --eth, the
+ * control socket's add), into @p: 0, or -EINVAL with the reason in @why
+ * (no NAME, a NAME in use, no WHAT, an unknown option).
+ */
+int netd_port_parse(const struct netd *d, enum netd_kind kind,
+		    const char *spec, struct netd_port *p, char *why,
+		    size_t size);
+/*
+ * While the daemon runs (the control thread): a port of @kind from
+ * @spec, cross-connected to the port @xconnect or joining the bridge
+ * @bridge (either may be "": neither), opened and then made live; or
+ * the live port @name unlinked, then closed (its socket removed, its
+ * frames freed). 0, or a negative errno with the reason in @why and
+ * nothing changed.
+ */
+int netd_port_add(struct netd *d, enum netd_kind kind, const char *spec,
+		  const char *xconnect, const char *bridge, char *why,
+		  size_t size);
+int netd_port_remove(struct netd *d, const char *name, char *why,
+		     size_t size);
 int netd_ports_open(struct netd *d);
 int netd_fwd_loop(void *arg);
 void netd_ports_close(struct netd *d);
@@ -127,6 +168,8 @@ void netd_port_counters(const struct netd_port *p, struct netd_counters *c);
 /* bridge.c */
 int netd_bridge_new(struct netd *d, const char *name, struct netd_bridge **out);
 void netd_bridges_free(struct netd *d);
+/* Port @ix leaves its bridge: its learned addresses are forgotten. */
+void netd_bridge_leave(struct netd *d, int ix);
 /* Learn from and route @n frames @p received, into @out (per port). */
 void netd_bridge_burst(struct netd *d, struct netd_port *p,
 		       struct rte_mbuf **m, uint16_t n, struct netd_out *out);

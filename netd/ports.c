@@ -22,7 +22,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -50,6 +52,93 @@ void netd_port_counters(const struct netd_port *p, struct netd_counters *c)
 	c->tx_packets = __atomic_load_n(&p->c.tx_packets, __ATOMIC_RELAXED);
 	c->tx_bytes = __atomic_load_n(&p->c.tx_bytes, __ATOMIC_RELAXED);
 	c->tx_drops = __atomic_load_n(&p->c.tx_drops, __ATOMIC_RELAXED);
+}
+
+/* ---- naming ports ---- */
+
+bool netd_name_ok(const char *s, size_t len)
+{
+	if (!len || len >= NETD_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(s[i] == '_' || s[i] == '-' || (s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+int netd_port_find(const struct netd *d, const char *name)
+{
+	for (unsigned int i = 0; i < d->nports; i++)
+		if (d->live[i] && !strcmp(d->port[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int why_is(char *why, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int why_is(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int netd_port_parse(const struct netd *d, enum netd_kind kind,
+		    const char *spec, struct netd_port *p, char *why,
+		    size_t size)
+{
+	const char *eq = strchr(spec, '='), *what, *comma;
+	size_t wlen;
+
+	if (!eq || !netd_name_ok(spec, (size_t)(eq - spec)))
+		return why_is(why, size, "expected NAME=... with NAME of letters, digits, '-' or '_' (at most 31)");
+	memset(p, 0, sizeof(*p));
+	memcpy(p->name, spec, (size_t)(eq - spec));
+	if (netd_port_find(d, p->name) >= 0)
+		return why_is(why, size, "a port of that name exists");
+	p->kind = kind;
+	p->peer = -1;
+	p->bridge = -1;
+	p->vu_queues = 1;
+	what = eq + 1;
+	comma = kind == NETD_VHOST ? strchr(what, ',') : NULL;
+	wlen = comma ? (size_t)(comma - what) : strlen(what);
+	if (!wlen)
+		return why_is(why, size, "names nothing");
+	if (wlen >= NETD_WHERE_MAX)
+		return why_is(why, size, "%s too long (at most %u bytes)",
+			      kind == NETD_VHOST ? "socket path" : "device name",
+			      NETD_WHERE_MAX - 1);
+	memcpy(p->where, what, wlen);
+	while (comma) {
+		const char *o = comma + 1;
+		size_t olen;
+
+		comma = strchr(o, ',');
+		olen = comma ? (size_t)(comma - o) : strlen(o);
+		if (olen == 5 && !strncmp(o, "iommu", 5)) {
+			p->vu_flags |= VU_OFFER_IOMMU;
+		} else if (olen == 6 && !strncmp(o, "client", 6)) {
+			p->vu_flags |= VU_CLIENT;
+		} else if (olen > 7 && !strncmp(o, "queues=", 7)) {
+			char *end;
+			unsigned long n = strtoul(o + 7, &end, 10);
+
+			if (end != o + olen || o[7] < '1' || o[7] > '9' ||
+			    n > VU_MAX_QP)
+				return why_is(why, size, "queues=N takes 1 to %u queue pairs",
+					      VU_MAX_QP);
+			p->vu_queues = (uint32_t)n;
+		} else {
+			return why_is(why, size, "unknown option (known: iommu, queues=N, client)");
+		}
+	}
+	return 0;
 }
 
 /* ---- the vhost-user side: the backend's worker thread ---- */
@@ -172,7 +261,7 @@ static void check_up(struct netd *d, uint64_t *next)
 	for (unsigned int i = 0; i < d->nports; i++) {
 		struct netd_port *p = &d->port[i];
 
-		if (p->kind != NETD_VHOST)
+		if (!d->live[i] || p->kind != NETD_VHOST)
 			continue;
 		vu_backend_stats(p->vu, &st);
 		if (p->up && !st.running) {
@@ -208,6 +297,17 @@ static void send_burst(struct netd_port *q, struct rte_mbuf **m, uint16_t n)
 	}
 }
 
+/* At the top of the loop, nothing in hand: wait while the control thread changes ports. */
+static void park(struct netd *d)
+{
+	if (!__atomic_load_n(&d->park, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&d->park, __ATOMIC_ACQUIRE))
+		rte_pause();
+	__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
+}
+
 int netd_fwd_loop(void *arg)
 {
 	static struct netd_out out[NETD_MAX_PORTS];	/* the one lcore's */
@@ -218,12 +318,15 @@ int netd_fwd_loop(void *arg)
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		unsigned int work = 0;
 
+		park(d);
 		check_up(d, &next);
 		for (unsigned int i = 0; i < d->nports; i++) {
 			struct netd_port *p = &d->port[i];
 			struct rte_mbuf *m[NETD_BURST];
 			uint16_t n;
 
+			if (!d->live[i])
+				continue;
 			n = port_rx(p, m);
 			if (!n)
 				continue;
@@ -257,7 +360,8 @@ int netd_fwd_loop(void *arg)
 
 /* ---- opening and closing ---- */
 
-static int open_eth(struct netd *d, struct netd_port *p)
+static int open_eth(struct netd *d, struct netd_port *p, char *why,
+		    size_t size)
 {
 	struct rte_eth_conf conf;
 	int socket = rte_eth_dev_socket_id(p->eth_id), rc;
@@ -275,8 +379,8 @@ static int open_eth(struct netd *d, struct netd_port *p)
 	if (!rc)
 		rc = rte_eth_dev_start(p->eth_id);
 	if (rc) {
-		fprintf(stderr, "ioasid-netd: port %s (%s): cannot start: %s\n",
-			p->name, p->where, strerror(-rc));
+		snprintf(why, size, "port %s (%s): cannot start: %s", p->name,
+			 p->where, strerror(-rc));
 		return rc;
 	}
 	p->eth_started = true;
@@ -285,7 +389,8 @@ static int open_eth(struct netd *d, struct netd_port *p)
 	return 0;
 }
 
-static int open_vhost(struct netd_port *p, unsigned int idx)
+static int open_vhost(struct netd_port *p, unsigned int idx, char *why,
+		      size_t size)
 {
 	struct vu_app app = { .rx = vu_rx, .tx = vu_tx, .arg = p };
 	struct vu_app apps[VU_MAX_QP];
@@ -305,42 +410,36 @@ static int open_vhost(struct netd_port *p, unsigned int idx)
 	p->to_guest = rte_ring_create(rname, NETD_RING_SIZE, SOCKET_ID_ANY,
 				      RING_F_SP_ENQ);
 	if (!p->from_guest || !p->to_guest) {
-		fprintf(stderr, "ioasid-netd: port %s: cannot make its rings: %s\n",
-			p->name, rte_strerror(rte_errno));
+		snprintf(why, size, "port %s: cannot make its rings: %s",
+			 p->name, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	/* A client connects to the front-end's socket: never claim it. */
 	rc = p->vu_flags & VU_CLIENT ? 0 : vu_path_claim(p->where);
 	if (rc) {
-		fprintf(stderr, "ioasid-netd: port %s: %s: %s\n", p->name,
-			p->where, vu_path_why(rc));
+		snprintf(why, size, "port %s: %s: %s", p->name, p->where,
+			 vu_path_why(rc));
 		return rc;
 	}
 	rc = vu_backend_start_mq(p->where, apps, p->vu_queues, p->vu_flags,
 				 &p->vu);
 	if (rc) {
-		fprintf(stderr, "ioasid-netd: port %s: cannot %s %s: %s\n",
-			p->name, p->vu_flags & VU_CLIENT ? "connect to" :
-			"listen on", p->where, strerror(-rc));
+		snprintf(why, size, "port %s: cannot %s %s: %s", p->name,
+			 p->vu_flags & VU_CLIENT ? "connect to" : "listen on",
+			 p->where, strerror(-rc));
 		p->vu = NULL;
 	}
 	return rc;
 }
 
-/* Every port, or none: a failure closes what was opened. */
-int netd_ports_open(struct netd *d)
+static int port_open(struct netd *d, unsigned int idx, char *why,
+		     size_t size)
 {
-	int rc = 0;
+	struct netd_port *p = &d->port[idx];
 
-	for (unsigned int i = 0; i < d->nports && !rc; i++) {
-		struct netd_port *p = &d->port[i];
-
-		p->d = d;
-		rc = p->kind == NETD_ETH ? open_eth(d, p) : open_vhost(p, i);
-	}
-	if (rc)
-		netd_ports_close(d);
-	return rc;
+	p->d = d;
+	return p->kind == NETD_ETH ? open_eth(d, p, why, size) :
+	       open_vhost(p, idx, why, size);
 }
 
 static void ring_free(struct rte_ring **r)
@@ -355,9 +454,49 @@ static void ring_free(struct rte_ring **r)
 	*r = NULL;
 }
 
-/* The forwarding lcore has stopped; the backends stop here first. */
+/*
+ * What port_open() opened, once the lcore no longer looks at the port:
+ * the backend first (it stops calling rx/tx and removes its socket),
+ * then the rings and what they hold. An ethdev is stopped, not closed:
+ * it can be a port again (netd_ports_close() closes every device).
+ */
+static void port_close(struct netd_port *p)
+{
+	if (p->vu) {
+		vu_backend_stop(p->vu);
+		p->vu = NULL;
+	}
+	ring_free(&p->from_guest);
+	ring_free(&p->to_guest);
+	if (p->eth_started) {
+		rte_eth_dev_stop(p->eth_id);
+		p->eth_started = false;
+	}
+	p->up = false;
+}
+
+/* Every port, or none: a failure closes what was opened. */
+int netd_ports_open(struct netd *d)
+{
+	char why[NETD_WHY_MAX];
+	int rc = 0;
+
+	for (unsigned int i = 0; i < d->nports && !rc; i++) {
+		rc = port_open(d, i, why, sizeof(why));
+		if (rc)
+			fprintf(stderr, "ioasid-netd: %s\n", why);
+	}
+	if (rc)
+		netd_ports_close(d);
+	return rc;
+}
+
+/* The forwarding lcore has stopped (or never started). */
 void netd_ports_close(struct netd *d)
 {
+	uint16_t id;
+
+	/* Every backend first: none calls into a ring freed below. */
 	for (unsigned int i = 0; i < d->nports; i++) {
 		struct netd_port *p = &d->port[i];
 
@@ -366,19 +505,168 @@ void netd_ports_close(struct netd *d)
 			p->vu = NULL;
 		}
 	}
-	for (unsigned int i = 0; i < d->nports; i++) {
-		struct netd_port *p = &d->port[i];
+	for (unsigned int i = 0; i < d->nports; i++)
+		port_close(&d->port[i]);
+	/* A TAP PMD's interface goes with its device, a port's or not. */
+	RTE_ETH_FOREACH_DEV(id)
+		rte_eth_dev_close(id);
+}
 
-		ring_free(&p->from_guest);
-		ring_free(&p->to_guest);
-		if (p->eth_started) {
-			rte_eth_dev_stop(p->eth_id);
-			p->eth_started = false;
-		}
-		if (p->kind == NETD_ETH && !p->eth_closed) {
-			/* A TAP PMD's interface goes with it. */
-			rte_eth_dev_close(p->eth_id);
-			p->eth_closed = true;
-		}
+/* ---- ports added and removed while the daemon runs ---- */
+
+#define NETD_PARK_MS	1000U
+
+/*
+ * Stop the lcore at the top of its loop (nothing in hand); -ETIMEDOUT if
+ * it does not answer within NETD_PARK_MS (then nothing may change).
+ */
+static int fwd_park(struct netd *d)
+{
+	if (!d->forwarding)
+		return 0;
+	__atomic_store_n(&d->park, true, __ATOMIC_SEQ_CST);
+	for (unsigned int t = 0; t < NETD_PARK_MS * 10; t++) {
+		if (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE))
+			return 0;
+		usleep(100);
 	}
+	__atomic_store_n(&d->park, false, __ATOMIC_RELEASE);
+	return -ETIMEDOUT;
+}
+
+/* And let it go; it has left the wait before the next park. */
+static void fwd_unpark(struct netd *d)
+{
+	if (!d->forwarding)
+		return;
+	__atomic_store_n(&d->park, false, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE))
+		usleep(10);
+}
+
+/* The device @id is a live port's already: its name, else NULL. */
+static const char *eth_owner(const struct netd *d, uint16_t id)
+{
+	for (unsigned int i = 0; i < d->nports; i++)
+		if (d->live[i] && d->port[i].kind == NETD_ETH &&
+		    d->port[i].eth_id == id)
+			return d->port[i].name;
+	return NULL;
+}
+
+/* Where a new port may go, checked against what exists; -errno if not. */
+static int add_check(struct netd *d, struct netd_port *p, const char *xc,
+		     const char *br, int *peer, int *bridge, char *why,
+		     size_t size)
+{
+	*peer = -1;
+	*bridge = -1;
+	if (p->kind == NETD_ETH) {
+		const char *owner;
+
+		if (rte_eth_dev_get_port_by_name(p->where, &p->eth_id))
+			return why_is(why, size, "no DPDK device named %s (give it with EAL --vdev, or -a for a PCI device)",
+				      p->where);
+		owner = eth_owner(d, p->eth_id);
+		if (owner)
+			return why_is(why, size, "device %s is port %s already",
+				      p->where, owner);
+	}
+	if (xc[0]) {
+		*peer = netd_port_find(d, xc);
+		if (*peer < 0)
+			return why_is(why, size, "xconnect: no port named %s", xc);
+		if (d->port[*peer].peer >= 0 || d->port[*peer].bridge >= 0)
+			return why_is(why, size, "xconnect: %s is %s already", xc,
+				      d->port[*peer].peer >= 0 ?
+				      "cross-connected" : "in a bridge");
+	}
+	if (br[0]) {
+		for (unsigned int i = 0; i < d->nbridges; i++)
+			if (!strcmp(d->bridge[i]->name, br))
+				*bridge = (int)i;
+		if (*bridge < 0)
+			return why_is(why, size, "bridge: no bridge named %s", br);
+	}
+	return 0;
+}
+
+int netd_port_add(struct netd *d, enum netd_kind kind, const char *spec,
+		  const char *xconnect, const char *bridge, char *why,
+		  size_t size)
+{
+	const char *opt = kind == NETD_VHOST ? "vhost" : "eth";
+	struct netd_port np, *p;
+	unsigned int idx;
+	int peer, br, rc;
+	char what[NETD_WHY_MAX];
+
+	/* A slot no live port holds: a removed port's, or a new one. */
+	for (idx = 0; idx < d->nports && d->live[idx]; idx++)
+		;
+	if (idx == NETD_MAX_PORTS)
+		return why_is(why, size, "%s %s: too many ports (at most %u)",
+			      opt, spec, NETD_MAX_PORTS);
+	rc = netd_port_parse(d, kind, spec, &np, what, sizeof(what));
+	if (!rc)
+		rc = add_check(d, &np, xconnect, bridge, &peer, &br, what,
+			       sizeof(what));
+	if (rc) {
+		snprintf(why, size, "%s %s: %s", opt, spec, what);
+		return rc;
+	}
+	p = &d->port[idx];
+	*p = np;			/* not live: the lcore skips it */
+	rc = port_open(d, idx, why, size);
+	if (!rc) {
+		rc = fwd_park(d);
+		if (rc)
+			snprintf(why, size, "the forwarding lcore does not answer");
+	}
+	if (rc) {
+		port_close(p);
+		memset(p, 0, sizeof(*p));
+		return rc;
+	}
+	if (peer >= 0) {
+		p->peer = peer;
+		d->port[peer].peer = (int)idx;
+	}
+	if (br >= 0) {
+		struct netd_bridge *b = d->bridge[br];
+
+		p->bridge = br;
+		b->member[b->nmembers++] = (int)idx;
+	}
+	d->live[idx] = true;
+	if (idx == d->nports)
+		d->nports++;
+	fwd_unpark(d);
+	return 0;
+}
+
+int netd_port_remove(struct netd *d, const char *name, char *why,
+		     size_t size)
+{
+	int ix = netd_port_find(d, name), rc;
+	struct netd_port *p;
+
+	if (ix < 0)
+		return why_is(why, size, "remove: no port named %s", name);
+	p = &d->port[ix];
+	rc = fwd_park(d);
+	if (rc) {
+		snprintf(why, size, "the forwarding lcore does not answer");
+		return rc;
+	}
+	d->live[ix] = false;
+	if (p->peer >= 0)
+		d->port[p->peer].peer = -1;
+	if (p->bridge >= 0)
+		netd_bridge_leave(d, ix);
+	fwd_unpark(d);
+	/* The lcore no longer looks at it; the backend may, until stopped. */
+	port_close(p);
+	memset(p, 0, sizeof(*p));
+	return 0;
 }

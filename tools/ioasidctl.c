@@ -1404,20 +1404,76 @@ static int tool_vdpa_node(const struct tool *tc, int argc, char **argv)
 	return 0;
 }
 
+/* ", "KEY":"VALUE" onto @req; false if VALUE needs an escape (none exist). */
+static bool netd_member(char *req, size_t size, const char *key,
+			const char *val)
+{
+	size_t n = strlen(req);
+
+	if (strpbrk(val, "\"\\"))
+		return false;
+	for (const char *c = val; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			return false;
+	return (size_t)snprintf(req + n, size - n, ",\"%s\":\"%s\"", key,
+				val) < size - n;
+}
+
 /*
- * netd stats|ports|reset --control PATH: one request to ioasid-netd's
- * control socket (docs/netd.md), its one-line JSON reply on stdout; exit
- * 1 if the reply is an error or does not come within 5 s.
+ * The request for @tc with the arguments after --control PATH: stats,
+ * ports, reset take none; add takes --vhost SPEC or --eth SPEC, then
+ * optionally --xconnect PEER or --bridge BRIDGE; remove takes NAME.
+ * Its length, or -1 for bad arguments (the usage said) or -2 for a value
+ * the protocol cannot carry (said).
+ */
+static int netd_request(const struct tool *tc, int argc, char **argv,
+			char *req, size_t size)
+{
+	bool ok = true;
+	int len;
+
+	snprintf(req, size, "{\"cmd\":\"%s\"", tc->sub);
+	if (!strcmp(tc->sub, "add")) {
+		if ((strcmp(argv[0], "--vhost") && strcmp(argv[0], "--eth")) ||
+		    (argc == 4 && strcmp(argv[2], "--xconnect") &&
+		     strcmp(argv[2], "--bridge")) || argc == 3)
+			return -1;
+		ok = netd_member(req, size, argv[0] + 2, argv[1]) &&
+		     (argc < 4 || netd_member(req, size, argv[2] + 2, argv[3]));
+	} else if (!strcmp(tc->sub, "remove")) {
+		ok = netd_member(req, size, "port", argv[0]);
+	}
+	if (!ok) {
+		fprintf(stderr, "ioasidctl: netd %s: a value must be printable ASCII without '\"' or '\\' (the protocol has no escapes), and fit in a request\n",
+			tc->sub);
+		return -2;
+	}
+	len = (int)strlen(req);
+	if ((size_t)len + 3 > size)
+		return -2;
+	memcpy(req + len, "}\n", 3);
+	return len + 2;
+}
+
+/*
+ * netd stats|ports|reset|add|remove --control PATH ...: one request to
+ * ioasid-netd's control socket (docs/netd.md), its one-line JSON reply
+ * on stdout; exit 1 if the reply is an error or does not come within 5 s.
  */
 static int tool_netd(const struct tool *tc, int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char req[64], reply[65536];
+	char req[512], reply[65536];
 	size_t n = 0;
 	int s, len;
 
 	if (strcmp(argv[0], "--control"))
 		return tool_usage(tc);
+	len = netd_request(tc, argc - 2, argv + 2, req, sizeof(req));
+	if (len == -1)
+		return tool_usage(tc);
+	if (len < 0)
+		return 2;
 	if (strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "ioasidctl: netd %s: control socket path too long\n",
 			tc->sub);
@@ -1432,7 +1488,6 @@ static int tool_netd(const struct tool *tc, int argc, char **argv)
 			close(s);
 		return 1;
 	}
-	len = snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", tc->sub);
 	if (send(s, req, (size_t)len, MSG_NOSIGNAL) != len) {
 		fprintf(stderr, "ioasidctl: netd %s: %s\n", tc->sub, strerror(errno));
 		close(s);
@@ -1493,6 +1548,11 @@ static const struct tool tools[] = {
 	  "ioasid-netd's ports and what they connect, as JSON", 2, 2, tool_netd },
 	{ "netd", "reset", "--control PATH",
 	  "zero ioasid-netd's per-port counters", 2, 2, tool_netd },
+	{ "netd", "add", "--control PATH --vhost|--eth SPEC [--xconnect PEER|--bridge BR]",
+	  "add a port to a running ioasid-netd (SPEC as its --vhost/--eth)",
+	  4, 6, tool_netd },
+	{ "netd", "remove", "--control PATH NAME",
+	  "remove a port from a running ioasid-netd", 3, 3, tool_netd },
 	{ "help", NULL, "", "this text (also --help, -h)", 0, 0, tool_help },
 };
 

@@ -1207,6 +1207,281 @@ static void test_stuck_guest(void)
 	result(wait_exit(&d, 30) == 0, "stuck guest: SIGTERM: exit 0");
 }
 
+/* ---- ports added and removed at run time ---- */
+
+/* One request; true if the reply has @want in it (diag otherwise). */
+static bool rt_ask(const char *ctl, const char *req, const char *want)
+{
+	char line[600], buf[8192];
+	bool ok;
+
+	snprintf(line, sizeof(line), "%s\n", req);
+	ok = ask(ctl, line, buf, sizeof(buf)) && strstr(buf, want);
+	if (!ok)
+		diag("%s -> %.300s", req, buf);
+	return ok;
+}
+
+/* The daemon's "ports" reply into @buf; false if none. */
+static bool rt_ports(const char *ctl, char *buf, size_t size)
+{
+	return ask(ctl, "{\"cmd\":\"ports\"}\n", buf, size);
+}
+
+/* Frames a front-end received in 3 s (one: 100 ms), of the @n with id @id0.. sent. */
+static unsigned int rt_front_got(struct vu_front *fr, uint32_t id0,
+				 unsigned int n)
+{
+	double end = now_s() + (n == 1 ? 0.1 : 3);
+	unsigned int got = 0;
+
+	while (got < n && now_s() < end) {
+		uint8_t f[2048];
+		uint32_t len = vu_front_recv(fr, f, sizeof(f)), id;
+
+		if (!len) {
+			usleep(1000);
+			continue;
+		}
+		memcpy(&id, f + 14, 4);
+		got += len >= 18 && id >= id0 && id < id0 + n;
+	}
+	return got;
+}
+
+/* Frames with ids @id0.. (@n of them) seen on TAP @k within 3 s. */
+static unsigned int rt_tap_got(int k, uint32_t id0, unsigned int n)
+{
+	double end = now_s() + 3;
+	uint32_t seen = 0;		/* a bit per id, n <= 32 */
+	unsigned int got = 0;
+
+	while (got < n && now_s() < end) {
+		struct pollfd p = { .fd = br_sock[k], .events = POLLIN };
+		uint8_t f[2048];
+		uint32_t id;
+
+		if (poll(&p, 1, 50) != 1)
+			continue;
+		if (recv(br_sock[k], f, sizeof(f), MSG_DONTWAIT) < 18)
+			continue;
+		memcpy(&id, f + 14, 4);
+		if (id >= id0 && id < id0 + n && !(seen & (1U << (id - id0)))) {
+			seen |= 1U << (id - id0);
+			got++;
+		}
+	}
+	return got;
+}
+
+/* A bad add or remove: the reason, and the port list as it was. */
+static void rt_refused(const char *ctl, const char *what, const char *req,
+		       const char *why)
+{
+	char before[8192], after[8192];
+	bool ok = rt_ports(ctl, before, sizeof(before)) &&
+		  rt_ask(ctl, req, "\"error\"") && rt_ask(ctl, req, why) &&
+		  rt_ports(ctl, after, sizeof(after)) && !strcmp(before, after);
+
+	result(ok, "runtime: %s: refused (\"%s\"), the ports as they were", what,
+	       why);
+}
+
+/*
+ * Ports added and removed over the control socket while the daemon
+ * forwards: an ethdev that joins a running bridge gets its floods and
+ * stops getting them once removed; a vhost-user port added beside it is
+ * served (frames both ways with the project's front-end) and, removed
+ * with its front-end still connected, leaves no socket and no peer
+ * behind; its name and path can be used again. Every bad request is
+ * refused with its reason and changes nothing; 16 ports at most.
+ */
+static void test_runtime(void)
+{
+	char ctl[160], vdev[BR_PORTS][64], sock[160], req[400];
+	char buf[8192], fill[160];
+	const char *args[32];
+	struct vu_front_cfg fc = { 0 };
+	struct vu_front *fr = NULL;
+	unsigned int got;
+	struct daemon d;
+	struct stat st;
+	int n = 0, k;
+	bool ok;
+
+	snprintf(ctl, sizeof(ctl), "%s/ctl-runtime", work);
+	snprintf(sock, sizeof(sock), "%s/rt-v1.sock", work);
+	for (k = 0; k < BR_PORTS; k++) {
+		snprintf(br_if[k], sizeof(br_if[k]), "nrt%d_%d", getpid() % 10000, k);
+		snprintf(vdev[k], sizeof(vdev[k]), "net_tap%d,iface=%s", k,
+			 br_if[k]);
+		args[n++] = "--vdev";
+		args[n++] = vdev[k];
+	}
+	args[n++] = "--";
+	args[n++] = "--bridge";
+	args[n++] = "br0=net_tap0,net_tap1";
+	args[n++] = "--control";
+	args[n++] = ctl;
+	args[n] = NULL;
+	start(&d, "runtime", args);
+	ok = wait_listen(ctl, 60);
+	for (k = 0; k < BR_PORTS && ok; k++) {
+		br_sock[k] = br_open(br_if[k]);
+		ok = br_sock[k] >= 0;
+	}
+	result(ok, "runtime: the daemon serves br0 of two net_tap ports");
+	if (!ok) {
+		show_err(&d);
+		kill(d.pid, SIGKILL);
+		wait_exit(&d, 10);
+		return;
+	}
+	usleep(300000);
+	br_drain();
+
+	/* An ethdev joins the bridge, then leaves it. */
+	ok = rt_ask(ctl, "{\"cmd\":\"add\",\"eth\":\"t2=net_tap2\",\"bridge\":\"br0\"}",
+		    "{\"ok\":true}");
+	got = ok && br_send(0, 1, 0xffff, 301) ? br_seen(301, 6) : 0;
+	result(ok && got == 6, "runtime: net_tap2 added to br0 gets a broadcast from port 0 (got 0x%x)", got);
+	ok = rt_ask(ctl, "{\"cmd\":\"remove\",\"port\":\"t2\"}", "{\"ok\":true}") &&
+	     rt_ports(ctl, buf, sizeof(buf)) && !strstr(buf, "\"t2\"");
+	got = ok && br_send(0, 1, 0xffff, 302) ? br_seen(302, 2) : 0;
+	result(ok && got == 2, "runtime: removed, it is gone from ports and the bridge floods to port 1 alone (got 0x%x)", got);
+
+	/* A vhost-user port beside a new ethdev port, frames both ways. */
+	snprintf(req, sizeof(req), "{\"cmd\":\"add\",\"vhost\":\"v1=%s\",\"xconnect\":\"t2\"}", sock);
+	ok = rt_ask(ctl, "{\"cmd\":\"add\",\"eth\":\"t2=net_tap2\"}", "{\"ok\":true}") &&
+	     rt_ask(ctl, req, "{\"ok\":true}") && !stat(sock, &st);
+	fc.path = sock;
+	ok = ok && !vu_front_open(&fc, &fr);
+	for (int t = 0; ok && t < 50; t++) {
+		if (ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf)) &&
+		    json_num(buf, "running") == 2)
+			break;
+		usleep(100000);
+	}
+	result(ok && json_num(buf, "running") == 2,
+	       "runtime: v1 added, cross-connected to t2: its socket is there and a front-end's queues run");
+	got = 0;
+	if (ok) {
+		/*
+		 * The lcore sees the driver within 10 ms and the restarted
+		 * TAP comes up on its own time: probe until a frame passes.
+		 */
+		for (int t = 0; t < 50 && !got; t++) {
+			br_send(2, 5, 0xffff, 399);
+			got = rt_front_got(fr, 399, 1);
+		}
+		while (rt_front_got(fr, 399, 1))
+			;
+		for (uint32_t i = 0; i < 32; i++)
+			br_send(2, 5, 0xffff, 400 + i);
+		got = rt_front_got(fr, 400, 32);
+	}
+	result(got == 32, "runtime: 32 frames from t2's TAP reach v1's front-end (got %u)", got);
+	got = 0;
+	if (ok) {
+		for (uint32_t i = 0; i < 8; i++) {
+			uint8_t f[64] = { 0 };
+			uint16_t type = htons(BR_TYPE);
+			uint32_t id = 500 + i;
+
+			memset(f, 0xff, 6);
+			br_mac(f + 6, 6);
+			memcpy(f + 12, &type, 2);
+			memcpy(f + 14, &id, 4);
+			vu_front_send(fr, f, sizeof(f));
+		}
+		got = rt_tap_got(2, 500, 8);
+	}
+	result(got == 8, "runtime: 8 frames from v1's front-end come out of t2's TAP (got %u)", got);
+
+	/* Bad requests, each refused with nothing changed. */
+	rt_refused(ctl, "a name in use", "{\"cmd\":\"add\",\"vhost\":\"v1=/tmp/nowhere.sock\"}",
+		   "a port of that name exists");
+	snprintf(req, sizeof(req), "{\"cmd\":\"add\",\"vhost\":\"v2=%s\"}", sock);
+	rt_refused(ctl, "a socket path in use", req, "in use");
+	rt_refused(ctl, "a peer that does not exist",
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"xconnect\":\"zz\"}",
+		   "xconnect: no port named zz");
+	rt_refused(ctl, "a peer that is cross-connected",
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"xconnect\":\"t2\"}",
+		   "t2 is cross-connected already");
+	rt_refused(ctl, "a peer in a bridge",
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"xconnect\":\"net_tap0\"}",
+		   "net_tap0 is in a bridge already");
+	rt_refused(ctl, "a bridge that does not exist",
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"bridge\":\"br9\"}",
+		   "no bridge named br9");
+	rt_refused(ctl, "a device that is a port already",
+		   "{\"cmd\":\"add\",\"eth\":\"e=net_tap0\"}",
+		   "device net_tap0 is port net_tap0 already");
+	rt_refused(ctl, "a device that does not exist",
+		   "{\"cmd\":\"add\",\"eth\":\"e=net_nothing0\"}",
+		   "no DPDK device named net_nothing0");
+	rt_refused(ctl, "an unknown vhost option",
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock,fast\"}",
+		   "unknown option");
+	rt_refused(ctl, "both xconnect and bridge",
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/x\",\"xconnect\":\"t2\",\"bridge\":\"br0\"}",
+		   "not both");
+	rt_refused(ctl, "neither vhost nor eth", "{\"cmd\":\"add\",\"xconnect\":\"t2\"}",
+		   "add needs vhost or eth");
+	rt_refused(ctl, "an empty spec", "{\"cmd\":\"add\",\"vhost\":\"\"}",
+		   "a value is empty");
+	rt_refused(ctl, "remove with a spec", "{\"cmd\":\"remove\",\"vhost\":\"v1=/x\"}",
+		   "remove takes port");
+	rt_refused(ctl, "remove of a port that does not exist",
+		   "{\"cmd\":\"remove\",\"port\":\"zz\"}", "no port named zz");
+	result(!stat("/tmp/nowhere.sock", &st) == 0,
+	       "runtime: no refused add left a socket behind");
+
+	/* Removed with its front-end connected: no socket, no peer. */
+	ok = rt_ask(ctl, "{\"cmd\":\"remove\",\"port\":\"v1\"}", "{\"ok\":true}") &&
+	     stat(sock, &st) && rt_ports(ctl, buf, sizeof(buf)) &&
+	     !strstr(buf, "\"v1\"") &&
+	     strstr(buf, "{\"name\":\"t2\",\"kind\":\"ethdev\",\"device\":\"net_tap2\",\"peer\":null}");
+	result(ok, "runtime: v1 removed under traffic: its socket gone, t2 has no peer");
+	if (!ok)
+		diag("ports: %.600s", buf);
+	if (fr)
+		vu_front_close(fr);
+	fr = NULL;
+	snprintf(req, sizeof(req), "{\"cmd\":\"add\",\"vhost\":\"v1=%s\",\"xconnect\":\"t2\"}", sock);
+	ok = rt_ask(ctl, req, "{\"ok\":true}") && !stat(sock, &st);
+	result(ok, "runtime: the same name and path can be added again");
+	result(ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf)) &&
+	       json_num(buf, "running") == 0 && strstr(buf, "\"name\":\"v1\""),
+	       "runtime: stats has the new v1, no front-end on it");
+
+	/* At most 16 ports: 4 now, 12 more, then one too many. */
+	for (k = 0, ok = true; k < 12 && ok; k++) {
+		snprintf(req, sizeof(req), "{\"cmd\":\"add\",\"vhost\":\"f%d=%s/rt-f%d.sock\"}",
+			 k, work, k);
+		ok = rt_ask(ctl, req, "{\"ok\":true}");
+	}
+	snprintf(fill, sizeof(fill), "%s/rt-one-more.sock", work);
+	snprintf(req, sizeof(req), "{\"cmd\":\"add\",\"vhost\":\"g=%s\"}", fill);
+	ok = ok && rt_ask(ctl, req, "too many ports (at most 16)") && stat(fill, &st);
+	result(ok, "runtime: 16 ports, and a 17th is refused with no socket made");
+	for (k = 0, ok = true; k < 12 && ok; k++) {
+		snprintf(req, sizeof(req), "{\"cmd\":\"remove\",\"port\":\"f%d\"}", k);
+		snprintf(fill, sizeof(fill), "%s/rt-f%d.sock", work, k);
+		ok = rt_ask(ctl, req, "{\"ok\":true}") && stat(fill, &st);
+	}
+	result(ok, "runtime: the 12 removed again, their sockets gone");
+	for (k = 0; k < BR_PORTS; k++)
+		close(br_sock[k]);
+	kill(d.pid, SIGTERM);
+	ok = wait_exit(&d, 30) == 0;
+	result(ok && stat(sock, &st) && stat(ctl, &st),
+	       "runtime: SIGTERM: exit 0, sockets removed");
+	if (!ok)
+		show_err(&d);
+}
+
 int main(int argc, char **argv)
 {
 	char ctl[300], vsock[300], vspec[400], cmd[700];
@@ -1271,6 +1546,7 @@ int main(int argc, char **argv)
 	test_client();
 	test_bridge();
 	test_stuck_guest();
+	test_runtime();
 	printf("1..%d\n", ntest);
 	return failed;
 }

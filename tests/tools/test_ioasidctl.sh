@@ -150,9 +150,16 @@ cli cli_bad_backend 2 "backend 'foo' must be embedded or kernel" run --backend f
 cli cli_netd_words 2 "usage: ioasidctl netd stats --control PATH" netd stats
 cli cli_netd_option 2 "usage: ioasidctl netd reset --control PATH" netd reset --socket x
 cli cli_netd_unreachable 1 "netd ports: cannot reach $tmp/none" netd ports --control "$tmp/none"
+cli cli_netd_add_words 2 "usage: ioasidctl netd add --control PATH" netd add --control x --vhost
+cli cli_netd_add_option 2 "usage: ioasidctl netd add --control PATH" netd add --control x --frob a=b
+cli cli_netd_add_odd 2 "usage: ioasidctl netd add --control PATH" netd add --control x --vhost a=b --xconnect
+cli cli_netd_add_peer_option 2 "usage: ioasidctl netd add --control PATH" netd add --control x --eth a=b --peer c
+cli cli_netd_add_quote 2 "the protocol has no escapes" netd add --control x --vhost 'a="b'
+cli cli_netd_remove_words 2 "usage: ioasidctl netd remove --control PATH NAME" netd remove --control x
+cli cli_netd_remove_unreachable 1 "netd remove: cannot reach $tmp/none" netd remove --control "$tmp/none" v0
 
 # help lists every command, each on a line of its own, and nothing else.
-commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|netd stats|netd ports|netd reset|help|option|buffer|device|alloc|pte|bind|unbind|invalidate|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
+commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|netd stats|netd ports|netd reset|netd add|netd remove|help|option|buffer|device|alloc|pte|bind|unbind|invalidate|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
 n=$((n + 1))
 "$ctl" help > "$tmp/help" 2> "$tmp/err"; rc=$?
 missing=""
