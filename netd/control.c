@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+
 #include "ctl_parse.h"
 #include "netd.h"
 
@@ -202,12 +204,13 @@ static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 			put(r, ",\"connections\":%llu,\"connect_failures\":%llu,"
 			    "\"running\":%u,\"broken\":%u,"
 			    "\"iotlb_updates\":%llu,\"iotlb_invalidates\":%llu,"
-			    "\"iotlb_misses\":%llu",
+			    "\"iotlb_misses\":%llu,\"worker_busy_ns\":%llu",
 			    (unsigned long long)st.connections,
 			    (unsigned long long)st.connect_failures, st.running,
 			    st.broken, (unsigned long long)st.iotlb_updates,
 			    (unsigned long long)st.iotlb_invalidates,
-			    (unsigned long long)st.misses);
+			    (unsigned long long)st.misses,
+			    (unsigned long long)st.busy_ns);
 			/* Per queue pair, from the guest and to it. */
 			put(r, ",\"queues\":[");
 			for (uint32_t q = 0; q < st.pairs && q < VU_MAX_QP; q++)
@@ -236,7 +239,10 @@ static void reply_stats(struct netd_ctl *ctl, struct reply *r)
 		    (unsigned long long)rd(&s->fdb_full),
 		    (unsigned long long)rd(&s->port_limit));
 	}
-	put(r, "],\"control\":{\"clients\":%u,\"timed_out\":%llu,"
+	put(r, "],\"fwd\":{\"busy_cycles\":%llu,\"tsc_hz\":%llu}",
+	    (unsigned long long)rd(&d->busy_cycles),
+	    (unsigned long long)rte_get_tsc_hz());
+	put(r, ",\"control\":{\"clients\":%u,\"timed_out\":%llu,"
 	    "\"evicted\":%llu,\"accept_failures\":%llu}}\n", nclients(ctl),
 	    (unsigned long long)ctl->timed_out,
 	    (unsigned long long)ctl->evicted,

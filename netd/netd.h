@@ -130,6 +130,8 @@ struct netd {
 	 * after; the lcore reads those without atomics otherwise.
 	 */
 	bool forwarding;		/* the lcore runs the loop */
+	uint64_t busy_cycles;		/* relaxed atomic: the lcore's passes
+					 * that moved frames, TSC cycles */
 	bool park, parked;		/* atomics */
 };
 

@@ -317,8 +317,10 @@ int netd_fwd_loop(void *arg)
 
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		unsigned int work = 0;
+		uint64_t t0;
 
 		park(d);
+		t0 = rte_rdtsc();
 		check_up(d, &next);
 		for (unsigned int i = 0; i < d->nports; i++) {
 			struct netd_port *p = &d->port[i];
@@ -350,8 +352,10 @@ int netd_fwd_loop(void *arg)
 			send_burst(&d->port[p->peer], m, n);
 		}
 		/* On a shared machine an idle lcore gives its CPU back. */
-		if (work)
+		if (work) {
+			count(&d->busy_cycles, rte_rdtsc() - t0);
 			idle = 0;
+		}
 		else if (++idle > 256)
 			usleep(50);
 	}

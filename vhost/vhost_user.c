@@ -453,13 +453,14 @@ static void *worker(void *arg)
 		return NULL;
 	b->reader = r;
 	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
-		uint64_t now;
+		uint64_t now = mono_ns();
 
 		if (worker_pass(b, r)) {
+			__atomic_fetch_add(&b->st.busy_ns, mono_ns() - now,
+					   __ATOMIC_RELAXED);
 			idle_since = 0;
 			continue;
 		}
-		now = mono_ns();
 		if (!idle_since)
 			idle_since = now;
 		if (b->spin && now - idle_since < VU_SPIN_NS)
@@ -1648,6 +1649,7 @@ void vu_backend_stats(struct vu_backend *b, struct vu_stats *st)
 		.connect_failures = stat_read(&s->connect_failures),
 		.broken = s->broken,
 		.running = s->running,
+		.busy_ns = stat_read(&s->busy_ns),
 	};
 	st->pairs = b->npairs;
 	for (uint32_t i = 0; i < b->npairs; i++) {

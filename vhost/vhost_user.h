@@ -74,6 +74,12 @@ struct vu_stats {
 	uint32_t broken;		/* queues broken (see stderr) */
 	uint32_t running;		/* queues being served now */
 	uint32_t pairs;			/* queue pairs offered */
+	/*
+	 * The worker's time in passes that moved packets (not in idle
+	 * polls or naps): with rx_packets + tx_packets, its cost per
+	 * packet, counted as DPDK's testpmd counts busy cycles.
+	 */
+	uint64_t busy_ns;
 	uint64_t pair_rx[VU_MAX_QP];	/* rx_packets of each pair */
 	uint64_t pair_tx[VU_MAX_QP];	/* tx_packets of each pair */
 };

@@ -1397,6 +1397,16 @@ static void test_runtime(void)
 		got = rt_tap_got(2, 500, 8);
 	}
 	result(got == 8, "runtime: 8 frames from v1's front-end come out of t2's TAP (got %u)", got);
+	ok = ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf));
+	{
+		const char *v1 = ok ? strstr(buf, "\"name\":\"v1\"") : NULL;
+
+		result(v1 && json_num(v1, "worker_busy_ns") > 0 &&
+		       json_num(buf, "busy_cycles") > 0,
+		       "runtime: frames moved: v1's worker and the lcore count busy time (%lld ns, %lld cycles)",
+		       v1 ? json_num(v1, "worker_busy_ns") : -1,
+		       json_num(buf, "busy_cycles"));
+	}
 
 	/* Bad requests, each refused with nothing changed. */
 	rt_refused(ctl, "a name in use", "{\"cmd\":\"add\",\"vhost\":\"v1=/tmp/nowhere.sock\"}",
@@ -1533,6 +1543,12 @@ int main(int argc, char **argv)
 		result(ok, "ports and stats show the port's two queue pairs");
 		if (!ok)
 			diag("ports: %.300s / stats: %.400s", pbuf, sbuf);
+		/* Idle polling and naps are not busy time. */
+		result(json_num(sbuf, "busy_cycles") == 0 &&
+		       json_num(sbuf, "worker_busy_ns") == 0 &&
+		       json_num(sbuf, "tsc_hz") > 0,
+		       "with no frames, no busy cycles on the lcore or the worker (tsc_hz %lld)",
+		       json_num(sbuf, "tsc_hz"));
 	}
 	test_paths(ctl, vsock);
 	test_control(ctl);
