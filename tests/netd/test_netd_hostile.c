@@ -1035,6 +1035,51 @@ static void br_drain(void)
 }
 
 /*
+ * The daemon with BR_PORTS net_tap devices (interfaces @ifpfx<pid>_<k>,
+ * br_sock[] on them) and --bridge @bridge, answering on @ctl; one result
+ * @what. False (the daemon killed) if it did not come up.
+ */
+static bool br_start(struct daemon *d, const char *tag, const char *ifpfx,
+		     const char *bridge, const char *ctl, const char *what)
+{
+	char vdev[BR_PORTS][64];
+	const char *args[32];
+	int n = 0, k;
+	bool ok;
+
+	for (k = 0; k < BR_PORTS; k++) {
+		snprintf(br_if[k], sizeof(br_if[k]), "%s%d_%d", ifpfx,
+			 getpid() % 10000, k);
+		snprintf(vdev[k], sizeof(vdev[k]), "net_tap%d,iface=%s", k,
+			 br_if[k]);
+		args[n++] = "--vdev";
+		args[n++] = vdev[k];
+	}
+	args[n++] = "--";
+	args[n++] = "--bridge";
+	args[n++] = bridge;
+	args[n++] = "--control";
+	args[n++] = ctl;
+	args[n] = NULL;
+	start(d, tag, args);
+	ok = wait_listen(ctl, 60);
+	for (k = 0; k < BR_PORTS && ok; k++) {
+		br_sock[k] = br_open(br_if[k]);
+		ok = br_sock[k] >= 0;
+	}
+	result(ok, "%s", what);
+	if (!ok) {
+		show_err(d);
+		kill(d->pid, SIGKILL);
+		wait_exit(d, 10);
+		return false;
+	}
+	usleep(300000);		/* the interfaces' own first frames */
+	br_drain();
+	return true;
+}
+
+/*
  * --bridge over three net_tap ports, driven from the host through their
  * TAP interfaces: a broadcast floods to the other two; a reply to a
  * learned address goes to its port alone; an unknown destination
@@ -1045,44 +1090,17 @@ static void br_drain(void)
  */
 static void test_bridge(void)
 {
-	char ctl[160], vdev[BR_PORTS][64], spec[200], buf[8192];
-	const char *args[32];
+	char ctl[160], buf[8192];
 	struct daemon d;
 	unsigned int got;
 	long long v;
-	int n = 0, k;
+	int k;
 	bool ok;
 
 	snprintf(ctl, sizeof(ctl), "%s/ctl-bridge", work);
-	for (k = 0; k < BR_PORTS; k++) {
-		snprintf(br_if[k], sizeof(br_if[k]), "nbr%d_%d", getpid() % 10000, k);
-		snprintf(vdev[k], sizeof(vdev[k]), "net_tap%d,iface=%s", k,
-			 br_if[k]);
-		args[n++] = "--vdev";
-		args[n++] = vdev[k];
-	}
-	snprintf(spec, sizeof(spec), "br0=net_tap0,net_tap1,net_tap2");
-	args[n++] = "--";
-	args[n++] = "--bridge";
-	args[n++] = spec;
-	args[n++] = "--control";
-	args[n++] = ctl;
-	args[n] = NULL;
-	start(&d, "bridge", args);
-	ok = wait_listen(ctl, 60);
-	for (k = 0; k < BR_PORTS && ok; k++) {
-		br_sock[k] = br_open(br_if[k]);
-		ok = br_sock[k] >= 0;
-	}
-	result(ok, "bridge: the daemon serves three net_tap ports in br0");
-	if (!ok) {
-		show_err(&d);
-		kill(d.pid, SIGKILL);
-		wait_exit(&d, 10);
+	if (!br_start(&d, "bridge", "nbr", "br0=net_tap0,net_tap1,net_tap2", ctl,
+		      "bridge: the daemon serves three net_tap ports in br0"))
 		return;
-	}
-	usleep(300000);		/* the interfaces' own first frames */
-	br_drain();
 	/* Host 1 on port 0, 2 on port 1, 3 on port 2. */
 	got = br_send(0, 1, 0xffff, 101) ? br_seen(101, 6) : 0;
 	result(got == 6, "bridge: a broadcast from port 0 floods to ports 1 and 2 (got 0x%x)", got);
@@ -1298,47 +1316,20 @@ static void rt_refused(const char *ctl, const char *what, const char *req,
  */
 static void test_runtime(void)
 {
-	char ctl[160], vdev[BR_PORTS][64], sock[160], req[400];
-	char buf[8192], fill[160];
-	const char *args[32];
+	char ctl[160], sock[160], req[400], buf[8192], fill[160];
 	struct vu_front_cfg fc = { 0 };
 	struct vu_front *fr = NULL;
 	unsigned int got;
 	struct daemon d;
 	struct stat st;
-	int n = 0, k;
+	int k;
 	bool ok;
 
 	snprintf(ctl, sizeof(ctl), "%s/ctl-runtime", work);
 	snprintf(sock, sizeof(sock), "%s/rt-v1.sock", work);
-	for (k = 0; k < BR_PORTS; k++) {
-		snprintf(br_if[k], sizeof(br_if[k]), "nrt%d_%d", getpid() % 10000, k);
-		snprintf(vdev[k], sizeof(vdev[k]), "net_tap%d,iface=%s", k,
-			 br_if[k]);
-		args[n++] = "--vdev";
-		args[n++] = vdev[k];
-	}
-	args[n++] = "--";
-	args[n++] = "--bridge";
-	args[n++] = "br0=net_tap0,net_tap1";
-	args[n++] = "--control";
-	args[n++] = ctl;
-	args[n] = NULL;
-	start(&d, "runtime", args);
-	ok = wait_listen(ctl, 60);
-	for (k = 0; k < BR_PORTS && ok; k++) {
-		br_sock[k] = br_open(br_if[k]);
-		ok = br_sock[k] >= 0;
-	}
-	result(ok, "runtime: the daemon serves br0 of two net_tap ports");
-	if (!ok) {
-		show_err(&d);
-		kill(d.pid, SIGKILL);
-		wait_exit(&d, 10);
+	if (!br_start(&d, "runtime", "nrt", "br0=net_tap0,net_tap1", ctl,
+		      "runtime: the daemon serves br0 of two net_tap ports"))
 		return;
-	}
-	usleep(300000);
-	br_drain();
 
 	/* An ethdev joins the bridge, then leaves it. */
 	ok = rt_ask(ctl, "{\"cmd\":\"add\",\"eth\":\"t2=net_tap2\",\"bridge\":\"br0\"}",
