@@ -6,7 +6,7 @@
  *
  * A request is a flat object whose members are all strings:
  *   {"cmd":"stats"}, {"cmd":"ports"}, {"cmd":"reset"},
- *   {"cmd":"add","vhost":"NAME=PATH[,iommu][,queues=N][,client]"},
+ *   {"cmd":"add","vhost":"NAME=PATH[,iommu][,queues=N][,client][,poll]"},
  *   {"cmd":"add","eth":"NAME=DEVICE"}, either with "xconnect":"PEER" or
  *   "bridge":"BRIDGE" (not both), and {"cmd":"remove","port":"NAME"}.
  * The port specs are the command line's (--vhost, --eth), checked by the

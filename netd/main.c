@@ -61,15 +61,17 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu][,queues=N][,client]]... [--eth NAME=DEVICE]...\n"
+		"usage: ioasid-netd EAL-ARGS -- [--vhost NAME=PATH[,iommu][,queues=N][,client][,poll]]... [--eth NAME=DEVICE]...\n"
 		"                   [--xconnect A,B]... [--bridge NAME=A,B[,C...]]...\n"
 		"                   [--control PATH] [--control-timeout SECONDS]\n"
-		"  --vhost NAME=PATH[,iommu][,queues=N][,client]\n"
+		"  --vhost NAME=PATH[,iommu][,queues=N][,client][,poll]\n"
 		"                             a vhost-user port listening on PATH (iommu: offer\n"
 		"                             VIRTIO_F_IOMMU_PLATFORM, IOTLB through the fast path;\n"
 		"                             queues: offer N queue pairs, 1 to 4, default 1;\n"
 		"                             client: connect to PATH, where the front-end\n"
-		"                             listens, and again after each disconnect)\n"
+		"                             listens, and again after each disconnect;\n"
+		"                             poll: the worker polls 2 ms after a frame before\n"
+		"                             it naps, for a driver with a core of its own)\n"
 		"  --eth NAME=DEVICE          a DPDK port (from EAL --vdev or a PCI address)\n"
 		"  --xconnect A,B             every frame from A goes to B and back; A or B may\n"
 		"                             also be a DPDK device name\n"

@@ -125,6 +125,8 @@ int netd_port_parse(const struct netd *d, enum netd_kind kind,
 			p->vu_flags |= VU_OFFER_IOMMU;
 		} else if (olen == 6 && !strncmp(o, "client", 6)) {
 			p->vu_flags |= VU_CLIENT;
+		} else if (olen == 4 && !strncmp(o, "poll", 4)) {
+			p->vu_flags |= VU_POLL;
 		} else if (olen > 7 && !strncmp(o, "queues=", 7)) {
 			char *end;
 			unsigned long n = strtoul(o + 7, &end, 10);
@@ -135,7 +137,7 @@ int netd_port_parse(const struct netd *d, enum netd_kind kind,
 					      VU_MAX_QP);
 			p->vu_queues = (uint32_t)n;
 		} else {
-			return why_is(why, size, "unknown option (known: iommu, queues=N, client)");
+			return why_is(why, size, "unknown option (known: iommu, queues=N, client, poll)");
 		}
 	}
 	return 0;

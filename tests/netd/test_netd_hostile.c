@@ -340,7 +340,7 @@ static void test_args(void)
 		 2, "no port or DPDK device named tap9");
 	bad_args("client mode with a value",
 		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,client=1", NULL },
-		 2, "unknown option (known: iommu, queues=N, client)");
+		 2, "unknown option (known: iommu, queues=N, client, poll)");
 	bad_args("a queue count that is empty",
 		 (const char *const[]){ "--", "--vhost", "v=/tmp/x,queues=", NULL },
 		 2, "unknown option");
