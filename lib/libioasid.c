@@ -540,6 +540,76 @@ int ioasid_invalidate_all(struct ioasid_handle *h, uint32_t ioasid)
 	return ioasid_invalidate(h, ioasid, &e, 1, NULL);
 }
 
+int ioasid_faultq_alloc(struct ioasid_handle *h, uint32_t timeout_ms,
+			uint32_t depth, int *fd)
+{
+	struct ioasid_faultq_alloc a = {
+		.size = sizeof(a),
+		.timeout_ms = timeout_ms,
+		.depth = depth,
+	};
+	long rc = ioasid_ioctl(h, IOASID_FAULTQ_ALLOC, &a);
+
+	if (rc)
+		return (int)rc;
+	*fd = a.out_fd;
+	return 0;
+}
+
+static int faultq_attach(struct ioasid_handle *h, uint32_t ioasid, int fd,
+			 uint32_t flags)
+{
+	struct ioasid_faultq_attach a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.ioasid = ioasid,
+		.fd = fd,
+	};
+
+	return (int)ioasid_ioctl(h, IOASID_FAULTQ_ATTACH, &a);
+}
+
+int ioasid_faultq_attach(struct ioasid_handle *h, uint32_t ioasid, int fd)
+{
+	return faultq_attach(h, ioasid, fd, 0);
+}
+
+int ioasid_faultq_detach(struct ioasid_handle *h, uint32_t ioasid)
+{
+	return faultq_attach(h, ioasid, -1, IOASID_FAULTQ_DETACH);
+}
+
+long ioasid_faultq_read(struct ioasid_handle *h, int fd, void *buf,
+			size_t len)
+{
+	ssize_t n;
+
+	if (h->backend == IOASID_BACKEND_EMBEDDED)
+		return ioasid_faultq_read_fd(h->ctx, fd, (u64)(uintptr_t)buf,
+					     len);
+	n = read(fd, buf, len);
+	return n < 0 ? -errno : (long)n;
+}
+
+long ioasid_faultq_respond(struct ioasid_handle *h, int fd, const void *buf,
+			   size_t len)
+{
+	ssize_t n;
+
+	if (h->backend == IOASID_BACKEND_EMBEDDED)
+		return ioasid_faultq_write_fd(h->ctx, fd, (u64)(uintptr_t)buf,
+					      len);
+	n = write(fd, buf, len);
+	return n < 0 ? -errno : (long)n;
+}
+
+int ioasid_faultq_close(struct ioasid_handle *h, int fd)
+{
+	if (h->backend == IOASID_BACKEND_EMBEDDED)
+		return ioasid_faultq_close_fd(h->ctx, fd);
+	return close(fd) ? -errno : 0;
+}
+
 /* Errors */
 
 static const struct {
