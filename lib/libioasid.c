@@ -632,6 +632,10 @@ static const struct {
 	{ EMSGSIZE, "EMSGSIZE", "an output array is too short" },
 	{ EOVERFLOW, "EOVERFLOW", "a value does not fit its field" },
 	{ EACCES, "EACCES", "permission denied" },
+	{ EBADF, "EBADF", "not an fd of the kind asked for" },
+	{ ETIMEDOUT, "ETIMEDOUT", "an I/O page fault was not answered in time" },
+	{ EAGAIN, "EAGAIN", "nothing to read yet" },
+	{ EINTR, "EINTR", "interrupted by a signal" },
 };
 
 #define FAULT_PARAM_DIR	"/sys/module/ioasid/parameters/"
