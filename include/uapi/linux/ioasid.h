@@ -34,7 +34,9 @@
  *              attach of a device that is already attached; bind on an
  *              ioasid that has a table bound; map or unmap on a nested
  *              ioasid while a table is bound (its translations belong to
- *              the table)
+ *              the table); destroy of a software device whose access
+ *              waits for a fault's answer; a fault queue attach to an
+ *              ioasid that has one
  *  EEXIST      map overlaps an existing mapping
  *  ENOSPC      the ioasid's mapping-count limit, or the fd's id space, is
  *              full; an invalidation whose shadow would pass the limit or
@@ -544,7 +546,10 @@ struct ioasid_device_detach {
  *
  * Performs DMA as the device would: every byte must translate through a
  * mapping with the needed permission, or the access stops with EFAULT (an
- * I/O page fault, counted in @out_faults) and no byte is transferred.
+ * I/O page fault, counted in @out_faults) and no byte is transferred. On
+ * an ioasid with a fault queue the miss waits for the queue's answer
+ * instead (see IOASID_FAULTQ_ALLOC): ETIMEDOUT, EINTR and ENODEV are then
+ * possible too.
  */
 struct ioasid_swdev_access {
 	__u32 size;
@@ -816,7 +821,9 @@ struct ioasid_invalidate {
  * No answer within the timeout: ETIMEDOUT (the record is withdrawn; a
  * later answer to it is EINVAL). Queue full (IOASID_FAULTQ_DEPTH_MAX
  * records not yet answered, or the queue's @depth): the access fails at
- * once with EFAULT, as without a queue, counted in the device's faults.
+ * once with EFAULT, as without a queue. Every miss counts in the device's
+ * faults. IOASID_SWDEV_DESTROY of a device with an access waiting: EBUSY;
+ * a device detached while it waits: ENODEV after a SUCCESS answer.
  * The queue's fd closed with faults pending: they fail at once with
  * EFAULT (iommufd answers them INVALID). In the kernel a fatal signal
  * ends the wait with EINTR.
@@ -852,10 +859,12 @@ struct ioasid_invalidate {
  * @depth: records unanswered at most; 0 for IOASID_FAULTQ_DEPTH_MAX, at
  *	most that. A record lives on the stack of the access that waits for
  *	it: no memory is allocated per fault.
- * @out_fd: the queue's fd (O_CLOEXEC), or -1 on failure
+ * @out_fd: the queue's fd (O_CLOEXEC)
  * @__reserved: must be 0
  *
- * ENOSPC: IOASID_FAULTQ_MAX queues are open on this fd. The queue holds
+ * ENOSPC: IOASID_FAULTQ_MAX queues are open on this fd. EOPNOTSUPP: a
+ * context without fault queues (IOASID_EXT_FAULTQ reads 0). The fd is
+ * published only once the struct has been copied back. The queue holds
  * the ioasid fd's context until it is closed.
  */
 struct ioasid_faultq_alloc {
