@@ -567,6 +567,130 @@ static int bad_read_write(struct fx *f)
 	return 0;
 }
 
+/*
+ * Many accesses fault at once while the handler answers SUCCESS, INVALID
+ * or nothing, and now and then closes the queue and opens another: every
+ * access ends with one of the documented errnos within its bound, and
+ * nothing is left behind.
+ */
+#define STRESS_THREADS	4
+#define STRESS_ACCESSES	60
+
+struct stress {
+	struct fx *f;
+	int idx;
+	unsigned int ok, efault, etimedout, other;
+	volatile bool finished;
+};
+
+static void *stress_fn(void *p)
+{
+	struct stress *s = p;
+	uint8_t b[8];
+	int i;
+
+	for (i = 0; i < STRESS_ACCESSES; i++) {
+		uint64_t iova = SZ_1M + (uint64_t)(s->idx * 16 + i % 16) * SZ_4K;
+		long rc = ioasid_swdev_access(s->f->h, s->f->dev,
+					      IOASID_ACCESS_READ, iova, b, 8);
+
+		if (!rc)
+			s->ok++;
+		else if (rc == -EFAULT)
+			s->efault++;
+		else if (rc == -ETIMEDOUT)
+			s->etimedout++;
+		else
+			s->other++;
+	}
+	__atomic_store_n(&s->finished, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int stress(struct fx *f)
+{
+	struct stress st[STRESS_THREADS];
+	pthread_t t[STRESS_THREADS];
+	struct ioasid_fault recs[16];
+	uint64_t live0, live1, left, seed = 12345, t0 = now_ms();
+	unsigned int done = 0, loops = 0, answered = 0, ok = 0, i;
+	uint64_t mapped = 0;
+	bool counted;
+	int fd;
+
+	CHECK_OK(ioasid_attach(f->h, f->dev, f->as));
+	CHECK_OK(ioasid_map(f->h, f->as, 0, f->buf, SZ_4K, RW));
+	counted = !ioasid_fault_state(f->h, &left, &live0);
+	CHECK_OK(ioasid_faultq_alloc(f->h, 50, 8, &fd));
+	CHECK_OK(ioasid_faultq_attach(f->h, f->as, fd));
+	for (i = 0; i < STRESS_THREADS; i++) {
+		memset(&st[i], 0, sizeof(st[i]));
+		st[i].f = f;
+		st[i].idx = (int)i;
+		CHECK(!pthread_create(&t[i], NULL, stress_fn, &st[i]));
+	}
+	while (done < STRESS_THREADS) {
+		long got;
+
+		if (++loops % 40 == 0) {
+			/* Close with whatever is pending; a new queue. */
+			CHECK_OK(ioasid_faultq_close(f->h, fd));
+			CHECK_OK(ioasid_faultq_alloc(f->h, 50, 8, &fd));
+			CHECK_OK(ioasid_faultq_attach(f->h, f->as, fd));
+		}
+		wait_readable(fd, 5);
+		got = ioasid_faultq_read(f->h, fd, recs, sizeof(recs));
+		CHECK(got > 0 || got == -EAGAIN);
+		for (i = 0; got > 0 && i < got / REC; i++) {
+			uint32_t pick;
+
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			pick = (uint32_t)(seed >> 33) % 5;
+			if (pick == 4)
+				continue;	/* no answer: it times out */
+			if (pick == 0) {
+				/* Fix it: the page is mapped for good. */
+				uint64_t pg = (recs[i].addr - SZ_1M) / SZ_4K;
+
+				CHECK(pg < 64);
+				if (!(mapped & (1ULL << pg)))
+					CHECK_OK(ioasid_map(f->h, f->as,
+							    recs[i].addr,
+							    f->buf + SZ_1M +
+							    pg * SZ_4K, SZ_4K,
+							    RW));
+				mapped |= 1ULL << pg;
+			}
+			CHECK_OK(respond(f, fd, recs[i].cookie,
+					 pick < 2 ? IOASID_FAULT_RESP_SUCCESS :
+						    IOASID_FAULT_RESP_INVALID));
+			answered++;
+		}
+		for (i = 0, done = 0; i < STRESS_THREADS; i++)
+			done += __atomic_load_n(&st[i].finished,
+						__ATOMIC_ACQUIRE);
+		CHECK(now_ms() - t0 < 120000);
+	}
+	for (i = 0; i < STRESS_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ(st[i].other, 0);
+		CHECK_EQ(st[i].ok + st[i].efault + st[i].etimedout,
+			 STRESS_ACCESSES);
+		ok += st[i].ok;
+	}
+	CHECK(answered > 0 && ok > 0 && mapped);
+	diag("%u answers, %u loops, %u accesses completed", answered, loops,
+	     ok);
+	/* The pages mapped on the way are counted as the map calls were. */
+	CHECK_OK(ioasid_unmap(f->h, f->as, SZ_1M, 64 * SZ_4K, NULL));
+	CHECK_OK(ioasid_faultq_close(f->h, fd));
+	if (counted) {
+		CHECK_OK(ioasid_fault_state(f->h, &left, &live1));
+		CHECK_EQ(live1, live0);
+	}
+	return 0;
+}
+
 static const struct test tests[] = {
 	{ "fault_map_respond", fault_map_respond, NULL },
 	{ "fault_nested_invalidate", fault_nested_invalidate, NULL },
@@ -578,6 +702,7 @@ static const struct test tests[] = {
 	{ "device_gone_while_waiting", device_gone_while_waiting, NULL },
 	{ "bad_alloc_attach", bad_alloc_attach, NULL },
 	{ "bad_read_write", bad_read_write, NULL },
+	{ "stress", stress, NULL },
 };
 
 int main(int argc, char **argv)
