@@ -119,6 +119,37 @@ struct ioasid_as {
 	struct ioasid_as *sibling;
 	u32 nchildren;
 	struct x86pt pt;		/* the bound table */
+	/* I/O page faults (fault.c): where this ioasid's faults go. */
+	struct ioasid_faultq *faultq;
+};
+
+/*
+ * One fault waiting for its answer (fault.c). It lives on the stack of
+ * the access that raised it, so that a fault allocates nothing; it is
+ * linked in its queue from the raise until it is answered, withdrawn
+ * (timeout) or failed (queue release), all under ctx->lock.
+ */
+struct faultq_rec {
+	struct ioasid_fault f;
+	struct faultq_rec *next;	/* in the queue, oldest first */
+	bool read;			/* handed to a reader */
+	bool done;			/* answered: @result is set */
+	int result;			/* IOASID_FAULT_RESP_*, or -1: closed */
+	ioh_wait_t wait;
+};
+
+/* A fault queue (fault.c). Every field is protected by ctx->lock. */
+struct ioasid_faultq {
+	struct ioasid_ctx *ctx;
+	struct ioasid_faultq *next;	/* ctx->faultqs */
+	struct faultq_rec *recs;	/* unanswered records, oldest first */
+	u32 nrecs;			/* linked in @recs */
+	u32 nunread;			/* of them, not yet read */
+	u32 depth;			/* @nrecs at most */
+	u32 timeout_ms;
+	u32 next_cookie;
+	int fd;				/* the host's number, for _fd lookups */
+	void *host_data;
 };
 
 /*
@@ -139,6 +170,8 @@ struct ioasid_ctx {
 	u64 pinned_bytes;		/* sum of mapping lengths, charged */
 	struct ioh_cache map_cache;
 	struct ioh_cache shadow_cache;	/* struct nest_entry */
+	struct ioasid_faultq *faultqs;	/* open fault queues */
+	u32 nfaultqs;
 };
 
 /* tree.c */
@@ -249,6 +282,21 @@ int nest_unbind(struct ioasid_ctx *ctx, u32 id, struct ioasid_diag *diag);
 int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 		    struct ioasid_diag *diag);
 int nest_verify(const struct ioasid_as *as);
+
+/* fault.c */
+struct ioasid_faultq_alloc;
+struct ioasid_faultq_attach;
+int faultq_alloc(struct ioasid_ctx *ctx, struct ioasid_faultq_alloc *c,
+		 struct ioasid_diag *diag);
+void faultq_alloc_commit(struct ioasid_ctx *ctx, int fd);
+void faultq_alloc_abort(struct ioasid_ctx *ctx, int fd);
+int faultq_attach(struct ioasid_ctx *ctx, struct ioasid_faultq_attach *c,
+		  struct ioasid_diag *diag);
+int faultq_raise(struct ioasid_as *as, struct ioasid_dev *dev, u64 iova,
+		 u32 need, u64 len, struct ioasid_diag *diag);
+void faultq_destroy_all(struct ioasid_ctx *ctx);
+int faultq_verify(struct ioasid_ctx *ctx, const struct ioasid_faultq *q);
+int faultq_verify_all(struct ioasid_ctx *ctx);
 
 /* rules.c */
 static inline int diag_set(struct ioasid_diag *d, int err, unsigned int rule,

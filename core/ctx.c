@@ -382,6 +382,8 @@ void ioasid_ctx_destroy(struct ioasid_ctx *ctx)
 	u32 id;
 
 	ioh_lock(&ctx->lock);
+	/* Queues the host still has open (embedded backend only). */
+	faultq_destroy_all(ctx);
 	/* Devices first, so that no ioasid is busy when it goes. */
 	for (id = 1; id < ctx->objs_cap; id++) {
 		struct ioasid_obj *o = ctx->objs[id];
@@ -404,7 +406,7 @@ void ioasid_ctx_destroy(struct ioasid_ctx *ctx)
 			as_destroy(container_of(o, struct ioasid_as, obj));
 	}
 	IOH_WARN_ON(ctx->nobjs || ctx->groups ||
-		    ctx->pinned_bytes);
+		    ctx->pinned_bytes || ctx->faultqs);
 	ioh_unlock(&ctx->lock);
 	ioh_lock_destroy(&ctx->lock);
 	ioh_cache_destroy(&ctx->map_cache);

@@ -16,6 +16,15 @@
  *        u64 ioh_cache_live(c), u64 ioh_cache_bytes(c)   objects, bytes held
  *        ioh_lock_t, ioh_lock_init/destroy/lock/unlock, ioh_lock_assert_held
  *        IOH_WARN_ON(cond)
+ *        ioh_wait_t, ioh_wait_init/destroy, ioh_wake(w), and
+ *        int ioh_wait_timeout(ioh_wait_t *w, ioh_lock_t *l,
+ *                             const bool *done, u32 ms):
+ *                                      called with @l held: releases
+ *                                      it, sleeps until *done (set under
+ *                                      @l, then ioh_wake) or @ms pass,
+ *                                      takes @l again; 0 when *done,
+ *                                      -ETIMEDOUT, -EINTR (kernel: a
+ *                                      fatal signal)
  *        bool ioh_should_fail(void);   fault injection: true when this
  *                                      is the call a test armed to fail
  *     None of these may sleep while holding anything the engine does not
@@ -35,6 +44,7 @@
 #include <linux/ioasid.h>
 
 struct ioasid_ctx;
+struct ioasid_faultq;
 struct ioasid_as;
 struct ioasid_dev;
 struct ioasid_listener;
@@ -138,6 +148,28 @@ struct ioasid_host_ops {
 	 */
 	int (*mem_read)(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 			void *dst, size_t len);
+	/*
+	 * Fault queues (core/fault.c). open makes the fd of a new queue @q
+	 * without publishing it (kernel: an fd reserved and a file whose
+	 * private data leads to @q); install publishes it once the caller
+	 * has its number; abort undoes open when the call fails after it
+	 * (the file's release must then not touch @q, which the engine
+	 * frees). close is called when the engine frees a queue that is
+	 * still open in the host (the embedded backend's close and context
+	 * destroy; the kernel frees queues only from its file's release,
+	 * where the file goes anyway: NULL). get finds the queue of @fd
+	 * among this host's, or -EBADF; NULL: the engine matches @fd
+	 * against the queues' q->fd. notify tells pollers whether records
+	 * wait to be read. All under the context lock. NULL open: no fault
+	 * queues (EOPNOTSUPP).
+	 */
+	int (*faultq_open)(void *host, struct ioasid_faultq *q, int *out_fd);
+	void (*faultq_install)(void *host, struct ioasid_faultq *q);
+	void (*faultq_abort)(void *host, struct ioasid_faultq *q);
+	void (*faultq_close)(void *host, struct ioasid_faultq *q);
+	int (*faultq_get)(void *host, int fd, struct ioasid_faultq **out);
+	void (*faultq_notify)(void *host, struct ioasid_faultq *q,
+			      bool pending);
 };
 
 /*
@@ -303,6 +335,18 @@ enum ioasid_rule {
 	IOASID_RULE_INV_LIMIT,
 	IOASID_RULE_INV_WORK,
 	IOASID_RULE_INV_BYTES,
+	IOASID_RULE_FAULTQ_TIMEOUT,
+	IOASID_RULE_FAULTQ_DEPTH,
+	IOASID_RULE_FAULTQ_MAX,
+	IOASID_RULE_FAULTQ_FD,
+	IOASID_RULE_FAULTQ_BUSY,
+	IOASID_RULE_FAULTQ_NONE,
+	IOASID_RULE_FAULTQ_FULL,
+	IOASID_RULE_FAULTQ_INVALID,
+	IOASID_RULE_FAULTQ_TIMEDOUT,
+	IOASID_RULE_FAULTQ_CLOSED,
+	IOASID_RULE_FAULTQ_INTR,
+	IOASID_RULE_FAULTQ_WAITING,
 	IOASID_RULE_COUNT,
 };
 
@@ -406,6 +450,30 @@ void ioasid_as_dirty_bits(struct ioasid_as *as, u64 iova, u64 npages,
 			  u32 pgshift, u64 *words, u64 bit0);
 /* The first mapping that starts at or after @iova, or NULL. */
 struct ioasid_mapping *ioasid_as_next(struct ioasid_as *as, u64 iova);
+
+/*
+ * A fault queue's file operations, for hosts (core/fault.c). The host
+ * keeps what it needs for the fd in q's host_data. read copies whole
+ * records to @uptr (at most @len bytes) and returns the bytes copied;
+ * write applies the responses at @uptr and returns @len; pending says
+ * whether records wait to be read (poll). release fails the waiting
+ * accesses, disconnects the queue and frees it: call it once, from the
+ * file's release. Each takes the context lock. The _fd variants find the
+ * queue by its fd first (the embedded backend, whose fds are eventfds);
+ * ioasid_faultq_close_fd() also calls the host's close op.
+ */
+long ioasid_faultq_file_read(struct ioasid_faultq *q, u64 uptr, u64 len);
+long ioasid_faultq_file_write(struct ioasid_faultq *q, u64 uptr, u64 len);
+bool ioasid_faultq_file_pending(struct ioasid_faultq *q);
+void ioasid_faultq_file_release(struct ioasid_faultq *q);
+void *ioasid_faultq_host_data(struct ioasid_faultq *q);
+void ioasid_faultq_set_host_data(struct ioasid_faultq *q, void *data, int fd);
+int ioasid_faultq_fd(struct ioasid_faultq *q);
+struct ioasid_ctx *ioasid_faultq_ctx(struct ioasid_faultq *q);
+long ioasid_faultq_read_fd(struct ioasid_ctx *ctx, int fd, u64 uptr, u64 len);
+long ioasid_faultq_write_fd(struct ioasid_ctx *ctx, int fd, u64 uptr,
+			    u64 len);
+int ioasid_faultq_close_fd(struct ioasid_ctx *ctx, int fd);
 
 void ioasid_ctx_lock(struct ioasid_ctx *ctx);
 void ioasid_ctx_unlock(struct ioasid_ctx *ctx);

@@ -391,6 +391,30 @@ static const struct rule_desc rules[IOASID_RULE_COUNT] = {
 		"the walk read the limit of %U table entries in one call; invalidate the rest in another" },
 	[IOASID_RULE_INV_BYTES] = { "npages",
 		"the shadow at %v would cover more than %U bytes, twice what the parent ioasid maps" },
+	[IOASID_RULE_FAULTQ_TIMEOUT] = { "timeout_ms",
+		"timeout %u ms must be at most %U (0: the default)" },
+	[IOASID_RULE_FAULTQ_DEPTH] = { "depth",
+		"depth %u must be at most %U (0: the maximum)" },
+	[IOASID_RULE_FAULTQ_MAX] = { "",
+		"this fd already has %U fault queues open" },
+	[IOASID_RULE_FAULTQ_FD] = { "fd",
+		"fd %u is not a fault queue of this ioasid fd" },
+	[IOASID_RULE_FAULTQ_BUSY] = { "ioasid",
+		"ioasid %u already has a fault queue; detach it first" },
+	[IOASID_RULE_FAULTQ_NONE] = { "ioasid",
+		"ioasid %u has no fault queue (or fd must be -1 to detach)" },
+	[IOASID_RULE_FAULTQ_FULL] = { "iova",
+		"I/O page fault at %v: the fault queue is full (%U records unanswered)" },
+	[IOASID_RULE_FAULTQ_INVALID] = { "iova",
+		"I/O page fault at %v: the fault queue answered invalid, or the retry faulted again" },
+	[IOASID_RULE_FAULTQ_TIMEDOUT] = { "iova",
+		"I/O page fault at %v: no answer within the queue's timeout of %U ms" },
+	[IOASID_RULE_FAULTQ_CLOSED] = { "iova",
+		"I/O page fault at %v: the fault queue was closed before it answered" },
+	[IOASID_RULE_FAULTQ_INTR] = { "iova",
+		"I/O page fault at %v: the wait for the answer was interrupted" },
+	[IOASID_RULE_FAULTQ_WAITING] = { "dev_id",
+		"device %u has an access waiting for a fault response" },
 };
 
 const char *ioasid_rule_field(unsigned int rule)
@@ -430,6 +454,8 @@ static const char *const cmd_names[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
 	[IOASID_CMD_PGTBL_BIND - IOASID_CMD_BASE] = "pgtbl-bind",
 	[IOASID_CMD_PGTBL_UNBIND - IOASID_CMD_BASE] = "pgtbl-unbind",
 	[IOASID_CMD_INVALIDATE - IOASID_CMD_BASE] = "invalidate",
+	[IOASID_CMD_FAULTQ_ALLOC - IOASID_CMD_BASE] = "faultq-alloc",
+	[IOASID_CMD_FAULTQ_ATTACH - IOASID_CMD_BASE] = "faultq-attach",
 };
 
 const char *ioasid_cmd_name(unsigned int nr)

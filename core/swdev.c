@@ -34,6 +34,7 @@ struct swdev {
 	struct ioasid_listener listener;
 	struct swdev_tlb tlb[SWDEV_IOTLB_SIZE];
 	u32 tlb_next;
+	u32 waiting;		/* accesses waiting for a fault's answer */
 	struct ioasid_swdev_stats stats;
 };
 
@@ -190,6 +191,10 @@ long swdev_destroy(struct ioasid_ctx *ctx, u32 dev_id, struct ioasid_diag *diag)
 
 	if (rc)
 		return rc;
+	/* A waiting access comes back to this device (fault.c). */
+	if (sw->waiting)
+		return diag_set(diag, -EBUSY, IOASID_RULE_FAULTQ_WAITING,
+				dev_id, sw->waiting);
 	ctx_unbind(&sw->dev);
 	return 0;
 }
@@ -259,6 +264,7 @@ long swdev_access(struct ioasid_ctx *ctx, struct ioasid_swdev_access *a,
 	struct swdev *sw;
 	struct swdev_tlb *t;
 	u64 pos, last, done;
+	bool retried = false;
 	int pass, rc;
 
 	if (a->__reserved)
@@ -280,18 +286,42 @@ long swdev_access(struct ioasid_ctx *ctx, struct ioasid_swdev_access *a,
 		return diag_set(diag, -ENODEV, IOASID_RULE_DEV_NOT_ATTACHED,
 				a->dev_id, 0);
 	last = a->iova + a->length - 1;
-	/* Pass 0 checks every byte translates; pass 1 moves the data. */
+	/*
+	 * Pass 0 checks every byte translates; pass 1 moves the data. A
+	 * miss on an ioasid with a fault queue waits for the queue's answer
+	 * (the context lock released: the device may be detached meanwhile,
+	 * but not destroyed) and, answered SUCCESS, starts again, once.
+	 */
+again:
 	for (pass = 0; pass < 2; pass++) {
 		for (pos = a->iova, done = 0; done < a->length;) {
 			u64 chunk;
 
 			t = swdev_translate(sw, pos, need, pass == 0);
 			if (!t) {
+				struct ioasid_as *as = sw->dev.as;
+
 				sw->stats.out_faults++;
 				a->out_faults = sw->stats.out_faults;
-				return diag_set(diag, -EFAULT,
-						IOASID_RULE_IO_PAGE_FAULT, pos,
-						0);
+				if (retried || !as->faultq)
+					return diag_set(diag, -EFAULT,
+							retried ?
+							IOASID_RULE_FAULTQ_INVALID :
+							IOASID_RULE_IO_PAGE_FAULT,
+							pos, 0);
+				sw->waiting++;
+				rc = faultq_raise(as, &sw->dev, pos, need,
+						  a->length - done, diag);
+				sw->waiting--;
+				a->out_faults = sw->stats.out_faults;
+				if (rc)
+					return rc;
+				if (!sw->dev.as)
+					return diag_set(diag, -ENODEV,
+							IOASID_RULE_DEV_NOT_ATTACHED,
+							a->dev_id, 0);
+				retried = true;
+				goto again;
 			}
 			chunk = (t->last < last ? t->last : last) - pos + 1;
 			if (pass == 1) {

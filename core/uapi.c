@@ -51,6 +51,8 @@ union ucmd_buffer {
 	struct ioasid_pgtbl_bind bind;
 	struct ioasid_pgtbl_unbind unbind;
 	struct ioasid_invalidate inv;
+	struct ioasid_faultq_alloc faultq_alloc;
+	struct ioasid_faultq_attach faultq_attach;
 };
 
 struct ucmd {
@@ -86,6 +88,11 @@ struct ioctl_op {
 	 * stands and the caller gets -EFAULT, as VFIO type1 does for UNMAP.
 	 */
 	void (*abort)(struct ucmd *u);
+	/*
+	 * Publish what a successful execute() made, once its result has
+	 * reached the caller (a new fd is installed only then). NULL: none.
+	 */
+	void (*commit)(struct ucmd *u);
 };
 
 static int copy_in(struct ioasid_ctx *ctx, void *dst, u64 uptr, size_t len,
@@ -600,6 +607,30 @@ static long do_invalidate(struct ucmd *u)
 	return 0;
 }
 
+static long do_faultq_alloc(struct ucmd *u)
+{
+	return faultq_alloc(u->ctx, u->cmd, u->diag);
+}
+
+static void abort_faultq_alloc(struct ucmd *u)
+{
+	struct ioasid_faultq_alloc *c = u->cmd;
+
+	faultq_alloc_abort(u->ctx, c->out_fd);
+}
+
+static void commit_faultq_alloc(struct ucmd *u)
+{
+	struct ioasid_faultq_alloc *c = u->cmd;
+
+	faultq_alloc_commit(u->ctx, c->out_fd);
+}
+
+static long do_faultq_attach(struct ucmd *u)
+{
+	return faultq_attach(u->ctx, u->cmd, u->diag);
+}
+
 /*
  * 0, or a build error if union ucmd_buffer cannot hold struct @type: the
  * decoder copies a row's struct into that union. A static assertion usable
@@ -624,6 +655,8 @@ static long do_invalidate(struct ucmd *u)
  * keep working (their missing fields read as 0).
  */
 #define OP(nr, type, last, handler, when, undo, who) \
+	OPC(nr, type, last, handler, when, undo, who, NULL)
+#define OPC(nr, type, last, handler, when, undo, who, publish) \
 	[IOASID_CMD_##nr - IOASID_CMD_BASE] = { \
 		.size = sizeof(struct type) + UCMD_FITS(type), \
 		.min_size = offsetofend(struct type, last), \
@@ -631,6 +664,7 @@ static long do_invalidate(struct ucmd *u)
 		.kernel = who, \
 		.execute = handler, \
 		.abort = undo, \
+		.commit = publish, \
 	}
 
 static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
@@ -674,10 +708,17 @@ static const struct ioctl_op ops[IOASID_CMD_LAST - IOASID_CMD_BASE] = {
 	   do_pgtbl_unbind, OUT_NONE, NULL, USER_ONLY),
 	OP(INVALIDATE, ioasid_invalidate, __reserved,
 	   do_invalidate, OUT_ALWAYS, NULL, USER_ONLY),
+	OPC(FAULTQ_ALLOC, ioasid_faultq_alloc, __reserved,
+	    do_faultq_alloc, OUT_OK, abort_faultq_alloc, USER_ONLY,
+	    commit_faultq_alloc),
+	OP(FAULTQ_ATTACH, ioasid_faultq_attach, fd,
+	   do_faultq_attach, OUT_NONE, NULL, USER_ONLY),
 };
 
-static long check_extension(u64 ext)
+static long check_extension(struct ioasid_ctx *ctx, u64 ext)
 {
+	if (ext == IOASID_EXT_FAULTQ)
+		return ctx->ops->faultq_open != NULL;
 	switch (ext) {
 	case IOASID_EXT_TYPE1V2:
 	case IOASID_EXT_BATCH:
@@ -733,7 +774,7 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 	if (nr == IOASID_CMD_GET_API_VERSION)
 		return IOASID_API_VERSION;
 	if (nr == IOASID_CMD_CHECK_EXTENSION)
-		return check_extension(arg);
+		return check_extension(ctx, arg);
 	op = &ops[nr - IOASID_CMD_BASE];
 
 	rc = copy_in(ctx, &size, arg, sizeof(size), diag);
@@ -772,6 +813,8 @@ long ioasid_ctx_ioctl(struct ioasid_ctx *ctx, unsigned int cmd, u64 arg,
 			rc = crc;
 			if (op->abort)
 				op->abort(&u);
+		} else if (!rc && op->commit) {
+			op->commit(&u);
 		}
 	}
 	ioh_unlock(&ctx->lock);

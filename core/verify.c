@@ -82,7 +82,8 @@ int ioasid_ctx_verify(struct ioasid_ctx *ctx)
 				rc = -EIO;
 		if (nd != as->ndevs)
 			rc = -EIO;
-		if (as_dirty_verify(as) || nest_verify(as))
+		if (as_dirty_verify(as) || nest_verify(as) ||
+		    faultq_verify(ctx, as->faultq))
 			rc = -EIO;
 		/* A nested ioasid's shadow pins nothing. */
 		if (as->nest != NEST_CHILD)
@@ -93,6 +94,8 @@ int ioasid_ctx_verify(struct ioasid_ctx *ctx)
 	for (g = ctx->groups; g && !rc; g = g->next)
 		if (!g->nbound || g->nbound > g->size)
 			rc = -EIO;
+	if (!rc && faultq_verify_all(ctx))
+		rc = -EIO;
 	ioh_unlock(&ctx->lock);
 	return rc;
 }

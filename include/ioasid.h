@@ -167,6 +167,27 @@ int ioasid_invalidate(struct ioasid_handle *h, uint32_t ioasid,
 int ioasid_invalidate_all(struct ioasid_handle *h, uint32_t ioasid);
 
 /*
+ * I/O page fault queues (IOASID_FAULTQ_ALLOC, IOASID_FAULTQ_ATTACH; see
+ * docs/uapi.md). ioasid_faultq_alloc() gives the queue's fd: with the
+ * kernel backend the fault file itself, with the embedded backend an
+ * eventfd that polls readable while records wait. Read, respond and close
+ * it through these functions on either backend (read(2), write(2) and
+ * close(2) with the kernel one): read returns the bytes of whole struct
+ * ioasid_fault records copied, respond takes struct ioasid_fault_response
+ * entries and returns the bytes taken; both -errno on failure (EAGAIN:
+ * nothing to read).
+ */
+int ioasid_faultq_alloc(struct ioasid_handle *h, uint32_t timeout_ms,
+			uint32_t depth, int *fd);
+int ioasid_faultq_attach(struct ioasid_handle *h, uint32_t ioasid, int fd);
+int ioasid_faultq_detach(struct ioasid_handle *h, uint32_t ioasid);
+long ioasid_faultq_read(struct ioasid_handle *h, int fd, void *buf,
+			size_t len);
+long ioasid_faultq_respond(struct ioasid_handle *h, int fd, const void *buf,
+			   size_t len);
+int ioasid_faultq_close(struct ioasid_handle *h, int fd);
+
+/*
  * Fault injection, for tests (docs/architecture.md, "Fault injection").
  * Every allocation, charge, pin and copy the engine asks of its host, and
  * every listener map and device attach, is a fault point. After

@@ -20,6 +20,7 @@
  * docs/uapi.md.
  */
 #include <linux/capability.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -92,6 +93,7 @@ void ioh_cache_free(struct ioh_cache *c, void *p)
 }
 
 u64 ioh_fail_countdown;
+u32 ioh_wait_cap_ms;
 u64 ioh_live_objs;
 
 /* Decrement an armed countdown; the call that takes it to 0 fails. */
@@ -252,6 +254,45 @@ static int user_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 	return 0;
 }
 
+/*
+ * A fault queue's fd is an eventfd, readable while records wait; the
+ * engine finds the queue by its number (no faultq_get). host_data says
+ * whether the eventfd is signalled now.
+ */
+static int user_faultq_open(void *host, struct ioasid_faultq *q, int *out_fd)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	(void)host;
+	if (fd < 0)
+		return -errno;
+	ioasid_faultq_set_host_data(q, NULL, fd);
+	*out_fd = fd;
+	return 0;
+}
+
+static void user_faultq_close(void *host, struct ioasid_faultq *q)
+{
+	(void)host;
+	close(ioasid_faultq_fd(q));
+}
+
+static void user_faultq_notify(void *host, struct ioasid_faultq *q,
+			       bool pending)
+{
+	bool signalled = ioasid_faultq_host_data(q) != NULL;
+	int fd = ioasid_faultq_fd(q);
+	uint64_t v = 1;
+
+	(void)host;
+	if (pending == signalled)
+		return;
+	if (pending ? write(fd, &v, sizeof(v)) != sizeof(v) :
+		      read(fd, &v, sizeof(v)) != sizeof(v))
+		(void)IOH_WARN_ON(1);
+	ioasid_faultq_set_host_data(q, pending ? (void *)1 : NULL, fd);
+}
+
 const struct ioasid_host_ops emb_host_ops = {
 	.pin = user_pin,
 	.unpin = user_unpin,
@@ -262,4 +303,8 @@ const struct ioasid_host_ops emb_host_ops = {
 	.dma_rw = user_dma_rw,
 	.contig = NULL,
 	.mem_read = user_mem_read,
+	.faultq_open = user_faultq_open,
+	.faultq_abort = user_faultq_close,
+	.faultq_close = user_faultq_close,
+	.faultq_notify = user_faultq_notify,
 };

@@ -33,6 +33,7 @@ struct ioasid_handle {
 
 struct last_error {
 	struct ioasid_diag diag;
+	const char *what;		/* a call on a fault queue's fd, or NULL */
 	bool explained;
 	char text[320];
 };
@@ -156,6 +157,7 @@ long ioasid_ioctl(struct ioasid_handle *h, unsigned long cmd, void *arg)
 			last_err.diag = diag;
 			last_err.diag.err = (int)rc;
 			last_err.explained = true;
+			last_err.what = NULL;
 		}
 		return rc;
 	}
@@ -540,6 +542,94 @@ int ioasid_invalidate_all(struct ioasid_handle *h, uint32_t ioasid)
 	return ioasid_invalidate(h, ioasid, &e, 1, NULL);
 }
 
+int ioasid_faultq_alloc(struct ioasid_handle *h, uint32_t timeout_ms,
+			uint32_t depth, int *fd)
+{
+	struct ioasid_faultq_alloc a = {
+		.size = sizeof(a),
+		.timeout_ms = timeout_ms,
+		.depth = depth,
+	};
+	long rc = ioasid_ioctl(h, IOASID_FAULTQ_ALLOC, &a);
+
+	if (rc)
+		return (int)rc;
+	*fd = a.out_fd;
+	return 0;
+}
+
+static int faultq_attach(struct ioasid_handle *h, uint32_t ioasid, int fd,
+			 uint32_t flags)
+{
+	struct ioasid_faultq_attach a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.ioasid = ioasid,
+		.fd = fd,
+	};
+
+	return (int)ioasid_ioctl(h, IOASID_FAULTQ_ATTACH, &a);
+}
+
+int ioasid_faultq_attach(struct ioasid_handle *h, uint32_t ioasid, int fd)
+{
+	return faultq_attach(h, ioasid, fd, 0);
+}
+
+int ioasid_faultq_detach(struct ioasid_handle *h, uint32_t ioasid)
+{
+	return faultq_attach(h, ioasid, -1, IOASID_FAULTQ_DETACH);
+}
+
+/* A failed call on a fault queue's fd: the errno says it all. */
+static long fd_call_failed(const char *what, long rc)
+{
+	if (rc < 0) {
+		memset(&last_err.diag, 0, sizeof(last_err.diag));
+		last_err.diag.err = (int)rc;
+		last_err.diag.index = UINT32_MAX;
+		last_err.explained = true;
+		last_err.what = what;
+	}
+	return rc;
+}
+
+long ioasid_faultq_read(struct ioasid_handle *h, int fd, void *buf,
+			size_t len)
+{
+	ssize_t n;
+
+	if (h->backend == IOASID_BACKEND_EMBEDDED)
+		return fd_call_failed("faultq read",
+				      ioasid_faultq_read_fd(h->ctx, fd,
+							    (u64)(uintptr_t)buf,
+							    len));
+	n = read(fd, buf, len);
+	return fd_call_failed("faultq read", n < 0 ? -errno : (long)n);
+}
+
+long ioasid_faultq_respond(struct ioasid_handle *h, int fd, const void *buf,
+			   size_t len)
+{
+	ssize_t n;
+
+	if (h->backend == IOASID_BACKEND_EMBEDDED)
+		return fd_call_failed("faultq respond",
+				      ioasid_faultq_write_fd(h->ctx, fd,
+							     (u64)(uintptr_t)buf,
+							     len));
+	n = write(fd, buf, len);
+	return fd_call_failed("faultq respond", n < 0 ? -errno : (long)n);
+}
+
+int ioasid_faultq_close(struct ioasid_handle *h, int fd)
+{
+	if (h->backend == IOASID_BACKEND_EMBEDDED)
+		return (int)fd_call_failed("faultq close",
+					   ioasid_faultq_close_fd(h->ctx, fd));
+	return (int)fd_call_failed("faultq close", close(fd) ? -errno : 0);
+}
+
 /* Errors */
 
 static const struct {
@@ -562,6 +652,10 @@ static const struct {
 	{ EMSGSIZE, "EMSGSIZE", "an output array is too short" },
 	{ EOVERFLOW, "EOVERFLOW", "a value does not fit its field" },
 	{ EACCES, "EACCES", "permission denied" },
+	{ EBADF, "EBADF", "not an fd of the kind asked for" },
+	{ ETIMEDOUT, "ETIMEDOUT", "an I/O page fault was not answered in time" },
+	{ EAGAIN, "EAGAIN", "nothing to read yet" },
+	{ EINTR, "EINTR", "interrupted by a signal" },
 };
 
 #define FAULT_PARAM_DIR	"/sys/module/ioasid/parameters/"
@@ -668,7 +762,8 @@ static void render(char *out, size_t len, const struct ioasid_diag *d)
 	const char *t = ioasid_rule_text(d->rule);
 	size_t n;
 
-	n = (size_t)snprintf(out, len, "%s: ", ioasid_cmd_name(d->cmd));
+	n = (size_t)snprintf(out, len, "%s: ", last_err.what ? last_err.what :
+					       ioasid_cmd_name(d->cmd));
 	if (d->index != UINT32_MAX && n < len)
 		n += (size_t)snprintf(out + n, len - n, "entry %u: ", d->index);
 	if (d->rule == IOASID_RULE_NONE && n < len)
@@ -744,6 +839,7 @@ static void explain_kernel(struct ioasid_handle *h, unsigned long cmd,
 	d->cmd = (u16)nr;
 	d->index = UINT32_MAX;
 	last_err.explained = true;
+	last_err.what = NULL;
 	if (err != -EINVAL || !arg)
 		return;
 	if (nr == IOASID_CMD_MAP_DMA) {

@@ -10,12 +10,12 @@
 # tarball (apt-get install linux-source-6.12) into a cache directory.
 # Without any of them it says so and stops.
 #
-# Known, and left (14 warnings): main.c exports core/ functions (userspace
+# Known, and left (15 warnings): main.c exports core/ functions (userspace
 # builds core/ too, so the exports cannot follow them: 8 EXPORT_SYMBOL);
 # ioasid_kernel.h picks the symbol namespace's spelling and vfio_compat.h
 # guards its copied layout by LINUX_VERSION_CODE, as an out-of-tree module
 # must (2 and 4); ioasid_host.h gives core/ its host's lock type as a
-# typedef, the same name the userspace host defines (1).
+# typedef, and its wait type likewise, the names the userspace host defines (2).
 # Usage: tools/checkpatch.sh [--strict] [FILE...]
 set -u
 cd "$(dirname "$0")/.."

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -40,7 +41,7 @@
 #define MAX_TOKENS	24
 #define MAX_BATCH	4096
 
-enum kind { K_AS, K_DEV, K_BUF };
+enum kind { K_AS, K_DEV, K_BUF, K_FQ };
 
 struct name {
 	char name[32];
@@ -50,6 +51,22 @@ struct name {
 	uint64_t len;
 	void *alloc;
 	uint64_t alloc_len;
+};
+
+/*
+ * The one access a scenario can leave waiting for a fault's answer
+ * ("background"), in a thread of its own, until "wait" joins it.
+ */
+struct bg {
+	bool active;
+	pthread_t t;
+	struct ioasid_handle *h;
+	uint32_t dev, flags;
+	uint64_t iova, len;
+	uint8_t buf[4097];
+	char what[80];
+	long rc;
+	char err[320];
 };
 
 struct run {
@@ -63,6 +80,8 @@ struct run {
 	unsigned int commands;
 	unsigned int expected;
 	FILE *in;
+	struct bg bg;
+	uint32_t last_cookie;		/* of the last fault record read */
 };
 
 static int parse_error(struct run *r, const char *fmt, ...)
@@ -131,7 +150,8 @@ static struct name *find(struct run *r, const char *n)
 
 static const char *kind_name(enum kind k)
 {
-	return k == K_AS ? "ioasid" : k == K_DEV ? "device" : "buffer";
+	return k == K_AS ? "ioasid" : k == K_DEV ? "device" :
+	       k == K_FQ ? "fault queue" : "buffer";
 }
 
 static int lookup(struct run *r, const char *n, enum kind k, struct name **out)
@@ -1086,6 +1106,232 @@ static int cmd_stats(struct run *r, char **t, int n)
 	return rc;
 }
 
+/* faultq NAME [timeout=MS] [depth=N]: a fault queue; its fd is the id. */
+static int cmd_faultq(struct run *r, char **t, int n)
+{
+	static const char *const keys[] = { "timeout=", "depth=", NULL };
+	uint64_t timeout = 0, depth = 0;
+	struct name *q;
+	int fd, rc;
+
+	if (check_keys(r, t, n, 2, keys) ||
+	    (kv(t, n, 2, "timeout") &&
+	     num(r, "timeout", kv(t, n, 2, "timeout"), &timeout)) ||
+	    (kv(t, n, 2, "depth") &&
+	     num(r, "depth", kv(t, n, 2, "depth"), &depth)))
+		return 2;
+	if (timeout > UINT32_MAX || depth > UINT32_MAX)
+		return parse_error(r, "timeout and depth must fit 32 bits");
+	if (find(r, t[1]))
+		return parse_error(r, "'%s' is already declared", t[1]);
+	rc = ioasid_faultq_alloc(r->h, (uint32_t)timeout, (uint32_t)depth, &fd);
+	if (rc)
+		return rc;
+	if (declare(r, t[1], K_FQ, &q)) {
+		ioasid_faultq_close(r->h, fd);
+		return 2;
+	}
+	q->id = (uint32_t)fd;
+	printf("faultq %s: timeout %" PRIu64 " ms, depth %" PRIu64 "\n", q->name,
+	       timeout ? timeout : IOASID_FAULTQ_TIMEOUT_DEFAULT,
+	       depth ? depth : IOASID_FAULTQ_DEPTH_MAX);
+	return 0;
+}
+
+/* faultq-attach IOASID FAULTQ, faultq-detach IOASID */
+static int cmd_faultq_attach(struct run *r, char **t, int n)
+{
+	struct name *a, *q;
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a) || lookup(r, t[2], K_FQ, &q))
+		return 2;
+	rc = ioasid_faultq_attach(r->h, a->id, (int)q->id);
+	if (!rc)
+		printf("faultq-attach %s: faults go to %s\n", a->name, q->name);
+	return rc;
+}
+
+static int cmd_faultq_detach(struct run *r, char **t, int n)
+{
+	struct name *a;
+	int rc;
+
+	if (lookup(r, t[1], K_AS, &a))
+		return 2;
+	rc = ioasid_faultq_detach(r->h, a->id);
+	if (!rc)
+		printf("faultq-detach %s\n", a->name);
+	return rc;
+}
+
+static const char *name_of(struct run *r, enum kind k, uint32_t id)
+{
+	for (unsigned int i = 0; i < r->nnames; i++)
+		if (r->names[i].kind == k && r->names[i].id == id)
+			return r->names[i].name;
+	return "?";
+}
+
+/*
+ * faults FAULTQ: wait (up to 5 s) for records, read what is there and
+ * print one line each; "respond FAULTQ last" answers the last one.
+ */
+static int cmd_faults(struct run *r, char **t, int n)
+{
+	struct ioasid_fault recs[16];
+	struct name *q;
+	struct pollfd p;
+	long got;
+
+	if (lookup(r, t[1], K_FQ, &q))
+		return 2;
+	p.fd = (int)q->id;
+	p.events = POLLIN;
+	if (poll(&p, 1, 5000) != 1)
+		return -EAGAIN;
+	got = ioasid_faultq_read(r->h, (int)q->id, recs, sizeof(recs));
+	if (got < 0)
+		return (int)got;
+	for (long i = 0; i < got / (long)sizeof(recs[0]); i++) {
+		const struct ioasid_fault *f = &recs[i];
+
+		printf("fault %s: cookie %u device %s ioasid %s @0x%" PRIx64 " length %u %s%s\n",
+		       q->name, f->cookie, name_of(r, K_DEV, f->dev_id),
+		       name_of(r, K_AS, f->ioasid), (uint64_t)f->addr,
+		       f->length,
+		       f->perm & IOASID_FAULT_PERM_WRITE ? "write" : "read",
+		       f->flags & IOASID_FAULT_LAST_PAGE ? " (last of group)" :
+							   "");
+		r->last_cookie = f->cookie;
+	}
+	return 0;
+}
+
+/* respond FAULTQ COOKIE|last success|invalid */
+static int cmd_respond(struct run *r, char **t, int n)
+{
+	struct ioasid_fault_response resp;
+	struct name *q;
+	uint64_t c;
+	long rc;
+
+	if (lookup(r, t[1], K_FQ, &q))
+		return 2;
+	if (!strcmp(t[2], "last"))
+		c = r->last_cookie;
+	else if (num(r, "cookie", t[2], &c))
+		return 2;
+	if (c > UINT32_MAX)
+		return parse_error(r, "cookie must fit 32 bits");
+	if (!strcmp(t[3], "success"))
+		resp.code = IOASID_FAULT_RESP_SUCCESS;
+	else if (!strcmp(t[3], "invalid"))
+		resp.code = IOASID_FAULT_RESP_INVALID;
+	else
+		return parse_error(r, "answer '%s' must be success or invalid",
+				   t[3]);
+	resp.cookie = (uint32_t)c;
+	rc = ioasid_faultq_respond(r->h, (int)q->id, &resp, sizeof(resp));
+	if (rc < 0)
+		return (int)rc;
+	printf("respond %s: cookie %u %s\n", q->name, resp.cookie, t[3]);
+	return 0;
+}
+
+static void *bg_run(void *arg)
+{
+	struct bg *b = arg;
+
+	b->rc = ioasid_swdev_access(b->h, b->dev, b->flags, b->iova, b->buf,
+				    b->len);
+	if (b->rc)
+		snprintf(b->err, sizeof(b->err), "%s", ioasid_strerror());
+	return NULL;
+}
+
+/*
+ * background write DEVICE IOVA TEXT, background read DEVICE IOVA LEN:
+ * start the access in a thread, so that it may wait for a fault's answer
+ * while the next commands read the fault, fix the ioasid and respond.
+ */
+static int cmd_background(struct run *r, char **t, int n)
+{
+	struct bg *b = &r->bg;
+	bool wr = !strcmp(t[1], "write");
+	struct name *d;
+	uint64_t x, y;
+
+	if (!wr && strcmp(t[1], "read"))
+		return parse_error(r, "usage: background write DEVICE IOVA TEXT | read DEVICE IOVA LEN");
+	if (b->active)
+		return parse_error(r, "an access is already in the background ('wait' for it first)");
+	if (lookup(r, t[2], K_DEV, &d) || num(r, "iova", t[3], &x))
+		return 2;
+	if (wr) {
+		y = strlen(t[4]);
+		if (y > 4096)
+			return parse_error(r, "text longer than 4096 bytes");
+	} else if (num(r, "length", t[4], &y)) {
+		return 2;
+	} else if (!y || y > 4096) {
+		return parse_error(r, "read length must be 1 to 4096");
+	}
+	memset(b, 0, sizeof(*b));
+	b->h = r->h;
+	b->dev = d->id;
+	b->flags = wr ? IOASID_ACCESS_WRITE : IOASID_ACCESS_READ;
+	b->iova = x;
+	b->len = y;
+	if (wr)
+		memcpy(b->buf, t[4], y);
+	snprintf(b->what, sizeof(b->what), "%s %s @0x%" PRIx64, t[1], d->name,
+		 x);
+	if (pthread_create(&b->t, NULL, bg_run, b))
+		return -ENOMEM;
+	b->active = true;
+	printf("background %s: started\n", b->what);
+	return 0;
+}
+
+/* wait [ERRNO]: join the background access; it must succeed, or fail so. */
+static int cmd_wait(struct run *r, char **t, int n)
+{
+	struct bg *b = &r->bg;
+	int want = 0;
+
+	if (n > 1 && !(want = errno_by_name(t[1])))
+		return parse_error(r, "unknown errno '%s'", t[1]);
+	if (!b->active)
+		return parse_error(r, "no access in the background");
+	pthread_join(b->t, NULL);
+	b->active = false;
+	if (b->rc == -want && want) {
+		printf("wait %s: expected %s: %s\n", b->what, t[1], b->err);
+		r->expected++;
+		return 0;
+	}
+	if (b->rc) {
+		fprintf(stderr, "%s:%u: %s: %s\n", r->file, r->line, b->what,
+			b->err);
+		return 1;
+	}
+	if (want) {
+		fprintf(stderr, "%s:%u: expected %s, but %s succeeded\n",
+			r->file, r->line, t[1], b->what);
+		return 1;
+	}
+	if (b->flags == IOASID_ACCESS_READ) {
+		printf("wait %s: \"", b->what);
+		for (uint64_t i = 0; i < b->len; i++)
+			putchar(isprint(b->buf[i]) ? b->buf[i] : '.');
+		printf("\"\n");
+	} else {
+		printf("wait %s: %" PRIu64 " bytes\n", b->what, b->len);
+	}
+	return 0;
+}
+
 static int run_cmd(struct run *r, char **t, int n);
 
 /* expect ERRNO COMMAND...: the command must fail with that errno. */
@@ -1181,6 +1427,24 @@ static const struct cmd {
 	{ "stats", "DEVICE", "notifications, IOTLB hits and misses, faults",
 	  1, 1, false, cmd_stats },
 	{ "free", "IOASID", "free an ioasid", 1, 1, false, cmd_free },
+	{ "faultq", "NAME [timeout=MS] [depth=N]",
+	  "an I/O page fault queue (default 1000 ms, 256 records)",
+	  1, 3, false, cmd_faultq },
+	{ "faultq-attach", "IOASID FAULTQ",
+	  "the ioasid's faults go to the queue", 2, 2, false,
+	  cmd_faultq_attach },
+	{ "faultq-detach", "IOASID", "the ioasid's faults fault again",
+	  1, 1, false, cmd_faultq_detach },
+	{ "background", "write DEVICE IOVA TEXT | read DEVICE IOVA LEN",
+	  "start an access in a thread (it may wait for a fault's answer)",
+	  4, 4, false, cmd_background },
+	{ "faults", "FAULTQ", "wait for fault records and print them",
+	  1, 1, false, cmd_faults },
+	{ "respond", "FAULTQ COOKIE|last success|invalid",
+	  "answer a fault", 3, 3, false, cmd_respond },
+	{ "wait", "[ERRNO]",
+	  "join the background access: it must succeed (or fail with ERRNO)",
+	  0, 1, false, cmd_wait },
 	{ "expect", "ERRNO COMMAND...",
 	  "the command must fail with ERRNO; the run goes on",
 	  2, ANY, true, cmd_expect },
@@ -1320,6 +1584,12 @@ static int tool_run(const struct tool *tc, int argc, char **argv)
 	}
 	rc = run_file(&r);
 	fclose(r.in);
+	/* Closing the queues ends a background access that still waits. */
+	for (unsigned int k = 0; k < r.nnames; k++)
+		if (r.names[k].kind == K_FQ)
+			ioasid_faultq_close(r.h, (int)r.names[k].id);
+	if (r.bg.active)
+		pthread_join(r.bg.t, NULL);
 	if (r.opened)
 		ioasid_close(r.h);
 	for (unsigned int k = 0; k < r.nnames; k++)

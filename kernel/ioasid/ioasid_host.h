@@ -19,6 +19,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/jiffies.h>
 
 #define IOH_U64_MAX	U64_MAX
 #define IOH_U32_MAX	U32_MAX
@@ -157,5 +159,45 @@ typedef struct mutex ioh_lock_t;
 #define ioh_lock(l)		mutex_lock(l)
 #define ioh_unlock(l)		mutex_unlock(l)
 #define ioh_lock_assert_held(l)	lockdep_assert_held(l)
+
+/*
+ * The wait of an access for its fault's answer (core/fault.c): a wait
+ * queue on the waiter's stack, the context mutex released while asleep.
+ * The waker sets *done and wakes with the mutex held, and the waiter
+ * looks at *done (and returns, freeing its stack) only after taking the
+ * mutex again, so the wake never touches a queue that is gone. Killable:
+ * a fatal signal ends the wait.
+ */
+typedef struct {
+	wait_queue_head_t wq;
+} ioh_wait_t;
+
+static inline void ioh_wait_init(ioh_wait_t *w)
+{
+	init_waitqueue_head(&w->wq);
+}
+
+static inline void ioh_wait_destroy(ioh_wait_t *w)
+{
+}
+
+static inline void ioh_wake(ioh_wait_t *w)
+{
+	wake_up(&w->wq);
+}
+
+static inline int ioh_wait_timeout(ioh_wait_t *w, ioh_lock_t *l,
+				   const bool *done, u32 ms)
+{
+	long t;
+
+	mutex_unlock(l);
+	t = wait_event_killable_timeout(w->wq, READ_ONCE(*done),
+					msecs_to_jiffies(ms));
+	mutex_lock(l);
+	if (*done)
+		return 0;
+	return t < 0 ? -EINTR : -ETIMEDOUT;
+}
 
 #endif /* IOASID_HOST_H */

@@ -112,7 +112,16 @@ struct ioasid_khost {
 	struct ioasid_ctx *ctx;
 	struct mm_struct *mm;
 	struct user_struct *user;	/* per-user accounting; NULL: per mm */
+	struct file *file;		/* its /dev/ioasid file, or NULL */
 };
+
+/* Fault queue files (faultq.c): the host's faultq ops. */
+struct ioasid_faultq;
+int kh_faultq_open(void *host, struct ioasid_faultq *q, int *out_fd);
+void kh_faultq_install(void *host, struct ioasid_faultq *q);
+void kh_faultq_abort(void *host, struct ioasid_faultq *q);
+int kh_faultq_get(void *host, int fd, struct ioasid_faultq **out);
+void kh_faultq_notify(void *host, struct ioasid_faultq *q, bool pending);
 
 struct ioasid_khost *ioasid_khost_create(void);
 /* Pins and charges nothing: for devices that map by virtual address. */

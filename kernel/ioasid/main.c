@@ -18,7 +18,8 @@
  *  - physical contiguity from the page array, so that the page sizes an
  *    IOMMU would use are reported from real memory;
  *  - table reads for nested ioasids (kh_mem_read) from the parent
- *    mapping's pinned pages through kmap_local_page().
+ *    mapping's pinned pages through kmap_local_page();
+ *  - fault queue files (faultq.c).
  * VFIO devices are in vfio_shim.c, their IOMMU domains in iommu_domain.c;
  * this file is the fd and the host.
  *
@@ -499,6 +500,11 @@ static const struct ioasid_host_ops kh_ops = {
 	.dma_rw = kh_dma_rw,
 	.contig = kh_contig,
 	.mem_read = kh_mem_read,
+	.faultq_open = kh_faultq_open,
+	.faultq_install = kh_faultq_install,
+	.faultq_abort = kh_faultq_abort,
+	.faultq_get = kh_faultq_get,
+	.faultq_notify = kh_faultq_notify,
 };
 
 /*
@@ -679,6 +685,7 @@ static int ioasid_open(struct inode *inode, struct file *file)
 
 	if (!h)
 		return -ENOMEM;
+	h->file = file;			/* fault queues hold it (faultq.c) */
 	file->private_data = h;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include <linux/types.h>
 
@@ -166,6 +167,63 @@ static inline void ioh_unlock(ioh_lock_t *l)
 {
 	l->held = false;
 	pthread_mutex_unlock(&l->m);
+}
+
+/*
+ * The wait of an access for its fault's answer (core/fault.c): a condition
+ * variable on the context's mutex, timed on CLOCK_MONOTONIC.
+ */
+typedef struct {
+	pthread_cond_t c;
+} ioh_wait_t;
+
+static inline void ioh_wait_init(ioh_wait_t *w)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->c, &a);
+	pthread_condattr_destroy(&a);
+}
+
+static inline void ioh_wait_destroy(ioh_wait_t *w)
+{
+	pthread_cond_destroy(&w->c);
+}
+
+static inline void ioh_wake(ioh_wait_t *w)
+{
+	pthread_cond_broadcast(&w->c);
+}
+
+/*
+ * For single-threaded fuzzers, which have no one to answer a fault: when
+ * set, no wait lasts longer than this many ms. 0 (the default): no cap.
+ */
+extern u32 ioh_wait_cap_ms;
+
+static inline int ioh_wait_timeout(ioh_wait_t *w, ioh_lock_t *l,
+				   const bool *done, u32 ms)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	if (ioh_wait_cap_ms && ms > ioh_wait_cap_ms)
+		ms = ioh_wait_cap_ms;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	l->held = false;
+	while (!*done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->c, &l->m, &ts);
+	l->owner = pthread_self();
+	l->held = true;
+	return *done ? 0 : -ETIMEDOUT;
 }
 
 /* Only the owner reads held/owner while it holds the lock. */

@@ -390,6 +390,20 @@ static int undo_free(struct walk *w)
 	return ioasid_free(w->f->h, w->new_id);
 }
 
+/* A fault queue: its object and, in the kernel, its file. */
+static int op_faultq_alloc(struct walk *w)
+{
+	int fd = -1, rc = ioasid_faultq_alloc(w->f->h, 0, 0, &fd);
+
+	w->new_id = (uint32_t)fd;
+	return rc;
+}
+
+static int undo_faultq_alloc(struct walk *w)
+{
+	return ioasid_faultq_close(w->f->h, (int)w->new_id);
+}
+
 static int op_swdev(struct walk *w)
 {
 	struct ioasid_swdev_create c;
@@ -712,6 +726,8 @@ static const struct scen scens[] = {
 	  undo_parent_unmap, true, false },
 	{ "invalidate_changed", prep_nest_moved, op_invalidate,
 	  undo_invalidate_moved, true, true },
+	{ "faultq_alloc", NULL, op_faultq_alloc, undo_faultq_alloc, false,
+	  false },
 };
 
 #define SCEN_FN(i) \
@@ -725,6 +741,7 @@ static const struct scen scens[] = {
 SCEN_FN(0) SCEN_FN(1) SCEN_FN(2) SCEN_FN(3) SCEN_FN(4) SCEN_FN(5)
 SCEN_FN(6) SCEN_FN(7) SCEN_FN(8) SCEN_FN(9) SCEN_FN(10) SCEN_FN(11)
 SCEN_FN(12) SCEN_FN(13) SCEN_FN(14) SCEN_FN(15) SCEN_FN(16)
+SCEN_FN(17)
 
 static const struct test tests[] = {
 	{ "open", t_0, NULL },
@@ -744,6 +761,7 @@ static const struct test tests[] = {
 	{ "invalidate", t_14, NULL },
 	{ "parent_unmap_nested", t_15, NULL },
 	{ "invalidate_changed", t_16, NULL },
+	{ "faultq_alloc", t_17, NULL },
 };
 
 int main(int argc, char **argv)

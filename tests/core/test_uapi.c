@@ -115,6 +115,11 @@ static const struct ioasid_invalidate arg_inv = {
 	.entry_num = 1,
 };
 
+static const struct ioasid_faultq_alloc arg_faultq_alloc;
+static const struct ioasid_faultq_attach arg_faultq_attach = {
+	.ioasid = NOID, .fd = -1,
+};
+
 static const struct size_row size_rows[] = {
 	ROW(ALLOC, ioasid_alloc, parent, arg_alloc, 0,
 	    offsetof(struct ioasid_alloc, out_ioasid)),
@@ -148,6 +153,10 @@ static const struct size_row size_rows[] = {
 	ROW(PGTBL_UNBIND, ioasid_pgtbl_unbind, __reserved, arg_unbind,
 	    -ENOENT, 0),
 	ROW(INVALIDATE, ioasid_invalidate, __reserved, arg_inv, -ENOENT, 0),
+	ROW(FAULTQ_ALLOC, ioasid_faultq_alloc, __reserved, arg_faultq_alloc, 0,
+	    offsetof(struct ioasid_faultq_alloc, out_fd)),
+	ROW(FAULTQ_ATTACH, ioasid_faultq_attach, fd, arg_faultq_attach,
+	    -ENOENT, 0),
 };
 
 #define NROWS	(sizeof(size_rows) / sizeof(size_rows[0]))

@@ -17,10 +17,19 @@
  *   of nested ioasids, whose tables live in parent-mapped memory)
  *   u8 n, then n bytes: the struct, placed at arena offset 0
  *   u8 m, then 8*m bytes: placed at arena offset 0x1000 (entries, ranges)
+ *   or, for a byte in [FAULTQ_OP, MEMWRITE), a fault queue's read (even)
+ *   or write (odd) on fd FZ_FD0 + (byte >> 1) % 4, u8 n, then n bytes at
+ *   arena offset 0, read or written with length n
  * The arena's pages from 0x10000 on are "mapped" for pinning, except
  * 0x80000-0x8ffff, a hole. At the end, the walker of nested ioasids' tables
  * (core/pgtable_x86.c) also walks the arena from 0x10000 as a table, and
  * every leaf it reports must be what a walk from the root gives.
+ *
+ * Fault queues get fd numbers FZ_FD0, FZ_FD0 + 1, ... from the host. The
+ * fuzzer has one thread, so nobody answers a fault: an access that misses
+ * on an ioasid with a queue waits ioh_wait_cap_ms (1 ms) and times out,
+ * which covers raising, the full queue and withdrawal; reads and writes
+ * meet queues with no record read (EAGAIN, EINVAL).
  */
 #include <stdio.h>
 
@@ -36,6 +45,7 @@ struct fz_host {
 	unsigned char *arena;
 	u64 pinned;		/* bytes pinned, counted per pin call */
 	u64 charged;
+	u32 fds;		/* fault queue fds open: bit i is FZ_FD0 + i */
 };
 
 static int fz_pin(void *host, u64 vaddr, u64 len, u32 prot, void **cookie)
@@ -130,7 +140,36 @@ static int fz_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 	return 0;
 }
 
+#define FZ_FD0		100
+
+static int fz_faultq_open(void *host, struct ioasid_faultq *q, int *out_fd)
+{
+	struct fz_host *h = host;
+	u32 i;
+
+	for (i = 0; i < 32 && (h->fds & (1U << i)); i++)
+		;
+	if (i == 32)
+		__builtin_trap();	/* more than IOASID_FAULTQ_MAX */
+	h->fds |= 1U << i;
+	*out_fd = FZ_FD0 + (int)i;
+	return 0;
+}
+
+static void fz_faultq_close(void *host, struct ioasid_faultq *q)
+{
+	struct fz_host *h = host;
+	u32 i = (u32)(ioasid_faultq_fd(q) - FZ_FD0);
+
+	if (i >= 32 || !(h->fds & (1U << i)))
+		__builtin_trap();
+	h->fds &= ~(1U << i);
+}
+
 static const struct ioasid_host_ops fz_ops = {
+	.faultq_open = fz_faultq_open,
+	.faultq_abort = fz_faultq_close,
+	.faultq_close = fz_faultq_close,
 	.pin = fz_pin,
 	.unpin = fz_unpin,
 	.charge = fz_charge,
@@ -142,6 +181,7 @@ static const struct ioasid_host_ops fz_ops = {
 };
 
 #define MEMWRITE	0xf0U
+#define FAULTQ_OP	0xe0U
 #define TABLES		0x10000ULL	/* table space of the direct walk */
 #define TABLES_END	0x110000ULL
 
@@ -219,6 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(arena, 0, 0x2000);
 	h.arena = arena;
+	ioh_wait_cap_ms = 1;
 	if (ioasid_ctx_create(&fz_ops, &h, &cfg, &ctx))
 		return 0;
 	memset(arena + TABLES, 0, TABLES_END - TABLES);
@@ -240,6 +281,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				n = size - pos;
 			memcpy(arena + at, data + pos, n);
 			pos += n;
+			continue;
+		}
+		if (data[pos - 1] >= FAULTQ_OP) {
+			u8 op = data[pos - 1];
+			int fd = FZ_FD0 + (op >> 1) % 4;
+
+			if (pos >= size)
+				break;
+			n = data[pos++];
+			if (n > size - pos)
+				n = size - pos;
+			memset(arena, 0, 0x200);
+			memcpy(arena, data + pos, n);
+			pos += n;
+			rc = op & 1 ? ioasid_faultq_write_fd(ctx, fd, 0, n) :
+				      ioasid_faultq_read_fd(ctx, fd, 0, n);
+			if (rc > 0 && (u64)rc > n)
+				__builtin_trap();
+			if (ioasid_ctx_verify(ctx))
+				__builtin_trap();
 			continue;
 		}
 		if (pos >= size)
@@ -266,7 +327,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	}
 	ioasid_ctx_destroy(ctx);
-	if (h.pinned || h.charged)
+	if (h.pinned || h.charged || h.fds)
 		__builtin_trap();
 	walk_arena(arena, size ? data[0] : 0);
 	return 0;

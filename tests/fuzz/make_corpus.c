@@ -291,5 +291,44 @@ int main(int argc, char **argv)
 		cmd(IOASID_CMD_PGTBL_UNBIND, &ub, sizeof(ub), NULL, 0);
 	}
 	save(dir, "nest");
+
+	/*
+	 * Fault queues: a queue on an ioasid, an access that misses (it
+	 * waits the fuzzer's 1 ms and times out), a read and a response on
+	 * the queue's fd (fuzz_uapi.c: bytes 0xe0 and 0xe1, fd 100).
+	 */
+	swdev(0x1000, 0, 1);
+	alloc_as();
+	attach(1, 2);
+	map(2, 0, 0x10000, 0x1000, 3);
+	{
+		struct ioasid_faultq_alloc fa = { .size = sizeof(fa),
+						  .timeout_ms = 5,
+						  .depth = 2 };
+		struct ioasid_faultq_attach at = { .size = sizeof(at),
+						   .ioasid = 2, .fd = 100 };
+		struct ioasid_swdev_access ac = { .size = sizeof(ac),
+						  .flags = IOASID_ACCESS_READ,
+						  .dev_id = 1, .iova = 0x3000,
+						  .length = 16,
+						  .buf_uptr = 0x1000 };
+		struct ioasid_fault_response r = { .cookie = 1 };
+
+		cmd(IOASID_CMD_FAULTQ_ALLOC, &fa, sizeof(fa), NULL, 0);
+		cmd(IOASID_CMD_FAULTQ_ATTACH, &at, sizeof(at), NULL, 0);
+		cmd(IOASID_CMD_SWDEV_ACCESS, &ac, sizeof(ac), NULL, 0);
+		out[len++] = 0xe0;
+		out[len++] = (unsigned char)sizeof(struct ioasid_fault);
+		memset(out + len, 0, sizeof(struct ioasid_fault));
+		len += sizeof(struct ioasid_fault);
+		out[len++] = 0xe1;
+		out[len++] = (unsigned char)sizeof(r);
+		memcpy(out + len, &r, sizeof(r));
+		len += sizeof(r);
+		at.flags = IOASID_FAULTQ_DETACH;
+		at.fd = -1;
+		cmd(IOASID_CMD_FAULTQ_ATTACH, &at, sizeof(at), NULL, 0);
+	}
+	save(dir, "faultq");
 	return 0;
 }

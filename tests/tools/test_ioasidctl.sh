@@ -141,6 +141,28 @@ cli() {
 	echo "# $(cat "$tmp/err")"
 	echo "ok $n - $name"
 }
+# Fault queue commands: their own errors.
+case_ faultq_no_bg 2 "s.scn:1: no access in the background" 'wait'
+case_ faultq_bad_answer 2 "s.scn:2: answer 'maybe' must be success or invalid" 'faultq q
+respond q 1 maybe'
+case_ faultq_kind 2 "s.scn:2: 'q' is a fault queue, not a ioasid" 'faultq q
+faultq-detach q'
+case_ faultq_wait_ok 1 "s.scn:7: expected ETIMEDOUT, but read d @0x0 succeeded" 'buffer b 64K
+device d
+alloc a
+attach d a
+map a 0 b 4K
+background read d 0 8
+wait ETIMEDOUT'
+case_ faultq_no_answer 1 "(ETIMEDOUT)" 'buffer b 64K
+device d
+alloc a
+attach d a
+faultq q timeout=50
+faultq-attach a q
+background read d 0 8
+wait'
+
 cli cli_unknown_command 2 "unknown command 'frobnicate'" frobnicate
 cli cli_unknown_vdpa_command 2 "unknown command 'vdpa frob'" vdpa frob
 cli cli_no_command 2 "usage: ioasidctl COMMAND"
@@ -159,7 +181,7 @@ cli cli_netd_remove_words 2 "usage: ioasidctl netd remove --control PATH NAME" n
 cli cli_netd_remove_unreachable 1 "netd remove: cannot reach $tmp/none" netd remove --control "$tmp/none" v0
 
 # help lists every command, each on a line of its own, and nothing else.
-commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|netd stats|netd ports|netd reset|netd add|netd remove|help|option|buffer|device|alloc|pte|bind|unbind|invalidate|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|expect"
+commands="run|vdpa list|vdpa add|vdpa del|vdpa bind|vdpa node|netd stats|netd ports|netd reset|netd add|netd remove|help|option|buffer|device|alloc|pte|bind|unbind|invalidate|attach|detach|destroy|map|unmap|unmap-all|batch|write|read|query|info|mappings|stats|free|faultq|faultq-attach|faultq-detach|background|faults|respond|wait|expect"
 n=$((n + 1))
 "$ctl" help > "$tmp/help" 2> "$tmp/err"; rc=$?
 missing=""

@@ -37,7 +37,7 @@ run_prog() {	# NAME ENV... : one guest program, its TAP prefixed with NAME
 	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$name/exit_status # exited \$rc"
 }
 # The core suite, unchanged, against the module.
-for t in attach map unmap batch uapi access dirty diff faults nest; do
+for t in attach map unmap batch uapi access dirty diff faults nest fault; do
 	run_prog \$t IOASID_BACKEND=kernel $build/tests/test_\$t
 done
 # The nesting differential, shorter: the guest runs under TCG.

@@ -34,7 +34,9 @@
  *              attach of a device that is already attached; bind on an
  *              ioasid that has a table bound; map or unmap on a nested
  *              ioasid while a table is bound (its translations belong to
- *              the table)
+ *              the table); destroy of a software device whose access
+ *              waits for a fault's answer; a fault queue attach to an
+ *              ioasid that has one
  *  EEXIST      map overlaps an existing mapping
  *  ENOSPC      the ioasid's mapping-count limit, or the fd's id space, is
  *              full; an invalidation whose shadow would pass the limit or
@@ -43,6 +45,9 @@
  *  EFAULT      a user pointer or a vaddr that is not mapped in the caller
  *  EMSGSIZE    an output array is too short; the needed count is written
  *  EOVERFLOW   a count or length does not fit the field that reports it
+ *  EBADF       an fd argument that is not an fd of the kind asked for
+ *  ETIMEDOUT   a device access whose I/O page fault was not answered in
+ *              its fault queue's timeout
  *
  * This header is out of tree: the ioctl magic below is not registered in
  * Documentation/userspace-api/ioctl/ioctl-number.rst.
@@ -90,8 +95,10 @@ enum {
 	IOASID_CMD_PGTBL_BIND = IOASID_CMD_BASE + 19,
 	IOASID_CMD_PGTBL_UNBIND = IOASID_CMD_BASE + 20,
 	IOASID_CMD_INVALIDATE = IOASID_CMD_BASE + 21,
+	IOASID_CMD_FAULTQ_ALLOC = IOASID_CMD_BASE + 22,
+	IOASID_CMD_FAULTQ_ATTACH = IOASID_CMD_BASE + 23,
 	/* One past the last command of /dev/ioasid (the decoder's table). */
-	IOASID_CMD_LAST = IOASID_CMD_BASE + 22,
+	IOASID_CMD_LAST = IOASID_CMD_BASE + 24,
 
 	/*
 	 * Ioctls on other files, not on /dev/ioasid (ENOTTY there): a VFIO
@@ -112,6 +119,7 @@ enum ioasid_extension {
 	IOASID_EXT_LIST = 5,		/* IOASID_LIST_MAPPINGS */
 	IOASID_EXT_DIRTY = 6,		/* dirty page tracking (software) */
 	IOASID_EXT_NEST = 7,		/* nesting, bound tables, invalidation */
+	IOASID_EXT_FAULTQ = 8,		/* I/O page fault queues */
 };
 
 /*
@@ -538,7 +546,10 @@ struct ioasid_device_detach {
  *
  * Performs DMA as the device would: every byte must translate through a
  * mapping with the needed permission, or the access stops with EFAULT (an
- * I/O page fault, counted in @out_faults) and no byte is transferred.
+ * I/O page fault, counted in @out_faults) and no byte is transferred. On
+ * an ioasid with a fault queue the miss waits for the queue's answer
+ * instead (see IOASID_FAULTQ_ALLOC): ETIMEDOUT, EINTR and ENODEV are then
+ * possible too.
  */
 struct ioasid_swdev_access {
 	__u32 size;
@@ -796,6 +807,153 @@ struct ioasid_invalidate {
 	__u32 __reserved;
 };
 #define IOASID_INVALIDATE	_IO(IOASID_TYPE, IOASID_CMD_INVALIDATE)
+
+/*
+ * I/O page fault queues (Phase 2). A fault queue is a file: IOASID_FAULTQ_ALLOC
+ * returns its fd, IOASID_FAULTQ_ATTACH connects it to ioasids. A device
+ * access (today: IOASID_SWDEV_ACCESS) that finds no translation, or too
+ * little permission, on an ioasid with a queue raises a recoverable fault:
+ * a struct ioasid_fault record is queued, and the access waits (the
+ * engine's lock released, so the responder can change the ioasid's table
+ * and invalidate, or map) for the answer, at most the queue's timeout. On
+ * IOASID_FAULT_RESP_SUCCESS it translates again, once; a second miss fails
+ * with EFAULT. IOASID_FAULT_RESP_INVALID: EFAULT (the fault stands).
+ * No answer within the timeout: ETIMEDOUT (the record is withdrawn; a
+ * later answer to it is EINVAL). Queue full (IOASID_FAULTQ_DEPTH_MAX
+ * records not yet answered, or the queue's @depth): the access fails at
+ * once with EFAULT, as without a queue. Every miss counts in the device's
+ * faults. IOASID_SWDEV_DESTROY of a device with an access waiting: EBUSY;
+ * a device detached while it waits: ENODEV after a SUCCESS answer.
+ * The queue's fd closed with faults pending: they fail at once with
+ * EFAULT (iommufd answers them INVALID). In the kernel a fatal signal
+ * ends the wait with EINTR.
+ *
+ * On the fd (kernel backend: read(2), write(2), poll(2); embedded backend:
+ * ioasid_faultq_read(), ioasid_faultq_respond(), the fd an eventfd to
+ * poll, ioasid_faultq_close()):
+ *  read   whole records only, oldest first, as many as fit; a record is
+ *         read once. EINVAL: a buffer smaller than one record; EAGAIN:
+ *         nothing pending (read never blocks: poll).
+ *  write  an array of struct ioasid_fault_response, 1 to
+ *         IOASID_FAULT_RESP_MAX of them, all or nothing: EINVAL (and no
+ *         response applied) for a length that is not a multiple of the
+ *         struct, too many, an unknown code, or a cookie that is not a
+ *         read and unanswered record of this queue (or appears twice).
+ *         Returns the length written.
+ *  poll   POLLIN while records are waiting to be read; POLLOUT always.
+ */
+
+/* Records a queue holds unanswered at most, whatever its @depth. */
+#define IOASID_FAULTQ_DEPTH_MAX		256U
+/* Queues one ioasid fd may have open at once. */
+#define IOASID_FAULTQ_MAX		16U
+#define IOASID_FAULTQ_TIMEOUT_DEFAULT	1000U	/* ms */
+#define IOASID_FAULTQ_TIMEOUT_MAX	10000U	/* ms */
+
+/**
+ * struct ioasid_faultq_alloc - IOASID_FAULTQ_ALLOC
+ * @size: sizeof(struct ioasid_faultq_alloc)
+ * @flags: must be 0
+ * @timeout_ms: how long an access waits for an answer; 0 for
+ *	IOASID_FAULTQ_TIMEOUT_DEFAULT, at most IOASID_FAULTQ_TIMEOUT_MAX
+ * @depth: records unanswered at most; 0 for IOASID_FAULTQ_DEPTH_MAX, at
+ *	most that. A record lives on the stack of the access that waits for
+ *	it: no memory is allocated per fault.
+ * @out_fd: the queue's fd (O_CLOEXEC)
+ * @__reserved: must be 0
+ *
+ * ENOSPC: IOASID_FAULTQ_MAX queues are open on this fd. EOPNOTSUPP: a
+ * context without fault queues (IOASID_EXT_FAULTQ reads 0). The fd is
+ * published only once the struct has been copied back. The queue holds
+ * the ioasid fd's context until it is closed.
+ */
+struct ioasid_faultq_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 timeout_ms;
+	__u32 depth;
+	__s32 out_fd;
+	__u32 __reserved;
+};
+#define IOASID_FAULTQ_ALLOC	_IO(IOASID_TYPE, IOASID_CMD_FAULTQ_ALLOC)
+
+/* ioasid_faultq_attach.flags */
+#define IOASID_FAULTQ_DETACH	(1U << 0)	/* disconnect; @fd must be -1 */
+
+/**
+ * struct ioasid_faultq_attach - IOASID_FAULTQ_ATTACH
+ * @size: sizeof(struct ioasid_faultq_attach)
+ * @flags: 0 to connect, IOASID_FAULTQ_DETACH to disconnect
+ * @ioasid: the ioasid
+ * @fd: a fault queue fd of this ioasid fd; -1 with IOASID_FAULTQ_DETACH
+ *
+ * An ioasid has at most one queue; a queue may serve many ioasids.
+ * EBUSY: the ioasid has a queue (detach first). EBADF: @fd is not a
+ * fault queue of this fd. EINVAL: detach of an ioasid with no queue.
+ * Faults already queued stay in the queue and are answered there.
+ */
+struct ioasid_faultq_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__s32 fd;
+};
+#define IOASID_FAULTQ_ATTACH	_IO(IOASID_TYPE, IOASID_CMD_FAULTQ_ATTACH)
+
+/* ioasid_fault.flags */
+#define IOASID_FAULT_LAST_PAGE	(1U << 0)	/* last record of its group */
+
+/* ioasid_fault.perm */
+#define IOASID_FAULT_PERM_READ	(1U << 0)
+#define IOASID_FAULT_PERM_WRITE	(1U << 1)
+
+/**
+ * struct ioasid_fault - one fault record, as read from a fault queue
+ * @flags: IOASID_FAULT_LAST_PAGE (every record is a group of one today)
+ * @dev_id: the device, in the ioasid fd's id space
+ * @ioasid: the ioasid the access translated through
+ * @grpid: the group (a page request group) the record belongs to
+ * @perm: IOASID_FAULT_PERM_READ or _WRITE: what the access needed
+ * @__reserved: 0
+ * @addr: the faulting IOVA, rounded down to 4 KiB
+ * @length: bytes the access wanted from @addr on (a hint: fix them all,
+ *	since the access retries only once), at most IOASID_SWDEV_ACCESS_MAX
+ *	plus 4095
+ * @cookie: what the response names; unique among the queue's records
+ *
+ * The layout of iommufd's struct iommu_hwpt_pgfault with the ioasid in
+ * place of the PASID: no hardware identifier is reported.
+ */
+struct ioasid_fault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 ioasid;
+	__u32 grpid;
+	__u32 perm;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 cookie;
+};
+
+/* ioasid_fault_response.code */
+#define IOASID_FAULT_RESP_SUCCESS	0	/* fixed: retry the access */
+#define IOASID_FAULT_RESP_INVALID	1	/* the access fails */
+
+/* Responses one write may carry. */
+#define IOASID_FAULT_RESP_MAX		16U
+
+/**
+ * struct ioasid_fault_response - one answer, written to a fault queue
+ * @cookie: the record's cookie
+ * @code: IOASID_FAULT_RESP_SUCCESS or IOASID_FAULT_RESP_INVALID
+ *
+ * iommufd's struct iommu_hwpt_page_response.
+ */
+struct ioasid_fault_response {
+	__u32 cookie;
+	__u32 code;
+};
 
 /*
  * The VFIO shim (kernel module only). ioasid.ko registers a VFIO IOMMU
