@@ -78,8 +78,10 @@ void netd_bridge_leave(struct netd *d, int ix)
 			b->member[k++] = b->member[i];
 	b->nmembers = k;
 	for (unsigned int i = 0; i < NETD_FDB_SIZE; i++)
-		if (b->fdb[i].used && b->fdb[i].port == ix)
+		if (b->fdb[i].used && b->fdb[i].port == ix) {
 			b->fdb[i].used = false;
+			__atomic_fetch_sub(&b->st.entries, 1, __ATOMIC_RELAXED);
+		}
 	b->held[ix] = 0;
 	d->port[ix].bridge = -1;
 }

@@ -518,6 +518,9 @@ int netd_ctl_open(struct netd *d, const char *path, unsigned int idle_ms,
 	}
 	ctl->dev = st.st_dev;
 	ctl->ino = st.st_ino;
+	d->ctl_dev = st.st_dev;
+	d->ctl_ino = st.st_ino;
+	d->ctl_bound = true;
 	if (listen(ctl->listen_fd, 16)) {
 		rc = -errno;
 		unlink_own(ctl);

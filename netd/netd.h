@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -42,6 +43,12 @@
 #define NETD_FDB_SIZE	4096U		/* addresses a bridge learns, a power of 2 */
 #define NETD_FDB_PROBE	8U		/* slots an address may take */
 #define NETD_FDB_AGE_S	300U		/* an address not seen since is forgotten */
+
+enum netd_park {
+	NETD_RUN = 0,
+	NETD_PARK_REQ = 1,
+	NETD_PARKED = 2,
+};
 
 enum netd_kind {
 	NETD_VHOST,
@@ -76,7 +83,8 @@ struct netd_port {
 
 /* A bridge's counters since the daemon started: relaxed atomics. */
 struct netd_bridge_stats {
-	uint64_t entries;		/* table slots ever taken */
+	uint64_t entries;		/* table slots taken (a port that leaves
+					 * gives its back) */
 	uint64_t learned, moved;	/* new addresses; ones seen on another port */
 	uint64_t flooded, filtered;	/* frames to every port; to their own */
 	uint64_t fdb_full;		/* addresses not learned: window full */
@@ -124,15 +132,20 @@ struct netd {
 	struct rte_mempool *pool;
 	unsigned int fwd_lcore;
 	bool stop;			/* atomic: the lcore returns */
-	/*
-	 * Parking (ports.c): the control thread sets park and waits for
-	 * parked before it changes ports, peers or bridges, and clears park
-	 * after; the lcore reads those without atomics otherwise.
-	 */
 	bool forwarding;		/* the lcore runs the loop */
+	bool ctl_bound;			/* ctl_dev, ctl_ino: the control socket */
+	dev_t ctl_dev;
+	ino_t ctl_ino;
 	uint64_t busy_cycles;		/* relaxed atomic: the lcore's passes
 					 * that moved frames, TSC cycles */
-	bool park, parked;		/* atomics */
+	/*
+	 * Parking (ports.c): one atomic state. The control thread moves it
+	 * RUN to REQ, the lcore REQ to PARKED at the top of its loop, and
+	 * the control thread changes ports, peers or bridges only in PARKED,
+	 * then stores RUN. A control thread that gives up moves REQ back to
+	 * RUN; if that fails, the lcore had parked.
+	 */
+	uint32_t park;			/* enum netd_park, atomic */
 };
 
 /* ports.c */

@@ -302,12 +302,14 @@ static void send_burst(struct netd_port *q, struct rte_mbuf **m, uint16_t n)
 /* At the top of the loop, nothing in hand: wait while the control thread changes ports. */
 static void park(struct netd *d)
 {
-	if (!__atomic_load_n(&d->park, __ATOMIC_ACQUIRE))
+	uint32_t req = NETD_PARK_REQ;
+
+	if (__atomic_load_n(&d->park, __ATOMIC_ACQUIRE) != NETD_PARK_REQ ||
+	    !__atomic_compare_exchange_n(&d->park, &req, NETD_PARKED, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
-	__atomic_store_n(&d->parked, true, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&d->park, __ATOMIC_ACQUIRE))
+	while (__atomic_load_n(&d->park, __ATOMIC_ACQUIRE) == NETD_PARKED)
 		rte_pause();
-	__atomic_store_n(&d->parked, false, __ATOMIC_RELEASE);
 }
 
 int netd_fwd_loop(void *arg)
@@ -438,6 +440,35 @@ static int open_vhost(struct netd_port *p, unsigned int idx, char *why,
 	return rc;
 }
 
+/*
+ * A client-mode port must not connect to this daemon's own sockets (its
+ * control socket, a server port's): it would take a control slot or that
+ * port's front-end connection and, retrying every 100 ms, keep it. The
+ * backend also refuses a listener that is this process (SO_PEERCRED).
+ */
+static int self_socket(const struct netd *d, const struct netd_port *p,
+		       char *why, size_t size)
+{
+	struct stat st, own;
+
+	if (!(p->vu_flags & VU_CLIENT) || stat(p->where, &st) ||
+	    !S_ISSOCK(st.st_mode))
+		return 0;
+	if (d->ctl_bound && st.st_dev == d->ctl_dev && st.st_ino == d->ctl_ino)
+		return why_is(why, size, "%s is this daemon's control socket",
+			      p->where);
+	for (unsigned int i = 0; i < d->nports; i++) {
+		const struct netd_port *q = &d->port[i];
+
+		if (d->live[i] && q->kind == NETD_VHOST &&
+		    !(q->vu_flags & VU_CLIENT) && !stat(q->where, &own) &&
+		    own.st_dev == st.st_dev && own.st_ino == st.st_ino)
+			return why_is(why, size, "%s is port %s's socket",
+				      p->where, q->name);
+	}
+	return 0;
+}
+
 static int port_open(struct netd *d, unsigned int idx, char *why,
 		     size_t size)
 {
@@ -475,7 +506,11 @@ static void port_close(struct netd_port *p)
 	ring_free(&p->from_guest);
 	ring_free(&p->to_guest);
 	if (p->eth_started) {
-		rte_eth_dev_stop(p->eth_id);
+		int rc = rte_eth_dev_stop(p->eth_id);
+
+		if (rc)
+			fprintf(stderr, "ioasid-netd: port %s (%s): cannot stop: %s\n",
+				p->name, p->where, strerror(-rc));
 		p->eth_started = false;
 	}
 	p->up = false;
@@ -488,7 +523,9 @@ int netd_ports_open(struct netd *d)
 	int rc = 0;
 
 	for (unsigned int i = 0; i < d->nports && !rc; i++) {
-		rc = port_open(d, i, why, sizeof(why));
+		rc = self_socket(d, &d->port[i], why, sizeof(why));
+		if (!rc)
+			rc = port_open(d, i, why, sizeof(why));
 		if (rc)
 			fprintf(stderr, "ioasid-netd: %s\n", why);
 	}
@@ -524,30 +561,33 @@ void netd_ports_close(struct netd *d)
 
 /*
  * Stop the lcore at the top of its loop (nothing in hand); -ETIMEDOUT if
- * it does not answer within NETD_PARK_MS (then nothing may change).
+ * it does not answer within NETD_PARK_MS (then nothing may change). The
+ * state is RUN between requests: unpark stores it, and a request that
+ * gives up either takes its REQ back or finds the lcore parked.
  */
 static int fwd_park(struct netd *d)
 {
+	uint32_t req = NETD_PARK_REQ;
+
 	if (!d->forwarding)
 		return 0;
-	__atomic_store_n(&d->park, true, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&d->park, NETD_PARK_REQ, __ATOMIC_SEQ_CST);
 	for (unsigned int t = 0; t < NETD_PARK_MS * 10; t++) {
-		if (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&d->park, __ATOMIC_ACQUIRE) == NETD_PARKED)
 			return 0;
 		usleep(100);
 	}
-	__atomic_store_n(&d->park, false, __ATOMIC_RELEASE);
-	return -ETIMEDOUT;
+	if (__atomic_compare_exchange_n(&d->park, &req, NETD_RUN, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -ETIMEDOUT;
+	return 0;			/* it parked just now */
 }
 
-/* And let it go; it has left the wait before the next park. */
+/* And let it go. */
 static void fwd_unpark(struct netd *d)
 {
-	if (!d->forwarding)
-		return;
-	__atomic_store_n(&d->park, false, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE))
-		usleep(10);
+	if (d->forwarding)
+		__atomic_store_n(&d->park, NETD_RUN, __ATOMIC_RELEASE);
 }
 
 /* The device @id is a live port's already: its name, else NULL. */
@@ -567,6 +607,8 @@ static int add_check(struct netd *d, struct netd_port *p, const char *xc,
 {
 	*peer = -1;
 	*bridge = -1;
+	if (self_socket(d, p, why, size))
+		return -EINVAL;
 	if (p->kind == NETD_ETH) {
 		const char *owner;
 
@@ -648,6 +690,11 @@ int netd_port_add(struct netd *d, enum netd_kind kind, const char *spec,
 	if (idx == d->nports)
 		d->nports++;
 	fwd_unpark(d);
+	/* Whoever reaches the control socket may do this: say each. */
+	fprintf(stderr, "ioasid-netd: port %s added (%s %s%s%s)\n", p->name,
+		kind == NETD_VHOST ? "vhost" : "eth", spec,
+		xconnect[0] ? ", xconnect " : bridge[0] ? ", bridge " : "",
+		xconnect[0] ? xconnect : bridge);
 	return 0;
 }
 
@@ -673,6 +720,7 @@ int netd_port_remove(struct netd *d, const char *name, char *why,
 	fwd_unpark(d);
 	/* The lcore no longer looks at it; the backend may, until stopped. */
 	port_close(p);
+	fprintf(stderr, "ioasid-netd: port %s removed\n", p->name);
 	memset(p, 0, sizeof(*p));
 	return 0;
 }

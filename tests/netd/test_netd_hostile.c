@@ -1292,15 +1292,20 @@ static unsigned int rt_tap_got(int k, uint32_t id0, unsigned int n)
 	return got;
 }
 
-/* A bad add or remove: the reason, and the port list as it was. */
-static void rt_refused(const char *ctl, const char *what, const char *req,
-		       const char *why)
+/*
+ * A bad add or remove (@fmt, a request with %s for @arg): the reason
+ * @why, and the port list as it was.
+ */
+static void rt_refused(const char *ctl, const char *what, const char *why,
+		       const char *arg, const char *fmt)
 {
-	char before[8192], after[8192];
-	bool ok = rt_ports(ctl, before, sizeof(before)) &&
-		  rt_ask(ctl, req, "\"error\"") && rt_ask(ctl, req, why) &&
-		  rt_ports(ctl, after, sizeof(after)) && !strcmp(before, after);
+	char before[8192], after[8192], req[400];
+	bool ok;
 
+	snprintf(req, sizeof(req), fmt, arg);
+	ok = rt_ports(ctl, before, sizeof(before)) &&
+	     rt_ask(ctl, req, "\"error\"") && rt_ask(ctl, req, why) &&
+	     rt_ports(ctl, after, sizeof(after)) && !strcmp(before, after);
 	result(ok, "runtime: %s: refused (\"%s\"), the ports as they were", what,
 	       why);
 }
@@ -1316,7 +1321,7 @@ static void rt_refused(const char *ctl, const char *what, const char *req,
  */
 static void test_runtime(void)
 {
-	char ctl[160], sock[160], req[400], buf[8192], fill[160];
+	char ctl[160], sock[160], req[400], buf[8192], fill[160], nowhere[160];
 	struct vu_front_cfg fc = { 0 };
 	struct vu_front *fr = NULL;
 	unsigned int got;
@@ -1327,6 +1332,7 @@ static void test_runtime(void)
 
 	snprintf(ctl, sizeof(ctl), "%s/ctl-runtime", work);
 	snprintf(sock, sizeof(sock), "%s/rt-v1.sock", work);
+	snprintf(nowhere, sizeof(nowhere), "%s/rt-nowhere.sock", work);
 	if (!br_start(&d, "runtime", "nrt", "br0=net_tap0,net_tap1", ctl,
 		      "runtime: the daemon serves br0 of two net_tap ports"))
 		return;
@@ -1400,46 +1406,61 @@ static void test_runtime(void)
 	}
 
 	/* Bad requests, each refused with nothing changed. */
-	rt_refused(ctl, "a name in use", "{\"cmd\":\"add\",\"vhost\":\"v1=/tmp/nowhere.sock\"}",
-		   "a port of that name exists");
+	rt_refused(ctl, "a name in use", "a port of that name exists", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"v1=%s\"}");
 	snprintf(req, sizeof(req), "{\"cmd\":\"add\",\"vhost\":\"v2=%s\"}", sock);
-	rt_refused(ctl, "a socket path in use", req, "in use");
-	rt_refused(ctl, "a peer that does not exist",
-		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"xconnect\":\"zz\"}",
-		   "xconnect: no port named zz");
-	rt_refused(ctl, "a peer that is cross-connected",
-		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"xconnect\":\"t2\"}",
-		   "t2 is cross-connected already");
-	rt_refused(ctl, "a peer in a bridge",
-		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"xconnect\":\"net_tap0\"}",
-		   "net_tap0 is in a bridge already");
-	rt_refused(ctl, "a bridge that does not exist",
-		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock\",\"bridge\":\"br9\"}",
-		   "no bridge named br9");
-	rt_refused(ctl, "a device that is a port already",
-		   "{\"cmd\":\"add\",\"eth\":\"e=net_tap0\"}",
-		   "device net_tap0 is port net_tap0 already");
-	rt_refused(ctl, "a device that does not exist",
-		   "{\"cmd\":\"add\",\"eth\":\"e=net_nothing0\"}",
-		   "no DPDK device named net_nothing0");
-	rt_refused(ctl, "an unknown vhost option",
-		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/nowhere.sock,fast\"}",
-		   "unknown option");
-	rt_refused(ctl, "both xconnect and bridge",
-		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/x\",\"xconnect\":\"t2\",\"bridge\":\"br0\"}",
-		   "not both");
-	rt_refused(ctl, "neither vhost nor eth", "{\"cmd\":\"add\",\"xconnect\":\"t2\"}",
-		   "add needs vhost or eth");
-	rt_refused(ctl, "an empty spec", "{\"cmd\":\"add\",\"vhost\":\"\"}",
-		   "a value is empty");
-	rt_refused(ctl, "remove with a spec", "{\"cmd\":\"remove\",\"vhost\":\"v1=/x\"}",
-		   "remove takes port");
-	rt_refused(ctl, "remove of a port that does not exist",
-		   "{\"cmd\":\"remove\",\"port\":\"zz\"}", "no port named zz");
-	result(!stat("/tmp/nowhere.sock", &st) == 0,
+	rt_refused(ctl, "a socket path in use", "in use", nowhere, req);
+	rt_refused(ctl, "a client port aimed at the control socket",
+		   "is this daemon's control socket", ctl,
+		   "{\"cmd\":\"add\",\"vhost\":\"c1=%s,client\"}");
+	rt_refused(ctl, "a client port aimed at another port's socket",
+		   "is port v1's socket", sock,
+		   "{\"cmd\":\"add\",\"vhost\":\"c1=%s,client\"}");
+	rt_refused(ctl, "a peer that does not exist", "xconnect: no port named zz", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=%s\",\"xconnect\":\"zz\"}");
+	rt_refused(ctl, "a peer that is cross-connected", "t2 is cross-connected already", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=%s\",\"xconnect\":\"t2\"}");
+	rt_refused(ctl, "a peer in a bridge", "net_tap0 is in a bridge already", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=%s\",\"xconnect\":\"net_tap0\"}");
+	rt_refused(ctl, "a bridge that does not exist", "no bridge named br9", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=%s\",\"bridge\":\"br9\"}");
+	rt_refused(ctl, "a device that is a port already", "device net_tap0 is port net_tap0 already", nowhere,
+		   "{\"cmd\":\"add\",\"eth\":\"e=net_tap0\"}");
+	rt_refused(ctl, "a device that does not exist", "no DPDK device named net_nothing0", nowhere,
+		   "{\"cmd\":\"add\",\"eth\":\"e=net_nothing0\"}");
+	rt_refused(ctl, "an unknown vhost option", "unknown option", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=%s,fast\"}");
+	rt_refused(ctl, "both xconnect and bridge", "not both", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"v2=/tmp/x\",\"xconnect\":\"t2\",\"bridge\":\"br0\"}");
+	rt_refused(ctl, "neither vhost nor eth", "add needs vhost or eth", nowhere,
+		   "{\"cmd\":\"add\",\"xconnect\":\"t2\"}");
+	rt_refused(ctl, "an empty spec", "a value is empty", nowhere,
+		   "{\"cmd\":\"add\",\"vhost\":\"\"}");
+	rt_refused(ctl, "remove with a spec", "remove takes port", nowhere,
+		   "{\"cmd\":\"remove\",\"vhost\":\"v1=/x\"}");
+	rt_refused(ctl, "remove of a port that does not exist", "no port named zz", nowhere,
+		   "{\"cmd\":\"remove\",\"port\":\"zz\"}");
+	result(stat(nowhere, &st) != 0,
 	       "runtime: no refused add left a socket behind");
 
-	/* Removed with its front-end connected: no socket, no peer. */
+	/*
+	 * Removed with its front-end connected and frames in flight both
+	 * ways (its ring filled, the TAP sending to it): no socket, no peer.
+	 */
+	if (fr) {
+		for (uint32_t i = 0; i < 300; i++) {
+			uint8_t f[64] = { 0 };
+			uint16_t type = htons(BR_TYPE);
+
+			memset(f, 0xff, 6);
+			br_mac(f + 6, 6);
+			memcpy(f + 12, &type, 2);
+			if (vu_front_send(fr, f, sizeof(f)))
+				break;
+		}
+		for (uint32_t i = 0; i < 64; i++)
+			br_send(2, 5, 0xffff, 700 + i);
+	}
 	ok = rt_ask(ctl, "{\"cmd\":\"remove\",\"port\":\"v1\"}", "{\"ok\":true}") &&
 	     stat(sock, &st) && rt_ports(ctl, buf, sizeof(buf)) &&
 	     !strstr(buf, "\"v1\"") &&
@@ -1453,6 +1474,10 @@ static void test_runtime(void)
 	snprintf(req, sizeof(req), "{\"cmd\":\"add\",\"vhost\":\"v1=%s\",\"xconnect\":\"t2\"}", sock);
 	ok = rt_ask(ctl, req, "{\"ok\":true}") && !stat(sock, &st);
 	result(ok, "runtime: the same name and path can be added again");
+	/* t2 took its old slot back, outside br0: floods must not reach it. */
+	br_drain();
+	got = br_send(0, 1, 0xffff, 601) ? br_seen(601, 2) : 0;
+	result(got == 2, "runtime: br0 floods to net_tap1 alone, not to t2 in the slot its removed member had (got 0x%x)", got);
 	result(ask(ctl, "{\"cmd\":\"stats\"}\n", buf, sizeof(buf)) &&
 	       json_num(buf, "running") == 0 && strstr(buf, "\"name\":\"v1\""),
 	       "runtime: stats has the new v1, no front-end on it");
