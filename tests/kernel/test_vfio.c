@@ -1056,6 +1056,127 @@ static int t_fd_nested_table(struct fx *f)
 	return 0;
 }
 
+/*
+ * A 2 MiB stage-1 leaf over a hugepage the parent maps gets a 2 MiB IOMMU
+ * page (when the IOMMU has one): the page size is the largest both stages
+ * and the memory allow. The same hugepage mapped a second time in the
+ * parent with max_pgshift 12 caps a 2 MiB leaf over it at 4 KiB, and a
+ * 4 KiB leaf over the hugepage is a 4 KiB page. The edu reads the far end
+ * of each 2 MiB leaf through the nested domain.
+ */
+#define NEST_HUGE_GPA	(NEST_GPA + SZ_2M)	/* the hugepage, 2 MiB aligned */
+#define NEST_HUGE4K_GPA	(NEST_GPA + 2 * SZ_2M)	/* again, max_pgshift 12 */
+#define PTE_PS		0x80ULL
+
+static int nest_query(int fd, uint32_t as, uint64_t iova, uint64_t len,
+		      uint64_t *pgsizes)
+{
+	struct ioasid_query_pgsize q = { .size = sizeof(q), .ioasid = as,
+					 .iova = iova, .length = len };
+
+	if (ioctl(fd, IOASID_QUERY_PGSIZE, &q))
+		return -errno;
+	*pgsizes = q.out_pgsize_bitmap;
+	return q.out_mapped_bytes == len ? 0 : -ERANGE;
+}
+
+static int t_fd_nested_hugepage(struct fx *f)
+{
+	struct ioasid_swdev_create sw = {
+		.size = sizeof(sw), .pgsize_bitmap = SZ_4K | SZ_2M,
+		.aperture_last = ~0ULL,
+	};
+	struct ioasid_alloc pa = { .size = sizeof(pa),
+				   .flags = IOASID_ALLOC_NEST_PARENT };
+	struct ioasid_alloc ca = { .size = sizeof(ca),
+				   .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
+				       .format = IOASID_PGTBL_X86_64,
+				       .addr_width = 48, .root = NEST_GPA };
+	struct ioasid_info info = { .size = sizeof(info) };
+	struct ioasid_map_dma m4k = {
+		.size = sizeof(m4k), .flags = IOASID_DMA_READ | IOASID_DMA_WRITE,
+		.max_pgshift = 12, .iova = NEST_HUGE4K_GPA, .length = SZ_2M,
+	};
+	uint8_t *ram = pages(NEST_RAM);
+	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
+		 *l1 = l2 + 512;
+	uint8_t *dst = ram + 16 * SZ_4K, *huge;
+	uint64_t want, got = 0;
+	struct fd_rig r;
+	int rc, fd;
+
+	(void)f;
+	rc = fd_rig_open(&r, 1, FD_BOUND);
+	if (rc)
+		return rc;
+	rc = fd_rig_huge(&r, false);
+	if (rc)
+		return rc;
+	huge = r.huge;
+	fd = r.fd;
+	CHECK(ram);
+	fill(huge, SZ_2M, 0x6b);
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
+	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
+	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
+	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_HUGE_GPA, huge, SZ_2M), 0);
+	m4k.ioasid = pa.out_ioasid;
+	m4k.vaddr = (uintptr_t)huge;
+	CHECK(ioctl(fd, IOASID_MAP_DMA, &m4k) == 0);
+	ca.parent = pa.out_ioasid;
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
+	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
+	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
+	/* Two 2 MiB leaves, and a 4 KiB leaf into the hugepage. */
+	l2[IOVA_HUGE >> 21 & 511] = NEST_HUGE_GPA | PTE_PS | NEST_PTE;
+	l2[(IOVA_HUGE + SZ_2M) >> 21 & 511] = NEST_HUGE4K_GPA | PTE_PS |
+					      NEST_PTE;
+	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
+	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
+	l1[(IOVA_DST >> 12 & 511) + 1] = (NEST_HUGE_GPA + SZ_4K) | NEST_PTE;
+	b.ioasid = ca.out_ioasid;
+	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
+	info.ioasid = ca.out_ioasid;
+	CHECK(ioctl(fd, IOASID_GET_INFO, &info) == 0);
+	diag("nested ioasid page sizes 0x%llx",
+	     (unsigned long long)info.out_pgsize_bitmap);
+	want = info.out_pgsize_bitmap & SZ_2M ? SZ_2M : SZ_4K;
+	if (want != SZ_2M)
+		diag("the IOMMU has no 2 MiB page: expecting 4 KiB pages");
+	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_HUGE, SZ_2M, &got), 0);
+	diag("2 MiB stage-1 leaf over a hugepage: page sizes 0x%llx",
+	     (unsigned long long)got);
+	CHECK_EQ(got, want);
+	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_HUGE + SZ_2M, SZ_2M, &got),
+		  0);
+	CHECK_EQ(got, SZ_4K);
+	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_DST + SZ_4K, SZ_4K, &got),
+		  0);
+	CHECK_EQ(got, SZ_4K);
+	/* The device reaches the last page of each 2 MiB leaf. */
+	memset(dst, 0, SZ_4K);
+	huge[SZ_2M - SZ_4K] = 0x11;
+	CHECK(edu_dma(&r.e[0], IOVA_HUGE + SZ_2M - SZ_4K, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	memset(dst, 0, SZ_4K);
+	huge[SZ_2M - SZ_4K] = 0x22;
+	CHECK(edu_dma(&r.e[0], IOVA_HUGE + 2 * SZ_2M - SZ_4K, false,
+		      EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	/* And writes through the 4 KiB leaf land in the hugepage. */
+	CHECK(edu_dma(&r.e[0], IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
+	CHECK(memcmp(huge + SZ_4K, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	fd_rig_close(&r);
+	munmap(ram, NEST_RAM);
+	return 0;
+}
+
 /* The end of @field in @type: a struct version's size, by its last field. */
 #define END_OF(type, field) \
 	(offsetof(type, field) + sizeof(((type *)0)->field))
@@ -1310,6 +1431,7 @@ static const struct test tests[] = {
 	{ "fd_dirty_vfio_device", t_fd_dirty_vfio_device, NULL },
 	{ "fd_bind_struct_sizes", t_fd_bind_struct_sizes, NULL },
 	{ "fd_nested_table", t_fd_nested_table, NULL },
+	{ "fd_nested_hugepage", t_fd_nested_hugepage, NULL },
 	{ "type1_update_vaddr", t_type1_update_vaddr, NULL },
 };
 
