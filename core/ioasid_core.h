@@ -75,6 +75,12 @@ static inline u64 ioasid_mapping_length(const struct ioasid_mapping *m)
 
 /* Attributes of a device's IOMMU, and of an ioasid once fixed. */
 #define IOASID_ATTR_COHERENT	(1U << 0)
+/*
+ * Set by a host for a device whose IOMMU could nest the x86-64 table
+ * format in hardware (the kernel host's probe); only reported
+ * (IOASID_INFO_NESTED_HW_CAPABLE), not a compatibility rule.
+ */
+#define IOASID_ATTR_NEST_HW	(1U << 1)
 
 struct ioasid_range {
 	u64 start;
@@ -385,6 +391,7 @@ struct ioasid_as *ioasid_ctx_as(struct ioasid_ctx *ctx, u32 ioasid);
 /* Lookup for hosts under the context lock: the mapping holding @iova. */
 struct ioasid_mapping *ioasid_as_find(struct ioasid_as *as, u64 iova);
 u32 ioasid_as_id(const struct ioasid_as *as);
+bool ioasid_as_nested(const struct ioasid_as *as);	/* nested on a parent */
 struct ioasid_ctx *ioasid_as_ctx(const struct ioasid_as *as);
 
 /*

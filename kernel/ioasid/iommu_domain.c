@@ -22,6 +22,7 @@
 #include <linux/iommu.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <uapi/linux/iommufd.h>
 
 #include "ioasid_kernel.h"
 #include "iommu_domain.h"
@@ -265,4 +266,71 @@ void ioasid_domain_detach(struct ioasid_domain *sd, struct ioasid_as *as,
 	ioasid_as_del_listener(as, &sd->l, false);
 	iommu_domain_free(sd->domain);
 	kfree(sd);
+}
+
+/* VT-d extended capability bits (VT-d spec 11.4.3) the probe needs. */
+#define VTD_ECAP_NEST	BIT_ULL(26)	/* nested translation */
+#define VTD_ECAP_SMTS	BIT_ULL(43)	/* scalable mode */
+#define VTD_ECAP_FLTS	BIT_ULL(47)	/* first-stage translation */
+
+/*
+ * 6.12 exports no accessor for a device's IOMMU ops (dev_iommu_ops() is in
+ * drivers/iommu/iommu-priv.h); struct dev_iommu and struct iommu_device
+ * are in <linux/iommu.h>, and the ops stay valid while the device is
+ * bound to a driver (vfio-pci here) that uses its IOMMU group.
+ */
+static const struct iommu_ops *nest_dev_ops(struct device *dev)
+{
+	if (!dev->iommu || !dev->iommu->iommu_dev)
+		return NULL;
+	return dev->iommu->iommu_dev->ops;
+}
+
+bool ioasid_nest_hw_probe(struct device *dev, const char **why)
+{
+	const struct iommu_ops *ops = nest_dev_ops(dev);
+	struct iommu_hw_info_vtd *vtd;
+	struct iommu_domain *parent;
+	u32 len = 0, type = 0;
+	u64 ecap;
+
+	if (!ops) {
+		*why = "no IOMMU";
+		return false;
+	}
+	if (!ops->hw_info || !ops->domain_alloc_user) {
+		*why = "the IOMMU driver offers no user domains";
+		return false;
+	}
+	vtd = ops->hw_info(dev, &len, &type);
+	if (IS_ERR_OR_NULL(vtd)) {
+		*why = "the IOMMU driver reports no hardware information";
+		return false;
+	}
+	/* The layout behind the pointer is @type's. */
+	if (type != IOMMU_HW_INFO_TYPE_INTEL_VTD || len < sizeof(*vtd)) {
+		kfree(vtd);
+		*why = "not a VT-d IOMMU: no x86-64 first stage";
+		return false;
+	}
+	ecap = vtd->ecap_reg;
+	kfree(vtd);
+	if (!(ecap & VTD_ECAP_FLTS)) {
+		*why = "VT-d without first-stage translation (ECAP.FLTS)";
+		return false;
+	}
+	if (!(ecap & VTD_ECAP_NEST) || !(ecap & VTD_ECAP_SMTS)) {
+		*why = "VT-d without nesting (ECAP.NEST, ECAP.SMTS)";
+		return false;
+	}
+	/* The driver's own word: scalable mode may be off (intel_iommu=sm_off). */
+	parent = ops->domain_alloc_user(dev, IOMMU_HWPT_ALLOC_NEST_PARENT,
+					NULL, NULL);
+	if (IS_ERR_OR_NULL(parent)) {
+		*why = "the IOMMU driver allocates no nesting parent";
+		return false;
+	}
+	iommu_domain_free(parent);
+	*why = "VT-d with first-stage translation and nesting";
+	return true;
 }

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
@@ -1177,6 +1178,131 @@ static int t_fd_nested_hugepage(struct fx *f)
 	return 0;
 }
 
+/*
+ * The hardware nesting probe decides from the device's IOMMU: only VT-d
+ * with first-stage translation, nesting and scalable mode (ECAP bits 47,
+ * 26, 43, in the IOMMU's sysfs ecap) could nest the x86-64 table in
+ * hardware. QEMU 7.2's emulated VT-d has no first stage: the nested
+ * ioasid says software and not capable, and the module says why in the
+ * kernel log at attach. A nested ioasid with a software device only is
+ * never capable.
+ */
+static int dev_ecap(const char *bdf, uint64_t *ecap)
+{
+	char path[512];
+	FILE *fp;
+	int n;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/iommu/intel-iommu/ecap", bdf);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -errno;
+	n = fscanf(fp, "%" SCNx64, ecap);
+	fclose(fp);
+	return n == 1 ? 0 : -EINVAL;
+}
+
+static bool kmsg_has(int fd, const char *what)
+{
+	char rec[1024];
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, what)) {
+			diag("kernel: %s", strchr(rec, ';') ?
+			     strchr(rec, ';') + 1 : rec);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* IOASID_GET_INFO of @as without ranges: 0 or -errno. */
+static int nest_info(int fd, uint32_t as, struct ioasid_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->ioasid = as;
+	return ioctl(fd, IOASID_GET_INFO, info) ? -errno : 0;
+}
+
+static int t_fd_nested_probe(struct fx *f)
+{
+	const uint32_t mask = IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW |
+			      IOASID_INFO_NESTED_HW |
+			      IOASID_INFO_NESTED_HW_CAPABLE;
+	struct ioasid_swdev_create sw = {
+		.size = sizeof(sw), .pgsize_bitmap = SZ_4K,
+		.aperture_last = ~0ULL,
+	};
+	struct ioasid_alloc pa = { .size = sizeof(pa),
+				   .flags = IOASID_ALLOC_NEST_PARENT };
+	struct ioasid_alloc ca = { .size = sizeof(ca),
+				   .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_alloc ca2 = { .size = sizeof(ca2),
+				    .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_info info;
+	uint32_t sw2 = 0;
+	uint64_t ecap = 0;
+	bool hw;
+	struct fd_rig r;
+	int rc, fd, kmsg;
+
+	(void)f;
+	rc = fd_rig_open(&r, 1, FD_BOUND);
+	if (rc)
+		return rc;
+	fd = r.fd;
+	CHECK_ERR(dev_ecap(r.e[0].bdf, &ecap), 0);
+	hw = (ecap >> 47 & 1) && (ecap >> 26 & 1) && (ecap >> 43 & 1);
+	diag("%s: VT-d ecap 0x%" PRIx64 ": first stage %d, nesting %d, scalable %d",
+	     r.e[0].bdf, ecap, (int)(ecap >> 47 & 1), (int)(ecap >> 26 & 1),
+	     (int)(ecap >> 43 & 1));
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
+	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
+	ca.parent = pa.out_ioasid;
+	ca2.parent = pa.out_ioasid;
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca2) == 0);
+	/* No device yet: nothing to probe, not capable. */
+	CHECK_ERR(nest_info(fd, ca.out_ioasid, &info), 0);
+	CHECK_EQ(info.out_flags & mask,
+		 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
+	kmsg = kmsg_mark();
+	CHECK(kmsg >= 0);
+	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	CHECK_ERR(nest_info(fd, ca.out_ioasid, &info), 0);
+	if (hw && !(info.out_flags & IOASID_INFO_NESTED_HW_CAPABLE))
+		diag("the ecap offers nesting but the driver allocates no nesting parent (scalable mode off?)");
+	if (!hw)
+		CHECK_EQ(info.out_flags & mask,
+			 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
+	/* Decided either way, the shadow is what runs: software. */
+	CHECK(info.out_flags & IOASID_INFO_NESTED_SW);
+	CHECK(!(info.out_flags & IOASID_INFO_NESTED_HW));
+	CHECK(kmsg_has(kmsg, hw ? "nested in software; hardware nesting" :
+			     "nested in software; hardware nesting unavailable"));
+	close(kmsg);
+	/* The plain ioasid the device could be on instead is never capable. */
+	CHECK_ERR(nest_info(fd, pa.out_ioasid, &info), 0);
+	CHECK(!(info.out_flags & IOASID_INFO_NESTED_HW_CAPABLE));
+	/* A software device has no IOMMU: never capable. */
+	sw.pgsize_bitmap = SZ_4K | SZ_2M;
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	sw2 = sw.out_dev_id;
+	CHECK_ERR(io_attach(fd, sw2, ca2.out_ioasid), 0);
+	CHECK_ERR(nest_info(fd, ca2.out_ioasid, &info), 0);
+	CHECK_EQ(info.out_flags & mask,
+		 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
+	fd_rig_close(&r);
+	return 0;
+}
+
 /* The end of @field in @type: a struct version's size, by its last field. */
 #define END_OF(type, field) \
 	(offsetof(type, field) + sizeof(((type *)0)->field))
@@ -1432,6 +1558,7 @@ static const struct test tests[] = {
 	{ "fd_bind_struct_sizes", t_fd_bind_struct_sizes, NULL },
 	{ "fd_nested_table", t_fd_nested_table, NULL },
 	{ "fd_nested_hugepage", t_fd_nested_hugepage, NULL },
+	{ "fd_nested_probe", t_fd_nested_probe, NULL },
 	{ "type1_update_vaddr", t_type1_update_vaddr, NULL },
 };
 
