@@ -172,6 +172,18 @@ struct ioasid_listener_ops {
 	 * flushed, readers past a grace period); the engine unpins after.
 	 */
 	void (*unmap)(struct ioasid_listener *l, struct ioasid_mapping *chain);
+	/*
+	 * Optional: remove every mapping of @old and install every mapping
+	 * of @new (either chain may be NULL; they do not overlap each other's
+	 * live neighbours) as one change, as a nested ioasid's invalidation
+	 * does; between the call and its return the listener may translate
+	 * through old, new or neither. When it returns 0 it translates @new
+	 * and nothing of @old; on failure, neither (the new chain undone, the
+	 * old one removed as by unmap). Without it the engine calls unmap,
+	 * then map. An IOMMU domain implements it to flush its IOTLB once.
+	 */
+	int (*replace)(struct ioasid_listener *l, struct ioasid_mapping *old,
+		       struct ioasid_mapping *new);
 };
 
 struct ioasid_listener {

@@ -185,9 +185,66 @@ static void sd_unmap(struct ioasid_listener *l, struct ioasid_mapping *chain)
 	sd_unmap_chain(container_of(l, struct ioasid_domain, l), chain, NULL);
 }
 
+/*
+ * A nested ioasid's invalidation: @old's entries out and @new's in, then
+ * one IOTLB flush (the unmap's gathered one, which in caching mode also
+ * tells the IOMMU about the new entries) where it covers them all, else a
+ * second for the new ones (iotlb_sync_map, as sd_map). Until the flush a
+ * device may see old, new or no translation, as between a guest's table
+ * write and its invalidation on hardware. Page-table pages the unmap frees
+ * stay on the gather's list until the flush.
+ */
+static int sd_replace(struct ioasid_listener *l, struct ioasid_mapping *old,
+		      struct ioasid_mapping *new)
+{
+	struct ioasid_domain *sd = container_of(l, struct ioasid_domain, l);
+	const struct iommu_domain_ops *ops = sd->domain->ops;
+	struct iommu_iotlb_gather gather;
+	struct ioasid_mapping *m, *u;
+	u64 lo = U64_MAX, hi = 0;
+	bool covered;
+	int rc = 0;
+
+	iommu_iotlb_gather_init(&gather);
+	for (m = old; m; m = m->next) {
+		size_t len = ioasid_mapping_length(m);
+
+		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, &gather) !=
+			len);
+		cond_resched();
+	}
+	for (m = new; m; m = m->next) {
+		rc = sd_map_one(sd, m);
+		if (rc)
+			break;
+		lo = min(lo, m->iova);
+		hi = max(hi, m->last);
+		cond_resched();
+	}
+	if (rc) {
+		for (u = new; u != m; u = u->next)
+			iommu_unmap_fast(sd->domain, u->iova,
+					 ioasid_mapping_length(u), &gather);
+		if (old || new != m)
+			iommu_iotlb_sync(sd->domain, &gather);
+		return rc;
+	}
+	/* The sync resets the gather: read its range first. */
+	covered = old && gather.start <= lo && gather.end >= hi;
+	if (old)
+		iommu_iotlb_sync(sd->domain, &gather);
+	if (!new || !ops->iotlb_sync_map || covered)
+		return 0;
+	rc = ops->iotlb_sync_map(sd->domain, lo, hi - lo + 1);
+	if (rc)
+		sd_unmap_chain(sd, new, NULL);
+	return rc;
+}
+
 static const struct ioasid_listener_ops sd_ops = {
 	.map = sd_map,
 	.unmap = sd_unmap,
+	.replace = sd_replace,
 };
 
 static struct ioasid_domain *sd_find(struct ioasid_as *as)
