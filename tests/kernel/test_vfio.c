@@ -1303,6 +1303,148 @@ static int t_fd_nested_probe(struct fx *f)
 	return 0;
 }
 
+/*
+ * Every fault point of a nested invalidation that moves a PTE under an edu
+ * fails in turn. Before the work (the copy-in of its entries: EFAULT; the
+ * walk's allocations: ENOMEM) the old translation stays; at the IOMMU
+ * domain's replace (ENOMEM) the entry is withdrawn and neither page is
+ * reached; at the copy-out of entry_num (EFAULT) the move has taken, as for
+ * any ioctl whose result cannot be written back. Either way the next
+ * invalidation installs the new translation and the edu's DMA lands there,
+ * the kernel log stays clean (the suite checks it), and the module's
+ * objects come back to their count.
+ */
+#define FAIL_NTH	"/sys/module/ioasid/parameters/fail_nth"
+#define LIVE_OBJS	"/sys/module/ioasid/parameters/live_objects"
+
+static long read_param(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	long v = -1;
+
+	if (fp) {
+		if (fscanf(fp, "%ld", &v) != 1)
+			v = -1;
+		fclose(fp);
+	}
+	return v;
+}
+
+static int t_fd_nested_fault_walk(struct fx *f)
+{
+	struct ioasid_swdev_create sw = {
+		.size = sizeof(sw), .pgsize_bitmap = SZ_4K,
+		.aperture_last = ~0ULL,
+	};
+	struct ioasid_alloc pa = { .size = sizeof(pa),
+				   .flags = IOASID_ALLOC_NEST_PARENT };
+	struct ioasid_alloc ca = { .size = sizeof(ca),
+				   .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
+				       .format = IOASID_PGTBL_X86_64,
+				       .addr_width = 48, .root = NEST_GPA };
+	uint8_t *ram = pages(NEST_RAM);
+	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
+		 *l1s = l2 + 512, *l1 = l1s + 512;
+	uint8_t *src = ram + 16 * SZ_4K, *a = ram + 17 * SZ_4K,
+		*bb = ram + 18 * SZ_4K;
+	unsigned int n, failed = 0, kept_old = 0, withdrawn = 0, after = 0;
+	bool moved, kept;
+	long live0;
+	struct fd_rig r;
+	int rc, fd;
+
+	(void)f;
+	CHECK(ram);
+	live0 = read_param(LIVE_OBJS);
+	if (live0 < 0 || set_param(FAIL_NTH, 0) < 0) {
+		skip_reason("ioasid.ko's fail_nth and live_objects are needed (root)");
+		return SKIP_RC;
+	}
+	rc = fd_rig_open(&r, 1, FD_BOUND);
+	if (rc)
+		return rc;
+	fd = r.fd;
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
+	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
+	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
+	ca.parent = pa.out_ioasid;
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
+	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
+	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
+	l2[IOVA_SRC >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
+	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 4 * SZ_4K) | NEST_PTE;
+	l1s[IOVA_SRC >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
+	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
+	b.ioasid = ca.out_ioasid;
+	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
+	fill(src, SZ_4K, 0x3d);
+	/* The edu's buffer holds src from here on. */
+	CHECK(edu_dma(&r.e[0], IOVA_SRC, false, EDU_LEN) == 0);
+	for (n = 1; n < 64; n++) {
+		long left;
+
+		/* Back to a, then moved to bb with the n-th point failing. */
+		l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
+		CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+		memset(a, 0xee, SZ_4K);
+		memset(bb, 0xee, SZ_4K);
+		l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 18 * SZ_4K) | NEST_PTE;
+		CHECK(set_param(FAIL_NTH, n) == 0);
+		rc = nest_inv(fd, ca.out_ioasid, IOVA_DST, 1);
+		left = set_param(FAIL_NTH, 0);
+		if (left > 0) {
+			/* The call passed no n-th point: all are done. */
+			CHECK_ERR(rc, 0);
+			CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+			CHECK(memcmp(bb, src, EDU_LEN) == 0);
+			CHECK(all_bytes(a, SZ_4K, 0xee));
+			break;
+		}
+		failed++;
+		CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+		moved = !all_bytes(bb, SZ_4K, 0xee);
+		kept = !all_bytes(a, SZ_4K, 0xee);
+		diag("point %u: %s, old %s, new %s", n, strerror(-rc),
+		     kept ? "kept" : "gone", moved ? "in effect" : "absent");
+		CHECK(!(moved && kept));
+		if (moved) {
+			/* The copy-out of entry_num, after the work. */
+			CHECK_ERR(rc, -EFAULT);
+			CHECK(memcmp(bb, src, EDU_LEN) == 0);
+			after++;
+		} else if (kept) {
+			/* The copy-in (EFAULT) or the walk (ENOMEM). */
+			CHECK(rc == -EFAULT || rc == -ENOMEM);
+			CHECK(memcmp(a, src, EDU_LEN) == 0);
+			kept_old++;
+		} else {
+			/* The IOMMU domain's replace: the entry withdrawn. */
+			CHECK_ERR(rc, -ENOMEM);
+			withdrawn++;
+		}
+		memset(bb, 0xee, SZ_4K);
+		/* Invalidated again without a fault: the move takes. */
+		memset(a, 0xee, SZ_4K);
+		CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+		CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+		CHECK(memcmp(bb, src, EDU_LEN) == 0);
+		CHECK(all_bytes(a, SZ_4K, 0xee));
+	}
+	diag("moving one PTE: %u fault points: %u kept the old translation, %u withdrew it, %u failed after the move",
+	     failed, kept_old, withdrawn, after);
+	CHECK(n < 64);
+	CHECK(kept_old > 0);
+	CHECK(withdrawn > 0);
+	fd_rig_close(&r);
+	munmap(ram, NEST_RAM);
+	CHECK_EQ(read_param(LIVE_OBJS), live0);
+	return 0;
+}
+
 /* The end of @field in @type: a struct version's size, by its last field. */
 #define END_OF(type, field) \
 	(offsetof(type, field) + sizeof(((type *)0)->field))
@@ -1559,6 +1701,7 @@ static const struct test tests[] = {
 	{ "fd_nested_table", t_fd_nested_table, NULL },
 	{ "fd_nested_hugepage", t_fd_nested_hugepage, NULL },
 	{ "fd_nested_probe", t_fd_nested_probe, NULL },
+	{ "fd_nested_fault_walk", t_fd_nested_fault_walk, NULL },
 	{ "type1_update_vaddr", t_type1_update_vaddr, NULL },
 };
 
