@@ -62,6 +62,7 @@ struct vdev {
 	int container, group;
 	int ioasid_fd;
 	uint32_t as;
+	uint32_t dev;		/* the device's id in ioasid_fd */
 };
 
 bool bench_vfio_find(void);
@@ -75,6 +76,7 @@ int bench_map(struct bench_opts *o);
 int bench_map_kernel(struct bench_opts *o);
 int bench_vhost(struct bench_opts *o);
 int bench_vdpa(struct bench_opts *o);
+int bench_nest(struct bench_opts *o);
 int bench_netd(struct bench_opts *o);
 
 #endif /* IOASID_BENCH_H */

@@ -123,7 +123,7 @@ void vdev_open(struct vdev *v, unsigned long type)
 		    ioctl(v->container, IOASID_VFIO_BIND, &b))
 			die("ioasid bind: %s", strerror(errno));
 		v->as = at.ioasid = a.out_ioasid;
-		at.dev_id = dev;
+		v->dev = at.dev_id = dev;
 		if (ioctl(v->ioasid_fd, IOASID_DEVICE_ATTACH, &at))
 			die("ioasid attach: %s", strerror(errno));
 	}

@@ -9,6 +9,9 @@
  *                                           QEMU guest (as root)
  *   ioasid-bench map --backend kernel ...   /dev/ioasid against VFIO type1
  *                                           (in the kernel VM, as root)
+ *   ioasid-bench nest [--json] [--quick]    a guest page-table change: type1
+ *                                           unmap+map vs a nested ioasid's
+ *                                           invalidation (kernel VM, root)
  * Results are one JSON object per configuration with --json; each run
  * measures its own baselines and reports every target as a check.
  */
@@ -98,6 +101,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ioasid-bench core|iotlb|map|vhost [--json] [--quick]\n"
 		   "       ioasid-bench map --backend kernel [--json] [--quick]\n"
 		   "       ioasid-bench vdpa [--json] [--quick]   (root, in the kernel VM)\n"
+		   "       ioasid-bench nest [--json] [--quick]   (root, in the kernel VM)\n"
 		   "       ioasid-bench netd [--json] [--quick]   (root: QEMU guests, ioasid-netd vs testpmd)\n");
 }
 
@@ -134,6 +138,8 @@ int main(int argc, char **argv)
 		rc = bench_vhost(&o);
 	else if (!strcmp(argv[1], "vdpa"))
 		rc = bench_vdpa(&o);
+	else if (!strcmp(argv[1], "nest"))
+		rc = bench_nest(&o);
 	else if (!strcmp(argv[1], "netd"))
 		rc = bench_netd(&o);
 	else if (!strcmp(argv[1], "--help"))

@@ -260,6 +260,12 @@ int as_unmap_batch(struct ioasid_as *as, struct ioasid_entry_src *src,
 void as_unmap_everything(struct ioasid_as *as);
 int as_notify_map(struct ioasid_as *as, struct ioasid_mapping *chain);
 void as_notify_unmap(struct ioasid_as *as, struct ioasid_mapping *chain);
+/*
+ * @old out of every listener and @new in (a nested invalidation's
+ * change). On failure no listener has either chain.
+ */
+int as_notify_replace(struct ioasid_as *as, struct ioasid_mapping *old,
+		      struct ioasid_mapping *new);
 struct ioasid_mapping *as_first_from(struct ioasid_as *as, u64 iova);
 struct ioasid_mapping *as_next(struct ioasid_as *as, struct ioasid_mapping *m);
 int as_check_ready(struct ioasid_as *as, struct ioasid_diag *diag);

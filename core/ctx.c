@@ -420,6 +420,11 @@ u32 ioasid_as_id(const struct ioasid_as *as)
 	return as->obj.id;
 }
 
+bool ioasid_as_nested(const struct ioasid_as *as)
+{
+	return as->nest == NEST_CHILD;
+}
+
 struct ioasid_ctx *ioasid_as_ctx(const struct ioasid_as *as)
 {
 	return as->ctx;

@@ -85,6 +85,12 @@ static inline u64 ioasid_mapping_length(const struct ioasid_mapping *m)
 
 /* Attributes of a device's IOMMU, and of an ioasid once fixed. */
 #define IOASID_ATTR_COHERENT	(1U << 0)
+/*
+ * Set by a host for a device whose IOMMU could nest the x86-64 table
+ * format in hardware (the kernel host's probe); only reported
+ * (IOASID_INFO_NESTED_HW_CAPABLE), not a compatibility rule.
+ */
+#define IOASID_ATTR_NEST_HW	(1U << 1)
 
 struct ioasid_range {
 	u64 start;
@@ -198,6 +204,18 @@ struct ioasid_listener_ops {
 	 * flushed, readers past a grace period); the engine unpins after.
 	 */
 	void (*unmap)(struct ioasid_listener *l, struct ioasid_mapping *chain);
+	/*
+	 * Optional: remove every mapping of @old and install every mapping
+	 * of @new (either chain may be NULL; they do not overlap each other's
+	 * live neighbours) as one change, as a nested ioasid's invalidation
+	 * does; between the call and its return the listener may translate
+	 * through old, new or neither. When it returns 0 it translates @new
+	 * and nothing of @old; on failure, neither (the new chain undone, the
+	 * old one removed as by unmap). Without it the engine calls unmap,
+	 * then map. An IOMMU domain implements it to flush its IOTLB once.
+	 */
+	int (*replace)(struct ioasid_listener *l, struct ioasid_mapping *old,
+		       struct ioasid_mapping *new);
 };
 
 struct ioasid_listener {
@@ -429,6 +447,7 @@ struct ioasid_as *ioasid_ctx_as(struct ioasid_ctx *ctx, u32 ioasid);
 /* Lookup for hosts under the context lock: the mapping holding @iova. */
 struct ioasid_mapping *ioasid_as_find(struct ioasid_as *as, u64 iova);
 u32 ioasid_as_id(const struct ioasid_as *as);
+bool ioasid_as_nested(const struct ioasid_as *as);	/* nested on a parent */
 struct ioasid_ctx *ioasid_as_ctx(const struct ioasid_as *as);
 
 /*

@@ -186,6 +186,52 @@ int as_notify_map(struct ioasid_as *as, struct ioasid_mapping *chain)
 	return notify_map(as, chain);
 }
 
+/* One listener's replace; on failure it holds neither chain. */
+static int listener_replace(struct ioasid_listener *l,
+			    struct ioasid_mapping *old,
+			    struct ioasid_mapping *new)
+{
+	if (!new) {
+		l->ops->unmap(l, old);
+		return 0;
+	}
+	if (l->ops->replace && !ioh_should_fail())
+		return l->ops->replace(l, old, new);
+	if (old)
+		l->ops->unmap(l, old);
+	if (!l->ops->replace)
+		return ioc_listener_map(l, new);
+	return -ENOMEM;		/* the injected failure */
+}
+
+int as_notify_replace(struct ioasid_as *as, struct ioasid_mapping *old,
+		      struct ioasid_mapping *new)
+{
+	struct ioasid_listener *l, *u;
+	int rc;
+
+	if (old) {
+		/* What notify_unmap does before its listeners. */
+		if (as->nchildren)
+			nest_parent_unmap(as, old);
+		as_dirty_note_unmap(as, old);
+	}
+	for (l = as->listeners; l; l = l->next) {
+		rc = listener_replace(l, old, new);
+		if (rc) {
+			/* Those before have @new, those after still @old. */
+			for (u = as->listeners; u != l; u = u->next)
+				if (new)
+					u->ops->unmap(u, new);
+			for (u = l->next; u; u = u->next)
+				if (old)
+					u->ops->unmap(u, old);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 void as_notify_unmap(struct ioasid_as *as, struct ioasid_mapping *chain)
 {
 	notify_unmap(as, chain);

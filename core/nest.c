@@ -556,15 +556,17 @@ int nest_invalidate(struct ioasid_as *as, u64 start, u64 last, u64 *budget,
 		return rc;
 	}
 
-	/* Step 4: the old ones first, so listeners never see an overlap. */
+	/*
+	 * Step 4: the old ones out and the new ones in, each listener in one
+	 * step (an IOMMU domain flushes once), the old first in each so that
+	 * no listener sees an overlap.
+	 */
 	left = it_to_chain(v.aside);
-	if (left) {
-		as_notify_unmap(as, left);
-		entries_free(as, left);
-	}
-	if (v.added) {
-		rc = as_notify_map(as, v.added);
-		if (rc) {
+	if (left || v.added) {
+		rc = as_notify_replace(as, left, v.added);
+		if (left)
+			entries_free(as, left);
+		if (rc && v.added) {
 			for (m = v.added; m; m = m->next)
 				it_remove(&as->root, m);
 			account_out(as, v.added);

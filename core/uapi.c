@@ -165,8 +165,15 @@ static long do_info(struct ucmd *u)
 	if (as->nest == NEST_PARENT)
 		c->out_flags |= IOASID_INFO_NEST_PARENT;
 	if (as->nest == NEST_CHILD) {
+		struct ioasid_dev *d;
+		bool hw = as->ndevs;
+
 		c->out_flags |= IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW;
 		c->out_parent = as->parent->obj.id;
+		for (d = as->devs; d; d = d->as_next)
+			hw = hw && (d->attrs.flags & IOASID_ATTR_NEST_HW);
+		if (hw)
+			c->out_flags |= IOASID_INFO_NESTED_HW_CAPABLE;
 	}
 	if (as->bound)
 		c->out_flags |= IOASID_INFO_PGTBL_BOUND;

@@ -22,6 +22,7 @@
 #include <linux/iommu.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <uapi/linux/iommufd.h>
 
 #include "ioasid_kernel.h"
 #include "iommu_domain.h"
@@ -184,9 +185,66 @@ static void sd_unmap(struct ioasid_listener *l, struct ioasid_mapping *chain)
 	sd_unmap_chain(container_of(l, struct ioasid_domain, l), chain, NULL);
 }
 
+/*
+ * A nested ioasid's invalidation: @old's entries out and @new's in, then
+ * one IOTLB flush (the unmap's gathered one, which in caching mode also
+ * tells the IOMMU about the new entries) where it covers them all, else a
+ * second for the new ones (iotlb_sync_map, as sd_map). Until the flush a
+ * device may see old, new or no translation, as between a guest's table
+ * write and its invalidation on hardware. Page-table pages the unmap frees
+ * stay on the gather's list until the flush.
+ */
+static int sd_replace(struct ioasid_listener *l, struct ioasid_mapping *old,
+		      struct ioasid_mapping *new)
+{
+	struct ioasid_domain *sd = container_of(l, struct ioasid_domain, l);
+	const struct iommu_domain_ops *ops = sd->domain->ops;
+	struct iommu_iotlb_gather gather;
+	struct ioasid_mapping *m, *u;
+	u64 lo = U64_MAX, hi = 0;
+	bool covered;
+	int rc = 0;
+
+	iommu_iotlb_gather_init(&gather);
+	for (m = old; m; m = m->next) {
+		size_t len = ioasid_mapping_length(m);
+
+		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, &gather) !=
+			len);
+		cond_resched();
+	}
+	for (m = new; m; m = m->next) {
+		rc = sd_map_one(sd, m);
+		if (rc)
+			break;
+		lo = min(lo, m->iova);
+		hi = max(hi, m->last);
+		cond_resched();
+	}
+	if (rc) {
+		for (u = new; u != m; u = u->next)
+			iommu_unmap_fast(sd->domain, u->iova,
+					 ioasid_mapping_length(u), &gather);
+		if (old || new != m)
+			iommu_iotlb_sync(sd->domain, &gather);
+		return rc;
+	}
+	/* The sync resets the gather: read its range first. */
+	covered = old && gather.start <= lo && gather.end >= hi;
+	if (old)
+		iommu_iotlb_sync(sd->domain, &gather);
+	if (!new || !ops->iotlb_sync_map || covered)
+		return 0;
+	rc = ops->iotlb_sync_map(sd->domain, lo, hi - lo + 1);
+	if (rc)
+		sd_unmap_chain(sd, new, NULL);
+	return rc;
+}
+
 static const struct ioasid_listener_ops sd_ops = {
 	.map = sd_map,
 	.unmap = sd_unmap,
+	.replace = sd_replace,
 };
 
 static struct ioasid_domain *sd_find(struct ioasid_as *as)
@@ -265,4 +323,71 @@ void ioasid_domain_detach(struct ioasid_domain *sd, struct ioasid_as *as,
 	ioasid_as_del_listener(as, &sd->l, false);
 	iommu_domain_free(sd->domain);
 	kfree(sd);
+}
+
+/* VT-d extended capability bits (VT-d spec 11.4.3) the probe needs. */
+#define VTD_ECAP_NEST	BIT_ULL(26)	/* nested translation */
+#define VTD_ECAP_SMTS	BIT_ULL(43)	/* scalable mode */
+#define VTD_ECAP_FLTS	BIT_ULL(47)	/* first-stage translation */
+
+/*
+ * 6.12 exports no accessor for a device's IOMMU ops (dev_iommu_ops() is in
+ * drivers/iommu/iommu-priv.h); struct dev_iommu and struct iommu_device
+ * are in <linux/iommu.h>, and the ops stay valid while the device is
+ * bound to a driver (vfio-pci here) that uses its IOMMU group.
+ */
+static const struct iommu_ops *nest_dev_ops(struct device *dev)
+{
+	if (!dev->iommu || !dev->iommu->iommu_dev)
+		return NULL;
+	return dev->iommu->iommu_dev->ops;
+}
+
+bool ioasid_nest_hw_probe(struct device *dev, const char **why)
+{
+	const struct iommu_ops *ops = nest_dev_ops(dev);
+	struct iommu_hw_info_vtd *vtd;
+	struct iommu_domain *parent;
+	u32 len = 0, type = 0;
+	u64 ecap;
+
+	if (!ops) {
+		*why = "no IOMMU";
+		return false;
+	}
+	if (!ops->hw_info || !ops->domain_alloc_user) {
+		*why = "the IOMMU driver offers no user domains";
+		return false;
+	}
+	vtd = ops->hw_info(dev, &len, &type);
+	if (IS_ERR_OR_NULL(vtd)) {
+		*why = "the IOMMU driver reports no hardware information";
+		return false;
+	}
+	/* The layout behind the pointer is @type's. */
+	if (type != IOMMU_HW_INFO_TYPE_INTEL_VTD || len < sizeof(*vtd)) {
+		kfree(vtd);
+		*why = "not a VT-d IOMMU: no x86-64 first stage";
+		return false;
+	}
+	ecap = vtd->ecap_reg;
+	kfree(vtd);
+	if (!(ecap & VTD_ECAP_FLTS)) {
+		*why = "VT-d without first-stage translation (ECAP.FLTS)";
+		return false;
+	}
+	if (!(ecap & VTD_ECAP_NEST) || !(ecap & VTD_ECAP_SMTS)) {
+		*why = "VT-d without nesting (ECAP.NEST, ECAP.SMTS)";
+		return false;
+	}
+	/* The driver's own word: scalable mode may be off (intel_iommu=sm_off). */
+	parent = ops->domain_alloc_user(dev, IOMMU_HWPT_ALLOC_NEST_PARENT,
+					NULL, NULL);
+	if (IS_ERR_OR_NULL(parent)) {
+		*why = "the IOMMU driver allocates no nesting parent";
+		return false;
+	}
+	iommu_domain_free(parent);
+	*why = "VT-d with first-stage translation and nesting";
+	return true;
 }

@@ -43,4 +43,15 @@ struct ioasid_domain *ioasid_domain_attach(struct ioasid_as *as,
 void ioasid_domain_detach(struct ioasid_domain *sd, struct ioasid_as *as,
 			  struct iommu_group *group);
 
+/*
+ * The hardware nesting probe: can @dev's IOMMU translate a nested
+ * ioasid's bound table (IOASID_PGTBL_X86_64, VT-d's first stage) itself,
+ * as the first stage over a nesting-parent domain? True only when the
+ * driver reports Intel VT-d hardware information with first-stage
+ * translation and nesting, and it allocates a nesting-parent domain for
+ * @dev. *@why says what decided. The probe allocates nothing that it
+ * keeps; it may sleep.
+ */
+bool ioasid_nest_hw_probe(struct device *dev, const char **why);
+
 #endif /* IOASID_IOMMU_DOMAIN_H */

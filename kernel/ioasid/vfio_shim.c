@@ -105,6 +105,7 @@ struct shim_dev {
 	struct ioasid_dev dev;
 	struct shim_group *grp;
 	struct device *kdev;
+	const char *nest_why;		/* the hardware nesting probe's answer */
 	bool bound;
 };
 
@@ -161,6 +162,14 @@ static int shim_dev_attach(struct ioasid_dev *d, struct ioasid_as *as)
 				  d->attrs.flags & IOASID_ATTR_COHERENT);
 	if (IS_ERR(sd))
 		return PTR_ERR(sd);
+	/* Hardware nesting is not built: a nested ioasid is a shadow. */
+	if (ioasid_as_nested(as))
+		dev_info(sdev->kdev,
+			 "ioasid %u nested in software; hardware nesting %s (%s)\n",
+			 ioasid_as_id(as),
+			 d->attrs.flags & IOASID_ATTR_NEST_HW ?
+			 "possible, not implemented" : "unavailable",
+			 sdev->nest_why);
 	g->sd = sd;
 	g->nattached = 1;
 	return 0;
@@ -291,6 +300,8 @@ static int shim_dev_attrs(struct shim_dev *sdev, struct iommu_group *group)
 	a->pgsize_bitmap &= ~(PAGE_SIZE - 1);
 	if (device_iommu_capable(sdev->kdev, IOMMU_CAP_CACHE_COHERENCY))
 		a->flags |= IOASID_ATTR_COHERENT;
+	if (ioasid_nest_hw_probe(sdev->kdev, &sdev->nest_why))
+		a->flags |= IOASID_ATTR_NEST_HW;
 	rc = shim_resv(sdev->kdev, group, a);
 	if (rc)
 		return rc;

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
@@ -1056,6 +1057,394 @@ static int t_fd_nested_table(struct fx *f)
 	return 0;
 }
 
+/*
+ * A 2 MiB stage-1 leaf over a hugepage the parent maps gets a 2 MiB IOMMU
+ * page (when the IOMMU has one): the page size is the largest both stages
+ * and the memory allow. The same hugepage mapped a second time in the
+ * parent with max_pgshift 12 caps a 2 MiB leaf over it at 4 KiB, and a
+ * 4 KiB leaf over the hugepage is a 4 KiB page. The edu reads the far end
+ * of each 2 MiB leaf through the nested domain.
+ */
+#define NEST_HUGE_GPA	(NEST_GPA + SZ_2M)	/* the hugepage, 2 MiB aligned */
+#define NEST_HUGE4K_GPA	(NEST_GPA + 2 * SZ_2M)	/* again, max_pgshift 12 */
+#define PTE_PS		0x80ULL
+
+static int nest_query(int fd, uint32_t as, uint64_t iova, uint64_t len,
+		      uint64_t *pgsizes)
+{
+	struct ioasid_query_pgsize q = { .size = sizeof(q), .ioasid = as,
+					 .iova = iova, .length = len };
+
+	if (ioctl(fd, IOASID_QUERY_PGSIZE, &q))
+		return -errno;
+	*pgsizes = q.out_pgsize_bitmap;
+	return q.out_mapped_bytes == len ? 0 : -ERANGE;
+}
+
+static int t_fd_nested_hugepage(struct fx *f)
+{
+	struct ioasid_swdev_create sw = {
+		.size = sizeof(sw), .pgsize_bitmap = SZ_4K | SZ_2M,
+		.aperture_last = ~0ULL,
+	};
+	struct ioasid_alloc pa = { .size = sizeof(pa),
+				   .flags = IOASID_ALLOC_NEST_PARENT };
+	struct ioasid_alloc ca = { .size = sizeof(ca),
+				   .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
+				       .format = IOASID_PGTBL_X86_64,
+				       .addr_width = 48, .root = NEST_GPA };
+	struct ioasid_info info = { .size = sizeof(info) };
+	struct ioasid_map_dma m4k = {
+		.size = sizeof(m4k), .flags = IOASID_DMA_READ | IOASID_DMA_WRITE,
+		.max_pgshift = 12, .iova = NEST_HUGE4K_GPA, .length = SZ_2M,
+	};
+	uint8_t *ram = pages(NEST_RAM);
+	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
+		 *l1 = l2 + 512;
+	uint8_t *dst = ram + 16 * SZ_4K, *huge;
+	uint64_t want, got = 0;
+	struct fd_rig r;
+	int rc, fd;
+
+	(void)f;
+	rc = fd_rig_open(&r, 1, FD_BOUND);
+	if (rc)
+		return rc;
+	rc = fd_rig_huge(&r, false);
+	if (rc)
+		return rc;
+	huge = r.huge;
+	fd = r.fd;
+	CHECK(ram);
+	fill(huge, SZ_2M, 0x6b);
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
+	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
+	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
+	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_HUGE_GPA, huge, SZ_2M), 0);
+	m4k.ioasid = pa.out_ioasid;
+	m4k.vaddr = (uintptr_t)huge;
+	CHECK(ioctl(fd, IOASID_MAP_DMA, &m4k) == 0);
+	ca.parent = pa.out_ioasid;
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
+	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
+	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
+	/* Two 2 MiB leaves, and a 4 KiB leaf into the hugepage. */
+	l2[IOVA_HUGE >> 21 & 511] = NEST_HUGE_GPA | PTE_PS | NEST_PTE;
+	l2[(IOVA_HUGE + SZ_2M) >> 21 & 511] = NEST_HUGE4K_GPA | PTE_PS |
+					      NEST_PTE;
+	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
+	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
+	l1[(IOVA_DST >> 12 & 511) + 1] = (NEST_HUGE_GPA + SZ_4K) | NEST_PTE;
+	b.ioasid = ca.out_ioasid;
+	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
+	info.ioasid = ca.out_ioasid;
+	CHECK(ioctl(fd, IOASID_GET_INFO, &info) == 0);
+	diag("nested ioasid page sizes 0x%llx",
+	     (unsigned long long)info.out_pgsize_bitmap);
+	want = info.out_pgsize_bitmap & SZ_2M ? SZ_2M : SZ_4K;
+	if (want != SZ_2M)
+		diag("the IOMMU has no 2 MiB page: expecting 4 KiB pages");
+	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_HUGE, SZ_2M, &got), 0);
+	diag("2 MiB stage-1 leaf over a hugepage: page sizes 0x%llx",
+	     (unsigned long long)got);
+	CHECK_EQ(got, want);
+	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_HUGE + SZ_2M, SZ_2M, &got),
+		  0);
+	CHECK_EQ(got, SZ_4K);
+	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_DST + SZ_4K, SZ_4K, &got),
+		  0);
+	CHECK_EQ(got, SZ_4K);
+	/* The device reaches the last page of each 2 MiB leaf. */
+	memset(dst, 0, SZ_4K);
+	huge[SZ_2M - SZ_4K] = 0x11;
+	CHECK(edu_dma(&r.e[0], IOVA_HUGE + SZ_2M - SZ_4K, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	memset(dst, 0, SZ_4K);
+	huge[SZ_2M - SZ_4K] = 0x22;
+	CHECK(edu_dma(&r.e[0], IOVA_HUGE + 2 * SZ_2M - SZ_4K, false,
+		      EDU_LEN) == 0);
+	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	/* And writes through the 4 KiB leaf land in the hugepage. */
+	CHECK(edu_dma(&r.e[0], IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
+	CHECK(memcmp(huge + SZ_4K, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
+	fd_rig_close(&r);
+	munmap(ram, NEST_RAM);
+	return 0;
+}
+
+/*
+ * The hardware nesting probe decides from the device's IOMMU: only VT-d
+ * with first-stage translation, nesting and scalable mode (ECAP bits 47,
+ * 26, 43, in the IOMMU's sysfs ecap) could nest the x86-64 table in
+ * hardware. QEMU 7.2's emulated VT-d has no first stage: the nested
+ * ioasid says software and not capable, and the module says why in the
+ * kernel log at attach. A nested ioasid with a software device only is
+ * never capable.
+ */
+static int dev_ecap(const char *bdf, uint64_t *ecap)
+{
+	char path[512];
+	FILE *fp;
+	int n;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/iommu/intel-iommu/ecap", bdf);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -errno;
+	n = fscanf(fp, "%" SCNx64, ecap);
+	fclose(fp);
+	return n == 1 ? 0 : -EINVAL;
+}
+
+static bool kmsg_has(int fd, const char *what)
+{
+	char rec[1024];
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, what)) {
+			diag("kernel: %s", strchr(rec, ';') ?
+			     strchr(rec, ';') + 1 : rec);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* IOASID_GET_INFO of @as without ranges: 0 or -errno. */
+static int nest_info(int fd, uint32_t as, struct ioasid_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->ioasid = as;
+	return ioctl(fd, IOASID_GET_INFO, info) ? -errno : 0;
+}
+
+static int t_fd_nested_probe(struct fx *f)
+{
+	const uint32_t mask = IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW |
+			      IOASID_INFO_NESTED_HW |
+			      IOASID_INFO_NESTED_HW_CAPABLE;
+	struct ioasid_swdev_create sw = {
+		.size = sizeof(sw), .pgsize_bitmap = SZ_4K,
+		.aperture_last = ~0ULL,
+	};
+	struct ioasid_alloc pa = { .size = sizeof(pa),
+				   .flags = IOASID_ALLOC_NEST_PARENT };
+	struct ioasid_alloc ca = { .size = sizeof(ca),
+				   .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_alloc ca2 = { .size = sizeof(ca2),
+				    .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_info info;
+	uint32_t sw2 = 0;
+	uint64_t ecap = 0;
+	bool hw;
+	struct fd_rig r;
+	int rc, fd, kmsg;
+
+	(void)f;
+	rc = fd_rig_open(&r, 1, FD_BOUND);
+	if (rc)
+		return rc;
+	fd = r.fd;
+	CHECK_ERR(dev_ecap(r.e[0].bdf, &ecap), 0);
+	hw = (ecap >> 47 & 1) && (ecap >> 26 & 1) && (ecap >> 43 & 1);
+	diag("%s: VT-d ecap 0x%" PRIx64 ": first stage %d, nesting %d, scalable %d",
+	     r.e[0].bdf, ecap, (int)(ecap >> 47 & 1), (int)(ecap >> 26 & 1),
+	     (int)(ecap >> 43 & 1));
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
+	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
+	ca.parent = pa.out_ioasid;
+	ca2.parent = pa.out_ioasid;
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca2) == 0);
+	/* No device yet: nothing to probe, not capable. */
+	CHECK_ERR(nest_info(fd, ca.out_ioasid, &info), 0);
+	CHECK_EQ(info.out_flags & mask,
+		 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
+	kmsg = kmsg_mark();
+	CHECK(kmsg >= 0);
+	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	CHECK_ERR(nest_info(fd, ca.out_ioasid, &info), 0);
+	if (hw && !(info.out_flags & IOASID_INFO_NESTED_HW_CAPABLE))
+		diag("the ecap offers nesting but the driver allocates no nesting parent (scalable mode off?)");
+	if (!hw)
+		CHECK_EQ(info.out_flags & mask,
+			 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
+	/* Decided either way, the shadow is what runs: software. */
+	CHECK(info.out_flags & IOASID_INFO_NESTED_SW);
+	CHECK(!(info.out_flags & IOASID_INFO_NESTED_HW));
+	CHECK(kmsg_has(kmsg, hw ? "nested in software; hardware nesting" :
+			     "nested in software; hardware nesting unavailable"));
+	close(kmsg);
+	/* The plain ioasid the device could be on instead is never capable. */
+	CHECK_ERR(nest_info(fd, pa.out_ioasid, &info), 0);
+	CHECK(!(info.out_flags & IOASID_INFO_NESTED_HW_CAPABLE));
+	/* A software device has no IOMMU: never capable. */
+	sw.pgsize_bitmap = SZ_4K | SZ_2M;
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	sw2 = sw.out_dev_id;
+	CHECK_ERR(io_attach(fd, sw2, ca2.out_ioasid), 0);
+	CHECK_ERR(nest_info(fd, ca2.out_ioasid, &info), 0);
+	CHECK_EQ(info.out_flags & mask,
+		 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
+	fd_rig_close(&r);
+	return 0;
+}
+
+/*
+ * Every fault point of a nested invalidation that moves a PTE under an edu
+ * fails in turn. Before the work (the copy-in of its entries: EFAULT; the
+ * walk's allocations: ENOMEM) the old translation stays; at the IOMMU
+ * domain's replace (ENOMEM) the entry is withdrawn and neither page is
+ * reached; at the copy-out of entry_num (EFAULT) the move has taken, as for
+ * any ioctl whose result cannot be written back. Either way the next
+ * invalidation installs the new translation and the edu's DMA lands there,
+ * the kernel log stays clean (the suite checks it), and the module's
+ * objects come back to their count.
+ */
+#define FAIL_NTH	"/sys/module/ioasid/parameters/fail_nth"
+#define LIVE_OBJS	"/sys/module/ioasid/parameters/live_objects"
+
+static long read_param(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	long v = -1;
+
+	if (fp) {
+		if (fscanf(fp, "%ld", &v) != 1)
+			v = -1;
+		fclose(fp);
+	}
+	return v;
+}
+
+static int t_fd_nested_fault_walk(struct fx *f)
+{
+	struct ioasid_swdev_create sw = {
+		.size = sizeof(sw), .pgsize_bitmap = SZ_4K,
+		.aperture_last = ~0ULL,
+	};
+	struct ioasid_alloc pa = { .size = sizeof(pa),
+				   .flags = IOASID_ALLOC_NEST_PARENT };
+	struct ioasid_alloc ca = { .size = sizeof(ca),
+				   .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
+				       .format = IOASID_PGTBL_X86_64,
+				       .addr_width = 48, .root = NEST_GPA };
+	uint8_t *ram = pages(NEST_RAM);
+	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
+		 *l1s = l2 + 512, *l1 = l1s + 512;
+	uint8_t *src = ram + 16 * SZ_4K, *a = ram + 17 * SZ_4K,
+		*bb = ram + 18 * SZ_4K;
+	unsigned int n, failed = 0, kept_old = 0, withdrawn = 0, after = 0;
+	bool moved, kept;
+	long live0;
+	struct fd_rig r;
+	int rc, fd;
+
+	(void)f;
+	CHECK(ram);
+	live0 = read_param(LIVE_OBJS);
+	if (live0 < 0 || set_param(FAIL_NTH, 0) < 0) {
+		skip_reason("ioasid.ko's fail_nth and live_objects are needed (root)");
+		return SKIP_RC;
+	}
+	rc = fd_rig_open(&r, 1, FD_BOUND);
+	if (rc)
+		return rc;
+	fd = r.fd;
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
+	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
+	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
+	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
+	ca.parent = pa.out_ioasid;
+	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
+	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
+	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
+	l2[IOVA_SRC >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
+	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 4 * SZ_4K) | NEST_PTE;
+	l1s[IOVA_SRC >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
+	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
+	b.ioasid = ca.out_ioasid;
+	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
+	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
+	fill(src, SZ_4K, 0x3d);
+	/* The edu's buffer holds src from here on. */
+	CHECK(edu_dma(&r.e[0], IOVA_SRC, false, EDU_LEN) == 0);
+	for (n = 1; n < 64; n++) {
+		long left;
+
+		/* Back to a, then moved to bb with the n-th point failing. */
+		l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
+		CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+		memset(a, 0xee, SZ_4K);
+		memset(bb, 0xee, SZ_4K);
+		l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 18 * SZ_4K) | NEST_PTE;
+		CHECK(set_param(FAIL_NTH, n) == 0);
+		rc = nest_inv(fd, ca.out_ioasid, IOVA_DST, 1);
+		left = set_param(FAIL_NTH, 0);
+		if (left > 0) {
+			/* The call passed no n-th point: all are done. */
+			CHECK_ERR(rc, 0);
+			CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+			CHECK(memcmp(bb, src, EDU_LEN) == 0);
+			CHECK(all_bytes(a, SZ_4K, 0xee));
+			break;
+		}
+		failed++;
+		CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+		moved = !all_bytes(bb, SZ_4K, 0xee);
+		kept = !all_bytes(a, SZ_4K, 0xee);
+		diag("point %u: %s, old %s, new %s", n, strerror(-rc),
+		     kept ? "kept" : "gone", moved ? "in effect" : "absent");
+		CHECK(!(moved && kept));
+		if (moved) {
+			/* The copy-out of entry_num, after the work. */
+			CHECK_ERR(rc, -EFAULT);
+			CHECK(memcmp(bb, src, EDU_LEN) == 0);
+			after++;
+		} else if (kept) {
+			/* The copy-in (EFAULT) or the walk (ENOMEM). */
+			CHECK(rc == -EFAULT || rc == -ENOMEM);
+			CHECK(memcmp(a, src, EDU_LEN) == 0);
+			kept_old++;
+		} else {
+			/* The IOMMU domain's replace: the entry withdrawn. */
+			CHECK_ERR(rc, -ENOMEM);
+			withdrawn++;
+		}
+		memset(bb, 0xee, SZ_4K);
+		/* Invalidated again without a fault: the move takes. */
+		memset(a, 0xee, SZ_4K);
+		CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+		CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+		CHECK(memcmp(bb, src, EDU_LEN) == 0);
+		CHECK(all_bytes(a, SZ_4K, 0xee));
+	}
+	diag("moving one PTE: %u fault points: %u kept the old translation, %u withdrew it, %u failed after the move",
+	     failed, kept_old, withdrawn, after);
+	CHECK(n < 64);
+	CHECK(kept_old > 0);
+	CHECK(withdrawn > 0);
+	fd_rig_close(&r);
+	munmap(ram, NEST_RAM);
+	CHECK_EQ(read_param(LIVE_OBJS), live0);
+	return 0;
+}
+
 /* The end of @field in @type: a struct version's size, by its last field. */
 #define END_OF(type, field) \
 	(offsetof(type, field) + sizeof(((type *)0)->field))
@@ -1310,6 +1699,9 @@ static const struct test tests[] = {
 	{ "fd_dirty_vfio_device", t_fd_dirty_vfio_device, NULL },
 	{ "fd_bind_struct_sizes", t_fd_bind_struct_sizes, NULL },
 	{ "fd_nested_table", t_fd_nested_table, NULL },
+	{ "fd_nested_hugepage", t_fd_nested_hugepage, NULL },
+	{ "fd_nested_probe", t_fd_nested_probe, NULL },
+	{ "fd_nested_fault_walk", t_fd_nested_fault_walk, NULL },
 	{ "type1_update_vaddr", t_type1_update_vaddr, NULL },
 };
 

@@ -5,14 +5,17 @@
 #         vfio_iommu_type1 on an edu device -> BUILD/vm/bench-kernel.json
 #   vdpa  "ioasid-bench vdpa": ioasid_vdpa against stock vhost_vdpa on one
 #         VDUSE device -> BUILD/vm/bench-vdpa.json
-# Prints the JSON lines. Usage: kernel_bench.sh SRC BUILD [--quick] [map|vdpa]
+#   nest  "ioasid-bench nest": a guest page-table change as per-page stock
+#         type1 unmap+map against one invalidation of a nested ioasid, on
+#         one edu device -> BUILD/vm/bench-nest.json
+# Prints the JSON lines. Usage: kernel_bench.sh SRC BUILD [--quick] [map|vdpa|nest]
 set -u
 src=$(cd "$1" && pwd) build=$(cd "$2" && pwd)
 quick= which=map
 for a in "${3:-}" "${4:-}"; do
 	case $a in
 	--quick) quick=--quick ;;
-	map|vdpa) which=$a ;;
+	map|vdpa|nest) which=$a ;;
 	esac
 done
 work=$build/vm
@@ -21,6 +24,10 @@ sh "$src/kernel/build.sh" "$build/kernel" || exit 1
 if [ $which = map ]; then
 	out=$work/bench-kernel.json
 	run="$build/bench/ioasid-bench map --backend kernel --json $quick"
+	load=:
+elif [ $which = nest ]; then
+	out=$work/bench-nest.json
+	run="$build/bench/ioasid-bench nest --json $quick"
 	load=:
 else
 	out=$work/bench-vdpa.json

@@ -205,6 +205,13 @@ struct ioasid_iova_range {
 #define IOASID_INFO_NESTED_SW	(1U << 6)	/* nested in software (a shadow) */
 #define IOASID_INFO_NESTED_HW	(1U << 7)	/* nested in hardware (never yet) */
 #define IOASID_INFO_PGTBL_BOUND	(1U << 8)	/* a page table is bound */
+/*
+ * A nested ioasid whose every attached device's IOMMU could translate the
+ * bound table itself (the hardware nesting probe at device bind: VT-d with
+ * first-stage translation and nesting). Hardware nesting is not built yet:
+ * such an ioasid is still nested in software (IOASID_INFO_NESTED_SW).
+ */
+#define IOASID_INFO_NESTED_HW_CAPABLE	(1U << 9)
 
 /**
  * struct ioasid_info - IOASID_GET_INFO
