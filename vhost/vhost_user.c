@@ -992,6 +992,20 @@ static int take_event_fd(const char *req, int fd)
 }
 
 /* One checked message; returns 0 or the errno a REPLY_ACK reports. */
+/* SET_FEATURES, SET_PROTOCOL_FEATURES: take @want if all of it was offered. */
+static int set_offered(const struct vu_rule *r, uint64_t want,
+		       uint64_t offer, uint64_t *dst)
+{
+	if (want & ~offer) {
+		fprintf(stderr, "vhost-user: %s: 0x%llx has bits not offered (0x%llx)\n",
+			r->name, (unsigned long long)want,
+			(unsigned long long)offer);
+		return -EINVAL;
+	}
+	*dst = want;
+	return 0;
+}
+
 static int handle(struct vu_backend *b, const struct vu_rule *r,
 		  struct vu_msg *m, int *fds, int nfds)
 {
@@ -1008,26 +1022,13 @@ static int handle(struct vu_backend *b, const struct vu_rule *r,
 		m->p.u64 = offered(b);
 		return reply(b, m, 8);
 	case VU_SET_FEATURES:
-		if (m->p.u64 & ~offered(b)) {
-			fprintf(stderr, "vhost-user: SET_FEATURES: 0x%llx has bits not offered (0x%llx)\n",
-				(unsigned long long)m->p.u64,
-				(unsigned long long)offered(b));
-			return -EINVAL;
-		}
-		b->features = m->p.u64;
-		return 0;
+		return set_offered(r, m->p.u64, offered(b), &b->features);
 	case VU_GET_PROTOCOL_FEATURES:
 		m->p.u64 = offered_protocol(b);
 		return reply(b, m, 8);
 	case VU_SET_PROTOCOL_FEATURES:
-		if (m->p.u64 & ~offered_protocol(b)) {
-			fprintf(stderr, "vhost-user: SET_PROTOCOL_FEATURES: 0x%llx has bits not offered (0x%llx)\n",
-				(unsigned long long)m->p.u64,
-				(unsigned long long)offered_protocol(b));
-			return -EINVAL;
-		}
-		b->protocol = m->p.u64;
-		return 0;
+		return set_offered(r, m->p.u64, offered_protocol(b),
+				   &b->protocol);
 	case VU_GET_QUEUE_NUM:
 		m->p.u64 = b->npairs;
 		return reply(b, m, 8);
