@@ -1249,9 +1249,18 @@ static int open_nofollow(const char *path)
 }
 
 /* A socket file or a listener we may trust: our user's, or root's. */
-static bool trusted_uid(uid_t uid)
+/*
+ * Whether @uid is this process's user or root; if not, @why (@n bytes)
+ * says so, naming @who.
+ */
+static bool trusted_uid(uid_t uid, const char *who, char *why, size_t n)
 {
-	return uid == 0 || uid == geteuid();
+	if (uid == 0 || uid == geteuid())
+		return true;
+	snprintf(why, n,
+		 "%s uid %u, neither this process's user nor root: refused",
+		 who, (unsigned int)uid);
+	return false;
 }
 
 /*
@@ -1297,12 +1306,8 @@ static int client_connect(struct vu_backend *b, bool *failing)
 			 "not a socket");
 		goto fail;
 	}
-	if (!trusted_uid(st.st_uid)) {
-		snprintf(why, sizeof(why),
-			 "the socket is owned by uid %u, neither this process's user nor root: refused",
-			 (unsigned int)st.st_uid);
+	if (!trusted_uid(st.st_uid, "the socket is owned by", why, sizeof(why)))
 		goto fail;
-	}
 	if (st.st_nlink != 1) {
 		snprintf(why, sizeof(why),
 			 "the socket has %u names (a hard link): refused",
@@ -1319,12 +1324,8 @@ static int client_connect(struct vu_backend *b, bool *failing)
 		e = errno;
 		goto fail;
 	}
-	if (!trusted_uid(cred.uid)) {
-		snprintf(why, sizeof(why),
-			 "the listener runs as uid %u, neither this process's user nor root: refused",
-			 (unsigned int)cred.uid);
+	if (!trusted_uid(cred.uid, "the listener runs as", why, sizeof(why)))
 		goto fail;
-	}
 	if (fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK)) {
 		e = errno;
 		goto fail;
