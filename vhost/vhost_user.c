@@ -1432,12 +1432,9 @@ static void backend_free(struct vu_backend *b)
 {
 	for (int i = 0; i < 2 * VU_MAX_QP; i++)
 		vq_fini(&b->q[i].vq);
-	if (b->b)
-		ioasid_fp_batcher_destroy(b->b);
-	if (b->sh)
-		ioasid_fp_shadow_destroy(b->sh);
-	if (b->be)
-		ioasid_fp_backend_destroy(b->be);
+	ioasid_fp_batcher_destroy(b->b);
+	ioasid_fp_shadow_destroy(b->sh);
+	ioasid_fp_backend_destroy(b->be);
 	pthread_mutex_destroy(&b->mq.lock);
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->conn_lock);

@@ -179,6 +179,20 @@ static int many_mappings(struct fx *f)
 	return 0;
 }
 
+/*
+ * The destroy calls take NULL, as free() does: a teardown path frees what
+ * it made without asking (guest_close, vduse_net_create's error path,
+ * the vhost-user backend's free). A crash here fails the test's child.
+ */
+static int destroy_null(struct fx *f)
+{
+	(void)f;
+	ioasid_fp_batcher_destroy(NULL);
+	ioasid_fp_shadow_destroy(NULL);
+	ioasid_fp_backend_destroy(NULL);
+	return 0;
+}
+
 static int cancel_and_merge(struct fx *f)
 {
 	struct ioasid_fp_req r[6];
@@ -955,6 +969,7 @@ static const struct test tests[] = {
 	{ "model_partial_unmap", model_partial_unmap, NULL },
 	{ "overlapping_maps_replace", overlapping_maps_replace, NULL },
 	{ "model_overlap_replace", model_overlap_replace, NULL },
+	{ "destroy_null", destroy_null, NULL },
 };
 
 int main(int argc, char **argv)
