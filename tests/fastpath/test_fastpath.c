@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "fp_stack.h"
 #include "ioasid_fastpath.h"
 
 /*
@@ -64,34 +65,6 @@ static void rec_init(struct rec_be *r, uint32_t caps)
 	r->be.priv = r;
 	r->fail_iova = UINT64_MAX;
 	r->fail_err = -EINVAL;
-}
-
-struct fp {
-	struct ioasid_fp_shadow *s;
-	struct ioasid_fp_batcher *b;
-	struct ioasid_fp_reader *r;
-};
-
-static int fp_open(struct fp *p, struct ioasid_fp_backend *be, uint32_t max)
-{
-	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg),
-					     .max_batch = max };
-	int rc;
-
-	memset(p, 0, sizeof(*p));
-	rc = ioasid_fp_shadow_create(&p->s);
-	if (!rc)
-		rc = ioasid_fp_batcher_create(p->s, be, &cfg, &p->b);
-	if (!rc)
-		rc = ioasid_fp_reader_register(p->s, &p->r);
-	return rc;
-}
-
-static void fp_close(struct fp *p)
-{
-	ioasid_fp_reader_unregister(p->r);
-	ioasid_fp_batcher_destroy(p->b);
-	ioasid_fp_shadow_destroy(p->s);
 }
 
 static int translate_basic(struct fx *f)
