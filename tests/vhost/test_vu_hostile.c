@@ -229,6 +229,19 @@ static int fds_settled(int want)
 	return n;
 }
 
+/*
+ * How a test that mapped guest memory ends: nothing mapped and no
+ * descriptor left over (@fds0 were open at its start), then the backend
+ * stopped.
+ */
+static int stop_clean(int fds0)
+{
+	CHECK_EQ(count_maps(), 0);
+	CHECK_EQ(fds_settled(fds0), fds0);
+	vu_backend_stop(be);
+	return 0;
+}
+
 struct region_msg {
 	uint32_t n, pad;
 	struct vu_region_desc r[VU_MAX_REGIONS + 1];
@@ -345,10 +358,7 @@ static int mem_table_rules(struct fx *fx)
 		CHECK_EQ(count_maps(), 2);
 	}
 	CHECK(backend_idle(fd));
-	CHECK_EQ(count_maps(), 0);
-	CHECK_EQ(fds_settled(fds0), fds0);
-	vu_backend_stop(be);
-	return 0;
+	return stop_clean(fds0);
 }
 
 /*
@@ -651,10 +661,7 @@ static int ring_rules(struct fx *fx)
 	}
 	CHECK(backend_idle(fd));
 	close(ev);
-	CHECK_EQ(count_maps(), 0);
-	CHECK_EQ(fds_settled(fds0), fds0);
-	vu_backend_stop(be);
-	return 0;
+	return stop_clean(fds0);
 }
 
 /* A GET_* request's answer (u64), or -1. */
@@ -750,10 +757,7 @@ static int queue_pairs(struct fx *fx)
 	CHECK_EQ(cl_state(fd, VU_GET_VRING_BASE, 3, 0), 3);
 	CHECK(backend_idle(fd));
 	close(ev);
-	CHECK_EQ(count_maps(), 0);
-	CHECK_EQ(fds_settled(fds0), fds0);
-	vu_backend_stop(be);
-	return 0;
+	return stop_clean(fds0);
 }
 
 /* IOTLB messages with the IOMMU on: ranges, permissions, types. */
