@@ -67,6 +67,21 @@ static void rec_init(struct rec_be *r, uint32_t caps)
 	r->fail_err = -EINVAL;
 }
 
+/*
+ * Submit @n neighbouring 4 KiB maps from @iova, backed by contiguous
+ * memory from @buf, as requests @r[0..n).
+ */
+static int submit_run(struct fp *p, struct ioasid_fp_req *r, int n,
+		      uint64_t iova, uint8_t *buf)
+{
+	for (int i = 0; i < n; i++) {
+		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
+			iova + i * SZ_4K, (uintptr_t)buf + i * SZ_4K, SZ_4K };
+		CHECK_OK(ioasid_fp_submit(p->b, &r[i]));
+	}
+	return 0;
+}
+
 static int translate_basic(struct fx *f)
 {
 	struct rec_be rb;
@@ -182,13 +197,10 @@ static int cancel_and_merge(struct fx *f)
 					 (uintptr_t)f->buf, SZ_64K };
 	r[1].op = (struct ioasid_fp_op){ IOASID_FP_UNMAP, 0, 0x100000, 0,
 					 SZ_64K };
+	CHECK_OK(ioasid_fp_submit(p.b, &r[0]));
+	CHECK_OK(ioasid_fp_submit(p.b, &r[1]));
 	/* Three neighbouring maps with contiguous memory: one entry. */
-	for (int i = 0; i < 3; i++)
-		r[2 + i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
-			0x200000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
-			SZ_4K };
-	for (int i = 0; i < 5; i++)
-		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
+	CHECK_OK(submit_run(&p, &r[2], 3, 0x200000, f->buf));
 	ioasid_fp_barrier(p.b);
 	for (int i = 0; i < 5; i++)
 		CHECK_OK(r[i].result);
@@ -226,12 +238,7 @@ static int no_merge_for_type1v2(struct fx *f)
 
 	rec_init(&rb, IOASID_FP_BE_BATCH);	/* no partial unmap */
 	CHECK_OK(fp_open(&p, &rb.be, 0));
-	for (int i = 0; i < 3; i++) {
-		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
-			0x200000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
-			SZ_4K };
-		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
-	}
+	CHECK_OK(submit_run(&p, r, 3, 0x200000, f->buf));
 	ioasid_fp_barrier(p.b);
 	ioasid_fp_batcher_stats(p.b, &st);
 	CHECK_EQ(st.merged, 0);
@@ -255,12 +262,7 @@ static int errors_reach_their_caller(struct fx *f)
 	rb.fail_err = -EFAULT;
 	CHECK_OK(fp_open(&p, &rb.be, 0));
 	/* Eight neighbouring maps (merged into one entry); the sixth is bad. */
-	for (int i = 0; i < 8; i++) {
-		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
-			0x300000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
-			SZ_4K };
-		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
-	}
+	CHECK_OK(submit_run(&p, r, 8, 0x300000, f->buf));
 	ioasid_fp_barrier(p.b);
 	for (int i = 0; i < 8; i++)
 		CHECK_ERR(r[i].result, i == 5 ? -EFAULT : 0);
