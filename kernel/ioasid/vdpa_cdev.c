@@ -130,31 +130,35 @@ static void iv_eventfd_swap(struct eventfd_ctx **slot, struct eventfd_ctx *ctx)
 	*slot = ctx;
 }
 
-static int iv_call_set(struct iv_vq *vq, int fd)
+/* Point @vq's call, or with @vq NULL the config interrupt, at eventfd @fd. */
+static int iv_callback_set(struct iv_dev *v, struct iv_vq *vq, int fd)
 {
+	const struct vdpa_config_ops *ops = v->vdpa->config;
 	struct vdpa_callback cb;
 	struct eventfd_ctx *ctx;
 	int rc = iv_eventfd_cb(fd, &cb, &ctx);
 
 	if (rc)
 		return rc;
-	cb.trigger = ctx;	/* the device may signal it itself */
-	vq->v->vdpa->config->set_vq_cb(vq->v->vdpa, vq->idx, &cb);
-	iv_eventfd_swap(&vq->call, ctx);
+	if (vq) {
+		cb.trigger = ctx;	/* the device may signal it itself */
+		ops->set_vq_cb(v->vdpa, vq->idx, &cb);
+		iv_eventfd_swap(&vq->call, ctx);
+	} else {
+		ops->set_config_cb(v->vdpa, &cb);
+		iv_eventfd_swap(&v->config_call, ctx);
+	}
 	return 0;
+}
+
+static int iv_call_set(struct iv_vq *vq, int fd)
+{
+	return iv_callback_set(vq->v, vq, fd);
 }
 
 static int iv_config_call_set(struct iv_dev *v, int fd)
 {
-	struct vdpa_callback cb;
-	struct eventfd_ctx *ctx;
-	int rc = iv_eventfd_cb(fd, &cb, &ctx);
-
-	if (rc)
-		return rc;
-	v->vdpa->config->set_config_cb(v->vdpa, &cb);
-	iv_eventfd_swap(&v->config_call, ctx);
-	return 0;
+	return iv_callback_set(v, NULL, fd);
 }
 
 static bool iv_packed(struct iv_dev *v)
