@@ -389,11 +389,11 @@ long long pins_settled(long long want)
 struct fd_msg {
 	char c;
 	struct iovec iov;
+	struct msghdr m;
 	union {
 		char b[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr m;
 };
 
 static void fd_msg_init(struct fd_msg *x)
