@@ -71,38 +71,36 @@ int ioasid_ctx_create(const struct ioasid_host_ops *ops, void *host,
 	return 0;
 }
 
-static struct ioasid_obj *ctx_get(struct ioasid_ctx *ctx, u32 id, u32 type)
+/* The object @id if it is of @type, else NULL with @rule in @diag. */
+static struct ioasid_obj *ctx_get(struct ioasid_ctx *ctx, u32 id, u32 type,
+				  unsigned int rule, struct ioasid_diag *diag)
 {
-	struct ioasid_obj *o;
+	struct ioasid_obj *o = NULL;
 
-	if (!id || id >= ctx->objs_cap)
-		return NULL;
-	o = ctx->objs[id];
-	return o && o->type == type ? o : NULL;
+	if (id && id < ctx->objs_cap)
+		o = ctx->objs[id];
+	if (o && o->type == type)
+		return o;
+	diag_set(diag, -ENOENT, rule, id, 0);
+	return NULL;
 }
 
 struct ioasid_as *ctx_get_as(struct ioasid_ctx *ctx, u32 id,
 			     struct ioasid_diag *diag)
 {
-	struct ioasid_obj *o = ctx_get(ctx, id, IOASID_OBJ_AS);
+	struct ioasid_obj *o = ctx_get(ctx, id, IOASID_OBJ_AS,
+				       IOASID_RULE_NO_IOASID, diag);
 
-	if (!o) {
-		diag_set(diag, -ENOENT, IOASID_RULE_NO_IOASID, id, 0);
-		return NULL;
-	}
-	return container_of(o, struct ioasid_as, obj);
+	return o ? container_of(o, struct ioasid_as, obj) : NULL;
 }
 
 struct ioasid_dev *ctx_get_dev(struct ioasid_ctx *ctx, u32 id,
 			       struct ioasid_diag *diag)
 {
-	struct ioasid_obj *o = ctx_get(ctx, id, IOASID_OBJ_DEV);
+	struct ioasid_obj *o = ctx_get(ctx, id, IOASID_OBJ_DEV,
+				       IOASID_RULE_NO_DEVICE_ID, diag);
 
-	if (!o) {
-		diag_set(diag, -ENOENT, IOASID_RULE_NO_DEVICE_ID, id, 0);
-		return NULL;
-	}
-	return container_of(o, struct ioasid_dev, obj);
+	return o ? container_of(o, struct ioasid_dev, obj) : NULL;
 }
 
 /* Make room for one more object; the table only grows. */

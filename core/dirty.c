@@ -75,7 +75,7 @@ static u32 dirty_find(const struct ioasid_as *as, u64 start)
 void as_dirty_mark(struct ioasid_as *as, u64 start, u64 last)
 {
 	u64 pg = as_min_page(as);
-	u32 i, k;
+	u32 i;
 
 	if (!as->dirty_on || as->dirty_all)
 		return;
@@ -84,17 +84,7 @@ void as_dirty_mark(struct ioasid_as *as, u64 start, u64 last)
 	i = dirty_find(as, start);
 	if (i < as->ndirty && as->dirty[i].start <= last + 1 &&
 	    last != IOH_U64_MAX) {
-		if (start < as->dirty[i].start)
-			as->dirty[i].start = start;
-		if (last > as->dirty[i].last)
-			as->dirty[i].last = last;
-		for (k = i + 1; k < as->ndirty &&
-		     as->dirty[k].start <= as->dirty[i].last + 1; k++)
-			if (as->dirty[k].last > as->dirty[i].last)
-				as->dirty[i].last = as->dirty[k].last;
-		memmove(&as->dirty[i + 1], &as->dirty[k],
-			(as->ndirty - k) * sizeof(as->dirty[0]));
-		as->ndirty -= k - i - 1;
+		ioasid_range_merge(as->dirty, &as->ndirty, i, start, last, 1);
 		return;
 	}
 	if (as->ndirty == as->dirty_cap && !dirty_grow(as)) {
@@ -102,11 +92,7 @@ void as_dirty_mark(struct ioasid_as *as, u64 start, u64 last)
 		as->dirty_all = true;
 		return;
 	}
-	memmove(&as->dirty[i + 1], &as->dirty[i],
-		(as->ndirty - i) * sizeof(as->dirty[0]));
-	as->dirty[i].start = start;
-	as->dirty[i].last = last;
-	as->ndirty++;
+	ioasid_range_insert(as->dirty, &as->ndirty, i, start, last);
 }
 
 static void dirty_clear(struct ioasid_as *as, u64 start, u64 last);

@@ -97,6 +97,38 @@ struct ioasid_range {
 	u64 last;			/* inclusive */
 };
 
+/*
+ * Two steps of adding [@start, @last] to the ascending, disjoint ranges
+ * @r[0..*@n), where @i is the first range that does not end before it:
+ * merge it into r[i], which it meets (@touch 1: or adjoins), with every
+ * later range the result then meets; or insert it as r[i] (room for one
+ * more is the caller's to check).
+ */
+static inline void ioasid_range_merge(struct ioasid_range *r, u32 *n, u32 i,
+				      u64 start, u64 last, u64 touch)
+{
+	u32 k;
+
+	if (start < r[i].start)
+		r[i].start = start;
+	if (last > r[i].last)
+		r[i].last = last;
+	for (k = i + 1; k < *n && r[k].start <= r[i].last + touch; k++)
+		if (r[k].last > r[i].last)
+			r[i].last = r[k].last;
+	memmove(&r[i + 1], &r[k], (*n - k) * sizeof(r[0]));
+	*n -= k - i - 1;
+}
+
+static inline void ioasid_range_insert(struct ioasid_range *r, u32 *n, u32 i,
+				       u64 start, u64 last)
+{
+	memmove(&r[i + 1], &r[i], (*n - i) * sizeof(r[0]));
+	r[i].start = start;
+	r[i].last = last;
+	(*n)++;
+}
+
 struct ioasid_attrs {
 	u64 pgsize_bitmap;
 	u64 aperture_start;

@@ -40,6 +40,23 @@
 #define IOASID_UCMD_MAX_SIZE	4096U
 
 /*
+ * The size of @type's first version, which ends at its field @last: the
+ * smallest size the rule accepts.
+ */
+#define SIZEFIRST_VER0(type, last) \
+	(offsetof(type, last) + sizeof(((type *)0)->last))
+
+/*
+ * A build-time check that @last is still @type's last field (only padding
+ * after it): a field added later must say where the first version ends.
+ */
+#define SIZEFIRST_ASSERT_LAST(type, last) \
+	_Static_assert(sizeof(type) - SIZEFIRST_VER0(type, last) < \
+		       _Alignof(type), \
+		       "a field after " #last ": the first version of " \
+		       #type " still ends at " #last "; say so where it is read")
+
+/*
  * The rule on @size alone, for a struct whose first version is @min_size
  * bytes: -EINVAL below it, -E2BIG above IOASID_UCMD_MAX_SIZE, else 0.
  */

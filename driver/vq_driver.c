@@ -11,6 +11,7 @@
  * head whose chain is not complete.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,38 +37,50 @@ void vqd_reset(struct vqd *q)
 	free_all(q);
 }
 
+/*
+ * What both layouts start from: @q zeroed, @size checked (a split ring's
+ * is a power of 2), the per-slot state allocated, nothing outstanding.
+ */
+static int vqd_init(struct vqd *q, uint16_t size, bool packed)
+{
+	memset(q, 0, sizeof(*q));
+	if (!size || size > 32768 || (!packed && (size & (size - 1))))
+		return -EINVAL;
+	if (packed)
+		q->pk_ndesc = calloc(size, sizeof(*q->pk_ndesc));
+	else
+		q->next_free = calloc(size, sizeof(*q->next_free));
+	if (!q->pk_ndesc && !q->next_free)
+		return -ENOMEM;
+	q->size = size;
+	q->packed = packed;
+	vqd_reset(q);
+	return 0;
+}
+
 int vqd_init_split(struct vqd *q, uint16_t size, void *desc, void *avail,
 		   void *used)
 {
-	memset(q, 0, sizeof(*q));
-	if (!size || size > 32768 || (size & (size - 1)))
-		return -EINVAL;
-	q->next_free = calloc(size, sizeof(*q->next_free));
-	if (!q->next_free)
-		return -ENOMEM;
-	q->size = size;
-	q->desc = desc;
-	q->avail = avail;
-	q->used = used;
-	vqd_reset(q);
-	return 0;
+	int rc = vqd_init(q, size, false);
+
+	if (!rc) {
+		q->desc = desc;
+		q->avail = avail;
+		q->used = used;
+	}
+	return rc;
 }
 
 int vqd_init_packed(struct vqd *q, uint16_t size, void *desc,
 		    void *drv_event)
 {
-	memset(q, 0, sizeof(*q));
-	if (!size || size > 32768)
-		return -EINVAL;
-	q->pk_ndesc = calloc(size, sizeof(*q->pk_ndesc));
-	if (!q->pk_ndesc)
-		return -ENOMEM;
-	q->size = size;
-	q->packed = true;
-	q->pdesc = desc;
-	q->drv_event = drv_event;
-	vqd_reset(q);
-	return 0;
+	int rc = vqd_init(q, size, true);
+
+	if (!rc) {
+		q->pdesc = desc;
+		q->drv_event = drv_event;
+	}
+	return rc;
 }
 
 void vqd_fini(struct vqd *q)

@@ -97,6 +97,11 @@ int ioasid_fp_backend_ioasid(struct ioasid_handle *h, uint32_t ioasid,
 	return 0;
 }
 
+void fp_backend_free_priv(struct ioasid_fp_backend *be)
+{
+	free(be->priv);
+}
+
 void ioasid_fp_backend_destroy(struct ioasid_fp_backend *be)
 {
 	if (be && be->ops->destroy)

@@ -6,6 +6,7 @@
  * a mapping fails and neither partial unmaps nor merging are offered.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <linux/vfio.h>
@@ -17,9 +18,10 @@ struct be_vfio {
 	int fd;				/* the container, not owned */
 };
 
-static int vfio_map(struct ioasid_fp_backend *be,
-		    const struct ioasid_fp_op *ops, uint32_t n,
-		    uint32_t *fail_index)
+/* One MAP_DMA or UNMAP_DMA per op, in order, stopping at the first error. */
+static int vfio_each(struct ioasid_fp_backend *be, bool map,
+		     const struct ioasid_fp_op *ops, uint32_t n,
+		     uint32_t *fail_index)
 {
 	struct be_vfio *p = be->priv;
 
@@ -34,45 +36,40 @@ static int vfio_map(struct ioasid_fp_backend *be,
 			.iova = ops[i].iova,
 			.size = ops[i].len,
 		};
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u),
+			.iova = ops[i].iova,
+			.size = ops[i].len,
+		};
+		int rc = map ? ioctl(p->fd, VFIO_IOMMU_MAP_DMA, &m) :
+			       ioctl(p->fd, VFIO_IOMMU_UNMAP_DMA, &u);
 
-		if (ioctl(p->fd, VFIO_IOMMU_MAP_DMA, &m)) {
+		if (rc) {
 			*fail_index = i;
 			return -errno;
 		}
 	}
 	return 0;
+}
+
+static int vfio_map(struct ioasid_fp_backend *be,
+		    const struct ioasid_fp_op *ops, uint32_t n,
+		    uint32_t *fail_index)
+{
+	return vfio_each(be, true, ops, n, fail_index);
 }
 
 static int vfio_unmap(struct ioasid_fp_backend *be,
 		      const struct ioasid_fp_op *ops, uint32_t n,
 		      uint32_t *fail_index)
 {
-	struct be_vfio *p = be->priv;
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = sizeof(u),
-			.iova = ops[i].iova,
-			.size = ops[i].len,
-		};
-
-		if (ioctl(p->fd, VFIO_IOMMU_UNMAP_DMA, &u)) {
-			*fail_index = i;
-			return -errno;
-		}
-	}
-	return 0;
-}
-
-static void vfio_destroy(struct ioasid_fp_backend *be)
-{
-	free(be->priv);
+	return vfio_each(be, false, ops, n, fail_index);
 }
 
 static const struct ioasid_fp_backend_ops vfio_ops = {
 	.map = vfio_map,
 	.unmap = vfio_unmap,
-	.destroy = vfio_destroy,
+	.destroy = fp_backend_free_priv,
 };
 
 int ioasid_fp_backend_vfio(int container_fd, struct ioasid_fp_backend **out)

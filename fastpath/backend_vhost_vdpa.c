@@ -104,15 +104,10 @@ static int vdpa_unmap(struct ioasid_fp_backend *be,
 	return vdpa_batch(be, VHOST_IOTLB_INVALIDATE, ops, n, fail_index);
 }
 
-static void vdpa_destroy(struct ioasid_fp_backend *be)
-{
-	free(be->priv);
-}
-
 static const struct ioasid_fp_backend_ops vdpa_ops = {
 	.map = vdpa_map,
 	.unmap = vdpa_unmap,
-	.destroy = vdpa_destroy,
+	.destroy = fp_backend_free_priv,
 };
 
 int ioasid_fp_backend_vhost_vdpa(int vdpa_fd, uint32_t asid,

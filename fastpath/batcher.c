@@ -109,15 +109,12 @@ static void *flusher_main(void *arg)
  * The first version of struct ioasid_fp_batcher_cfg ends at flags, its
  * last field today: the smallest cfg->size accepted (core/sizefirst.h). A
  * field added later goes after flags, and a caller built before it keeps
- * passing this size (the fields it lacks read as zero).
+ * passing this size (the fields it lacks read as zero); say so here and
+ * in ioasid_fastpath.h.
  */
 #define BATCHER_CFG_SIZE_VER0 \
-	(offsetof(struct ioasid_fp_batcher_cfg, flags) + \
-	 sizeof(((struct ioasid_fp_batcher_cfg *)0)->flags))
-_Static_assert(sizeof(struct ioasid_fp_batcher_cfg) - BATCHER_CFG_SIZE_VER0 <
-	       _Alignof(struct ioasid_fp_batcher_cfg),
-	       "a field after flags: the first version still ends at flags; "
-	       "say so here and in ioasid_fastpath.h");
+	SIZEFIRST_VER0(struct ioasid_fp_batcher_cfg, flags)
+SIZEFIRST_ASSERT_LAST(struct ioasid_fp_batcher_cfg, flags);
 
 int ioasid_fp_batcher_create(struct ioasid_fp_shadow *s,
 			     struct ioasid_fp_backend *be,

@@ -40,5 +40,10 @@ void fp_block_end(bool was_online);
 bool shadow_overlaps(struct ioasid_fp_shadow *s, uint64_t iova, uint64_t len);
 /* Bytes of [iova, iova + len) the current snapshot maps. */
 uint64_t shadow_mapped(struct ioasid_fp_shadow *s, uint64_t iova, uint64_t len);
+/*
+ * The ops' destroy for a backend whose state is one allocation that
+ * embeds the struct ioasid_fp_backend and is its priv.
+ */
+void fp_backend_free_priv(struct ioasid_fp_backend *be);
 
 #endif /* IOASID_FASTPATH_PRIV_H */

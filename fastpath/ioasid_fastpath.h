@@ -90,7 +90,7 @@ struct ioasid_fp_reader {
 };
 
 int ioasid_fp_shadow_create(struct ioasid_fp_shadow **out);
-/* No reader may be registered. */
+/* No reader may be registered. NULL: nothing. */
 void ioasid_fp_shadow_destroy(struct ioasid_fp_shadow *s);
 uint32_t ioasid_fp_shadow_count(struct ioasid_fp_shadow *s);
 
@@ -247,6 +247,7 @@ int ioasid_fp_backend_none(struct ioasid_fp_backend **out);
 /* libioasid (embedded or kernel): batches through IOASID_*_BATCH. */
 int ioasid_fp_backend_ioasid(struct ioasid_handle *h, uint32_t ioasid,
 			     struct ioasid_fp_backend **out);
+/* Any backend above; NULL: nothing. */
 void ioasid_fp_backend_destroy(struct ioasid_fp_backend *be);
 
 struct ioasid_fp_batcher;
@@ -272,7 +273,10 @@ int ioasid_fp_batcher_create(struct ioasid_fp_shadow *s,
 			     struct ioasid_fp_backend *be,
 			     const struct ioasid_fp_batcher_cfg *cfg,
 			     struct ioasid_fp_batcher **out);
-/* Flushes what is pending, then frees; the backend stays the caller's. */
+/*
+ * Flushes what is pending, then frees; the backend stays the caller's.
+ * NULL: nothing.
+ */
 void ioasid_fp_batcher_destroy(struct ioasid_fp_batcher *b);
 
 /* Queue a request; may flush inline when max_batch requests are pending. */

@@ -7,6 +7,8 @@
  */
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "harness.h"
 
@@ -360,6 +362,79 @@ long long kernel_pins(void)
 	long long rel = vmstat("nr_foll_pin_released");
 
 	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+int become_nobody(uint64_t bytes)
+{
+	struct rlimit r = { .rlim_cur = bytes, .rlim_max = bytes };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &r) || setgid(NOBODY) || setuid(NOBODY))
+		return -errno;
+	return 0;
+}
+
+long long pins_settled(long long want)
+{
+	long long p = kernel_pins();
+	int i;
+
+	for (i = 0; i < 200 && p != want; i++) {
+		usleep(10000);
+		p = kernel_pins();
+	}
+	return p;
+}
+
+/* One byte with room for one fd: the message send_fd and recv_fd pass. */
+struct fd_msg {
+	char c;
+	struct iovec iov;
+	struct msghdr m;
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+};
+
+static void fd_msg_init(struct fd_msg *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->iov.iov_base = &x->c;
+	x->iov.iov_len = 1;
+	x->m.msg_iov = &x->iov;
+	x->m.msg_iovlen = 1;
+	x->m.msg_control = x->u.b;
+	x->m.msg_controllen = sizeof(x->u.b);
+}
+
+int send_fd(int sock, int fd)
+{
+	struct fd_msg x;
+	struct cmsghdr *cm;
+
+	fd_msg_init(&x);
+	cm = CMSG_FIRSTHDR(&x.m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &x.m, 0) == 1 ? 0 : -errno;
+}
+
+int recv_fd(int sock)
+{
+	struct fd_msg x;
+	struct cmsghdr *cm;
+	int fd;
+
+	fd_msg_init(&x);
+	if (recvmsg(sock, &x.m, 0) != 1)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&x.m);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
 }
 
 int kfd_open(struct kfd *k, unsigned int aperture_bits)

@@ -78,6 +78,21 @@ struct kfd {
 };
 
 int kfd_open(struct kfd *k, unsigned int aperture_bits);
+
+/* The kernel suite's unprivileged user. */
+#define NOBODY		65534
+
+/* Become nobody with a memlock limit of @bytes: 0 or -errno. */
+int become_nobody(uint64_t bytes);
+/*
+ * kernel_pins() once it equals @want, or its value after about two
+ * seconds: release runs at the last fput, which may lag a close.
+ */
+long long pins_settled(long long want);
+/* Pass @fd over the unix socket @sock (one byte, SCM_RIGHTS): 0 or -errno. */
+int send_fd(int sock, int fd);
+/* The fd passed by send_fd, or -errno (-EBADMSG: no fd came with it). */
+int recv_fd(int sock);
 int kmap_prot(struct kfd *k, uint64_t iova, uint64_t va, uint64_t len,
 	      uint32_t prot);
 int run_tests(const char *suite, const struct test *t, size_t n, int argc,

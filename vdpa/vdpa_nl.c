@@ -134,8 +134,13 @@ static int open_vdpa(uint16_t *family)
 	return fd;
 }
 
-/* A device command acknowledged by the kernel; @mgmtdev only for add. */
-static int dev_cmd(uint8_t cmd, const char *name, const char *mgmtdev)
+/*
+ * One vdpa request answered by the kernel, each answer to @cb: @mgmtdev
+ * (for add) and @name are its attributes where not NULL.
+ */
+static int vdpa_request(uint8_t cmd, uint16_t flags, const char *name,
+			const char *mgmtdev,
+			int (*cb)(struct nlmsghdr *, void *), void *arg)
 {
 	uint16_t family;
 	struct req r;
@@ -143,23 +148,25 @@ static int dev_cmd(uint8_t cmd, const char *name, const char *mgmtdev)
 
 	if (fd < 0)
 		return fd;
-	start(&r, family, cmd, NLM_F_ACK);
+	start(&r, family, cmd, flags);
 	if (mgmtdev)
 		put_str(&r, VDPA_ATTR_MGMTDEV_DEV_NAME, mgmtdev);
-	put_str(&r, VDPA_ATTR_DEV_NAME, name);
-	rc = talk(fd, &r, NULL, NULL);
+	if (name)
+		put_str(&r, VDPA_ATTR_DEV_NAME, name);
+	rc = talk(fd, &r, cb, arg);
 	close(fd);
 	return rc;
 }
 
 int vdpa_nl_dev_add(const char *name, const char *mgmtdev)
 {
-	return dev_cmd(VDPA_CMD_DEV_NEW, name, mgmtdev);
+	return vdpa_request(VDPA_CMD_DEV_NEW, NLM_F_ACK, name, mgmtdev, NULL,
+			    NULL);
 }
 
 int vdpa_nl_dev_del(const char *name)
 {
-	return dev_cmd(VDPA_CMD_DEV_DEL, name, NULL);
+	return vdpa_request(VDPA_CMD_DEV_DEL, NLM_F_ACK, name, NULL, NULL, NULL);
 }
 
 struct list {
@@ -214,15 +221,9 @@ static int one_dev(struct nlmsghdr *nh, void *arg)
 int vdpa_nl_dev_list(struct vdpa_nl_dev *out, int max)
 {
 	struct list l = { out, max, 0 };
-	uint16_t family;
-	struct req r;
-	int fd = open_vdpa(&family), rc;
+	int rc = vdpa_request(VDPA_CMD_DEV_GET, NLM_F_DUMP, NULL, NULL, one_dev,
+			      &l);
 
-	if (fd < 0)
-		return fd;
-	start(&r, family, VDPA_CMD_DEV_GET, NLM_F_DUMP);
-	rc = talk(fd, &r, one_dev, &l);
-	close(fd);
 	return rc ? rc : l.n;
 }
 

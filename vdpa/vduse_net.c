@@ -336,12 +336,9 @@ err:
 		ioctl(n->ctl, VDUSE_DESTROY_DEV, n->name);
 		close(n->ctl);
 	}
-	if (n->b)
-		ioasid_fp_batcher_destroy(n->b);
-	if (n->sh)
-		ioasid_fp_shadow_destroy(n->sh);
-	if (n->be)
-		ioasid_fp_backend_destroy(n->be);
+	ioasid_fp_batcher_destroy(n->b);
+	ioasid_fp_shadow_destroy(n->sh);
+	ioasid_fp_backend_destroy(n->be);
 	free(n);
 	return rc;
 }

@@ -993,6 +993,20 @@ static int take_event_fd(const char *req, int fd)
 }
 
 /* One checked message; returns 0 or the errno a REPLY_ACK reports. */
+/* SET_FEATURES, SET_PROTOCOL_FEATURES: take @want if all of it was offered. */
+static int set_offered(const struct vu_rule *r, uint64_t want,
+		       uint64_t offer, uint64_t *dst)
+{
+	if (want & ~offer) {
+		fprintf(stderr, "vhost-user: %s: 0x%llx has bits not offered (0x%llx)\n",
+			r->name, (unsigned long long)want,
+			(unsigned long long)offer);
+		return -EINVAL;
+	}
+	*dst = want;
+	return 0;
+}
+
 static int handle(struct vu_backend *b, const struct vu_rule *r,
 		  struct vu_msg *m, int *fds, int nfds)
 {
@@ -1009,26 +1023,13 @@ static int handle(struct vu_backend *b, const struct vu_rule *r,
 		m->p.u64 = offered(b);
 		return reply(b, m, 8);
 	case VU_SET_FEATURES:
-		if (m->p.u64 & ~offered(b)) {
-			fprintf(stderr, "vhost-user: SET_FEATURES: 0x%llx has bits not offered (0x%llx)\n",
-				(unsigned long long)m->p.u64,
-				(unsigned long long)offered(b));
-			return -EINVAL;
-		}
-		b->features = m->p.u64;
-		return 0;
+		return set_offered(r, m->p.u64, offered(b), &b->features);
 	case VU_GET_PROTOCOL_FEATURES:
 		m->p.u64 = offered_protocol(b);
 		return reply(b, m, 8);
 	case VU_SET_PROTOCOL_FEATURES:
-		if (m->p.u64 & ~offered_protocol(b)) {
-			fprintf(stderr, "vhost-user: SET_PROTOCOL_FEATURES: 0x%llx has bits not offered (0x%llx)\n",
-				(unsigned long long)m->p.u64,
-				(unsigned long long)offered_protocol(b));
-			return -EINVAL;
-		}
-		b->protocol = m->p.u64;
-		return 0;
+		return set_offered(r, m->p.u64, offered_protocol(b),
+				   &b->protocol);
 	case VU_GET_QUEUE_NUM:
 		m->p.u64 = b->npairs;
 		return reply(b, m, 8);
@@ -1249,9 +1250,18 @@ static int open_nofollow(const char *path)
 }
 
 /* A socket file or a listener we may trust: our user's, or root's. */
-static bool trusted_uid(uid_t uid)
+/*
+ * Whether @uid is this process's user or root; if not, @why (@n bytes)
+ * says so, naming @who.
+ */
+static bool trusted_uid(uid_t uid, const char *who, char *why, size_t n)
 {
-	return uid == 0 || uid == geteuid();
+	if (uid == 0 || uid == geteuid())
+		return true;
+	snprintf(why, n,
+		 "%s uid %u, neither this process's user nor root: refused",
+		 who, (unsigned int)uid);
+	return false;
 }
 
 /*
@@ -1297,12 +1307,8 @@ static int client_connect(struct vu_backend *b, bool *failing)
 			 "not a socket");
 		goto fail;
 	}
-	if (!trusted_uid(st.st_uid)) {
-		snprintf(why, sizeof(why),
-			 "the socket is owned by uid %u, neither this process's user nor root: refused",
-			 (unsigned int)st.st_uid);
+	if (!trusted_uid(st.st_uid, "the socket is owned by", why, sizeof(why)))
 		goto fail;
-	}
 	if (st.st_nlink != 1) {
 		snprintf(why, sizeof(why),
 			 "the socket has %u names (a hard link): refused",
@@ -1319,12 +1325,8 @@ static int client_connect(struct vu_backend *b, bool *failing)
 		e = errno;
 		goto fail;
 	}
-	if (!trusted_uid(cred.uid)) {
-		snprintf(why, sizeof(why),
-			 "the listener runs as uid %u, neither this process's user nor root: refused",
-			 (unsigned int)cred.uid);
+	if (!trusted_uid(cred.uid, "the listener runs as", why, sizeof(why)))
 		goto fail;
-	}
 	/* Our own listener (a control socket, another port): never a front-end. */
 	if (cred.pid == getpid()) {
 		snprintf(why, sizeof(why),
@@ -1437,12 +1439,9 @@ static void backend_free(struct vu_backend *b)
 {
 	for (int i = 0; i < 2 * VU_MAX_QP; i++)
 		vq_fini(&b->q[i].vq);
-	if (b->b)
-		ioasid_fp_batcher_destroy(b->b);
-	if (b->sh)
-		ioasid_fp_shadow_destroy(b->sh);
-	if (b->be)
-		ioasid_fp_backend_destroy(b->be);
+	ioasid_fp_batcher_destroy(b->b);
+	ioasid_fp_shadow_destroy(b->sh);
+	ioasid_fp_backend_destroy(b->be);
 	pthread_mutex_destroy(&b->mq.lock);
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->conn_lock);

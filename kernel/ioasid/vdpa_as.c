@@ -525,6 +525,14 @@ static int iv_may_switch(struct iv_dev *v)
 #define IV_STATS_MIN_SIZE \
 	offsetofend(struct ioasid_vdpa_stats, out_device_entries)
 
+/* The address space @asid names, or NULL past the device's last one. */
+static struct iv_as *iv_as_of(struct iv_dev *v, u32 asid)
+{
+	if (asid >= v->vdpa->nas)
+		return NULL;
+	return &v->as[array_index_nospec(asid, v->vdpa->nas)];
+}
+
 long iv_attach(struct iv_dev *v, void __user *argp)
 {
 	struct ioasid_vdpa_attach at;
@@ -543,9 +551,9 @@ long iv_attach(struct iv_dev *v, void __user *argp)
 	rc = iv_may_switch(v);
 	if (rc)
 		return rc;
-	if (at.asid >= v->vdpa->nas)
+	as = iv_as_of(v, at.asid);
+	if (!as)
 		return -EINVAL;
-	as = &v->as[array_index_nospec(at.asid, v->vdpa->nas)];
 	if (as->file)
 		return -EBUSY;
 	if (v->in_batch)
@@ -612,10 +620,8 @@ long iv_detach(struct iv_dev *v, void __user *argp)
 	rc = iv_may_switch(v);
 	if (rc)
 		return rc;
-	if (dt.asid >= v->vdpa->nas)
-		return -EINVAL;
-	as = &v->as[array_index_nospec(dt.asid, v->vdpa->nas)];
-	if (!as->file)
+	as = iv_as_of(v, dt.asid);
+	if (!as || !as->file)
 		return -EINVAL;
 	iv_as_detach_file(as);
 	return iv_as_compat(as);
@@ -656,9 +662,9 @@ long iv_stats(struct iv_dev *v, void __user *argp)
 		return rc;
 	if (st.flags || st.__reserved)
 		return -EINVAL;
-	if (st.asid >= v->vdpa->nas)
+	as = iv_as_of(v, st.asid);
+	if (!as)
 		return -EINVAL;
-	as = &v->as[array_index_nospec(st.asid, v->vdpa->nas)];
 	a.as = as;
 	a.st = &st;
 	/* Unbound, no listener writes the counters: read them directly. */
@@ -753,9 +759,9 @@ long iv_iotlb_msg(struct iv_dev *v, u32 asid, struct vhost_iotlb_msg *msg)
 	/* As vhost_vdpa: the owner only, and nobody before there is one. */
 	if (!v->owner || v->owner != current->mm)
 		return -EPERM;
-	if (asid >= v->vdpa->nas)
+	as = iv_as_of(v, asid);
+	if (!as)
 		return -EINVAL;
-	as = &v->as[array_index_nospec(asid, v->vdpa->nas)];
 	if (as->file) {
 		dev_info_ratelimited(&v->dev,
 				     "asid %u is attached to an ioasid: map through the ioasid fd, not IOTLB messages\n",

@@ -130,31 +130,35 @@ static void iv_eventfd_swap(struct eventfd_ctx **slot, struct eventfd_ctx *ctx)
 	*slot = ctx;
 }
 
-static int iv_call_set(struct iv_vq *vq, int fd)
+/* Point @vq's call, or with @vq NULL the config interrupt, at eventfd @fd. */
+static int iv_callback_set(struct iv_dev *v, struct iv_vq *vq, int fd)
 {
+	const struct vdpa_config_ops *ops = v->vdpa->config;
 	struct vdpa_callback cb;
 	struct eventfd_ctx *ctx;
 	int rc = iv_eventfd_cb(fd, &cb, &ctx);
 
 	if (rc)
 		return rc;
-	cb.trigger = ctx;	/* the device may signal it itself */
-	vq->v->vdpa->config->set_vq_cb(vq->v->vdpa, vq->idx, &cb);
-	iv_eventfd_swap(&vq->call, ctx);
+	if (vq) {
+		cb.trigger = ctx;	/* the device may signal it itself */
+		ops->set_vq_cb(v->vdpa, vq->idx, &cb);
+		iv_eventfd_swap(&vq->call, ctx);
+	} else {
+		ops->set_config_cb(v->vdpa, &cb);
+		iv_eventfd_swap(&v->config_call, ctx);
+	}
 	return 0;
+}
+
+static int iv_call_set(struct iv_vq *vq, int fd)
+{
+	return iv_callback_set(vq->v, vq, fd);
 }
 
 static int iv_config_call_set(struct iv_dev *v, int fd)
 {
-	struct vdpa_callback cb;
-	struct eventfd_ctx *ctx;
-	int rc = iv_eventfd_cb(fd, &cb, &ctx);
-
-	if (rc)
-		return rc;
-	v->vdpa->config->set_config_cb(v->vdpa, &cb);
-	iv_eventfd_swap(&v->config_call, ctx);
-	return 0;
+	return iv_callback_set(v, NULL, fd);
 }
 
 static bool iv_packed(struct iv_dev *v)
@@ -441,6 +445,13 @@ static long iv_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 /* vhost IOTLB messages written to the file; vdpa_as.c carries them out. */
 
+/* One message of @size from @from, which holds @len bytes: whole or not. */
+static bool iv_msg_from_iter(void *m, size_t size, size_t len,
+			     struct iov_iter *from)
+{
+	return len >= size && copy_from_iter(m, size, from) == size;
+}
+
 static ssize_t iv_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct iv_dev *v = iocb->ki_filp->private_data;
@@ -452,12 +463,10 @@ static ssize_t iv_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ssize_t rc;
 
 	mutex_lock(&v->lock);
+	rc = -EINVAL;
 	if (v->backend_features & BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2)) {
-		rc = -EINVAL;
-		if (len < sizeof(m2) ||
-		    copy_from_iter(&m2, sizeof(m2), from) != sizeof(m2))
-			goto out;
-		if (m2.type != VHOST_IOTLB_MSG_V2)
+		if (!iv_msg_from_iter(&m2, sizeof(m2), len, from) ||
+		    m2.type != VHOST_IOTLB_MSG_V2)
 			goto out;
 		asid = m2.asid;
 		msg = &m2.iotlb;
@@ -465,11 +474,8 @@ static ssize_t iv_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			      BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID)))
 			goto out;
 	} else {
-		rc = -EINVAL;
-		if (len < sizeof(m1) ||
-		    copy_from_iter(&m1, sizeof(m1), from) != sizeof(m1))
-			goto out;
-		if (m1.type != VHOST_IOTLB_MSG)
+		if (!iv_msg_from_iter(&m1, sizeof(m1), len, from) ||
+		    m1.type != VHOST_IOTLB_MSG)
 			goto out;
 		msg = &m1.iotlb;
 	}

@@ -233,7 +233,7 @@ static int shim_resv(struct device *dev, struct iommu_group *group,
 		return rc;
 	list_for_each_entry(r, &list, list) {
 		u64 start = r->start, last = r->start + r->length - 1;
-		u32 i, k;
+		u32 i;
 
 		if (!r->length || last < a->aperture_start ||
 		    start > a->aperture_last)
@@ -244,26 +244,15 @@ static int shim_resv(struct device *dev, struct iommu_group *group,
 			;
 		if (i < a->num_resv && a->resv[i].start <= last) {
 			/* Overlaps: merge with every region it touches. */
-			a->resv[i].start = min(a->resv[i].start, start);
-			a->resv[i].last = max(a->resv[i].last, last);
-			for (k = i + 1; k < a->num_resv &&
-			     a->resv[k].start <= a->resv[i].last; k++)
-				a->resv[i].last = max(a->resv[i].last,
-						      a->resv[k].last);
-			memmove(&a->resv[i + 1], &a->resv[k],
-				(a->num_resv - k) * sizeof(a->resv[0]));
-			a->num_resv -= k - i - 1;
+			ioasid_range_merge(a->resv, &a->num_resv, i, start,
+					   last, 0);
 			continue;
 		}
 		if (a->num_resv == ARRAY_SIZE(a->resv)) {
 			rc = -E2BIG;
 			break;
 		}
-		memmove(&a->resv[i + 1], &a->resv[i],
-			(a->num_resv - i) * sizeof(a->resv[0]));
-		a->resv[i].start = start;
-		a->resv[i].last = last;
-		a->num_resv++;
+		ioasid_range_insert(a->resv, &a->num_resv, i, start, last);
 	}
 	iommu_put_resv_regions(dev, &list);
 	return rc;

@@ -30,6 +30,18 @@ static int read64(struct fx *f, uint64_t *b, uint32_t flags, uint64_t *n)
 	return ioasid_dirty_read(f->h, f->as, 0, 64 * SZ_4K, 12, b, flags, n);
 }
 
+/* Tracking stopped and started again: a read reports nothing dirty. */
+static int restart_reads_clean(struct fx *f)
+{
+	uint64_t b[BITS_WORDS], n = 1;
+
+	CHECK_OK(ioasid_dirty_tracking(f->h, f->as, false));
+	CHECK_OK(ioasid_dirty_tracking(f->h, f->as, true));
+	CHECK_OK(read64(f, b, 0, &n));
+	CHECK_EQ(n, 0);
+	return 0;
+}
+
 static int rules(struct fx *f)
 {
 	uint64_t b[BITS_WORDS];
@@ -144,11 +156,7 @@ static int unmapped_writable(struct fx *f)
 	/* Restarting forgets. */
 	CHECK_OK(ioasid_map(f->h, f->as, 0, f->buf, 4 * SZ_4K, RW));
 	CHECK_OK(ioasid_unmap(f->h, f->as, 0, 4 * SZ_4K, NULL));
-	CHECK_OK(ioasid_dirty_tracking(f->h, f->as, false));
-	CHECK_OK(ioasid_dirty_tracking(f->h, f->as, true));
-	CHECK_OK(read64(f, b, 0, &n));
-	CHECK_EQ(n, 0);
-	return 0;
+	return restart_reads_clean(f);
 }
 
 /*
@@ -180,11 +188,7 @@ static int untracked_device(struct fx *f)
 	CHECK_OK(read64(f, b, 0, &n));
 	CHECK_EQ(n, 3);
 	/* A restart without it is precise again. */
-	CHECK_OK(ioasid_dirty_tracking(f->h, f->as, false));
-	CHECK_OK(ioasid_dirty_tracking(f->h, f->as, true));
-	CHECK_OK(read64(f, b, 0, &n));
-	CHECK_EQ(n, 0);
-	return 0;
+	return restart_reads_clean(f);
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <linux/vhost.h>
 
 #include "harness.h"
+#include "fp_stack.h"
 #include "ioasid_fastpath.h"
 
 /*
@@ -124,29 +125,6 @@ static void reset(void)
 	fail_errno = 0;
 }
 
-struct fp {
-	struct ioasid_fp_shadow *s;
-	struct ioasid_fp_batcher *b;
-	struct ioasid_fp_reader *r;
-};
-
-static int fp_open(struct fp *p, struct ioasid_fp_backend *be)
-{
-	memset(p, 0, sizeof(*p));
-	if (ioasid_fp_shadow_create(&p->s) ||
-	    ioasid_fp_batcher_create(p->s, be, NULL, &p->b) ||
-	    ioasid_fp_reader_register(p->s, &p->r))
-		return -1;
-	return 0;
-}
-
-static void fp_close(struct fp *p)
-{
-	ioasid_fp_reader_unregister(p->r);
-	ioasid_fp_batcher_destroy(p->b);
-	ioasid_fp_shadow_destroy(p->s);
-}
-
 static void submit3(struct fp *p, struct ioasid_fp_req *r, uint32_t kind,
 		    uint8_t *buf)
 {
@@ -186,7 +164,7 @@ static int vfio_sequence(struct fx *f)
 
 	reset();
 	CHECK_OK(ioasid_fp_backend_vfio(FAKE_FD, &be));
-	CHECK_OK(fp_open(&p, be));
+	CHECK_OK(fp_open(&p, be, 0));
 	submit3(&p, r, IOASID_FP_MAP, f->buf);
 	/* type1 has no batch call: one MAP_DMA per entry, in order. */
 	CHECK_EQ(nrec, 3);
@@ -237,7 +215,7 @@ static int vdpa_batched_sequence(struct fx *f)
 	reset();
 	CHECK_ERR(ioasid_fp_backend_vhost_vdpa(FAKE_FD, 1, 0, &be), -EOPNOTSUPP);
 	CHECK_OK(ioasid_fp_backend_vhost_vdpa(FAKE_FD, 1, feat, &be));
-	CHECK_OK(fp_open(&p, be));
+	CHECK_OK(fp_open(&p, be, 0));
 	submit3(&p, r, IOASID_FP_MAP, f->buf);
 	/* One batch: BEGIN, three updates, END, all for address space 1. */
 	CHECK_EQ(nrec, 5);
@@ -282,7 +260,7 @@ static int vdpa_unbatched_sequence(struct fx *f)
 	reset();
 	CHECK_OK(ioasid_fp_backend_vhost_vdpa(FAKE_FD, 0,
 		1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2, &be));
-	CHECK_OK(fp_open(&p, be));
+	CHECK_OK(fp_open(&p, be, 0));
 	submit3(&p, r, IOASID_FP_MAP, f->buf);
 	/* Without IOTLB_BATCH: one update per entry, no BEGIN/END. */
 	CHECK_EQ(nrec, 3);

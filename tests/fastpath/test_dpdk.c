@@ -4,15 +4,14 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
+#include "fp_stack.h"
 #include "harness.h"
 #include "pmd.h"
 #include "rte_ioasid.h"
 
 struct env {
 	struct ioasid_fp_backend *be;
-	struct ioasid_fp_shadow *s;
-	struct ioasid_fp_batcher *b;
-	struct ioasid_fp_reader *r;
+	struct fp fp;
 	struct rte_ioasid_dma *d;
 };
 
@@ -56,18 +55,14 @@ static int env_up(struct fx *f, struct env *e)
 	if (ioasid_swdev_create(f->h, &c, &dev) ||
 	    ioasid_attach(f->h, dev, f->as) ||
 	    ioasid_fp_backend_ioasid(f->h, f->as, &e->be) ||
-	    ioasid_fp_shadow_create(&e->s) ||
-	    ioasid_fp_batcher_create(e->s, e->be, NULL, &e->b) ||
-	    ioasid_fp_reader_register(e->s, &e->r))
+	    fp_open(&e->fp, e->be, 0))
 		return -1;
 	return 0;
 }
 
 static void env_down(struct env *e)
 {
-	ioasid_fp_reader_unregister(e->r);
-	ioasid_fp_batcher_destroy(e->b);
-	ioasid_fp_shadow_destroy(e->s);
+	fp_close(&e->fp);
 	ioasid_fp_backend_destroy(e->be);
 }
 
@@ -121,12 +116,12 @@ static int run_mode(struct fx *f, const char *mode, bool huge)
 	}
 	CHECK_OK(eal_up(mode, huge));
 	CHECK_OK(env_up(f, &e));
-	CHECK_OK(rte_ioasid_dma_attach(e.b, &e.d));
+	CHECK_OK(rte_ioasid_dma_attach(e.fp.b, &e.d));
 	rte_ioasid_dma_info_get(e.d, &info);
 	CHECK_EQ(info.events, huge);
 	CHECK_EQ(info.iova_as_va, !strcmp(mode, "--iova-mode=va"));
 	/* Every segment translates to its own memory. */
-	w.r = e.r;
+	w.r = e.fp.r;
 	CHECK(rte_memseg_walk(check_seg, &w) == 0);
 	CHECK(w.segs > 0);
 	CHECK_EQ(w.bad, 0);
@@ -147,7 +142,7 @@ static int run_mode(struct fx *f, const char *mode, bool huge)
 		CHECK(after.segments_mapped >= info.segments_mapped + 64);
 		iova = rte_mem_virt2iova(p + len - SZ_4K);
 		CHECK(iova != RTE_BAD_IOVA);
-		CHECK_OK(ioasid_fp_translate(e.r, iova, 64, IOASID_FP_READ,
+		CHECK_OK(ioasid_fp_translate(e.fp.r, iova, 64, IOASID_FP_READ,
 					     &hva, &c));
 		CHECK(hva == p + len - SZ_4K);
 		memset(p, 0x5a, len);	/* the memory is real */
@@ -159,13 +154,13 @@ static int run_mode(struct fx *f, const char *mode, bool huge)
 		rte_ioasid_dma_info_get(e.d, &info);
 		CHECK(info.events_seen > after.events_seen);
 		CHECK(info.segments_mapped < after.segments_mapped);
-		CHECK_ERR(ioasid_fp_translate(e.r, iova, 64, IOASID_FP_READ,
+		CHECK_ERR(ioasid_fp_translate(e.fp.r, iova, 64, IOASID_FP_READ,
 					      &hva, &c), -EFAULT);
 		CHECK_EQ(engine_mappings(f), info.segments_mapped);
 	}
 	CHECK_OK(rte_ioasid_dma_detach(e.d));
 	CHECK_EQ(engine_mappings(f), 0);
-	CHECK_EQ(ioasid_fp_shadow_count(e.s), 0);
+	CHECK_EQ(ioasid_fp_shadow_count(e.fp.s), 0);
 	env_down(&e);
 	rte_eal_cleanup();
 	return 0;

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "fp_stack.h"
 #include "ioasid_fastpath.h"
 
 /*
@@ -66,32 +67,19 @@ static void rec_init(struct rec_be *r, uint32_t caps)
 	r->fail_err = -EINVAL;
 }
 
-struct fp {
-	struct ioasid_fp_shadow *s;
-	struct ioasid_fp_batcher *b;
-	struct ioasid_fp_reader *r;
-};
-
-static int fp_open(struct fp *p, struct ioasid_fp_backend *be, uint32_t max)
+/*
+ * Submit @n neighbouring 4 KiB maps from @iova, backed by contiguous
+ * memory from @buf, as requests @r[0..n).
+ */
+static int submit_run(struct fp *p, struct ioasid_fp_req *r, int n,
+		      uint64_t iova, uint8_t *buf)
 {
-	struct ioasid_fp_batcher_cfg cfg = { .size = sizeof(cfg),
-					     .max_batch = max };
-	int rc;
-
-	memset(p, 0, sizeof(*p));
-	rc = ioasid_fp_shadow_create(&p->s);
-	if (!rc)
-		rc = ioasid_fp_batcher_create(p->s, be, &cfg, &p->b);
-	if (!rc)
-		rc = ioasid_fp_reader_register(p->s, &p->r);
-	return rc;
-}
-
-static void fp_close(struct fp *p)
-{
-	ioasid_fp_reader_unregister(p->r);
-	ioasid_fp_batcher_destroy(p->b);
-	ioasid_fp_shadow_destroy(p->s);
+	for (int i = 0; i < n; i++) {
+		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
+			iova + i * SZ_4K, (uintptr_t)buf + i * SZ_4K, SZ_4K };
+		CHECK_OK(ioasid_fp_submit(p->b, &r[i]));
+	}
+	return 0;
 }
 
 static int translate_basic(struct fx *f)
@@ -179,6 +167,20 @@ static int many_mappings(struct fx *f)
 	return 0;
 }
 
+/*
+ * The destroy calls take NULL, as free() does: a teardown path frees what
+ * it made without asking (guest_close, vduse_net_create's error path,
+ * the vhost-user backend's free). A crash here fails the test's child.
+ */
+static int destroy_null(struct fx *f)
+{
+	(void)f;
+	ioasid_fp_batcher_destroy(NULL);
+	ioasid_fp_shadow_destroy(NULL);
+	ioasid_fp_backend_destroy(NULL);
+	return 0;
+}
+
 static int cancel_and_merge(struct fx *f)
 {
 	struct ioasid_fp_req r[6];
@@ -195,13 +197,10 @@ static int cancel_and_merge(struct fx *f)
 					 (uintptr_t)f->buf, SZ_64K };
 	r[1].op = (struct ioasid_fp_op){ IOASID_FP_UNMAP, 0, 0x100000, 0,
 					 SZ_64K };
+	CHECK_OK(ioasid_fp_submit(p.b, &r[0]));
+	CHECK_OK(ioasid_fp_submit(p.b, &r[1]));
 	/* Three neighbouring maps with contiguous memory: one entry. */
-	for (int i = 0; i < 3; i++)
-		r[2 + i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
-			0x200000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
-			SZ_4K };
-	for (int i = 0; i < 5; i++)
-		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
+	CHECK_OK(submit_run(&p, &r[2], 3, 0x200000, f->buf));
 	ioasid_fp_barrier(p.b);
 	for (int i = 0; i < 5; i++)
 		CHECK_OK(r[i].result);
@@ -239,12 +238,7 @@ static int no_merge_for_type1v2(struct fx *f)
 
 	rec_init(&rb, IOASID_FP_BE_BATCH);	/* no partial unmap */
 	CHECK_OK(fp_open(&p, &rb.be, 0));
-	for (int i = 0; i < 3; i++) {
-		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
-			0x200000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
-			SZ_4K };
-		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
-	}
+	CHECK_OK(submit_run(&p, r, 3, 0x200000, f->buf));
 	ioasid_fp_barrier(p.b);
 	ioasid_fp_batcher_stats(p.b, &st);
 	CHECK_EQ(st.merged, 0);
@@ -268,12 +262,7 @@ static int errors_reach_their_caller(struct fx *f)
 	rb.fail_err = -EFAULT;
 	CHECK_OK(fp_open(&p, &rb.be, 0));
 	/* Eight neighbouring maps (merged into one entry); the sixth is bad. */
-	for (int i = 0; i < 8; i++) {
-		r[i].op = (struct ioasid_fp_op){ IOASID_FP_MAP, RW,
-			0x300000 + i * SZ_4K, (uintptr_t)f->buf + i * SZ_4K,
-			SZ_4K };
-		CHECK_OK(ioasid_fp_submit(p.b, &r[i]));
-	}
+	CHECK_OK(submit_run(&p, r, 8, 0x300000, f->buf));
 	ioasid_fp_barrier(p.b);
 	for (int i = 0; i < 8; i++)
 		CHECK_ERR(r[i].result, i == 5 ? -EFAULT : 0);
@@ -955,6 +944,7 @@ static const struct test tests[] = {
 	{ "model_partial_unmap", model_partial_unmap, NULL },
 	{ "overlapping_maps_replace", overlapping_maps_replace, NULL },
 	{ "model_overlap_replace", model_overlap_replace, NULL },
+	{ "destroy_null", destroy_null, NULL },
 };
 
 int main(int argc, char **argv)

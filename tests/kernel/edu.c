@@ -166,16 +166,22 @@ int edu_open(struct edu *e, int idx, unsigned long type)
 	return edu_open_bdf(e, solo_bdf[i], type);
 }
 
+void vfio_close_fds(int *container, int *group, int *dev)
+{
+	if (*dev >= 0)
+		close(*dev);
+	if (*group >= 0)
+		close(*group);
+	if (*container >= 0)
+		close(*container);
+	*dev = *group = *container = -1;
+}
+
 void edu_close(struct edu *e)
 {
 	if (e->bar && e->bar != MAP_FAILED)
 		munmap((void *)e->bar, e->bar_len);
-	if (e->dev >= 0)
-		close(e->dev);
-	if (e->group >= 0)
-		close(e->group);
-	if (e->container >= 0)
-		close(e->container);
+	vfio_close_fds(&e->container, &e->group, &e->dev);
 }
 
 static void w32(struct edu *e, unsigned int off, uint32_t v)

@@ -56,6 +56,11 @@ int edu_open(struct edu *e, int idx, unsigned long type);
 /* Another device of @e's group, in @e (its container and group reused). */
 int edu_dev_open(struct edu *e, const char *bdf);
 void edu_close(struct edu *e);
+/*
+ * Close a VFIO device, its group and its container, those that are open
+ * (>= 0), in that order; all three become -1.
+ */
+void vfio_close_fds(int *container, int *group, int *dev);
 /* One DMA of @len bytes between the edu buffer and @iova; 0 when done. */
 int edu_dma(struct edu *e, uint64_t iova, bool to_ram, uint32_t len);
 /* VFIO type1 map and unmap on @e's container: 0 or -errno. */

@@ -93,13 +93,7 @@ int mdev_remove(void)
 
 void mdev_close(struct mdev *m)
 {
-	if (m->dev >= 0)
-		close(m->dev);
-	if (m->group >= 0)
-		close(m->group);
-	if (m->container >= 0)
-		close(m->container);
-	m->dev = m->group = m->container = -1;
+	vfio_close_fds(&m->container, &m->group, &m->dev);
 }
 
 int mdev_dev_open(struct mdev *m)

@@ -45,33 +45,9 @@
 
 #include "harness.h"
 
-#define NOBODY		65534
-
 static int kmap(struct kfd *k, uint64_t iova, uint64_t va, uint64_t len)
 {
 	return kmap_prot(k, iova, va, len, RW);
-}
-
-static int become_nobody(uint64_t bytes)
-{
-	struct rlimit r = { .rlim_cur = bytes, .rlim_max = bytes };
-
-	if (setrlimit(RLIMIT_MEMLOCK, &r) || setgid(NOBODY) || setuid(NOBODY))
-		return -errno;
-	return 0;
-}
-
-
-static long long pins_settled(long long want)
-{
-	long long p = kernel_pins();
-	int i;
-
-	for (i = 0; i < 200 && p != want; i++) {
-		usleep(10000);
-		p = kernel_pins();
-	}
-	return p;
 }
 
 /* Lines of the kernel log that the suite treats as failures. */
@@ -387,47 +363,6 @@ static int t_readonly_file_clean(struct fx *f)
 }
 
 /* The fd over a unix socket ------------------------------------------ */
-
-static int send_fd(int sock, int fd)
-{
-	char c = 'f';
-	struct iovec iov = { &c, 1 };
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.b, .msg_controllen = sizeof(u.b) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.b, .msg_controllen = sizeof(u.b) };
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &m, 0) != 1)
-		return -errno;
-	cm = CMSG_FIRSTHDR(&m);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
 
 /*
  * The child opens /dev/ioasid and passes the fd to the parent, which

@@ -31,8 +31,6 @@
 #define FAIL_NTH	"/sys/module/ioasid/parameters/fail_nth"
 #define LEAK_PINS	"/sys/module/ioasid_mdma/parameters/leak_pins"
 
-#define NOBODY		65534
-
 /* FOLL_PINs a mapping of @bytes costs at map time (see the top). */
 static long long map_pins(uint64_t bytes)
 {
@@ -178,14 +176,13 @@ static int t_pin_unmap(struct fx *f)
  */
 static int nobody_child(struct mdev *m)
 {
-	struct rlimit r = { .rlim_cur = 16 * SZ_4K, .rlim_max = 16 * SZ_4K };
 	uint8_t *src = pages(8 * SZ_4K), *dst = pages(8 * SZ_4K);
 	uint8_t *one = pages(SZ_4K);
 	int rc;
 
 	if (!src || !dst || !one)
 		return 10;
-	if (setrlimit(RLIMIT_MEMLOCK, &r) || setgid(NOBODY) || setuid(NOBODY))
+	if (become_nobody(16 * SZ_4K))
 		return 11;
 	if (ioctl(m->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		return 12;

@@ -17,7 +17,6 @@
 
 #include "harness.h"
 
-#define NOBODY		65534
 #define PARAM		"/sys/module/ioasid/parameters/memlock_per_process"
 
 static int kmap(struct kfd *k, uint64_t iova, void *va, uint64_t len)
@@ -43,29 +42,6 @@ static int set_param(int per_process)
 	ok = write(fd, per_process ? "1" : "0", 1) == 1;
 	close(fd);
 	return ok ? 0 : -EIO;
-}
-
-/* Become an unprivileged user with a memlock limit of @bytes. */
-static int become_nobody(uint64_t bytes)
-{
-	struct rlimit r = { .rlim_cur = bytes, .rlim_max = bytes };
-
-	if (setrlimit(RLIMIT_MEMLOCK, &r) || setgid(NOBODY) || setuid(NOBODY))
-		return -errno;
-	return 0;
-}
-
-static long long pins_settled(long long want)
-{
-	long long p = kernel_pins();
-	int i;
-
-	/* Release runs at the last fput; allow it a moment. */
-	for (i = 0; i < 100 && p != want; i++) {
-		usleep(10000);
-		p = kernel_pins();
-	}
-	return p;
 }
 
 /*

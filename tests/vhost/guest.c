@@ -77,12 +77,9 @@ void guest_close(struct guest *g)
 	vqd_fini(&g->packed);
 	if (g->r)
 		ioasid_fp_reader_unregister(g->r);
-	if (g->b)
-		ioasid_fp_batcher_destroy(g->b);
-	if (g->sh)
-		ioasid_fp_shadow_destroy(g->sh);
-	if (g->be)
-		ioasid_fp_backend_destroy(g->be);
+	ioasid_fp_batcher_destroy(g->b);
+	ioasid_fp_shadow_destroy(g->sh);
+	ioasid_fp_backend_destroy(g->be);
 }
 
 void guest_vq_config(struct vq_config *c, uint64_t features)

@@ -36,6 +36,17 @@ run_prog() {	# NAME ENV... : one guest program, its TAP prefixed with NAME
 	sed "s|^|GUEST-\$name: |" /run/\$name.out
 	[ \$rc -eq 0 ] || [ \$rc -eq 77 ] || echo "GUEST-TAP: not ok - \$name/exit_status # exited \$rc"
 }
+tap() {	# NAME FILE... : ok if the last command succeeded, else not ok and the files
+	rc=\$?
+	name=\$1
+	shift
+	if [ \$rc -eq 0 ]; then
+		echo "GUEST-TAP: ok - \$name"
+	else
+		echo "GUEST-TAP: not ok - \$name"
+		[ \$# -eq 0 ] || cat "\$@" 2>/dev/null | sed 's/^/GUEST-TAP: # /'
+	fi
+}
 # The core suite, unchanged, against the module.
 for t in attach map unmap batch uapi access dirty diff faults nest fault; do
 	run_prog \$t IOASID_BACKEND=kernel $build/tests/test_\$t
@@ -46,15 +57,11 @@ run_prog resources IOASID_BACKEND=kernel $build/tests/test_resources
 run_prog hostile IOASID_BACKEND=kernel $build/tests/test_hostile
 run_prog vdpa IOASID_BACKEND=kernel $build/tests/test_vdpa
 # ioasidctl's vdpa commands against the kernel's netlink interface.
-if modprobe vduse && $build/tools/ioasidctl vdpa list > /run/vdpa.list 2>&1 &&
+modprobe vduse && $build/tools/ioasidctl vdpa list > /run/vdpa.list 2>&1 &&
    head -1 /run/vdpa.list | grep -q mgmtdev &&
    ! $build/tools/ioasidctl vdpa del ioasid-absent > /run/vdpa.del 2>&1 &&
-   grep -q "no such device" /run/vdpa.del; then
-	echo "GUEST-TAP: ok - vdpa/ioasidctl_vdpa"
-else
-	echo "GUEST-TAP: not ok - vdpa/ioasidctl_vdpa"
-	cat /run/vdpa.list /run/vdpa.del 2>/dev/null | sed 's/^/GUEST-TAP: # /'
-fi
+   grep -q "no such device" /run/vdpa.del
+tap vdpa/ioasidctl_vdpa /run/vdpa.list /run/vdpa.del
 run_prog vfio IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim $build/tests/test_vfio
 run_prog fpshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 VFIO_TEST_FAULT_LOG=note $build/tests/test_fastpath_vfio
 # The same type1 programs on the stock driver: the shim must behave alike,
@@ -72,21 +79,13 @@ if modprobe mdev && insmod $build/kernel/mdma/ioasid_mdma.ko; then
 	run_prog mdevtype IOASID_BACKEND=kernel VFIO_TEST_IOMMU=type1 VFIO_TEST_EDU=2 $build/tests/test_mdev_shim
 	echo 1 > /sys/module/ioasid/parameters/vfio_type1
 	run_prog mdevshim IOASID_BACKEND=kernel VFIO_TEST_IOMMU=shim VFIO_TEST_EDU=2 $build/tests/test_mdev_shim
-	if rmmod ioasid_mdma; then echo "GUEST-TAP: ok - load/rmmod_mdma"; else echo "GUEST-TAP: not ok - load/rmmod_mdma"; fi
+	rmmod ioasid_mdma
+	tap load/rmmod_mdma
 else
 	echo "GUEST-TAP: not ok - load/insmod_mdma"
 fi
 echo 1 > /sys/module/ioasid/parameters/vfio_type1
 # What GET_INFO reports must be what the stock driver reports.
-a=\$(grep -E '# (iova_pgsizes|iova range)' /run/vfio.out)
-b=\$(grep -E '# (iova_pgsizes|iova range)' /run/stocktype.out)
-if [ -n "\$a" ] && [ "\$a" = "\$b" ]; then
-	echo "GUEST-TAP: ok - compat/get_info_matches_type1"
-else
-	echo "GUEST-TAP: not ok - compat/get_info_matches_type1"
-	echo "\$a" "\$b" | sed 's/^/GUEST-TAP: # /'
-fi
-# Dirty tracking: the same bitmaps, capabilities and layout on both.
 same_lines() {	# NAME FILE1 FILE2 PATTERN
 	a=\$(grep -E "\$4" "\$2")
 	b=\$(grep -E "\$4" "\$3")
@@ -97,6 +96,8 @@ same_lines() {	# NAME FILE1 FILE2 PATTERN
 		printf '%s\n--\n%s\n' "\$a" "\$b" | sed 's/^/GUEST-TAP: # /'
 	fi
 }
+same_lines get_info_matches_type1 /run/vfio.out /run/stocktype.out '# (iova_pgsizes|iova range)'
+# Dirty tracking: the same bitmaps, capabilities and layout on both.
 same_lines get_info_caps_match_type1 /run/vfio.out /run/stocktype.out '# (migration|info cap|info argsz)'
 same_lines dirty_edu_matches_type1 /run/vfio.out /run/stocktype.out '# type1-dirty '
 if [ -e /run/mdevtype.out ]; then
@@ -109,20 +110,18 @@ if modprobe vdpa && modprobe vhost_iotlb && insmod $build/kernel/ioasid/ioasid_v
 	grep -c ' vhost-vdpa\$' /proc/devices | sed 's/^/GUEST-TAP: # char regions named vhost-vdpa: /'
 	run_prog adaptor IOASID_BACKEND=kernel $build/tests/test_vdpa_adaptor
 	# ioasidctl's sysfs half: bind and node name the missing device.
-	if ! $build/tools/ioasidctl vdpa bind ioasid-absent ioasid_vdpa > /run/vdpa.bind 2>&1 &&
+	! $build/tools/ioasidctl vdpa bind ioasid-absent ioasid_vdpa > /run/vdpa.bind 2>&1 &&
 	   grep -q "no such device" /run/vdpa.bind &&
 	   ! $build/tools/ioasidctl vdpa node ioasid-absent > /run/vdpa.node 2>&1 &&
-	   grep -q "no such device" /run/vdpa.node; then
-		echo "GUEST-TAP: ok - adaptor/ioasidctl_vdpa_bind"
-	else
-		echo "GUEST-TAP: not ok - adaptor/ioasidctl_vdpa_bind"
-		cat /run/vdpa.bind /run/vdpa.node 2>/dev/null | sed 's/^/GUEST-TAP: # /'
-	fi
-	if rmmod ioasid_vdpa; then echo "GUEST-TAP: ok - load/rmmod_vdpa_adaptor"; else echo "GUEST-TAP: not ok - load/rmmod_vdpa_adaptor"; fi
+	   grep -q "no such device" /run/vdpa.node
+	tap adaptor/ioasidctl_vdpa_bind /run/vdpa.bind /run/vdpa.node
+	rmmod ioasid_vdpa
+	tap load/rmmod_vdpa_adaptor
 else
 	echo "GUEST-TAP: not ok - load/insmod_vdpa_adaptor"
 fi
-if rmmod ioasid; then echo "GUEST-TAP: ok - load/rmmod"; else echo "GUEST-TAP: not ok - load/rmmod"; fi
+rmmod ioasid
+tap load/rmmod
 if dmesg | grep -E 'WARNING:|BUG:|kernel BUG at|general protection|lockdep|RCU stall|Oops' > /run/bad; then
 	sed 's/^/GUEST-TAP: # /' /run/bad
 	echo "GUEST-TAP: not ok - load/dmesg_clean"
