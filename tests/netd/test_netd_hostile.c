@@ -970,12 +970,15 @@ static void br_mac(uint8_t *m, unsigned int host)
 	m[5] = (uint8_t)host;
 }
 
-/* Frame @id from @src to @dst (a host number; 0xffff: broadcast) on port @from. */
-static bool br_send(int from, unsigned int src, unsigned int dst, uint32_t id)
+#define BR_FRAME	64
+
+/* This test's frame @id from host @src to @dst (0xffff: broadcast). */
+static void br_frame(uint8_t f[BR_FRAME], unsigned int src, unsigned int dst,
+		     uint32_t id)
 {
-	uint8_t f[64] = { 0 };
 	uint16_t type = htons(BR_TYPE);
 
+	memset(f, 0, BR_FRAME);
 	if (dst == 0xffff)
 		memset(f, 0xff, 6);
 	else
@@ -983,6 +986,14 @@ static bool br_send(int from, unsigned int src, unsigned int dst, uint32_t id)
 	br_mac(f + 6, src);
 	memcpy(f + 12, &type, 2);
 	memcpy(f + 14, &id, 4);
+}
+
+/* Frame @id from @src to @dst (a host number; 0xffff: broadcast) on port @from. */
+static bool br_send(int from, unsigned int src, unsigned int dst, uint32_t id)
+{
+	uint8_t f[BR_FRAME];
+
+	br_frame(f, src, dst, id);
 	return send(br_sock[from], f, sizeof(f), 0) == (ssize_t)sizeof(f);
 }
 
@@ -1193,12 +1204,9 @@ static void test_stuck_guest(void)
 	result(ok, "stuck guest: a driver that never reads on a port cross-connected to net_tap");
 	if (ok) {
 		for (uint32_t i = 0; i < 3000; i++) {
-			uint8_t f[64] = { 0 };
-			uint16_t type = htons(BR_TYPE);
+			uint8_t f[BR_FRAME];
 
-			memset(f, 0xff, 6);
-			br_mac(f + 6, 9);
-			memcpy(f + 12, &type, 2);
+			br_frame(f, 9, 0xffff, 0);
 			if (send(s, f, sizeof(f), 0) != (ssize_t)sizeof(f))
 				usleep(1000);
 			if (i % 64 == 63)
@@ -1381,14 +1389,9 @@ static void test_runtime(void)
 	got = 0;
 	if (ok) {
 		for (uint32_t i = 0; i < 8; i++) {
-			uint8_t f[64] = { 0 };
-			uint16_t type = htons(BR_TYPE);
-			uint32_t id = 500 + i;
+			uint8_t f[BR_FRAME];
 
-			memset(f, 0xff, 6);
-			br_mac(f + 6, 6);
-			memcpy(f + 12, &type, 2);
-			memcpy(f + 14, &id, 4);
+			br_frame(f, 6, 0xffff, 500 + i);
 			vu_front_send(fr, f, sizeof(f));
 		}
 		got = rt_tap_got(2, 500, 8);
@@ -1449,12 +1452,9 @@ static void test_runtime(void)
 	 */
 	if (fr) {
 		for (uint32_t i = 0; i < 300; i++) {
-			uint8_t f[64] = { 0 };
-			uint16_t type = htons(BR_TYPE);
+			uint8_t f[BR_FRAME];
 
-			memset(f, 0xff, 6);
-			br_mac(f + 6, 6);
-			memcpy(f + 12, &type, 2);
+			br_frame(f, 6, 0xffff, 0);
 			if (vu_front_send(fr, f, sizeof(f)))
 				break;
 		}
