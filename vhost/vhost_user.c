@@ -1325,12 +1325,6 @@ static int client_connect(struct vu_backend *b, bool *failing)
 			 (unsigned int)cred.uid);
 		goto fail;
 	}
-	/* Our own listener (a control socket, another port): never a front-end. */
-	if (cred.pid == getpid()) {
-		snprintf(why, sizeof(why),
-			 "the listener is this process itself: refused");
-		goto fail;
-	}
 	if (fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK)) {
 		e = errno;
 		goto fail;
