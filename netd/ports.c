@@ -443,8 +443,9 @@ static int open_vhost(struct netd_port *p, unsigned int idx, char *why,
 /*
  * A client-mode port must not connect to this daemon's own sockets (its
  * control socket, a server port's): it would take a control slot or that
- * port's front-end connection and, retrying every 100 ms, keep it. The
- * backend also refuses a listener that is this process (SO_PEERCRED).
+ * port's front-end connection and, retrying every 100 ms, keep it.
+ * Checked at add (and at start, against the sockets made before): a
+ * socket moved to the path later is the operator's doing.
  */
 static int self_socket(const struct netd *d, const struct netd_port *p,
 		       char *why, size_t size)

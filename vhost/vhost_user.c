@@ -1327,12 +1327,6 @@ static int client_connect(struct vu_backend *b, bool *failing)
 	}
 	if (!trusted_uid(cred.uid, "the listener runs as", why, sizeof(why)))
 		goto fail;
-	/* Our own listener (a control socket, another port): never a front-end. */
-	if (cred.pid == getpid()) {
-		snprintf(why, sizeof(why),
-			 "the listener is this process itself: refused");
-		goto fail;
-	}
 	if (fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK)) {
 		e = errno;
 		goto fail;
