@@ -58,16 +58,32 @@ struct ioasid_fp_entry {
 
 #define IOASID_FP_LEAF_MAX	64
 
-/* An immutable run of entries, ascending; shared between snapshots. */
+/*
+ * An immutable run of entries, ascending; shared between snapshots. key[]
+ * mirrors e[].iova (UINT64_MAX past n) so that a lookup reads keys from
+ * eight consecutive cache lines, not entries from scattered ones: the
+ * writer fills it before the leaf is published and never changes it after.
+ */
 struct ioasid_fp_leaf {
 	uint32_t n;
 	uint32_t __pad;
+	uint64_t __res[7];		/* key[] starts on a cache line */
+	uint64_t key[IOASID_FP_LEAF_MAX];
 	struct ioasid_fp_entry e[IOASID_FP_LEAF_MAX];
-};
+} __attribute__((aligned(64)));
+
+/* Keys per index node: one cache line. */
+#define IOASID_FP_FANOUT	8
+/* Index levels: FANOUT^LEVELS leaves covers any uint32_t count. */
+#define IOASID_FP_LEVELS	11
 
 /*
  * An immutable snapshot: leaf i holds the entries whose iova is at least
- * first[i] and below first[i + 1]. Exposed for inlining.
+ * first[i] and below first[i + 1]. Above the leaves, a static B+tree with
+ * nodes of FANOUT keys (one cache line each): level[0] is first[], and
+ * level[k][j] = level[k - 1][FANOUT * j]; every level is padded with
+ * UINT64_MAX to whole nodes, and level[depth - 1] is one node, the root.
+ * All of it is cache-line aligned. Exposed for inlining.
  */
 struct ioasid_fp_snap {
 	uint64_t gen;			/* increases with every publish */
@@ -75,6 +91,9 @@ struct ioasid_fp_snap {
 	uint32_t nentries;
 	const uint64_t *first;
 	struct ioasid_fp_leaf *const *leaves;
+	uint32_t depth;			/* levels of the index; 0 when empty */
+	uint32_t __pad;
+	const uint64_t *level[IOASID_FP_LEVELS];
 };
 
 struct ioasid_fp_shadow;
@@ -101,34 +120,50 @@ void ioasid_fp_reader_quiescent(struct ioasid_fp_reader *r);
 void ioasid_fp_reader_offline(struct ioasid_fp_reader *r);
 void ioasid_fp_reader_online(struct ioasid_fp_reader *r);
 
+/* How many of the FANOUT keys at @k are at most @iova: no branch. */
+static inline uint32_t ioasid_fp__rank(const uint64_t *k, uint64_t iova)
+{
+	uint32_t c = 0;
+
+	for (int j = 0; j < IOASID_FP_FANOUT; j++)
+		c += k[j] <= iova;
+	return c;
+}
+
+/*
+ * One line per index level (the top ones stay in cache), then in the leaf
+ * seven independent loads (key[8], key[16], ... key[56]: the CPU fetches
+ * their lines in parallel) pick the line of keys to rank in, and one line
+ * holds the entry. Padding keys are UINT64_MAX, so they count for no IOVA
+ * but that one, which can only lie in the last entry of all.
+ */
 static inline const struct ioasid_fp_entry *
 ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
 {
-	uint32_t lo = 0, hi = s->nleaves, l;
 	const struct ioasid_fp_leaf *leaf;
+	const struct ioasid_fp_entry *e;
+	uint32_t i = 0, b = 0;
 
-	if (!hi || iova < s->first[0])
+	if (!s->nleaves || iova < s->first[0])
 		return 0;
-	while (hi - lo > 1) {		/* last leaf with first <= iova */
-		uint32_t mid = (lo + hi) / 2;
-
-		if (s->first[mid] <= iova)
-			lo = mid;
-		else
-			hi = mid;
+	if (__builtin_expect(iova == UINT64_MAX, 0)) {
+		leaf = s->leaves[s->nleaves - 1];
+		e = &leaf->e[leaf->n - 1];
+		return e->iova <= iova ? e : 0;
 	}
-	leaf = s->leaves[lo];
-	l = 0;
-	hi = leaf->n;
-	while (hi - l > 1) {		/* last entry with iova <= iova */
-		uint32_t mid = (l + hi) / 2;
-
-		if (leaf->e[mid].iova <= iova)
-			l = mid;
-		else
-			hi = mid;
-	}
-	return iova <= leaf->e[l].last ? &leaf->e[l] : 0;
+	/* Last leaf with first <= iova: the root's key 0 is first[0]. */
+	for (int lv = (int)s->depth - 1; lv >= 0; lv--)
+		i = IOASID_FP_FANOUT * i +
+		    ioasid_fp__rank(s->level[lv] + IOASID_FP_FANOUT * i,
+				    iova) - 1;
+	leaf = s->leaves[i];
+	for (int j = 1; j < IOASID_FP_LEAF_MAX / IOASID_FP_FANOUT; j++)
+		b += leaf->key[IOASID_FP_FANOUT * j] <= iova;
+	/* key[FANOUT * b] <= iova (b = 0: key[0] = first[i]). */
+	i = IOASID_FP_FANOUT * b +
+	    ioasid_fp__rank(leaf->key + IOASID_FP_FANOUT * b, iova) - 1;
+	e = &leaf->e[i];
+	return iova <= e->last ? e : 0;
 }
 
 /*

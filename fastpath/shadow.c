@@ -113,18 +113,88 @@ struct ioasid_fp_shadow {
 /* A thread registers with liburcu once, however many readers it has. */
 static __thread unsigned int qsbr_refs;
 
+/* Entries of index level sizes rounded up to whole nodes. */
+static uint32_t whole_nodes(uint32_t n)
+{
+	return (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT * IOASID_FP_FANOUT;
+}
+
+/*
+ * A snapshot of @nleaves leaves with room for its index, in one block
+ * aligned to a cache line: the header, then every index level (level[0]
+ * is first[]), each a whole number of nodes, then the leaf pointers. The
+ * caller fills first[] and leaves[] (nleaves of each), then calls
+ * snap_index().
+ */
 static struct ioasid_fp_snap *snap_alloc(uint32_t nleaves)
 {
 	struct ioasid_fp_snap *s;
-	size_t sz = sizeof(*s) + nleaves * (sizeof(uint64_t) + sizeof(void *));
+	size_t hdr = (sizeof(*s) + 63) & ~(size_t)63, keys = 0, sz;
+	uint32_t depth = 0, n = nleaves;
+	uint64_t *k;
 
-	s = calloc(1, sz);
+	if (n) {
+		for (depth = 1;; depth++) {
+			keys += whole_nodes(n);
+			if (n <= IOASID_FP_FANOUT)
+				break;
+			n = (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT;
+		}
+	}
+	sz = hdr + keys * sizeof(uint64_t) + nleaves * sizeof(void *);
+	s = aligned_alloc(64, (sz + 63) & ~(size_t)63);
 	if (!s)
 		return NULL;
-	s->first = (uint64_t *)(s + 1);
-	s->leaves = (struct ioasid_fp_leaf *const *)(s->first + nleaves);
+	memset(s, 0, sizeof(*s));
+	k = (uint64_t *)((char *)s + hdr);
+	n = nleaves;
+	for (uint32_t lv = 0; lv < depth; lv++) {
+		s->level[lv] = k;
+		k += whole_nodes(n);
+		n = (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT;
+	}
+	s->first = nleaves ? s->level[0] : (const uint64_t *)k;
+	s->leaves = (struct ioasid_fp_leaf *const *)k;
 	s->nleaves = nleaves;
+	s->depth = depth;
 	return s;
+}
+
+/*
+ * Build the levels above first[] (filled by the caller) and pad every
+ * level with UINT64_MAX. The snapshot is not published yet: plain stores.
+ */
+static void snap_index(struct ioasid_fp_snap *s)
+{
+	uint32_t n = s->nleaves;
+
+	for (uint32_t lv = 0; lv < s->depth; lv++) {
+		uint64_t *k = (uint64_t *)s->level[lv];
+
+		if (lv)
+			for (uint32_t j = 0; j < n; j++)
+				k[j] = s->level[lv - 1][IOASID_FP_FANOUT * j];
+		for (uint32_t j = n; j < whole_nodes(n); j++)
+			k[j] = UINT64_MAX;
+		n = (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT;
+	}
+}
+
+/* A leaf for the writer; its key[] is filled by leaf_seal(). */
+static struct ioasid_fp_leaf *leaf_alloc(void)
+{
+	return aligned_alloc(64, sizeof(struct ioasid_fp_leaf));
+}
+
+/* Before a leaf is published: key[] mirrors e[].iova, padded. */
+static void leaf_seal(struct ioasid_fp_leaf *l)
+{
+	uint32_t k;
+
+	for (k = 0; k < l->n; k++)
+		l->key[k] = l->e[k].iova;
+	for (; k < IOASID_FP_LEAF_MAX; k++)
+		l->key[k] = UINT64_MAX;
 }
 
 int ioasid_fp_shadow_create(struct ioasid_fp_shadow **out)
@@ -489,7 +559,7 @@ static int apply_op(struct work *w, const struct ioasid_fp_op *op,
 	for (i = 0; i < nl; i++) {
 		uint32_t from = i * per, cnt = n - from < per ? n - from : per;
 
-		fresh[i] = malloc(sizeof(*fresh[i]));
+		fresh[i] = leaf_alloc();
 		if (!fresh[i])
 			goto out_fresh;
 		fresh[i]->n = cnt;
@@ -571,10 +641,14 @@ int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,
 	}
 	memcpy((uint64_t *)snap->first, w.first, w.n * sizeof(*w.first));
 	memcpy((void *)snap->leaves, w.leaves, w.n * sizeof(*w.leaves));
+	snap_index(snap);
 	for (i = 0; i < w.n; i++) {
 		total += w.leaves[i]->n;
-		if (w.leaves[i]->__pad == w.tag)
-			w.leaves[i]->__pad = 0;	/* not visible yet */
+		if (w.leaves[i]->__pad == w.tag) {
+			/* Not visible yet: the publish below releases these. */
+			leaf_seal(w.leaves[i]);
+			w.leaves[i]->__pad = 0;
+		}
 	}
 	snap->nentries = total;
 	snap->gen = ++s->gen;
