@@ -149,7 +149,7 @@ ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
 	if (__builtin_expect(iova == UINT64_MAX, 0)) {
 		leaf = s->leaves[s->nleaves - 1];
 		e = &leaf->e[leaf->n - 1];
-		return e->iova <= iova ? e : 0;
+		return e->last == UINT64_MAX ? e : 0;
 	}
 	/* Last leaf with first <= iova: the root's key 0 is first[0]. */
 	for (int lv = (int)s->depth - 1; lv >= 0; lv--)

@@ -194,6 +194,7 @@ static int top_of_iova_space(struct fx *f)
 	uint64_t c;
 
 	rec_init(&rb, IOASID_FP_BE_BATCH | IOASID_FP_BE_PARTIAL_UNMAP);
+	rb.fail_iova = 0;	/* its "none" is the byte under test; 0 is free */
 	CHECK_OK(fp_open(&p, &rb.be, 512));
 	for (uint64_t i = 0; i < 1000; i++)
 		CHECK_OK(ioasid_fp_map(p.b, top - (i + 1) * 2 * SZ_4K,
