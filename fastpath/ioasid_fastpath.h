@@ -60,14 +60,15 @@ struct ioasid_fp_entry {
 
 /*
  * An immutable run of entries, ascending; shared between snapshots. key[]
- * mirrors e[].iova (UINT64_MAX past n) so that a lookup reads keys from
- * eight consecutive cache lines, not entries from scattered ones: the
- * writer fills it before the leaf is published and never changes it after.
+ * mirrors e[].iova (UINT64_MAX past n), in lines of FANOUT keys, and sep[j]
+ * is key[FANOUT * (j + 1)]: the first line (n, sep) says which line of
+ * keys to rank in, and that line which entry. The writer fills key[] and
+ * sep[] before the leaf is published and never changes a published leaf.
  */
 struct ioasid_fp_leaf {
 	uint32_t n;
 	uint32_t __pad;
-	uint64_t __res[7];		/* key[] starts on a cache line */
+	uint64_t sep[7];		/* one line with n; key[] starts the next */
 	uint64_t key[IOASID_FP_LEAF_MAX];
 	struct ioasid_fp_entry e[IOASID_FP_LEAF_MAX];
 } __attribute__((aligned(64)));
@@ -131,11 +132,11 @@ static inline uint32_t ioasid_fp__rank(const uint64_t *k, uint64_t iova)
 }
 
 /*
- * One line per index level (the top ones stay in cache), then in the leaf
- * seven independent loads (key[8], key[16], ... key[56]: the CPU fetches
- * their lines in parallel) pick the line of keys to rank in, and one line
- * holds the entry. Padding keys are UINT64_MAX, so they count for no IOVA
- * but that one, which can only lie in the last entry of all.
+ * One line per index level and the leaf's first line: together a few KiB
+ * per thousand leaves, so they stay in cache. Then one line of keys and the
+ * four lines of that line's entries, all fetched at once: a lookup waits
+ * for memory about once. Padding keys are UINT64_MAX, so they count for no
+ * IOVA but that one, which can only lie in the last entry of all.
  */
 static inline const struct ioasid_fp_entry *
 ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
@@ -157,12 +158,14 @@ ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
 		    ioasid_fp__rank(s->level[lv] + IOASID_FP_FANOUT * i,
 				    iova) - 1;
 	leaf = s->leaves[i];
-	for (int j = 1; j < IOASID_FP_LEAF_MAX / IOASID_FP_FANOUT; j++)
-		b += leaf->key[IOASID_FP_FANOUT * j] <= iova;
-	/* key[FANOUT * b] <= iova (b = 0: key[0] = first[i]). */
-	i = IOASID_FP_FANOUT * b +
-	    ioasid_fp__rank(leaf->key + IOASID_FP_FANOUT * b, iova) - 1;
-	e = &leaf->e[i];
+	for (int j = 0; j < IOASID_FP_LEAF_MAX / IOASID_FP_FANOUT - 1; j++)
+		b += leaf->sep[j] <= iova;
+	b *= IOASID_FP_FANOUT;
+	/* Entries are 32 bytes: FANOUT of them are four lines. */
+	for (int j = 0; j < IOASID_FP_FANOUT; j += 2)
+		__builtin_prefetch(&leaf->e[b + j]);
+	/* key[b] <= iova (b = 0: key[0] = first[i]). */
+	e = &leaf->e[b + ioasid_fp__rank(leaf->key + b, iova) - 1];
 	return iova <= e->last ? e : 0;
 }
 

@@ -186,7 +186,7 @@ static struct ioasid_fp_leaf *leaf_alloc(void)
 	return aligned_alloc(64, sizeof(struct ioasid_fp_leaf));
 }
 
-/* Before a leaf is published: key[] mirrors e[].iova, padded. */
+/* Before a leaf is published: key[] mirrors e[].iova, padded; sep[] key[]. */
 static void leaf_seal(struct ioasid_fp_leaf *l)
 {
 	uint32_t k;
@@ -195,6 +195,8 @@ static void leaf_seal(struct ioasid_fp_leaf *l)
 		l->key[k] = l->e[k].iova;
 	for (; k < IOASID_FP_LEAF_MAX; k++)
 		l->key[k] = UINT64_MAX;
+	for (k = 0; k < IOASID_FP_LEAF_MAX / IOASID_FP_FANOUT - 1; k++)
+		l->sep[k] = l->key[IOASID_FP_FANOUT * (k + 1)];
 }
 
 int ioasid_fp_shadow_create(struct ioasid_fp_shadow **out)
