@@ -5,13 +5,26 @@
  *
  * Structure. A published snapshot is immutable: a top array of leaf
  * pointers with each leaf's first IOVA, and leaves of up to 64 entries,
- * sorted and non-overlapping. Lookup is a binary search over the top array
- * and one inside the leaf: O(log n). The writer never changes a published
- * leaf: for each op it gathers the run of leaves the op's range falls in,
- * applies the op to a copy, cuts the result into new leaves and splices
- * them into a fresh top array. Untouched leaves are shared with the
- * previous snapshot, so an update costs the touched leaves plus the top
- * array (n/32 pointers), not the whole table.
+ * sorted and non-overlapping. Over the top array each snapshot carries a
+ * static B+tree (snap_index()): nodes of 8 keys, one cache line each,
+ * level[0] being first[] itself; each leaf carries its entries' IOVAs in
+ * key[] (8 lines of 8) and, in its first line, sep[] (the first key of
+ * key lines 1-7). A lookup (ioasid_fp__find()) ranks one line per index
+ * level, the leaf's first line, one line of keys, then reads one entry.
+ * The index levels and the leaves' first lines are small (8 bytes a leaf
+ * per level, 64 bytes a leaf): they stay in cache, and a lookup waits for
+ * memory about once, for the line of keys and its entries, fetched
+ * together.
+ *
+ * The writer never changes a published leaf: for each op it gathers the
+ * run of leaves the op's range falls in, applies the op to a copy, cuts
+ * the result into new leaves and splices them into a fresh top array. A
+ * leaf this apply built is not visible yet and is edited in place.
+ * Untouched leaves are shared with the previous snapshot, so an update
+ * costs the touched leaves plus the top array and its index (a pointer and
+ * about 8/7 of a key per leaf), not the whole table. key[] and sep[] of the
+ * new leaves and the index are filled before the publish (leaf_seal(),
+ * snap_index()), with plain stores.
  *
  * Partition invariant: leaf i holds exactly the entries whose iova lies in
  * [first[i], first[i + 1]); first[i] is the iova of its first entry. An op
@@ -26,7 +39,10 @@
  * which bounds every array below: an op on k entries yields at most k + 2.
  *
  * Publication and reclamation. The new snapshot is published with a
- * release store; readers load it with acquire (ioasid_fp_translate). What
+ * release store; readers load it with acquire (ioasid_fp_translate): that
+ * one pair orders everything a reader reaches from the snapshot (the index
+ * levels, the top arrays, new leaves with their key[] and sep[]) after the
+ * writer's stores to it, so no reader sees a half-built node. What
  * a publish replaced (the old top array and the leaves it no longer
  * shares) is retired and freed by shadow_sync() after
  * urcu_qsbr_synchronize_rcu(). ThreadSanitizer does not see liburcu's
@@ -656,7 +672,11 @@ int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,
 	snap->gen = ++s->gen;
 	free(w.first);
 	free(w.leaves);
-	/* Publish point: readers see the whole new snapshot or the old. */
+	/*
+	 * Publish point: readers see the whole new snapshot or the old. The
+	 * release orders the stores above (top arrays, index, sealed leaves)
+	 * before the pointer; readers' acquire load pairs with it.
+	 */
 	__atomic_store_n(&s->snap, snap, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->count, total, __ATOMIC_RELEASE);
 	ret->snap = old;
