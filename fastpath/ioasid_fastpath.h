@@ -121,14 +121,15 @@ void ioasid_fp_reader_quiescent(struct ioasid_fp_reader *r);
 void ioasid_fp_reader_offline(struct ioasid_fp_reader *r);
 void ioasid_fp_reader_online(struct ioasid_fp_reader *r);
 
-/* How many of the FANOUT keys at @k are at most @iova: no branch. */
+/*
+ * How many of the FANOUT keys at @k are at most @iova: eight independent
+ * compares, no branch (written out: compilers do not unroll the loop).
+ */
 static inline uint32_t ioasid_fp__rank(const uint64_t *k, uint64_t iova)
 {
-	uint32_t c = 0;
-
-	for (int j = 0; j < IOASID_FP_FANOUT; j++)
-		c += k[j] <= iova;
-	return c;
+	return (uint32_t)(k[0] <= iova) + (k[1] <= iova) + (k[2] <= iova) +
+	       (k[3] <= iova) + (k[4] <= iova) + (k[5] <= iova) +
+	       (k[6] <= iova) + (k[7] <= iova);
 }
 
 /*
@@ -143,7 +144,7 @@ ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
 {
 	const struct ioasid_fp_leaf *leaf;
 	const struct ioasid_fp_entry *e;
-	uint32_t i = 0, b = 0;
+	uint32_t i = 0, b;
 
 	if (!s->nleaves || iova < s->first[0])
 		return 0;
@@ -158,8 +159,10 @@ ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
 		    ioasid_fp__rank(s->level[lv] + IOASID_FP_FANOUT * i,
 				    iova) - 1;
 	leaf = s->leaves[i];
-	for (int j = 0; j < IOASID_FP_LEAF_MAX / IOASID_FP_FANOUT - 1; j++)
-		b += leaf->sep[j] <= iova;
+	b = (uint32_t)(leaf->sep[0] <= iova) + (leaf->sep[1] <= iova) +
+	    (leaf->sep[2] <= iova) + (leaf->sep[3] <= iova) +
+	    (leaf->sep[4] <= iova) + (leaf->sep[5] <= iova) +
+	    (leaf->sep[6] <= iova);
 	b *= IOASID_FP_FANOUT;
 	/* Entries are 32 bytes: FANOUT of them are four lines. */
 	for (int j = 0; j < IOASID_FP_FANOUT; j += 2)

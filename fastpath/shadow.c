@@ -129,6 +129,11 @@ struct ioasid_fp_shadow {
 /* A thread registers with liburcu once, however many readers it has. */
 static __thread unsigned int qsbr_refs;
 
+/* ioasid_fp__rank() and the leaf's sep[] are written out for these. */
+_Static_assert(IOASID_FP_FANOUT == 8 && IOASID_FP_LEAF_MAX == 64 &&
+	       sizeof(((struct ioasid_fp_leaf *)0)->sep) == 7 * 8,
+	       "the lookup ranks 8 keys a line and 7 separators a leaf");
+
 /* Entries of index level sizes rounded up to whole nodes. */
 static uint32_t whole_nodes(uint32_t n)
 {
