@@ -154,11 +154,14 @@ ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
 		return e->last == UINT64_MAX ? e : 0;
 	}
 	/* Last leaf with first <= iova: the root's key 0 is first[0]. */
-	for (int lv = (int)s->depth - 1; lv >= 0; lv--)
+	for (uint32_t lv = s->depth - 1; lv; lv--)
 		i = IOASID_FP_FANOUT * i +
 		    ioasid_fp__rank(s->level[lv] + IOASID_FP_FANOUT * i,
 				    iova) - 1;
-	leaf = s->leaves[i];
+	/* The line of leaf pointers while the last node ranks. */
+	i *= IOASID_FP_FANOUT;
+	__builtin_prefetch(&s->leaves[i]);
+	leaf = s->leaves[i + ioasid_fp__rank(s->first + i, iova) - 1];
 	b = (uint32_t)(leaf->sep[0] <= iova) + (leaf->sep[1] <= iova) +
 	    (leaf->sep[2] <= iova) + (leaf->sep[3] <= iova) +
 	    (leaf->sep[4] <= iova) + (leaf->sep[5] <= iova) +
