@@ -292,13 +292,15 @@ int bench_iotlb(struct bench_opts *o)
 							&tlb_shadow_unbatched };
 	static uint64_t iovas[SAMPLES];
 	struct result res[4][3][2][2];	/* impl, size, readers-1, churn */
-	double hit_ns[4], inline_hit = 0;
+	double hit_ns[4], inline_hit = 0, load[1] = { -1 };
 
 	calibrate();
 	print_header(o, "iotlb", "translations per second and latency, shadow vs baselines");
-	emit(o, "{\"bench\":\"iotlb\",\"tsc_ghz\":%.3f,\"timer_cost_cycles\":%llu,\"cpus\":%ld}",
+	/* Tails depend on what else runs: say how busy the machine was. */
+	getloadavg(load, 1);
+	emit(o, "{\"bench\":\"iotlb\",\"tsc_ghz\":%.3f,\"timer_cost_cycles\":%llu,\"cpus\":%ld,\"loadavg_1m\":%.2f}",
 	     tsc_per_ns, (unsigned long long)timer_cost,
-	     sysconf(_SC_NPROCESSORS_ONLN));
+	     sysconf(_SC_NPROCESSORS_ONLN), load[0]);
 	for (int ii = 0; ii < 4; ii++) {
 		const struct tlb_impl *impl = impls[ii];
 

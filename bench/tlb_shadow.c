@@ -181,7 +181,7 @@ static int sh_translate(void *r, uint64_t iova, uint64_t len, uint32_t perm,
 }
 
 const struct tlb_impl tlb_shadow = SHADOW_IMPL("ioasid-shadow",
-	"RCU (QSBR) snapshot, two-level sorted index, per-reader last hit; updates through the batcher",
+	"RCU (QSBR) snapshot, B+tree of 8-key cache-line nodes over leaves with key arrays, per-reader last hit; updates through the batcher",
 	sh_create);
 
 const struct tlb_impl tlb_shadow_unbatched = SHADOW_IMPL(

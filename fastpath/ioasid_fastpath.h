@@ -58,16 +58,33 @@ struct ioasid_fp_entry {
 
 #define IOASID_FP_LEAF_MAX	64
 
-/* An immutable run of entries, ascending; shared between snapshots. */
+/*
+ * An immutable run of entries, ascending; shared between snapshots. key[]
+ * mirrors e[].iova (UINT64_MAX past n), in lines of FANOUT keys, and sep[j]
+ * is key[FANOUT * (j + 1)]: the first line (n, sep) says which line of
+ * keys to rank in, and that line which entry. The writer fills key[] and
+ * sep[] before the leaf is published and never changes a published leaf.
+ */
 struct ioasid_fp_leaf {
 	uint32_t n;
 	uint32_t __pad;
+	uint64_t sep[7];		/* one line with n; key[] starts the next */
+	uint64_t key[IOASID_FP_LEAF_MAX];
 	struct ioasid_fp_entry e[IOASID_FP_LEAF_MAX];
-};
+} __attribute__((aligned(64)));
+
+/* Keys per index node: one cache line. */
+#define IOASID_FP_FANOUT	8
+/* Index levels: FANOUT^LEVELS leaves covers any uint32_t count. */
+#define IOASID_FP_LEVELS	11
 
 /*
  * An immutable snapshot: leaf i holds the entries whose iova is at least
- * first[i] and below first[i + 1]. Exposed for inlining.
+ * first[i] and below first[i + 1]. Above the leaves, a static B+tree with
+ * nodes of FANOUT keys (one cache line each): level[0] is first[], and
+ * level[k][j] = level[k - 1][FANOUT * j]; every level is padded with
+ * UINT64_MAX to whole nodes, and level[depth - 1] is one node, the root.
+ * All of it is cache-line aligned. Exposed for inlining.
  */
 struct ioasid_fp_snap {
 	uint64_t gen;			/* increases with every publish */
@@ -75,6 +92,9 @@ struct ioasid_fp_snap {
 	uint32_t nentries;
 	const uint64_t *first;
 	struct ioasid_fp_leaf *const *leaves;
+	uint32_t depth;			/* levels of the index; 0 when empty */
+	uint32_t __pad;
+	const uint64_t *level[IOASID_FP_LEVELS];
 };
 
 struct ioasid_fp_shadow;
@@ -101,34 +121,58 @@ void ioasid_fp_reader_quiescent(struct ioasid_fp_reader *r);
 void ioasid_fp_reader_offline(struct ioasid_fp_reader *r);
 void ioasid_fp_reader_online(struct ioasid_fp_reader *r);
 
+/*
+ * How many of the FANOUT keys at @k are at most @iova: eight independent
+ * compares, no branch (written out: compilers do not unroll the loop).
+ */
+static inline uint32_t ioasid_fp__rank(const uint64_t *k, uint64_t iova)
+{
+	return (uint32_t)(k[0] <= iova) + (k[1] <= iova) + (k[2] <= iova) +
+	       (k[3] <= iova) + (k[4] <= iova) + (k[5] <= iova) +
+	       (k[6] <= iova) + (k[7] <= iova);
+}
+
+/*
+ * One line per index level and the leaf's first line: together a few KiB
+ * per thousand leaves, so they stay in cache. Then one line of keys and the
+ * four lines of that line's entries, all fetched at once: a lookup waits
+ * for memory about once. Padding keys are UINT64_MAX, so they count for no
+ * IOVA but that one, which can only lie in the last entry of all.
+ */
 static inline const struct ioasid_fp_entry *
 ioasid_fp__find(const struct ioasid_fp_snap *s, uint64_t iova)
 {
-	uint32_t lo = 0, hi = s->nleaves, l;
 	const struct ioasid_fp_leaf *leaf;
+	const struct ioasid_fp_entry *e;
+	uint32_t i = 0, b;
 
-	if (!hi || iova < s->first[0])
+	if (!s->nleaves || iova < s->first[0])
 		return 0;
-	while (hi - lo > 1) {		/* last leaf with first <= iova */
-		uint32_t mid = (lo + hi) / 2;
-
-		if (s->first[mid] <= iova)
-			lo = mid;
-		else
-			hi = mid;
+	if (__builtin_expect(iova == UINT64_MAX, 0)) {
+		leaf = s->leaves[s->nleaves - 1];
+		e = &leaf->e[leaf->n - 1];
+		return e->last == UINT64_MAX ? e : 0;
 	}
-	leaf = s->leaves[lo];
-	l = 0;
-	hi = leaf->n;
-	while (hi - l > 1) {		/* last entry with iova <= iova */
-		uint32_t mid = (l + hi) / 2;
-
-		if (leaf->e[mid].iova <= iova)
-			l = mid;
-		else
-			hi = mid;
-	}
-	return iova <= leaf->e[l].last ? &leaf->e[l] : 0;
+	/* Last leaf with first <= iova: the root's key 0 is first[0]. */
+	for (uint32_t lv = s->depth - 1; lv; lv--)
+		i = IOASID_FP_FANOUT * i +
+		    ioasid_fp__rank(s->level[lv] + IOASID_FP_FANOUT * i,
+				    iova) - 1;
+	/* The line of leaf pointers while the last node ranks. */
+	i *= IOASID_FP_FANOUT;
+	__builtin_prefetch(&s->leaves[i]);
+	leaf = s->leaves[i + ioasid_fp__rank(s->first + i, iova) - 1];
+	b = (uint32_t)(leaf->sep[0] <= iova) + (leaf->sep[1] <= iova) +
+	    (leaf->sep[2] <= iova) + (leaf->sep[3] <= iova) +
+	    (leaf->sep[4] <= iova) + (leaf->sep[5] <= iova) +
+	    (leaf->sep[6] <= iova);
+	b *= IOASID_FP_FANOUT;
+	/* Entries are 32 bytes: FANOUT of them are four lines. */
+	for (int j = 0; j < IOASID_FP_FANOUT; j += 2)
+		__builtin_prefetch(&leaf->e[b + j]);
+	/* key[b] <= iova (b = 0: key[0] = first[i]). */
+	e = &leaf->e[b + ioasid_fp__rank(leaf->key + b, iova) - 1];
+	return iova <= e->last ? e : 0;
 }
 
 /*

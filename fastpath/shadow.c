@@ -5,13 +5,26 @@
  *
  * Structure. A published snapshot is immutable: a top array of leaf
  * pointers with each leaf's first IOVA, and leaves of up to 64 entries,
- * sorted and non-overlapping. Lookup is a binary search over the top array
- * and one inside the leaf: O(log n). The writer never changes a published
- * leaf: for each op it gathers the run of leaves the op's range falls in,
- * applies the op to a copy, cuts the result into new leaves and splices
- * them into a fresh top array. Untouched leaves are shared with the
- * previous snapshot, so an update costs the touched leaves plus the top
- * array (n/32 pointers), not the whole table.
+ * sorted and non-overlapping. Over the top array each snapshot carries a
+ * static B+tree (snap_index()): nodes of 8 keys, one cache line each,
+ * level[0] being first[] itself; each leaf carries its entries' IOVAs in
+ * key[] (8 lines of 8) and, in its first line, sep[] (the first key of
+ * key lines 1-7). A lookup (ioasid_fp__find()) ranks one line per index
+ * level, the leaf's first line, one line of keys, then reads one entry.
+ * The index levels and the leaves' first lines are small (8 bytes a leaf
+ * per level, 64 bytes a leaf): they stay in cache, and a lookup waits for
+ * memory about once, for the line of keys and its entries, fetched
+ * together.
+ *
+ * The writer never changes a published leaf: for each op it gathers the
+ * run of leaves the op's range falls in, applies the op to a copy, cuts
+ * the result into new leaves and splices them into a fresh top array. A
+ * leaf this apply built is not visible yet and is edited in place.
+ * Untouched leaves are shared with the previous snapshot, so an update
+ * costs the touched leaves plus the top array and its index (a pointer and
+ * about 8/7 of a key per leaf), not the whole table. key[] and sep[] of the
+ * new leaves and the index are filled before the publish (leaf_seal(),
+ * snap_index()), with plain stores.
  *
  * Partition invariant: leaf i holds exactly the entries whose iova lies in
  * [first[i], first[i + 1]); first[i] is the iova of its first entry. An op
@@ -26,7 +39,10 @@
  * which bounds every array below: an op on k entries yields at most k + 2.
  *
  * Publication and reclamation. The new snapshot is published with a
- * release store; readers load it with acquire (ioasid_fp_translate). What
+ * release store; readers load it with acquire (ioasid_fp_translate): that
+ * one pair orders everything a reader reaches from the snapshot (the index
+ * levels, the top arrays, new leaves with their key[] and sep[]) after the
+ * writer's stores to it, so no reader sees a half-built node. What
  * a publish replaced (the old top array and the leaves it no longer
  * shares) is retired and freed by shadow_sync() after
  * urcu_qsbr_synchronize_rcu(). ThreadSanitizer does not see liburcu's
@@ -113,18 +129,95 @@ struct ioasid_fp_shadow {
 /* A thread registers with liburcu once, however many readers it has. */
 static __thread unsigned int qsbr_refs;
 
+/* ioasid_fp__rank() and the leaf's sep[] are written out for these. */
+_Static_assert(IOASID_FP_FANOUT == 8 && IOASID_FP_LEAF_MAX == 64 &&
+	       sizeof(((struct ioasid_fp_leaf *)0)->sep) == 7 * 8,
+	       "the lookup ranks 8 keys a line and 7 separators a leaf");
+
+/* Entries of index level sizes rounded up to whole nodes. */
+static uint32_t whole_nodes(uint32_t n)
+{
+	return (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT * IOASID_FP_FANOUT;
+}
+
+/*
+ * A snapshot of @nleaves leaves with room for its index, in one block
+ * aligned to a cache line: the header, then every index level (level[0]
+ * is first[]), each a whole number of nodes, then the leaf pointers. The
+ * caller fills first[] and leaves[] (nleaves of each), then calls
+ * snap_index().
+ */
 static struct ioasid_fp_snap *snap_alloc(uint32_t nleaves)
 {
 	struct ioasid_fp_snap *s;
-	size_t sz = sizeof(*s) + nleaves * (sizeof(uint64_t) + sizeof(void *));
+	size_t hdr = (sizeof(*s) + 63) & ~(size_t)63, keys = 0, sz;
+	uint32_t depth = 0, n = nleaves;
+	uint64_t *k;
 
-	s = calloc(1, sz);
+	if (n) {
+		for (depth = 1;; depth++) {
+			keys += whole_nodes(n);
+			if (n <= IOASID_FP_FANOUT)
+				break;
+			n = (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT;
+		}
+	}
+	sz = hdr + keys * sizeof(uint64_t) + nleaves * sizeof(void *);
+	s = aligned_alloc(64, (sz + 63) & ~(size_t)63);
 	if (!s)
 		return NULL;
-	s->first = (uint64_t *)(s + 1);
-	s->leaves = (struct ioasid_fp_leaf *const *)(s->first + nleaves);
+	memset(s, 0, sizeof(*s));
+	k = (uint64_t *)((char *)s + hdr);
+	n = nleaves;
+	for (uint32_t lv = 0; lv < depth; lv++) {
+		s->level[lv] = k;
+		k += whole_nodes(n);
+		n = (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT;
+	}
+	s->first = nleaves ? s->level[0] : (const uint64_t *)k;
+	s->leaves = (struct ioasid_fp_leaf *const *)k;
 	s->nleaves = nleaves;
+	s->depth = depth;
 	return s;
+}
+
+/*
+ * Build the levels above first[] (filled by the caller) and pad every
+ * level with UINT64_MAX. The snapshot is not published yet: plain stores.
+ */
+static void snap_index(struct ioasid_fp_snap *s)
+{
+	uint32_t n = s->nleaves;
+
+	for (uint32_t lv = 0; lv < s->depth; lv++) {
+		uint64_t *k = (uint64_t *)s->level[lv];
+
+		if (lv)
+			for (uint32_t j = 0; j < n; j++)
+				k[j] = s->level[lv - 1][IOASID_FP_FANOUT * j];
+		for (uint32_t j = n; j < whole_nodes(n); j++)
+			k[j] = UINT64_MAX;
+		n = (n + IOASID_FP_FANOUT - 1) / IOASID_FP_FANOUT;
+	}
+}
+
+/* A leaf for the writer; its key[] is filled by leaf_seal(). */
+static struct ioasid_fp_leaf *leaf_alloc(void)
+{
+	return aligned_alloc(64, sizeof(struct ioasid_fp_leaf));
+}
+
+/* Before a leaf is published: key[] mirrors e[].iova, padded; sep[] key[]. */
+static void leaf_seal(struct ioasid_fp_leaf *l)
+{
+	uint32_t k;
+
+	for (k = 0; k < l->n; k++)
+		l->key[k] = l->e[k].iova;
+	for (; k < IOASID_FP_LEAF_MAX; k++)
+		l->key[k] = UINT64_MAX;
+	for (k = 0; k < IOASID_FP_LEAF_MAX / IOASID_FP_FANOUT - 1; k++)
+		l->sep[k] = l->key[IOASID_FP_FANOUT * (k + 1)];
 }
 
 int ioasid_fp_shadow_create(struct ioasid_fp_shadow **out)
@@ -489,7 +582,7 @@ static int apply_op(struct work *w, const struct ioasid_fp_op *op,
 	for (i = 0; i < nl; i++) {
 		uint32_t from = i * per, cnt = n - from < per ? n - from : per;
 
-		fresh[i] = malloc(sizeof(*fresh[i]));
+		fresh[i] = leaf_alloc();
 		if (!fresh[i])
 			goto out_fresh;
 		fresh[i]->n = cnt;
@@ -571,16 +664,24 @@ int shadow_apply(struct ioasid_fp_shadow *s, const struct ioasid_fp_op *ops,
 	}
 	memcpy((uint64_t *)snap->first, w.first, w.n * sizeof(*w.first));
 	memcpy((void *)snap->leaves, w.leaves, w.n * sizeof(*w.leaves));
+	snap_index(snap);
 	for (i = 0; i < w.n; i++) {
 		total += w.leaves[i]->n;
-		if (w.leaves[i]->__pad == w.tag)
-			w.leaves[i]->__pad = 0;	/* not visible yet */
+		if (w.leaves[i]->__pad == w.tag) {
+			/* Not visible yet: the publish below releases these. */
+			leaf_seal(w.leaves[i]);
+			w.leaves[i]->__pad = 0;
+		}
 	}
 	snap->nentries = total;
 	snap->gen = ++s->gen;
 	free(w.first);
 	free(w.leaves);
-	/* Publish point: readers see the whole new snapshot or the old. */
+	/*
+	 * Publish point: readers see the whole new snapshot or the old. The
+	 * release orders the stores above (top arrays, index, sealed leaves)
+	 * before the pointer; readers' acquire load pairs with it.
+	 */
 	__atomic_store_n(&s->snap, snap, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->count, total, __ATOMIC_RELEASE);
 	ret->snap = old;

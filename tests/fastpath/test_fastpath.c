@@ -181,6 +181,54 @@ static int destroy_null(struct fx *f)
 	return 0;
 }
 
+/*
+ * The index pads its nodes and leaves with UINT64_MAX keys, so the last
+ * byte of the IOVA space takes its own path in the lookup: it can only lie
+ * in the last entry of the last leaf. Enough mappings below it for several
+ * leaves and index levels; then the top page mapped, cut and gone.
+ */
+static int top_of_iova_space(struct fx *f)
+{
+	const uint64_t top = UINT64_MAX - SZ_4K + 1;
+	struct rec_be rb;
+	struct fp p;
+	void *hva;
+	uint64_t c;
+
+	rec_init(&rb, IOASID_FP_BE_BATCH | IOASID_FP_BE_PARTIAL_UNMAP);
+	rb.fail_iova = 0;	/* its "none" is the byte under test; 0 is free */
+	CHECK_OK(fp_open(&p, &rb.be, 512));
+	for (uint64_t i = 0; i < 1000; i++)
+		CHECK_OK(ioasid_fp_map(p.b, top - (i + 1) * 2 * SZ_4K,
+				       f->buf + i * SZ_4K, SZ_4K, RW));
+	CHECK_ERR(ioasid_fp_translate(p.r, UINT64_MAX, 1, IOASID_FP_READ,
+				      &hva, &c), -EFAULT);
+	CHECK_OK(ioasid_fp_map(p.b, top, f->buf + (4 * SZ_2M), SZ_4K, RW));
+	CHECK_OK(ioasid_fp_translate(p.r, UINT64_MAX, 1, IOASID_FP_READ,
+				     &hva, &c));
+	CHECK(hva == f->buf + (4 * SZ_2M) + SZ_4K - 1 && c == 1);
+	CHECK_OK(ioasid_fp_translate(p.r, UINT64_MAX - 7, 8, IOASID_FP_READ,
+				     &hva, &c));
+	CHECK(hva == f->buf + (4 * SZ_2M) + SZ_4K - 8 && c == 8);
+	CHECK_OK(ioasid_fp_translate(p.r, top - 2 * SZ_4K + 5, 1,
+				     IOASID_FP_READ, &hva, &c));
+	CHECK(hva == f->buf + 5);
+	/* Only the last byte left of the top page. */
+	CHECK_OK(ioasid_fp_unmap(p.b, top, SZ_4K - 1, &c));
+	CHECK_EQ(c, SZ_4K - 1);
+	CHECK_OK(ioasid_fp_translate(p.r, UINT64_MAX, 1, IOASID_FP_READ,
+				     &hva, &c));
+	CHECK(hva == f->buf + (4 * SZ_2M) + SZ_4K - 1);
+	CHECK_ERR(ioasid_fp_translate(p.r, UINT64_MAX - 1, 1, IOASID_FP_READ,
+				      &hva, &c), -EFAULT);
+	CHECK_OK(ioasid_fp_unmap(p.b, UINT64_MAX, 1, &c));
+	CHECK_ERR(ioasid_fp_translate(p.r, UINT64_MAX, 1, IOASID_FP_READ,
+				      &hva, &c), -EFAULT);
+	CHECK_EQ(ioasid_fp_shadow_count(p.s), 1000);
+	fp_close(&p);
+	return 0;
+}
+
 static int cancel_and_merge(struct fx *f)
 {
 	struct ioasid_fp_req r[6];
@@ -932,6 +980,7 @@ static int model_overlap_replace(struct fx *f)
 static const struct test tests[] = {
 	{ "translate_basic", translate_basic, NULL },
 	{ "many_mappings", many_mappings, NULL },
+	{ "top_of_iova_space", top_of_iova_space, NULL },
 	{ "cancel_and_merge", cancel_and_merge, NULL },
 	{ "no_merge_for_type1v2", no_merge_for_type1v2, NULL },
 	{ "errors_reach_their_caller", errors_reach_their_caller, NULL },
