@@ -186,10 +186,13 @@ static void sd_unmap(struct ioasid_listener *l, struct ioasid_mapping *chain)
 }
 
 /*
- * A nested ioasid's invalidation: @old's entries out and @new's in, then
- * one IOTLB flush (the unmap's gathered one, which in caching mode also
- * tells the IOMMU about the new entries) where it covers them all, else a
- * second for the new ones (iotlb_sync_map, as sd_map). Until the flush a
+ * A nested ioasid's invalidation: @old's entries out and @new's in, the
+ * unmap's gathered IOTLB flush, then iotlb_sync_map for the new ones as
+ * sd_map does. The second is not skipped when the first covers the new
+ * range: Intel's unmap flush is leaf-only (IH=1) when no table page was
+ * freed, while the map may have added table pages that a caching-mode
+ * IOMMU must be told of (iotlb_sync_map is a no-op on hardware without
+ * caching mode or RWBF, so only those pay for it). Until the flush a
  * device may see old, new or no translation, as between a guest's table
  * write and its invalidation on hardware. Page-table pages the unmap frees
  * stay on the gather's list until the flush.
@@ -202,7 +205,6 @@ static int sd_replace(struct ioasid_listener *l, struct ioasid_mapping *old,
 	struct iommu_iotlb_gather gather;
 	struct ioasid_mapping *m, *u;
 	u64 lo = U64_MAX, hi = 0;
-	bool covered;
 	int rc = 0;
 
 	iommu_iotlb_gather_init(&gather);
@@ -229,11 +231,9 @@ static int sd_replace(struct ioasid_listener *l, struct ioasid_mapping *old,
 			iommu_iotlb_sync(sd->domain, &gather);
 		return rc;
 	}
-	/* The sync resets the gather: read its range first. */
-	covered = old && gather.start <= lo && gather.end >= hi;
 	if (old)
 		iommu_iotlb_sync(sd->domain, &gather);
-	if (!new || !ops->iotlb_sync_map || covered)
+	if (!new || !ops->iotlb_sync_map)
 		return 0;
 	rc = ops->iotlb_sync_map(sd->domain, lo, hi - lo + 1);
 	if (rc)

@@ -106,6 +106,7 @@ struct shim_dev {
 	struct shim_group *grp;
 	struct device *kdev;
 	const char *nest_why;		/* the hardware nesting probe's answer */
+	bool nest_said;			/* nest_why logged (once a device) */
 	bool bound;
 };
 
@@ -162,14 +163,19 @@ static int shim_dev_attach(struct ioasid_dev *d, struct ioasid_as *as)
 				  d->attrs.flags & IOASID_ATTR_COHERENT);
 	if (IS_ERR(sd))
 		return PTR_ERR(sd);
-	/* Hardware nesting is not built: a nested ioasid is a shadow. */
-	if (ioasid_as_nested(as))
+	/*
+	 * Hardware nesting is not built: a nested ioasid is a shadow. Said
+	 * once a device: attach and detach in a loop must not flood the log.
+	 */
+	if (ioasid_as_nested(as) && !sdev->nest_said) {
+		sdev->nest_said = true;
 		dev_info(sdev->kdev,
 			 "ioasid %u nested in software; hardware nesting %s (%s)\n",
 			 ioasid_as_id(as),
 			 d->attrs.flags & IOASID_ATTR_NEST_HW ?
 			 "possible, not implemented" : "unavailable",
 			 sdev->nest_why);
+	}
 	g->sd = sd;
 	g->nattached = 1;
 	return 0;

@@ -1208,7 +1208,8 @@ static bool kmsg_has(int fd, const char *what)
 	char rec[1024];
 	ssize_t n;
 
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 ||
+	       (n < 0 && errno == EPIPE)) {
 		if (n <= 0)
 			continue;
 		rec[n] = '\0';
@@ -1287,6 +1288,19 @@ static int t_fd_nested_probe(struct fx *f)
 	CHECK(!(info.out_flags & IOASID_INFO_NESTED_HW));
 	CHECK(kmsg_has(kmsg, hw ? "nested in software; hardware nesting" :
 			     "nested in software; hardware nesting unavailable"));
+	close(kmsg);
+	/* Said once a device: attach and detach again say nothing more. */
+	kmsg = kmsg_mark();
+	CHECK(kmsg >= 0);
+	for (int i = 0; i < 3; i++) {
+		struct ioasid_device_detach dd = {
+			.size = sizeof(dd), .dev_id = r.dev[0],
+		};
+
+		CHECK(ioctl(fd, IOASID_DEVICE_DETACH, &dd) == 0);
+		CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	}
+	CHECK(!kmsg_has(kmsg, "nested in software"));
 	close(kmsg);
 	/* The plain ioasid the device could be on instead is never capable. */
 	CHECK_ERR(nest_info(fd, pa.out_ioasid, &info), 0);
