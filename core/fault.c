@@ -275,56 +275,81 @@ int faultq_raise(struct ioasid_as *as, struct ioasid_dev *dev, u64 iova,
 			iova, 0);
 }
 
-static long faultq_read_locked(struct ioasid_faultq *q, u64 uptr, u64 len)
-{
-	struct ioasid_ctx *ctx = q->ctx;
-	struct faultq_rec *r;
-	u64 done = 0;
+/* Records one read() takes at most: they go through a bounce buffer. */
+#define READ_MAX	16
 
-	if (len < REC_SIZE)
-		return -EINVAL;
-	for (r = q->recs; r && len - done >= REC_SIZE; r = r->next) {
+/*
+ * Neither read nor write touches the caller's memory with the context
+ * lock held: a buffer that faults slowly (a FUSE or userfaultfd mapping)
+ * would freeze every call on the context and, behind the lock, waiters
+ * whose time is up. Read marks up to READ_MAX records read under the
+ * lock, copies them out after it, and on a failed copy marks those still
+ * queued unread again.
+ */
+/* Up to READ_MAX unread records of @q into @out, marked read (ctx locked). */
+static u32 faultq_take(struct ioasid_faultq *q, struct ioasid_fault *out,
+		       u64 len)
+{
+	struct faultq_rec *r;
+	u32 n = 0;
+
+	for (r = q->recs; r && n < READ_MAX && len - n * REC_SIZE >= REC_SIZE;
+	     r = r->next) {
 		if (r->read)
 			continue;
-		if (ioc_copy_to_user(ctx, uptr + done, &r->f, REC_SIZE)) {
-			if (!done)
-				return -EFAULT;
-			break;
-		}
+		out[n++] = r->f;
 		r->read = true;
 		q->nunread--;
-		done += REC_SIZE;
 	}
-	if (!done)
-		return -EAGAIN;
+	if (n)
+		faultq_notify(q);
+	return n;
+}
+
+/* A copy-out failed: those of @out still queued are unread again. */
+static void faultq_untake(struct ioasid_faultq *q,
+			  const struct ioasid_fault *out, u32 n)
+{
+	for (u32 i = 0; i < n; i++) {
+		struct faultq_rec *r = faultq_find(q, out[i].cookie);
+
+		if (r && r->read) {
+			r->read = false;
+			q->nunread++;
+		}
+	}
 	faultq_notify(q);
-	return (long)done;
 }
 
 long ioasid_faultq_file_read(struct ioasid_faultq *q, u64 uptr, u64 len)
 {
+	struct ioasid_fault out[READ_MAX];
 	struct ioasid_ctx *ctx = q->ctx;
-	long rc;
+	u32 n;
 
+	if (len < REC_SIZE)
+		return -EINVAL;
 	ioh_lock(&ctx->lock);
-	rc = faultq_read_locked(q, uptr, len);
+	n = faultq_take(q, out, len);
 	ioh_unlock(&ctx->lock);
-	return rc;
+	if (!n)
+		return -EAGAIN;
+	if (!ioc_copy_to_user(ctx, uptr, out, n * REC_SIZE))
+		return (long)(n * REC_SIZE);
+	ioh_lock(&ctx->lock);
+	faultq_untake(q, out, n);
+	ioh_unlock(&ctx->lock);
+	return -EFAULT;
 }
 
 /* All or nothing: every response is checked before any is applied. */
-static long faultq_write_locked(struct ioasid_faultq *q, u64 uptr, u64 len)
+static long faultq_write_locked(struct ioasid_faultq *q,
+				const struct ioasid_fault_response *resp,
+				u32 n)
 {
-	struct ioasid_fault_response resp[IOASID_FAULT_RESP_MAX];
 	struct faultq_rec *recs[IOASID_FAULT_RESP_MAX];
-	struct ioasid_ctx *ctx = q->ctx;
-	u32 n, i, j;
+	u32 i, j;
 
-	if (!len || len % RESP_SIZE || len / RESP_SIZE > IOASID_FAULT_RESP_MAX)
-		return -EINVAL;
-	n = (u32)(len / RESP_SIZE);
-	if (ioc_copy_from_user(ctx, resp, uptr, n * RESP_SIZE))
-		return -EFAULT;
 	for (i = 0; i < n; i++) {
 		if (resp[i].code != IOASID_FAULT_RESP_SUCCESS &&
 		    resp[i].code != IOASID_FAULT_RESP_INVALID)
@@ -342,18 +367,33 @@ static long faultq_write_locked(struct ioasid_faultq *q, u64 uptr, u64 len)
 		recs[i]->done = true;
 		ioh_wake(&recs[i]->wait);
 	}
-	return (long)len;
+	return (long)(n * RESP_SIZE);
+}
+
+/* @len bytes of responses at @uptr into @resp, before any lock: their count. */
+static long faultq_resp_in(struct ioasid_ctx *ctx,
+			   struct ioasid_fault_response *resp, u64 uptr,
+			   u64 len)
+{
+	if (!len || len % RESP_SIZE || len / RESP_SIZE > IOASID_FAULT_RESP_MAX)
+		return -EINVAL;
+	if (ioc_copy_from_user(ctx, resp, uptr, len))
+		return -EFAULT;
+	return (long)(len / RESP_SIZE);
 }
 
 long ioasid_faultq_file_write(struct ioasid_faultq *q, u64 uptr, u64 len)
 {
+	struct ioasid_fault_response resp[IOASID_FAULT_RESP_MAX];
 	struct ioasid_ctx *ctx = q->ctx;
-	long rc;
+	long n = faultq_resp_in(ctx, resp, uptr, len);
 
+	if (n < 0)
+		return n;
 	ioh_lock(&ctx->lock);
-	rc = faultq_write_locked(q, uptr, len);
+	n = faultq_write_locked(q, resp, (u32)n);
 	ioh_unlock(&ctx->lock);
-	return rc;
+	return n;
 }
 
 bool ioasid_faultq_file_pending(struct ioasid_faultq *q)
@@ -439,29 +479,47 @@ struct ioasid_ctx *ioasid_faultq_ctx(struct ioasid_faultq *q)
 
 long ioasid_faultq_read_fd(struct ioasid_ctx *ctx, int fd, u64 uptr, u64 len)
 {
+	struct ioasid_fault out[READ_MAX];
 	struct ioasid_faultq *q;
 	long rc;
+	u32 n = 0;
 
+	if (len < REC_SIZE)
+		return -EINVAL;
 	ioh_lock(&ctx->lock);
 	rc = faultq_lookup(ctx, fd, &q, NULL);
 	if (!rc)
-		rc = faultq_read_locked(q, uptr, len);
+		n = faultq_take(q, out, len);
 	ioh_unlock(&ctx->lock);
-	return rc;
+	if (rc)
+		return rc;
+	if (!n)
+		return -EAGAIN;
+	if (!ioc_copy_to_user(ctx, uptr, out, n * REC_SIZE))
+		return (long)(n * REC_SIZE);
+	ioh_lock(&ctx->lock);
+	if (!faultq_lookup(ctx, fd, &q, NULL))
+		faultq_untake(q, out, n);
+	ioh_unlock(&ctx->lock);
+	return -EFAULT;
 }
 
 long ioasid_faultq_write_fd(struct ioasid_ctx *ctx, int fd, u64 uptr,
 			    u64 len)
 {
+	struct ioasid_fault_response resp[IOASID_FAULT_RESP_MAX];
 	struct ioasid_faultq *q;
-	long rc;
+	long n = faultq_resp_in(ctx, resp, uptr, len);
 
+	if (n < 0)
+		return n;
 	ioh_lock(&ctx->lock);
-	rc = faultq_lookup(ctx, fd, &q, NULL);
-	if (!rc)
-		rc = faultq_write_locked(q, uptr, len);
+	if (!faultq_lookup(ctx, fd, &q, NULL))
+		n = faultq_write_locked(q, resp, (u32)n);
+	else
+		n = -EBADF;
 	ioh_unlock(&ctx->lock);
-	return rc;
+	return n;
 }
 
 int ioasid_faultq_close_fd(struct ioasid_ctx *ctx, int fd)

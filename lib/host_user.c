@@ -20,6 +20,7 @@
  * docs/uapi.md.
  */
 #include <linux/capability.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -256,8 +257,7 @@ static int user_mem_read(void *host, void *cookie, u64 map_vaddr, u64 vaddr,
 
 /*
  * A fault queue's fd is an eventfd, readable while records wait; the
- * engine finds the queue by its number (no faultq_get). host_data says
- * whether the eventfd is signalled now.
+ * engine finds the queue by its number (no faultq_get).
  */
 static int user_faultq_open(void *host, struct ioasid_faultq *q, int *out_fd)
 {
@@ -277,20 +277,24 @@ static void user_faultq_close(void *host, struct ioasid_faultq *q)
 	close(ioasid_faultq_fd(q));
 }
 
+/*
+ * The eventfd is made readable while records wait and drained when none
+ * does, from its own state (poll), not from a copy: a caller that drained
+ * it itself, as eventfd users do, must not make the two disagree. A
+ * caller must not close it (ioasid_faultq_close() does).
+ */
 static void user_faultq_notify(void *host, struct ioasid_faultq *q,
 			       bool pending)
 {
-	bool signalled = ioasid_faultq_host_data(q) != NULL;
-	int fd = ioasid_faultq_fd(q);
+	struct pollfd p = { .fd = ioasid_faultq_fd(q), .events = POLLIN };
+	bool signalled = poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 	uint64_t v = 1;
 
 	(void)host;
-	if (pending == signalled)
-		return;
-	if (pending ? write(fd, &v, sizeof(v)) != sizeof(v) :
-		      read(fd, &v, sizeof(v)) != sizeof(v))
-		(void)IOH_WARN_ON(1);
-	ioasid_faultq_set_host_data(q, pending ? (void *)1 : NULL, fd);
+	if (pending && !signalled)
+		(void)!write(p.fd, &v, sizeof(v));
+	else if (!pending && signalled)
+		(void)!read(p.fd, &v, sizeof(v));
 }
 
 const struct ioasid_host_ops emb_host_ops = {

@@ -533,6 +533,12 @@ static int bad_read_write(struct fx *f)
 	CHECK(wait_readable(fd, 5000));
 	CHECK_ERR(ioasid_faultq_read(f->h, fd, small, sizeof(small)), -EINVAL);
 	CHECK(wait_readable(fd, 0));
+	/*
+	 * A copy-out that fails (the records go out after the lock is
+	 * dropped) leaves them unread: the queue stays readable.
+	 */
+	CHECK_ERR(ioasid_faultq_read(f->h, fd, NULL, REC), -EFAULT);
+	CHECK(wait_readable(fd, 0));
 	/* A buffer for two gets the one record there is. */
 	CHECK_ERR(ioasid_faultq_read(f->h, fd, rr, sizeof(rr)), (long)REC);
 	r = rr[0];

@@ -838,14 +838,18 @@ struct ioasid_invalidate {
  * On the fd (kernel backend: read(2), write(2), poll(2); embedded backend:
  * ioasid_faultq_read(), ioasid_faultq_respond(), the fd an eventfd to
  * poll, ioasid_faultq_close()):
- *  read   whole records only, oldest first, as many as fit; a record is
- *         read once. EINVAL: a buffer smaller than one record; EAGAIN:
- *         nothing pending (read never blocks: poll).
+ *  read   whole records only, oldest first, as many as fit and at most
+ *         16 a call; a record is read once. EINVAL: a buffer smaller
+ *         than one record; EAGAIN: nothing pending (read never blocks:
+ *         poll); EFAULT: the buffer was not writable, and the records
+ *         stay unread.
  *  write  an array of struct ioasid_fault_response, 1 to
  *         IOASID_FAULT_RESP_MAX of them, all or nothing: EINVAL (and no
  *         response applied) for a length that is not a multiple of the
  *         struct, too many, an unknown code, or a cookie that is not a
- *         read and unanswered record of this queue (or appears twice).
+ *         read and unanswered record of this queue (or appears twice;
+ *         a record withdrawn at its timeout is not, so a batch holding
+ *         its cookie is refused whole: answer it again without it).
  *         Returns the length written.
  *  poll   POLLIN while records are waiting to be read; POLLOUT always.
  */
