@@ -301,15 +301,24 @@ static long faultq_read_locked(struct ioasid_faultq *q, u64 uptr, u64 len)
 	return (long)done;
 }
 
-long ioasid_faultq_file_read(struct ioasid_faultq *q, u64 uptr, u64 len)
+typedef long faultq_io_fn(struct ioasid_faultq *q, u64 uptr, u64 len);
+
+/* A read or write on @q's own file: under its context's lock. */
+static long faultq_file_io(struct ioasid_faultq *q, faultq_io_fn *io,
+			   u64 uptr, u64 len)
 {
 	struct ioasid_ctx *ctx = q->ctx;
 	long rc;
 
 	ioh_lock(&ctx->lock);
-	rc = faultq_read_locked(q, uptr, len);
+	rc = io(q, uptr, len);
 	ioh_unlock(&ctx->lock);
 	return rc;
+}
+
+long ioasid_faultq_file_read(struct ioasid_faultq *q, u64 uptr, u64 len)
+{
+	return faultq_file_io(q, faultq_read_locked, uptr, len);
 }
 
 /* All or nothing: every response is checked before any is applied. */
@@ -347,13 +356,7 @@ static long faultq_write_locked(struct ioasid_faultq *q, u64 uptr, u64 len)
 
 long ioasid_faultq_file_write(struct ioasid_faultq *q, u64 uptr, u64 len)
 {
-	struct ioasid_ctx *ctx = q->ctx;
-	long rc;
-
-	ioh_lock(&ctx->lock);
-	rc = faultq_write_locked(q, uptr, len);
-	ioh_unlock(&ctx->lock);
-	return rc;
+	return faultq_file_io(q, faultq_write_locked, uptr, len);
 }
 
 bool ioasid_faultq_file_pending(struct ioasid_faultq *q)
@@ -437,7 +440,9 @@ struct ioasid_ctx *ioasid_faultq_ctx(struct ioasid_faultq *q)
 	return q->ctx;
 }
 
-long ioasid_faultq_read_fd(struct ioasid_ctx *ctx, int fd, u64 uptr, u64 len)
+/* A read or write on the queue @ctx's host names by @fd. */
+static long faultq_fd_io(struct ioasid_ctx *ctx, int fd, faultq_io_fn *io,
+			 u64 uptr, u64 len)
 {
 	struct ioasid_faultq *q;
 	long rc;
@@ -445,23 +450,20 @@ long ioasid_faultq_read_fd(struct ioasid_ctx *ctx, int fd, u64 uptr, u64 len)
 	ioh_lock(&ctx->lock);
 	rc = faultq_lookup(ctx, fd, &q, NULL);
 	if (!rc)
-		rc = faultq_read_locked(q, uptr, len);
+		rc = io(q, uptr, len);
 	ioh_unlock(&ctx->lock);
 	return rc;
+}
+
+long ioasid_faultq_read_fd(struct ioasid_ctx *ctx, int fd, u64 uptr, u64 len)
+{
+	return faultq_fd_io(ctx, fd, faultq_read_locked, uptr, len);
 }
 
 long ioasid_faultq_write_fd(struct ioasid_ctx *ctx, int fd, u64 uptr,
 			    u64 len)
 {
-	struct ioasid_faultq *q;
-	long rc;
-
-	ioh_lock(&ctx->lock);
-	rc = faultq_lookup(ctx, fd, &q, NULL);
-	if (!rc)
-		rc = faultq_write_locked(q, uptr, len);
-	ioh_unlock(&ctx->lock);
-	return rc;
+	return faultq_fd_io(ctx, fd, faultq_write_locked, uptr, len);
 }
 
 int ioasid_faultq_close_fd(struct ioasid_ctx *ctx, int fd)
