@@ -1203,25 +1203,6 @@ static int dev_ecap(const char *bdf, uint64_t *ecap)
 	return n == 1 ? 0 : -EINVAL;
 }
 
-static bool kmsg_has(int fd, const char *what)
-{
-	char rec[1024];
-	ssize_t n;
-
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 ||
-	       (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;
-		rec[n] = '\0';
-		if (strstr(rec, what)) {
-			diag("kernel: %s", strchr(rec, ';') ?
-			     strchr(rec, ';') + 1 : rec);
-			return true;
-		}
-	}
-	return false;
-}
-
 /* IOASID_GET_INFO of @as without ranges: 0 or -errno. */
 static int nest_info(int fd, uint32_t as, struct ioasid_info *info)
 {
