@@ -594,32 +594,33 @@ static long fd_call_failed(const char *what, long rc)
 	return rc;
 }
 
+/* A read (records) or a write (responses) of @len at @buf on queue @fd. */
+static long faultq_io(struct ioasid_handle *h, int fd, uintptr_t buf,
+		      size_t len, bool respond)
+{
+	const char *what = respond ? "faultq respond" : "faultq read";
+	ssize_t n;
+
+	if (h->backend == IOASID_BACKEND_EMBEDDED) {
+		n = respond ? ioasid_faultq_write_fd(h->ctx, fd, buf, len) :
+			      ioasid_faultq_read_fd(h->ctx, fd, buf, len);
+		return fd_call_failed(what, n);
+	}
+	n = respond ? write(fd, (const void *)buf, len) :
+		      read(fd, (void *)buf, len);
+	return fd_call_failed(what, n < 0 ? -errno : (long)n);
+}
+
 long ioasid_faultq_read(struct ioasid_handle *h, int fd, void *buf,
 			size_t len)
 {
-	ssize_t n;
-
-	if (h->backend == IOASID_BACKEND_EMBEDDED)
-		return fd_call_failed("faultq read",
-				      ioasid_faultq_read_fd(h->ctx, fd,
-							    (u64)(uintptr_t)buf,
-							    len));
-	n = read(fd, buf, len);
-	return fd_call_failed("faultq read", n < 0 ? -errno : (long)n);
+	return faultq_io(h, fd, (uintptr_t)buf, len, false);
 }
 
 long ioasid_faultq_respond(struct ioasid_handle *h, int fd, const void *buf,
 			   size_t len)
 {
-	ssize_t n;
-
-	if (h->backend == IOASID_BACKEND_EMBEDDED)
-		return fd_call_failed("faultq respond",
-				      ioasid_faultq_write_fd(h->ctx, fd,
-							     (u64)(uintptr_t)buf,
-							     len));
-	n = write(fd, buf, len);
-	return fd_call_failed("faultq respond", n < 0 ? -errno : (long)n);
+	return faultq_io(h, fd, (uintptr_t)buf, len, true);
 }
 
 int ioasid_faultq_close(struct ioasid_handle *h, int fd)

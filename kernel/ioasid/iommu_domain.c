@@ -131,23 +131,58 @@ static int sd_map_one(struct ioasid_domain *sd, struct ioasid_mapping *m)
 	return 0;
 }
 
+/* Unmap @chain up to @stop into @gather; the caller syncs it. */
+static void sd_unmap_gather(struct ioasid_domain *sd,
+			    struct ioasid_mapping *chain,
+			    struct ioasid_mapping *stop,
+			    struct iommu_iotlb_gather *gather)
+{
+	struct ioasid_mapping *m;
+
+	for (m = chain; m != stop; m = m->next) {
+		size_t len = ioasid_mapping_length(m);
+
+		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, gather) !=
+			len);
+		/* a shadow's chain may hold 65535 entries (ctx->lock is a mutex) */
+		cond_resched();
+	}
+}
+
 static void sd_unmap_chain(struct ioasid_domain *sd,
 			   struct ioasid_mapping *chain,
 			   struct ioasid_mapping *stop)
 {
 	struct iommu_iotlb_gather gather;
-	struct ioasid_mapping *m;
 
 	iommu_iotlb_gather_init(&gather);
-	for (m = chain; m != stop; m = m->next) {
-		size_t len = ioasid_mapping_length(m);
+	sd_unmap_gather(sd, chain, stop, &gather);
+	iommu_iotlb_sync(sd->domain, &gather);
+}
 
-		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, &gather) !=
-			len);
-		/* a shadow's chain may hold 65535 entries (ctx->lock is a mutex) */
+/*
+ * Map each mapping of @chain; on failure *@fail is the one that failed (none
+ * of it stays) and the ones before it stay mapped for the caller to undo.
+ * [*@lo, *@hi] is the span of those mapped.
+ */
+static int sd_map_chain(struct ioasid_domain *sd, struct ioasid_mapping *chain,
+			struct ioasid_mapping **fail, u64 *lo, u64 *hi)
+{
+	struct ioasid_mapping *m;
+	int rc = 0;
+
+	*lo = U64_MAX;
+	*hi = 0;
+	for (m = chain; m; m = m->next) {
+		rc = sd_map_one(sd, m);
+		if (rc)
+			break;
+		*lo = min(*lo, m->iova);
+		*hi = max(*hi, m->last);
 		cond_resched();
 	}
-	iommu_iotlb_sync(sd->domain, &gather);
+	*fail = m;
+	return rc;
 }
 
 /*
@@ -159,18 +194,11 @@ static int sd_map(struct ioasid_listener *l, struct ioasid_mapping *chain)
 {
 	struct ioasid_domain *sd = container_of(l, struct ioasid_domain, l);
 	const struct iommu_domain_ops *ops = sd->domain->ops;
-	u64 lo = U64_MAX, hi = 0;
 	struct ioasid_mapping *m;
-	int rc = 0;
+	u64 lo, hi;
+	int rc;
 
-	for (m = chain; m; m = m->next) {
-		rc = sd_map_one(sd, m);
-		if (rc)
-			break;
-		lo = min(lo, m->iova);
-		hi = max(hi, m->last);
-		cond_resched();
-	}
+	rc = sd_map_chain(sd, chain, &m, &lo, &hi);
 	if (!rc && chain && ops->iotlb_sync_map)
 		rc = ops->iotlb_sync_map(sd->domain, lo, hi - lo + 1);
 	if (rc) {
@@ -203,30 +231,15 @@ static int sd_replace(struct ioasid_listener *l, struct ioasid_mapping *old,
 	struct ioasid_domain *sd = container_of(l, struct ioasid_domain, l);
 	const struct iommu_domain_ops *ops = sd->domain->ops;
 	struct iommu_iotlb_gather gather;
-	struct ioasid_mapping *m, *u;
-	u64 lo = U64_MAX, hi = 0;
-	int rc = 0;
+	struct ioasid_mapping *m;
+	u64 lo, hi;
+	int rc;
 
 	iommu_iotlb_gather_init(&gather);
-	for (m = old; m; m = m->next) {
-		size_t len = ioasid_mapping_length(m);
-
-		WARN_ON(iommu_unmap_fast(sd->domain, m->iova, len, &gather) !=
-			len);
-		cond_resched();
-	}
-	for (m = new; m; m = m->next) {
-		rc = sd_map_one(sd, m);
-		if (rc)
-			break;
-		lo = min(lo, m->iova);
-		hi = max(hi, m->last);
-		cond_resched();
-	}
+	sd_unmap_gather(sd, old, NULL, &gather);
+	rc = sd_map_chain(sd, new, &m, &lo, &hi);
 	if (rc) {
-		for (u = new; u != m; u = u->next)
-			iommu_unmap_fast(sd->domain, u->iova,
-					 ioasid_mapping_length(u), &gather);
+		sd_unmap_gather(sd, new, m, &gather);
 		if (old || new != m)
 			iommu_iotlb_sync(sd->domain, &gather);
 		return rc;

@@ -119,6 +119,30 @@ static int setup(struct fx *f, uint32_t timeout_ms, uint32_t depth, int *fd)
 	return 0;
 }
 
+/* An 8-byte read of the unmapped SZ_1M by the fixture's device, waiting. */
+struct miss {
+	struct ioasid_fault r;
+	struct acc a;
+	uint8_t in[8];
+	int fd;
+};
+
+/* Start the read on its thread. */
+static int miss_start(struct fx *f, struct miss *m)
+{
+	return acc_start(&m->a, f, f->dev, IOASID_ACCESS_READ, SZ_1M, m->in,
+			 sizeof(m->in));
+}
+
+/* setup() with @timeout_ms, then a miss whose record is read into m->r. */
+static int miss_setup(struct fx *f, uint32_t timeout_ms, struct miss *m)
+{
+	CHECK_OK(setup(f, timeout_ms, 0, &m->fd));
+	CHECK_OK(miss_start(f, m));
+	CHECK_OK(get_rec(f, m->fd, &m->r));
+	return 0;
+}
+
 /*
  * The whole flow: miss, record, the handler maps the page (the engine's
  * lock is free while the access waits, or the map would hang), answers
@@ -268,20 +292,14 @@ static int respond_invalid(struct fx *f)
 /* SUCCESS without a fix: the one retry faults again, EFAULT, no record. */
 static int retry_once(struct fx *f)
 {
-	struct ioasid_fault r;
-	struct acc a;
-	uint8_t in[8];
-	int fd;
+	struct miss m;
 
-	CHECK_OK(setup(f, 5000, 0, &fd));
-	CHECK_OK(acc_start(&a, f, f->dev, IOASID_ACCESS_READ, SZ_1M, in,
-			   sizeof(in)));
-	CHECK_OK(get_rec(f, fd, &r));
-	CHECK_OK(respond(f, fd, r.cookie, IOASID_FAULT_RESP_SUCCESS));
-	CHECK_ERR(acc_join(&a), -EFAULT);
+	CHECK_OK(miss_setup(f, 5000, &m));
+	CHECK_OK(respond(f, m.fd, m.r.cookie, IOASID_FAULT_RESP_SUCCESS));
+	CHECK_ERR(acc_join(&m.a), -EFAULT);
 	CHECK_EQ(dev_faults(f, f->dev), 2);
-	CHECK(!wait_readable(fd, 0));
-	CHECK_OK(ioasid_faultq_close(f->h, fd));
+	CHECK(!wait_readable(m.fd, 0));
+	CHECK_OK(ioasid_faultq_close(f->h, m.fd));
 	return 0;
 }
 
@@ -291,31 +309,26 @@ static int retry_once(struct fx *f)
  */
 static int no_response_timeout(struct fx *f)
 {
-	struct ioasid_fault r;
-	struct acc a;
-	uint8_t in[8];
-	int fd;
+	struct miss m;
 
-	CHECK_OK(setup(f, 200, 0, &fd));
+	CHECK_OK(setup(f, 200, 0, &m.fd));
 	/* Not read. */
-	CHECK_OK(acc_start(&a, f, f->dev, IOASID_ACCESS_READ, SZ_1M, in,
-			   sizeof(in)));
-	CHECK_ERR(acc_join(&a), -ETIMEDOUT);
-	CHECK(a.ms >= 150 && a.ms < 5000);
-	CHECK(!wait_readable(fd, 0));
-	CHECK_ERR(ioasid_faultq_read(f->h, fd, &r, REC), -EAGAIN);
+	CHECK_OK(miss_start(f, &m));
+	CHECK_ERR(acc_join(&m.a), -ETIMEDOUT);
+	CHECK(m.a.ms >= 150 && m.a.ms < 5000);
+	CHECK(!wait_readable(m.fd, 0));
+	CHECK_ERR(ioasid_faultq_read(f->h, m.fd, &m.r, REC), -EAGAIN);
 	/* Read, never answered. */
-	CHECK_OK(acc_start(&a, f, f->dev, IOASID_ACCESS_READ, SZ_1M, in,
-			   sizeof(in)));
-	CHECK_OK(get_rec(f, fd, &r));
-	CHECK_ERR(acc_join(&a), -ETIMEDOUT);
-	CHECK_ERR(respond(f, fd, r.cookie, IOASID_FAULT_RESP_SUCCESS),
+	CHECK_OK(miss_start(f, &m));
+	CHECK_OK(get_rec(f, m.fd, &m.r));
+	CHECK_ERR(acc_join(&m.a), -ETIMEDOUT);
+	CHECK_ERR(respond(f, m.fd, m.r.cookie, IOASID_FAULT_RESP_SUCCESS),
 		  -EINVAL);
 	CHECK_EQ(dev_faults(f, f->dev), 2);
 	/* The device and the queue work on. */
-	CHECK_OK(ioasid_swdev_access(f->h, f->dev, IOASID_ACCESS_READ, 0, in,
-				     sizeof(in)));
-	CHECK_OK(ioasid_faultq_close(f->h, fd));
+	CHECK_OK(ioasid_swdev_access(f->h, f->dev, IOASID_ACCESS_READ, 0, m.in,
+				     sizeof(m.in)));
+	CHECK_OK(ioasid_faultq_close(f->h, m.fd));
 	return 0;
 }
 
@@ -408,21 +421,15 @@ static int close_pending(struct fx *f)
 /* Detach under a waiting access; destroy is refused while it waits. */
 static int device_gone_while_waiting(struct fx *f)
 {
-	struct ioasid_fault r;
-	struct acc a;
-	uint8_t in[8];
-	int fd;
+	struct miss m;
 
-	CHECK_OK(setup(f, 5000, 0, &fd));
-	CHECK_OK(acc_start(&a, f, f->dev, IOASID_ACCESS_READ, SZ_1M, in,
-			   sizeof(in)));
-	CHECK_OK(get_rec(f, fd, &r));
+	CHECK_OK(miss_setup(f, 5000, &m));
 	CHECK_ERR(ioasid_swdev_destroy(f->h, f->dev), -EBUSY);
 	CHECK_OK(ioasid_detach(f->h, f->dev));
-	CHECK_OK(respond(f, fd, r.cookie, IOASID_FAULT_RESP_SUCCESS));
-	CHECK_ERR(acc_join(&a), -ENODEV);
+	CHECK_OK(respond(f, m.fd, m.r.cookie, IOASID_FAULT_RESP_SUCCESS));
+	CHECK_ERR(acc_join(&m.a), -ENODEV);
 	CHECK_OK(ioasid_swdev_destroy(f->h, f->dev));
-	CHECK_OK(ioasid_faultq_close(f->h, fd));
+	CHECK_OK(ioasid_faultq_close(f->h, m.fd));
 	return 0;
 }
 

@@ -235,6 +235,24 @@ static void walk_arena(unsigned char *arena, u8 sel)
 		__builtin_trap();
 }
 
+/*
+ * A command's argument: a length byte at data[*pos] (the caller has checked
+ * that it is there), then that many bytes, cut to what the input holds,
+ * copied over a cleared arena start. Returns the length copied.
+ */
+static size_t fz_take_arg(unsigned char *arena, const uint8_t *data,
+			  size_t size, size_t *pos)
+{
+	size_t n = data[(*pos)++];
+
+	if (n > size - *pos)
+		n = size - *pos;
+	memset(arena, 0, 0x200);
+	memcpy(arena, data + *pos, n);
+	*pos += n;
+	return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -289,12 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (pos >= size)
 				break;
-			n = data[pos++];
-			if (n > size - pos)
-				n = size - pos;
-			memset(arena, 0, 0x200);
-			memcpy(arena, data + pos, n);
-			pos += n;
+			n = fz_take_arg(arena, data, size, &pos);
 			rc = op & 1 ? ioasid_faultq_write_fd(ctx, fd, 0, n) :
 				      ioasid_faultq_read_fd(ctx, fd, 0, n);
 			if (rc > 0 && (u64)rc > n)
@@ -305,12 +318,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (pos >= size)
 			break;
-		n = data[pos++];
-		if (n > size - pos)
-			n = size - pos;
-		memset(arena, 0, 0x200);
-		memcpy(arena, data + pos, n);
-		pos += n;
+		fz_take_arg(arena, data, size, &pos);
 		if (pos < size) {
 			m = (size_t)data[pos++] * 8;
 			if (m > size - pos)

@@ -334,6 +334,42 @@ int kmsg_mark(void)
 
 static bool irq_seen;
 
+/* The next record after the mark into @rec, NUL-terminated; false at the end. */
+static bool kmsg_next(int fd, char *rec, size_t size)
+{
+	ssize_t n;
+
+	/* EPIPE: records were overwritten since the last read; read on. */
+	while ((n = read(fd, rec, size - 1)) > 0 ||
+	       (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* A record's message: what follows its "level,seq,time,flags;" prefix. */
+static const char *kmsg_text(const char *rec)
+{
+	const char *t = strchr(rec, ';');
+
+	return t ? t + 1 : rec;
+}
+
+bool kmsg_has(int fd, const char *needle)
+{
+	char rec[1024];
+
+	while (kmsg_next(fd, rec, sizeof(rec)))
+		if (strstr(rec, needle)) {
+			diag("kernel: %s", kmsg_text(rec));
+			return true;
+		}
+	return false;
+}
+
 /*
  * Whether the kernel logged an IOMMU fault since the mark: the DMAR record
  * of a fault at @iova, or, when QEMU's fault recording collapsed it into
@@ -343,17 +379,13 @@ static bool irq_seen;
 static bool kmsg_fault(int fd, uint64_t iova)
 {
 	char rec[1024], want[64];
-	ssize_t n;
 	bool found = false;
 
 	snprintf(want, sizeof(want), "fault addr 0x%llx",
 		 (unsigned long long)iova);
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
-		if (n <= 0)
-			continue;
-		rec[n] = '\0';
+	while (kmsg_next(fd, rec, sizeof(rec))) {
 		if (strstr(rec, "DMAR") && strstr(rec, want)) {
-			diag("kernel: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			diag("kernel: %s", kmsg_text(rec));
 			found = true;
 		} else if (strstr(rec, "DMAR: DRHD: handling fault status")) {
 			irq_seen = true;

@@ -89,6 +89,8 @@ int all_bytes(const uint8_t *p, size_t len, uint8_t v);
 /* An fd at the end of /dev/kmsg; then whether a DMAR fault was logged. */
 int kmsg_mark(void);
 bool fault_logged(int fd, uint64_t iova);
+/* Whether a record since kmsg_mark() @fd contains @needle (it is logged). */
+bool kmsg_has(int fd, const char *needle);
 
 /* On an ioasid fd: 0 or -errno. io_map maps read and write. */
 int io_alloc(int fd, uint32_t *id);

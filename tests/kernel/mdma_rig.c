@@ -282,21 +282,6 @@ int map_two(int container, uint8_t *src, uint8_t *dst)
 	return 0;
 }
 
-bool kmsg_has(int fd, const char *needle)
-{
-	char rec[1024];
-	ssize_t n;
-
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
-		if (n <= 0)
-			continue;
-		rec[n] = '\0';
-		if (strstr(rec, needle))
-			return true;
-	}
-	return false;
-}
-
 int mdev_main(const char *suite, const struct test *t, size_t n, int argc,
 	      char **argv)
 {

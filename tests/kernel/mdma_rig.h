@@ -112,9 +112,6 @@ int dunmap(int container, uint64_t iova, uint64_t len, uint32_t flags,
 /* @src (filled, read-only) and @dst (zeroed) at IOVA_SRC and IOVA_DST. */
 int map_two(int container, uint8_t *src, uint8_t *dst);
 
-/* Whether a kernel log record since kmsg_mark() @fd contains @needle. */
-bool kmsg_has(int fd, const char *needle);
-
 /* main()'s skip when ioasid_mdma.ko is not loaded; else run_tests. */
 int mdev_main(const char *suite, const struct test *t, size_t n, int argc,
 	      char **argv);

@@ -977,83 +977,152 @@ static int nest_inv(int fd, uint32_t child, uint64_t addr, uint64_t npages)
 	return v.entry_num == 1 ? 0 : -EPROTO;
 }
 
-static int t_fd_nested_table(struct fx *f)
+/*
+ * What a nested test starts with: the fd rig with one edu bound, a
+ * software device (which needs no IOMMU) on a nesting parent, and with
+ * @ram NEST_RAM of guest RAM mapped at NEST_GPA in the parent.
+ */
+struct nest_rig {
+	struct fd_rig r;
+	struct ioasid_swdev_create sw;
+	uint32_t parent;
+	uint8_t *ram;
+	/* The guest's tables at pages 0-4 of its RAM (nest_tables()). */
+	uint64_t *l4, *l3, *l2, *l1s, *l1;
+};
+
+static void nest_close(struct nest_rig *n)
 {
-	struct ioasid_swdev_create sw = {
-		.size = sizeof(sw), .pgsize_bitmap = SZ_4K | SZ_2M,
-		.aperture_last = ~0ULL,
-	};
+	fd_rig_close(&n->r);
+	if (n->ram)
+		munmap(n->ram, NEST_RAM);
+}
+
+static int nest_open(struct nest_rig *n, uint64_t sw_pgsizes, bool ram)
+{
 	struct ioasid_alloc pa = { .size = sizeof(pa),
 				   .flags = IOASID_ALLOC_NEST_PARENT };
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	if (ram) {
+		n->ram = pages(NEST_RAM);
+		CHECK(n->ram);
+		n->l4 = (uint64_t *)n->ram;
+		n->l3 = n->l4 + 512;
+		n->l2 = n->l3 + 512;
+		n->l1s = n->l2 + 512;
+		n->l1 = n->l1s + 512;
+	}
+	rc = fd_rig_open(&n->r, 1, FD_BOUND);
+	if (rc) {
+		/* The rig closes itself on a skip or an error. */
+		if (n->ram)
+			munmap(n->ram, NEST_RAM);
+		return rc;
+	}
+	n->sw = (struct ioasid_swdev_create){
+		.size = sizeof(n->sw), .pgsize_bitmap = sw_pgsizes,
+		.aperture_last = ~0ULL,
+	};
+	CHECK(ioctl(n->r.fd, IOASID_SWDEV_CREATE, &n->sw) == 0);
+	CHECK(ioctl(n->r.fd, IOASID_ALLOC, &pa) == 0);
+	n->parent = pa.out_ioasid;
+	CHECK_ERR(io_attach(n->r.fd, n->sw.out_dev_id, n->parent), 0);
+	if (ram)
+		CHECK_ERR(io_map(n->r.fd, n->parent, NEST_GPA, n->ram,
+				 NEST_RAM), 0);
+	return 0;
+}
+
+/* A nested ioasid under the parent in *@child, @dev attached to it. */
+static int nest_child(struct nest_rig *n, uint32_t dev, uint32_t *child)
+{
 	struct ioasid_alloc ca = { .size = sizeof(ca),
-				   .flags = IOASID_ALLOC_NESTED };
+				   .flags = IOASID_ALLOC_NESTED,
+				   .parent = n->parent };
+
+	CHECK(ioctl(n->r.fd, IOASID_ALLOC, &ca) == 0);
+	*child = ca.out_ioasid;
+	CHECK_ERR(io_attach(n->r.fd, dev, *child), 0);
+	return 0;
+}
+
+/*
+ * The guest's table: IOVA_SRC (first 2 MiB, l1s) to page 16, IOVA_DST
+ * (second 2 MiB, l1) to page 17.
+ */
+static void nest_tables(struct nest_rig *n)
+{
+	n->l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
+	n->l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
+	n->l2[IOVA_SRC >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
+	n->l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 4 * SZ_4K) | NEST_PTE;
+	n->l1s[IOVA_SRC >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
+	n->l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
+}
+
+/* The table at NEST_GPA bound to @child and all of it invalidated. */
+static int nest_bind(struct nest_rig *n, uint32_t child)
+{
 	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
 				       .format = IOASID_PGTBL_X86_64,
-				       .addr_width = 48, .root = NEST_GPA };
-	uint8_t *ram = pages(NEST_RAM);
-	/*
-	 * Tables at pages 0-4 of guest RAM (IOVA_SRC is in the first 2 MiB,
-	 * IOVA_DST in the second: a level-1 table each); data at pages 16,
-	 * 17 and 18.
-	 */
-	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
-		 *l1s = l2 + 512, *l1 = l1s + 512;
-	uint8_t *src = ram + 16 * SZ_4K, *a = ram + 17 * SZ_4K,
-		*bb = ram + 18 * SZ_4K;
-	struct fd_rig r;
+				       .addr_width = 48, .root = NEST_GPA,
+				       .ioasid = child };
+
+	CHECK(ioctl(n->r.fd, IOASID_PGTBL_BIND, &b) == 0);
+	return nest_inv(n->r.fd, child, 0, ~0ULL);
+}
+
+static int t_fd_nested_table(struct fx *f)
+{
+	struct nest_rig n;
+	uint8_t *src, *a, *bb;
+	uint64_t *l1;
+	uint32_t child;
 	int rc, fd;
 
 	(void)f;
-	rc = fd_rig_open(&r, 1, FD_BOUND);
+	rc = nest_open(&n, SZ_4K | SZ_2M, true);
 	if (rc)
 		return rc;
-	fd = r.fd;
-	CHECK(ram);
-	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
-	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
-	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
-	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
-	ca.parent = pa.out_ioasid;
-	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
-	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
-	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
-	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
-	l2[IOVA_SRC >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
-	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 4 * SZ_4K) | NEST_PTE;
-	l1s[IOVA_SRC >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
-	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
-	b.ioasid = ca.out_ioasid;
-	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
+	fd = n.r.fd;
+	/* Data at pages 16, 17 and 18. */
+	src = n.ram + 16 * SZ_4K;
+	a = n.ram + 17 * SZ_4K;
+	bb = n.ram + 18 * SZ_4K;
+	l1 = n.l1;
+	CHECK_OK(nest_child(&n, n.r.dev[0], &child));
+	nest_tables(&n);
 	/* Nothing is translated before the first invalidation... */
-	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
+	CHECK_ERR(nest_bind(&n, child), 0);
 	fill(src, SZ_4K, 0x5a);
 	memset(a, 0xee, SZ_4K);
 	memset(bb, 0xee, SZ_4K);
-	CHECK(edu_dma(&r.e[0], IOVA_SRC, false, EDU_LEN) == 0);
-	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(a, src, EDU_LEN) == 0);
 	CHECK(all_bytes(bb, SZ_4K, 0xee));
 	/* The PTE rewritten and invalidated: the next DMA lands in bb. */
 	memset(a, 0xee, SZ_4K);
 	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 18 * SZ_4K) | NEST_PTE;
-	CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
-	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK_ERR(nest_inv(fd, child, IOVA_DST, 1), 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(bb, src, EDU_LEN) == 0);
 	CHECK(all_bytes(a, SZ_4K, 0xee));
 	/* Cleared and invalidated: the write is blocked, nothing changes. */
 	memset(bb, 0xee, SZ_4K);
 	l1[IOVA_DST >> 12 & 511] = 0;
-	CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
-	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK_ERR(nest_inv(fd, child, IOVA_DST, 1), 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(all_bytes(a, SZ_4K, 0xee));
 	CHECK(all_bytes(bb, SZ_4K, 0xee));
 	/* Read-only at stage 1: writes blocked too; reads still work. */
 	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | 0x5;
-	CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
-	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK_ERR(nest_inv(fd, child, IOVA_DST, 1), 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(all_bytes(a, SZ_4K, 0xee));
-	fd_rig_close(&r);
-	munmap(ram, NEST_RAM);
+	nest_close(&n);
 	return 0;
 }
 
@@ -1083,54 +1152,42 @@ static int nest_query(int fd, uint32_t as, uint64_t iova, uint64_t len,
 
 static int t_fd_nested_hugepage(struct fx *f)
 {
-	struct ioasid_swdev_create sw = {
-		.size = sizeof(sw), .pgsize_bitmap = SZ_4K | SZ_2M,
-		.aperture_last = ~0ULL,
-	};
-	struct ioasid_alloc pa = { .size = sizeof(pa),
-				   .flags = IOASID_ALLOC_NEST_PARENT };
-	struct ioasid_alloc ca = { .size = sizeof(ca),
-				   .flags = IOASID_ALLOC_NESTED };
-	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
-				       .format = IOASID_PGTBL_X86_64,
-				       .addr_width = 48, .root = NEST_GPA };
 	struct ioasid_info info = { .size = sizeof(info) };
 	struct ioasid_map_dma m4k = {
 		.size = sizeof(m4k), .flags = IOASID_DMA_READ | IOASID_DMA_WRITE,
 		.max_pgshift = 12, .iova = NEST_HUGE4K_GPA, .length = SZ_2M,
 	};
-	uint8_t *ram = pages(NEST_RAM);
-	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
-		 *l1 = l2 + 512;
-	uint8_t *dst = ram + 16 * SZ_4K, *huge;
+	struct nest_rig n;
+	uint64_t *l2, *l1;
+	uint8_t *dst, *huge;
 	uint64_t want, got = 0;
-	struct fd_rig r;
+	uint32_t child;
 	int rc, fd;
 
 	(void)f;
-	rc = fd_rig_open(&r, 1, FD_BOUND);
+	rc = nest_open(&n, SZ_4K | SZ_2M, true);
 	if (rc)
 		return rc;
-	rc = fd_rig_huge(&r, false);
-	if (rc)
+	rc = fd_rig_huge(&n.r, false);
+	if (rc) {
+		/* fd_rig_huge() closed the rig. */
+		munmap(n.ram, NEST_RAM);
 		return rc;
-	huge = r.huge;
-	fd = r.fd;
-	CHECK(ram);
+	}
+	huge = n.r.huge;
+	fd = n.r.fd;
+	/* One level-1 table, at page 3; data at page 16. */
+	l2 = n.l2;
+	l1 = n.l2 + 512;
+	dst = n.ram + 16 * SZ_4K;
 	fill(huge, SZ_2M, 0x6b);
-	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
-	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
-	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
-	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
-	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_HUGE_GPA, huge, SZ_2M), 0);
-	m4k.ioasid = pa.out_ioasid;
+	CHECK_ERR(io_map(fd, n.parent, NEST_HUGE_GPA, huge, SZ_2M), 0);
+	m4k.ioasid = n.parent;
 	m4k.vaddr = (uintptr_t)huge;
 	CHECK(ioctl(fd, IOASID_MAP_DMA, &m4k) == 0);
-	ca.parent = pa.out_ioasid;
-	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
-	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
-	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
-	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
+	CHECK_OK(nest_child(&n, n.r.dev[0], &child));
+	n.l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
+	n.l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
 	/* Two 2 MiB leaves, and a 4 KiB leaf into the hugepage. */
 	l2[IOVA_HUGE >> 21 & 511] = NEST_HUGE_GPA | PTE_PS | NEST_PTE;
 	l2[(IOVA_HUGE + SZ_2M) >> 21 & 511] = NEST_HUGE4K_GPA | PTE_PS |
@@ -1138,43 +1195,40 @@ static int t_fd_nested_hugepage(struct fx *f)
 	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
 	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
 	l1[(IOVA_DST >> 12 & 511) + 1] = (NEST_HUGE_GPA + SZ_4K) | NEST_PTE;
-	b.ioasid = ca.out_ioasid;
-	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
-	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
-	info.ioasid = ca.out_ioasid;
+	CHECK_ERR(nest_bind(&n, child), 0);
+	info.ioasid = child;
 	CHECK(ioctl(fd, IOASID_GET_INFO, &info) == 0);
 	diag("nested ioasid page sizes 0x%llx",
 	     (unsigned long long)info.out_pgsize_bitmap);
 	want = info.out_pgsize_bitmap & SZ_2M ? SZ_2M : SZ_4K;
 	if (want != SZ_2M)
 		diag("the IOMMU has no 2 MiB page: expecting 4 KiB pages");
-	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_HUGE, SZ_2M, &got), 0);
+	CHECK_ERR(nest_query(fd, child, IOVA_HUGE, SZ_2M, &got), 0);
 	diag("2 MiB stage-1 leaf over a hugepage: page sizes 0x%llx",
 	     (unsigned long long)got);
 	CHECK_EQ(got, want);
-	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_HUGE + SZ_2M, SZ_2M, &got),
+	CHECK_ERR(nest_query(fd, child, IOVA_HUGE + SZ_2M, SZ_2M, &got),
 		  0);
 	CHECK_EQ(got, SZ_4K);
-	CHECK_ERR(nest_query(fd, ca.out_ioasid, IOVA_DST + SZ_4K, SZ_4K, &got),
+	CHECK_ERR(nest_query(fd, child, IOVA_DST + SZ_4K, SZ_4K, &got),
 		  0);
 	CHECK_EQ(got, SZ_4K);
 	/* The device reaches the last page of each 2 MiB leaf. */
 	memset(dst, 0, SZ_4K);
 	huge[SZ_2M - SZ_4K] = 0x11;
-	CHECK(edu_dma(&r.e[0], IOVA_HUGE + SZ_2M - SZ_4K, false, EDU_LEN) == 0);
-	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_HUGE + SZ_2M - SZ_4K, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
 	memset(dst, 0, SZ_4K);
 	huge[SZ_2M - SZ_4K] = 0x22;
-	CHECK(edu_dma(&r.e[0], IOVA_HUGE + 2 * SZ_2M - SZ_4K, false,
+	CHECK(edu_dma(&n.r.e[0], IOVA_HUGE + 2 * SZ_2M - SZ_4K, false,
 		      EDU_LEN) == 0);
-	CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 	CHECK(memcmp(dst, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
 	/* And writes through the 4 KiB leaf land in the hugepage. */
-	CHECK(edu_dma(&r.e[0], IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
+	CHECK(edu_dma(&n.r.e[0], IOVA_DST + SZ_4K, true, EDU_LEN) == 0);
 	CHECK(memcmp(huge + SZ_4K, huge + SZ_2M - SZ_4K, EDU_LEN) == 0);
-	fd_rig_close(&r);
-	munmap(ram, NEST_RAM);
+	nest_close(&n);
 	return 0;
 }
 
@@ -1203,25 +1257,6 @@ static int dev_ecap(const char *bdf, uint64_t *ecap)
 	return n == 1 ? 0 : -EINVAL;
 }
 
-static bool kmsg_has(int fd, const char *what)
-{
-	char rec[1024];
-	ssize_t n;
-
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 ||
-	       (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;
-		rec[n] = '\0';
-		if (strstr(rec, what)) {
-			diag("kernel: %s", strchr(rec, ';') ?
-			     strchr(rec, ';') + 1 : rec);
-			return true;
-		}
-	}
-	return false;
-}
-
 /* IOASID_GET_INFO of @as without ranges: 0 or -errno. */
 static int nest_info(int fd, uint32_t as, struct ioasid_info *info)
 {
@@ -1236,38 +1271,31 @@ static int t_fd_nested_probe(struct fx *f)
 	const uint32_t mask = IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW |
 			      IOASID_INFO_NESTED_HW |
 			      IOASID_INFO_NESTED_HW_CAPABLE;
-	struct ioasid_swdev_create sw = {
-		.size = sizeof(sw), .pgsize_bitmap = SZ_4K,
-		.aperture_last = ~0ULL,
-	};
-	struct ioasid_alloc pa = { .size = sizeof(pa),
-				   .flags = IOASID_ALLOC_NEST_PARENT };
 	struct ioasid_alloc ca = { .size = sizeof(ca),
 				   .flags = IOASID_ALLOC_NESTED };
 	struct ioasid_alloc ca2 = { .size = sizeof(ca2),
 				    .flags = IOASID_ALLOC_NESTED };
+	struct ioasid_swdev_create *sw;
 	struct ioasid_info info;
+	struct nest_rig n;
 	uint32_t sw2 = 0;
 	uint64_t ecap = 0;
 	bool hw;
-	struct fd_rig r;
 	int rc, fd, kmsg;
 
 	(void)f;
-	rc = fd_rig_open(&r, 1, FD_BOUND);
+	rc = nest_open(&n, SZ_4K, false);
 	if (rc)
 		return rc;
-	fd = r.fd;
-	CHECK_ERR(dev_ecap(r.e[0].bdf, &ecap), 0);
+	fd = n.r.fd;
+	sw = &n.sw;
+	CHECK_ERR(dev_ecap(n.r.e[0].bdf, &ecap), 0);
 	hw = (ecap >> 47 & 1) && (ecap >> 26 & 1) && (ecap >> 43 & 1);
 	diag("%s: VT-d ecap 0x%" PRIx64 ": first stage %d, nesting %d, scalable %d",
-	     r.e[0].bdf, ecap, (int)(ecap >> 47 & 1), (int)(ecap >> 26 & 1),
+	     n.r.e[0].bdf, ecap, (int)(ecap >> 47 & 1), (int)(ecap >> 26 & 1),
 	     (int)(ecap >> 43 & 1));
-	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
-	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
-	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
-	ca.parent = pa.out_ioasid;
-	ca2.parent = pa.out_ioasid;
+	ca.parent = n.parent;
+	ca2.parent = n.parent;
 	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
 	CHECK(ioctl(fd, IOASID_ALLOC, &ca2) == 0);
 	/* No device yet: nothing to probe, not capable. */
@@ -1276,7 +1304,7 @@ static int t_fd_nested_probe(struct fx *f)
 		 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
 	kmsg = kmsg_mark();
 	CHECK(kmsg >= 0);
-	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+	CHECK_ERR(io_attach(fd, n.r.dev[0], ca.out_ioasid), 0);
 	CHECK_ERR(nest_info(fd, ca.out_ioasid, &info), 0);
 	if (hw && !(info.out_flags & IOASID_INFO_NESTED_HW_CAPABLE))
 		diag("the ecap offers nesting but the driver allocates no nesting parent (scalable mode off?)");
@@ -1294,26 +1322,26 @@ static int t_fd_nested_probe(struct fx *f)
 	CHECK(kmsg >= 0);
 	for (int i = 0; i < 3; i++) {
 		struct ioasid_device_detach dd = {
-			.size = sizeof(dd), .dev_id = r.dev[0],
+			.size = sizeof(dd), .dev_id = n.r.dev[0],
 		};
 
 		CHECK(ioctl(fd, IOASID_DEVICE_DETACH, &dd) == 0);
-		CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
+		CHECK_ERR(io_attach(fd, n.r.dev[0], ca.out_ioasid), 0);
 	}
 	CHECK(!kmsg_has(kmsg, "nested in software"));
 	close(kmsg);
 	/* The plain ioasid the device could be on instead is never capable. */
-	CHECK_ERR(nest_info(fd, pa.out_ioasid, &info), 0);
+	CHECK_ERR(nest_info(fd, n.parent, &info), 0);
 	CHECK(!(info.out_flags & IOASID_INFO_NESTED_HW_CAPABLE));
 	/* A software device has no IOMMU: never capable. */
-	sw.pgsize_bitmap = SZ_4K | SZ_2M;
-	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
-	sw2 = sw.out_dev_id;
+	sw->pgsize_bitmap = SZ_4K | SZ_2M;
+	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, sw) == 0);
+	sw2 = sw->out_dev_id;
 	CHECK_ERR(io_attach(fd, sw2, ca2.out_ioasid), 0);
 	CHECK_ERR(nest_info(fd, ca2.out_ioasid, &info), 0);
 	CHECK_EQ(info.out_flags & mask,
 		 IOASID_INFO_NESTED | IOASID_INFO_NESTED_SW);
-	fd_rig_close(&r);
+	nest_close(&n);
 	return 0;
 }
 
@@ -1346,80 +1374,57 @@ static long read_param(const char *path)
 
 static int t_fd_nested_fault_walk(struct fx *f)
 {
-	struct ioasid_swdev_create sw = {
-		.size = sizeof(sw), .pgsize_bitmap = SZ_4K,
-		.aperture_last = ~0ULL,
-	};
-	struct ioasid_alloc pa = { .size = sizeof(pa),
-				   .flags = IOASID_ALLOC_NEST_PARENT };
-	struct ioasid_alloc ca = { .size = sizeof(ca),
-				   .flags = IOASID_ALLOC_NESTED };
-	struct ioasid_pgtbl_bind b = { .size = sizeof(b),
-				       .format = IOASID_PGTBL_X86_64,
-				       .addr_width = 48, .root = NEST_GPA };
-	uint8_t *ram = pages(NEST_RAM);
-	uint64_t *l4 = (uint64_t *)ram, *l3 = l4 + 512, *l2 = l3 + 512,
-		 *l1s = l2 + 512, *l1 = l1s + 512;
-	uint8_t *src = ram + 16 * SZ_4K, *a = ram + 17 * SZ_4K,
-		*bb = ram + 18 * SZ_4K;
 	unsigned int n, failed = 0, kept_old = 0, withdrawn = 0, after = 0;
+	struct nest_rig nr;
+	uint8_t *src, *a, *bb;
+	uint64_t *l1;
 	bool moved, kept;
+	uint32_t child;
 	long live0;
-	struct fd_rig r;
 	int rc, fd;
 
 	(void)f;
-	CHECK(ram);
 	live0 = read_param(LIVE_OBJS);
 	if (live0 < 0 || set_param(FAIL_NTH, 0) < 0) {
 		skip_reason("ioasid.ko's fail_nth and live_objects are needed (root)");
 		return SKIP_RC;
 	}
-	rc = fd_rig_open(&r, 1, FD_BOUND);
+	rc = nest_open(&nr, SZ_4K, true);
 	if (rc)
 		return rc;
-	fd = r.fd;
-	CHECK(ioctl(fd, IOASID_SWDEV_CREATE, &sw) == 0);
-	CHECK(ioctl(fd, IOASID_ALLOC, &pa) == 0);
-	CHECK_ERR(io_attach(fd, sw.out_dev_id, pa.out_ioasid), 0);
-	CHECK_ERR(io_map(fd, pa.out_ioasid, NEST_GPA, ram, NEST_RAM), 0);
-	ca.parent = pa.out_ioasid;
-	CHECK(ioctl(fd, IOASID_ALLOC, &ca) == 0);
-	CHECK_ERR(io_attach(fd, r.dev[0], ca.out_ioasid), 0);
-	l4[0] = (NEST_GPA + SZ_4K) | NEST_PTE;
-	l3[0] = (NEST_GPA + 2 * SZ_4K) | NEST_PTE;
-	l2[IOVA_SRC >> 21 & 511] = (NEST_GPA + 3 * SZ_4K) | NEST_PTE;
-	l2[IOVA_DST >> 21 & 511] = (NEST_GPA + 4 * SZ_4K) | NEST_PTE;
-	l1s[IOVA_SRC >> 12 & 511] = (NEST_GPA + 16 * SZ_4K) | NEST_PTE;
-	l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
-	b.ioasid = ca.out_ioasid;
-	CHECK(ioctl(fd, IOASID_PGTBL_BIND, &b) == 0);
-	CHECK_ERR(nest_inv(fd, ca.out_ioasid, 0, ~0ULL), 0);
+	fd = nr.r.fd;
+	src = nr.ram + 16 * SZ_4K;
+	a = nr.ram + 17 * SZ_4K;
+	bb = nr.ram + 18 * SZ_4K;
+	l1 = nr.l1;
+	CHECK_OK(nest_child(&nr, nr.r.dev[0], &child));
+	nest_tables(&nr);
+	CHECK_ERR(nest_bind(&nr, child), 0);
 	fill(src, SZ_4K, 0x3d);
 	/* The edu's buffer holds src from here on. */
-	CHECK(edu_dma(&r.e[0], IOVA_SRC, false, EDU_LEN) == 0);
+	CHECK(edu_dma(&nr.r.e[0], IOVA_SRC, false, EDU_LEN) == 0);
 	for (n = 1; n < 64; n++) {
 		long left;
 
 		/* Back to a, then moved to bb with the n-th point failing. */
 		l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 17 * SZ_4K) | NEST_PTE;
-		CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
+		CHECK_ERR(nest_inv(fd, child, IOVA_DST, 1), 0);
 		memset(a, 0xee, SZ_4K);
 		memset(bb, 0xee, SZ_4K);
 		l1[IOVA_DST >> 12 & 511] = (NEST_GPA + 18 * SZ_4K) | NEST_PTE;
 		CHECK(set_param(FAIL_NTH, n) == 0);
-		rc = nest_inv(fd, ca.out_ioasid, IOVA_DST, 1);
+		rc = nest_inv(fd, child, IOVA_DST, 1);
 		left = set_param(FAIL_NTH, 0);
 		if (left > 0) {
 			/* The call passed no n-th point: all are done. */
 			CHECK_ERR(rc, 0);
-			CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+			CHECK(edu_dma(&nr.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 			CHECK(memcmp(bb, src, EDU_LEN) == 0);
 			CHECK(all_bytes(a, SZ_4K, 0xee));
 			break;
 		}
 		failed++;
-		CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+		CHECK(edu_dma(&nr.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 		moved = !all_bytes(bb, SZ_4K, 0xee);
 		kept = !all_bytes(a, SZ_4K, 0xee);
 		diag("point %u: %s, old %s, new %s", n, strerror(-rc),
@@ -1443,8 +1448,8 @@ static int t_fd_nested_fault_walk(struct fx *f)
 		memset(bb, 0xee, SZ_4K);
 		/* Invalidated again without a fault: the move takes. */
 		memset(a, 0xee, SZ_4K);
-		CHECK_ERR(nest_inv(fd, ca.out_ioasid, IOVA_DST, 1), 0);
-		CHECK(edu_dma(&r.e[0], IOVA_DST, true, EDU_LEN) == 0);
+		CHECK_ERR(nest_inv(fd, child, IOVA_DST, 1), 0);
+		CHECK(edu_dma(&nr.r.e[0], IOVA_DST, true, EDU_LEN) == 0);
 		CHECK(memcmp(bb, src, EDU_LEN) == 0);
 		CHECK(all_bytes(a, SZ_4K, 0xee));
 	}
@@ -1453,8 +1458,7 @@ static int t_fd_nested_fault_walk(struct fx *f)
 	CHECK(n < 64);
 	CHECK(kept_old > 0);
 	CHECK(withdrawn > 0);
-	fd_rig_close(&r);
-	munmap(ram, NEST_RAM);
+	nest_close(&nr);
 	CHECK_EQ(read_param(LIVE_OBJS), live0);
 	return 0;
 }
