@@ -375,6 +375,13 @@ void ioasid_dev_unbind(struct ioasid_dev *dev)
 	ctx_unbind(dev);
 }
 
+void ioasid_ctx_quiesce(struct ioasid_ctx *ctx)
+{
+	ioh_lock(&ctx->lock);
+	faultq_destroy_all(ctx);
+	ioh_unlock(&ctx->lock);
+}
+
 void ioasid_ctx_destroy(struct ioasid_ctx *ctx)
 {
 	u32 id;

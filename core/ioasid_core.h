@@ -413,6 +413,12 @@ int ioasid_ctx_create(const struct ioasid_host_ops *ops, void *host,
 /* Detaches, unmaps and unpins everything, then frees. Cannot fail. */
 void ioasid_ctx_destroy(struct ioasid_ctx *ctx);
 /*
+ * Close the fault queues the host still has open (embedded backend), so
+ * accesses waiting for an answer end at once, before the caller waits
+ * for its calls in progress and destroys the context.
+ */
+void ioasid_ctx_quiesce(struct ioasid_ctx *ctx);
+/*
  * Check every invariant of the context (trees, counters, accounting); for
  * fuzzers and stress tests, O(n). 0 or -EIO.
  */

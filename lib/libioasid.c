@@ -29,6 +29,7 @@ struct ioasid_handle {
 	int fd;				/* kernel */
 	struct ioasid_ctx *ctx;		/* embedded */
 	struct emb_host host;		/* embedded */
+	unsigned int inflight;		/* atomic: ioasid_ioctl() calls running */
 };
 
 struct last_error {
@@ -125,10 +126,20 @@ int ioasid_open(const struct ioasid_open_opts *opts, struct ioasid_handle **out)
 	return 0;
 }
 
+/*
+ * Calls still running on other threads end first: on the embedded
+ * backend an access waiting for a fault's answer is failed at once (its
+ * queues closed); on the kernel backend it ends by its queue's timeout.
+ * A call begun after ioasid_close() is the caller's bug, as with free().
+ */
 void ioasid_close(struct ioasid_handle *h)
 {
 	if (!h)
 		return;
+	if (h->ctx)
+		ioasid_ctx_quiesce(h->ctx);
+	while (__atomic_load_n(&h->inflight, __ATOMIC_ACQUIRE))
+		usleep(1000);
 	if (h->ctx)
 		ioasid_ctx_destroy(h->ctx);
 	if (h->fd >= 0)
@@ -144,7 +155,8 @@ enum ioasid_backend ioasid_backend_of(const struct ioasid_handle *h)
 static void explain_kernel(struct ioasid_handle *h, unsigned long cmd,
 			   void *arg, int err);
 
-long ioasid_ioctl(struct ioasid_handle *h, unsigned long cmd, void *arg)
+static long handle_ioctl(struct ioasid_handle *h, unsigned long cmd,
+			 void *arg)
 {
 	struct ioasid_diag diag;
 	long rc;
@@ -166,6 +178,16 @@ long ioasid_ioctl(struct ioasid_handle *h, unsigned long cmd, void *arg)
 		rc = -errno;
 		explain_kernel(h, cmd, arg, (int)rc);
 	}
+	return rc;
+}
+
+long ioasid_ioctl(struct ioasid_handle *h, unsigned long cmd, void *arg)
+{
+	long rc;
+
+	__atomic_fetch_add(&h->inflight, 1, __ATOMIC_ACQ_REL);
+	rc = handle_ioctl(h, cmd, arg);
+	__atomic_fetch_sub(&h->inflight, 1, __ATOMIC_RELEASE);
 	return rc;
 }
 

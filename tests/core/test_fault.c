@@ -581,6 +581,34 @@ static int bad_read_write(struct fx *f)
 }
 
 /*
+ * ioasid_close() while another thread's access waits for an answer: the
+ * access ends (embedded: at once, its queue closed; kernel: by the
+ * queue's timeout) before anything it touches is freed. The embedded
+ * backend freed the context under the waiter (found by an attacker's
+ * review: a use-after-free, a hang under ASan).
+ */
+static int close_while_waiting(struct fx *f)
+{
+	bool kernel = ioasid_backend_of(f->h) == IOASID_BACKEND_KERNEL;
+	struct acc a;
+	uint8_t in[8];
+	long rc;
+	int fd;
+
+	CHECK_OK(setup(f, 500, 0, &fd));
+	CHECK_OK(acc_start(&a, f, f->dev, IOASID_ACCESS_READ, SZ_1M, in,
+			   sizeof(in)));
+	CHECK(wait_readable(fd, 5000));
+	ioasid_close(f->h);
+	f->h = NULL;		/* the fixture's teardown closes nothing */
+	rc = acc_join(&a);
+	CHECK(rc == (kernel ? -ETIMEDOUT : -EFAULT));
+	if (kernel)
+		close(fd);	/* the embedded queue went with the context */
+	return 0;
+}
+
+/*
  * Many accesses fault at once while the handler answers SUCCESS, INVALID
  * or nothing, and now and then closes the queue and opens another: every
  * access ends with one of the documented errnos within its bound, and
@@ -715,6 +743,7 @@ static const struct test tests[] = {
 	{ "device_gone_while_waiting", device_gone_while_waiting, NULL },
 	{ "bad_alloc_attach", bad_alloc_attach, NULL },
 	{ "bad_read_write", bad_read_write, NULL },
+	{ "close_while_waiting", close_while_waiting, NULL },
 	{ "stress", stress, NULL },
 };
 
