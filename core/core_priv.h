@@ -147,7 +147,6 @@ struct ioasid_faultq {
 	u32 nunread;			/* of them, not yet read */
 	u32 depth;			/* @nrecs at most */
 	u32 timeout_ms;
-	u32 next_cookie;
 	int fd;				/* the host's number, for _fd lookups */
 	void *host_data;
 };
@@ -171,6 +170,7 @@ struct ioasid_ctx {
 	struct ioh_cache map_cache;
 	struct ioh_cache shadow_cache;	/* struct nest_entry */
 	struct ioasid_faultq *faultqs;	/* open fault queues */
+	u32 next_cookie;		/* the last fault cookie handed out */
 	u32 nfaultqs;
 };
 

@@ -64,11 +64,16 @@ static struct faultq_rec *faultq_find(struct ioasid_faultq *q, u32 cookie)
 	return NULL;
 }
 
-/* A cookie no linked record has: at most IOASID_FAULTQ_DEPTH_MAX tries. */
+/*
+ * A cookie no linked record has: at most IOASID_FAULTQ_DEPTH_MAX tries.
+ * Counted per context, not per queue: a queue made on the number of one
+ * just closed never hands out that one's cookies (a failed copy-out
+ * finds its records again by cookie, on the queue of that number).
+ */
 static u32 faultq_new_cookie(struct ioasid_faultq *q)
 {
 	for (;;) {
-		u32 c = ++q->next_cookie;
+		u32 c = ++q->ctx->next_cookie;
 
 		if (c && !faultq_find(q, c))
 			return c;

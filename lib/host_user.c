@@ -19,6 +19,7 @@
  * kernel backend charges the user (or the process) instead; see
  * docs/uapi.md.
  */
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -293,7 +294,9 @@ static void user_faultq_notify(void *host, struct ioasid_faultq *q,
 	(void)host;
 	if (pending && !signalled)
 		(void)!write(p.fd, &v, sizeof(v));
-	else if (!pending && signalled)
+	else if (!pending && signalled &&
+		 (fcntl(p.fd, F_GETFL) & O_NONBLOCK))
+		/* Under the context's lock: never a read that may block. */
 		(void)!read(p.fd, &v, sizeof(v));
 }
 

@@ -181,14 +181,22 @@ static long handle_ioctl(struct ioasid_handle *h, unsigned long cmd,
 	return rc;
 }
 
-long ioasid_ioctl(struct ioasid_handle *h, unsigned long cmd, void *arg)
+/* A call on @h in progress, which ioasid_close() waits for. */
+static void call_enter(struct ioasid_handle *h)
 {
-	long rc;
-
 	__atomic_fetch_add(&h->inflight, 1, __ATOMIC_ACQ_REL);
-	rc = handle_ioctl(h, cmd, arg);
+}
+
+static long call_leave(struct ioasid_handle *h, long rc)
+{
 	__atomic_fetch_sub(&h->inflight, 1, __ATOMIC_RELEASE);
 	return rc;
+}
+
+long ioasid_ioctl(struct ioasid_handle *h, unsigned long cmd, void *arg)
+{
+	call_enter(h);
+	return call_leave(h, handle_ioctl(h, cmd, arg));
 }
 
 int ioasid_api_version(struct ioasid_handle *h)
@@ -624,9 +632,11 @@ static long faultq_io(struct ioasid_handle *h, int fd, uintptr_t buf,
 	ssize_t n;
 
 	if (h->backend == IOASID_BACKEND_EMBEDDED) {
+		/* Counted: the copy runs outside the lock, on h->ctx. */
+		call_enter(h);
 		n = respond ? ioasid_faultq_write_fd(h->ctx, fd, buf, len) :
 			      ioasid_faultq_read_fd(h->ctx, fd, buf, len);
-		return fd_call_failed(what, n);
+		return call_leave(h, fd_call_failed(what, n));
 	}
 	n = respond ? write(fd, (const void *)buf, len) :
 		      read(fd, (void *)buf, len);
@@ -647,9 +657,11 @@ long ioasid_faultq_respond(struct ioasid_handle *h, int fd, const void *buf,
 
 int ioasid_faultq_close(struct ioasid_handle *h, int fd)
 {
-	if (h->backend == IOASID_BACKEND_EMBEDDED)
-		return (int)fd_call_failed("faultq close",
-					   ioasid_faultq_close_fd(h->ctx, fd));
+	if (h->backend == IOASID_BACKEND_EMBEDDED) {
+		call_enter(h);
+		return (int)call_leave(h, fd_call_failed("faultq close",
+					   ioasid_faultq_close_fd(h->ctx, fd)));
+	}
 	return (int)fd_call_failed("faultq close", close(fd) ? -errno : 0);
 }
 

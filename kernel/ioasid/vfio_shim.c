@@ -106,7 +106,7 @@ struct shim_dev {
 	struct shim_group *grp;
 	struct device *kdev;
 	const char *nest_why;		/* the hardware nesting probe's answer */
-	bool nest_said;			/* nest_why logged (once a device) */
+	bool nest_said;			/* nest_why logged (once a binding) */
 	bool bound;
 };
 
@@ -165,11 +165,12 @@ static int shim_dev_attach(struct ioasid_dev *d, struct ioasid_as *as)
 		return PTR_ERR(sd);
 	/*
 	 * Hardware nesting is not built: a nested ioasid is a shadow. Said
-	 * once a device: attach and detach in a loop must not flood the log.
+	 * once a device while its group is bound, and rate-limited across
+	 * rebinds: attach and detach in a loop must not flood the log.
 	 */
 	if (ioasid_as_nested(as) && !sdev->nest_said) {
 		sdev->nest_said = true;
-		dev_info(sdev->kdev,
+		dev_info_ratelimited(sdev->kdev,
 			 "ioasid %u nested in software; hardware nesting %s (%s)\n",
 			 ioasid_as_id(as),
 			 d->attrs.flags & IOASID_ATTR_NEST_HW ?
