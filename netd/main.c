@@ -118,13 +118,13 @@ static int add_port(struct netd *d, enum netd_kind kind, const char *arg)
 /* After the EAL: every --eth DEVICE names a DPDK port. */
 static int resolve_eth(struct netd *d)
 {
+	char why[NETD_WHY_MAX];
+
 	for (unsigned int i = 0; i < d->nports; i++) {
 		struct netd_port *p = &d->port[i];
 
-		if (p->kind == NETD_ETH &&
-		    rte_eth_dev_get_port_by_name(p->where, &p->eth_id))
-			return bad("port %s: no DPDK device named %s (give it with EAL --vdev, or -a for a PCI device)",
-				   p->name, p->where);
+		if (p->kind == NETD_ETH && netd_eth_resolve(p, why, sizeof(why)))
+			return bad("port %s: %s", p->name, why);
 	}
 	return 0;
 }

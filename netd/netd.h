@@ -158,6 +158,8 @@ int netd_port_find(const struct netd *d, const char *name);
  * control socket's add), into @p: 0, or -EINVAL with the reason in @why
  * (no NAME, a NAME in use, no WHAT, an unknown option).
  */
+/* An ethdev port's DPDK device into p->eth_id: 0, or -EINVAL and @why. */
+int netd_eth_resolve(struct netd_port *p, char *why, size_t size);
 int netd_port_parse(const struct netd *d, enum netd_kind kind,
 		    const char *spec, struct netd_port *p, char *why,
 		    size_t size);

@@ -540,15 +540,7 @@ void netd_ports_close(struct netd *d)
 {
 	uint16_t id;
 
-	/* Every backend first: none calls into a ring freed below. */
-	for (unsigned int i = 0; i < d->nports; i++) {
-		struct netd_port *p = &d->port[i];
-
-		if (p->vu) {
-			vu_backend_stop(p->vu);	/* removes the socket */
-			p->vu = NULL;
-		}
-	}
+	/* Each backend stops before its own rings go (port_close). */
 	for (unsigned int i = 0; i < d->nports; i++)
 		port_close(&d->port[i]);
 	/* A TAP PMD's interface goes with its device, a port's or not. */
@@ -591,6 +583,14 @@ static void fwd_unpark(struct netd *d)
 		__atomic_store_n(&d->park, NETD_RUN, __ATOMIC_RELEASE);
 }
 
+int netd_eth_resolve(struct netd_port *p, char *why, size_t size)
+{
+	if (!rte_eth_dev_get_port_by_name(p->where, &p->eth_id))
+		return 0;
+	return why_is(why, size, "no DPDK device named %s (give it with EAL --vdev, or -a for a PCI device)",
+		      p->where);
+}
+
 /* The device @id is a live port's already: its name, else NULL. */
 static const char *eth_owner(const struct netd *d, uint16_t id)
 {
@@ -613,9 +613,8 @@ static int add_check(struct netd *d, struct netd_port *p, const char *xc,
 	if (p->kind == NETD_ETH) {
 		const char *owner;
 
-		if (rte_eth_dev_get_port_by_name(p->where, &p->eth_id))
-			return why_is(why, size, "no DPDK device named %s (give it with EAL --vdev, or -a for a PCI device)",
-				      p->where);
+		if (netd_eth_resolve(p, why, size))
+			return -EINVAL;
 		owner = eth_owner(d, p->eth_id);
 		if (owner)
 			return why_is(why, size, "device %s is port %s already",
