@@ -447,17 +447,21 @@ static void *worker(void *arg)
 {
 	struct vu_backend *b = arg;
 	struct ioasid_fp_reader *r;
-	uint64_t idle_since = 0;
+	uint64_t idle_since = 0, busy_from = 0;
 
 	if (ioasid_fp_reader_register(b->sh, &r))
 		return NULL;
 	b->reader = r;
 	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		/* One clock read a pass: it also ends a busy pass's time. */
 		uint64_t now = mono_ns();
 
-		if (worker_pass(b, r)) {
-			__atomic_fetch_add(&b->st.busy_ns, mono_ns() - now,
+		if (busy_from)
+			__atomic_fetch_add(&b->st.busy_ns, now - busy_from,
 					   __ATOMIC_RELAXED);
+		busy_from = 0;
+		if (worker_pass(b, r)) {
+			busy_from = now;
 			idle_since = 0;
 			continue;
 		}
